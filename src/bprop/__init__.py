@@ -1,0 +1,24 @@
+"""bprop: backpropagation and mini-batch SGD for fully connected networks, in NumPy.
+
+After chapter 2 of Michael Nielsen's *Neural Networks and Deep Learning*. ``bprop.Network``
+runs programs written for the book's ``network.py`` unchanged (``bprop.network2`` and
+``bprop.mnist_loader`` stand in for the book's other two modules) and adds an array
+interface (``fit``, ``predict``, ``score``). Importing bprop needs NumPy only.
+"""
+
+from .activations import ACTIVATIONS, sigmoid, sigmoid_prime
+from .costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost
+from .errors import BpropError, ConfigError, DataError, ModelFileError, ShapeError
+from .gradcheck import gradcheck
+from .io import load, save
+from .network import INITIALIZERS, Network
+from .train import EpochRecord, History, TrainConfig, train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS", "COSTS", "INITIALIZERS", "BpropError", "ConfigError", "CrossEntropyCost",
+    "DataError", "EpochRecord", "History", "LogLikelihoodCost", "ModelFileError", "Network",
+    "QuadraticCost", "ShapeError", "TrainConfig", "gradcheck", "load", "save", "sigmoid",
+    "sigmoid_prime", "train",
+]

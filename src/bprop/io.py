@@ -1,0 +1,206 @@
+"""Model files: ``.npz`` with a JSON header, written atomically; the book's network2 JSON.
+
+A bprop model file is an uncompressed ``.npz`` holding ``w0 … w{L-2}`` and ``b0 …`` (the
+book's layers 2 … L) and ``meta``, a JSON string:
+
+    {"format": "bprop-model", "version": 1, "sizes": [...], "activations": [...],
+     "cost": "quadratic", "dtype": "float64", "init": "normal",
+     "config": {...}, "history": {...}, "epoch": k, "rng_state": {...},
+     "optimizer": {"name": ..., "keys": [...]}}
+
+Everything after ``init`` is optional: a training checkpoint stores the run's settings, its
+history, how many epochs are done, the generator's state and the optimiser's arrays
+(``opt_*``), so that a resumed run ends with exactly the weights of an uninterrupted one.
+
+Files are read with ``allow_pickle=False`` and every shape is checked. Writes go to a
+temporary file in the same directory, are flushed to disk, and are renamed over the target
+only when complete: an interrupted save leaves the previous file as it was.
+
+The book's ``network2.py`` JSON (keys sizes, weights, biases, cost) is read and written too.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .costs import COSTS_BY_CLASS_NAME, get_cost
+from .errors import BpropError, ModelFileError
+from .network import Network
+
+FORMAT = "bprop-model"
+VERSION = 1
+
+
+def atomic_write(path, write):
+    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it into place."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, extra=None):
+    """Write ``net`` (and optionally a training checkpoint's state) to ``path`` atomically.
+
+    config: a TrainConfig; history: a History; epoch: epochs completed; optimizer: the
+    optimiser whose state to keep; extra: more JSON-able header fields.
+    """
+    meta = {"format": FORMAT, "version": VERSION, "sizes": net.sizes,
+            "activations": net.activation_names, "cost": net.cost.name,
+            "dtype": net.dtype.name, "init": net.init}
+    if config is not None:
+        meta["config"] = config.to_dict()
+    if history is not None:
+        meta["history"] = history.to_dict()
+    if epoch is not None:
+        meta["epoch"] = int(epoch)
+        meta["rng_state"] = net.rng.bit_generator.state
+    arrays = {}
+    for i, (w, b) in enumerate(zip(net.weights, net.biases)):
+        arrays[f"w{i}"], arrays[f"b{i}"] = np.asarray(w), np.asarray(b)
+    if optimizer is not None:
+        state = optimizer.state()
+        meta["optimizer"] = {"name": optimizer.name, "keys": sorted(state)}
+        arrays.update({f"opt_{k}": v for k, v in state.items()})
+    if extra:
+        meta.update(extra)
+    arrays["meta"] = np.array(json.dumps(meta))
+    atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+class Checkpoint:
+    """What :func:`load_checkpoint` returns: the network plus the saved run's state."""
+
+    def __init__(self, net, meta, optimizer_state):
+        self.net = net
+        self.meta = meta
+        self.optimizer_state = optimizer_state
+
+    @property
+    def epoch(self):
+        return self.meta.get("epoch", 0)
+
+
+def load(path):
+    """Read a model saved by :func:`save`, or a network2 JSON file; returns a Network."""
+    return load_checkpoint(path).net
+
+
+def load_checkpoint(path):
+    """Read a model file with its header and optimiser state; see :class:`Checkpoint`."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1)
+    except FileNotFoundError:
+        raise ModelFileError(f"model file not found: {path}") from None
+    except OSError as e:
+        raise ModelFileError(f"cannot read model file {path}: {e.strerror}") from None
+    if head in (b"{", b" ", b"\n"):
+        return Checkpoint(load_book_json(path), {}, {})
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise ModelFileError(f"{path} is not a readable bprop model file "
+                             f"(truncated or corrupt: {e})") from None
+    return _from_arrays(path, arrays)
+
+
+def _from_arrays(path, arrays):
+    if "meta" not in arrays:
+        raise ModelFileError(f"{path} has no 'meta' header; not a bprop model file")
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except json.JSONDecodeError as e:
+        raise ModelFileError(f"{path}: header is not valid JSON ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: header does not say format '{FORMAT}'")
+    if meta.get("version") != VERSION:
+        raise ModelFileError(f"{path}: format version {meta.get('version')!r} is not supported "
+                             f"(this bprop reads version {VERSION})")
+    try:
+        net = Network(meta["sizes"], meta["activations"], meta["cost"], init=meta.get("init", "normal"),
+                      dtype=meta.get("dtype", "float64"))
+    except KeyError as e:
+        raise ModelFileError(f"{path}: header lacks {e}") from None
+    except BpropError as e:
+        raise ModelFileError(f"{path}: inconsistent header: {e}") from None
+    weights, biases = [], []
+    for i, (n_in, n_out) in enumerate(zip(net.sizes[:-1], net.sizes[1:])):
+        for name, shape, out in ((f"w{i}", (n_out, n_in), weights), (f"b{i}", (n_out, 1), biases)):
+            if name not in arrays:
+                raise ModelFileError(f"{path}: array {name} is missing")
+            a = arrays[name]
+            if a.shape != shape:
+                raise ModelFileError(f"{path}: {name} has shape {a.shape}; the header's sizes "
+                                     f"{net.sizes} need {shape}")
+            if a.dtype.kind != "f" or not np.isfinite(a).all():
+                raise ModelFileError(f"{path}: {name} holds non-finite or non-float values")
+            out.append(np.array(a, dtype=net.dtype, order="C"))
+    net.weights, net.biases = weights, biases
+    if "rng_state" in meta:
+        try:
+            net.rng.bit_generator.state = meta["rng_state"]
+        except (TypeError, ValueError, KeyError) as e:
+            raise ModelFileError(f"{path}: bad generator state ({e})") from None
+    optimizer_state = {k[4:]: np.array(v) for k, v in arrays.items() if k.startswith("opt_")}
+    return Checkpoint(net, meta, optimizer_state)
+
+
+# -- the book's network2 JSON ---------------------------------------------------------------
+def save_book_json(net, path):
+    """Write network2's JSON (sizes, weights, biases, cost class name), atomically."""
+    data = {"sizes": net.sizes,
+            "weights": [np.asarray(w).tolist() for w in net.weights],
+            "biases": [np.asarray(b).tolist() for b in net.biases],
+            "cost": net.cost.__name__}
+    atomic_write(path, lambda f: f.write(json.dumps(data).encode()))
+
+
+def load_book_json(path, network_class=Network):
+    """Read network2's JSON into ``network_class`` (sigmoid layers, the named cost)."""
+    try:
+        with open(path, "rb") as f:
+            data = json.load(_io.TextIOWrapper(f, encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(data, dict) or not {"sizes", "weights", "biases"} <= set(data):
+        raise ModelFileError(f"{path}: expected a network2 JSON object with sizes, weights, "
+                             f"biases and cost")
+    cost_name = data.get("cost", "QuadraticCost")
+    if cost_name not in COSTS_BY_CLASS_NAME:
+        raise ModelFileError(f"{path}: unknown cost {cost_name!r}; expected one of "
+                             f"{', '.join(COSTS_BY_CLASS_NAME)}")
+    try:
+        net = network_class(data["sizes"], cost=get_cost(cost_name))
+        weights = [np.array(w, dtype=np.float64) for w in data["weights"]]
+        biases = [np.array(b, dtype=np.float64) for b in data["biases"]]
+    except (BpropError, ValueError, TypeError) as e:
+        raise ModelFileError(f"{path}: inconsistent network2 file: {e}") from None
+    net.weights, net.biases = weights, biases
+    try:
+        net._check_parameters()
+    except BpropError as e:
+        raise ModelFileError(f"{path}: {e}") from None
+    for a in (*net.weights, *net.biases):
+        if not np.isfinite(a).all():
+            raise ModelFileError(f"{path}: weights or biases are not finite")
+    return net

@@ -1,0 +1,554 @@
+"""A fully connected feedforward network trained by backpropagation (chapter 2 of the book).
+
+Notation (the book's):
+
+* ``sizes``: layer widths, input first, e.g. ``[784, 30, 10]``; ``num_layers = len(sizes)``.
+* ``weights[i]`` has shape ``(sizes[i+1], sizes[i])``: row j, column k is the weight from
+  neuron k in one layer to neuron j in the next. ``biases[i]`` has shape ``(sizes[i+1], 1)``.
+  **List index i is the book's layer i + 2**; the input layer has no weights or biases.
+* Inside the network an example is a column and a mini-batch of m examples is a matrix
+  ``(n_l, m)``, so z = w a + b is literal. ``activations[0]`` is the input x.
+
+The four equations of backpropagation, and where they are:
+
+* BP1  δᴸ = ∇ₐC ⊙ σ′(zᴸ)             :meth:`Network._output_error` (and ``costs.py``)
+* BP2  δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ)   :meth:`Network.backprop`, :meth:`Network._backprop_batch`
+* BP3  ∂C/∂bˡ = δˡ                    same places
+* BP4  ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ            same places
+
+:meth:`Network.backprop` is the book's per-example algorithm, kept literal as the reference.
+Training uses :meth:`Network._backprop_batch`, the chapter's "fully matrix-based" version:
+the whole mini-batch goes through as one matrix, one matrix product per layer and pass, into
+buffers allocated once per mini-batch size. The tests hold the two to 1e-10.
+
+With no options ``Network(sizes)`` *is* the book's ``network.py``: sigmoid everywhere,
+quadratic cost, weights and biases from N(0, 1), and the same ``SGD``, ``update_mini_batch``,
+``backprop``, ``evaluate``, ``feedforward`` and ``cost_derivative``. Training on arrays
+(``fit``, ``predict``, ``predict_proba``, ``score``) follows NumPy/scikit-learn conventions:
+one example per row.
+
+This module is not an autodiff system: networks are chains of dense layers only.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+
+from .activations import Activation, get_activation, sigmoid, sigmoid_prime  # noqa: F401
+from .costs import get_cost
+from .errors import ConfigError, DataError, ShapeError
+
+#: Weight initialisers: name -> (weight std as a function of (n_in, n_out), bias std).
+INITIALIZERS = {
+    "normal": (lambda n_in, n_out: 1.0, 1.0),                        # the book's network.py
+    "scaled-normal": (lambda n_in, n_out: 1.0 / np.sqrt(n_in), 1.0),  # network2's default
+    "xavier": (lambda n_in, n_out: np.sqrt(2.0 / (n_in + n_out)), 0.0),  # Glorot normal
+    "he": (lambda n_in, n_out: np.sqrt(2.0 / n_in), 0.0),             # for ReLU
+}
+_INIT_ALIASES = {"large": "normal", "book": "normal", "default": "scaled-normal",
+                 "glorot": "xavier", "kaiming": "he"}
+_DTYPES = {np.dtype(np.float64), np.dtype(np.float32)}
+
+
+def _as_rng(rng):
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+class _Workspace:
+    """Preallocated buffers for one mini-batch size m (STYLE: no allocation per step)."""
+
+    def __init__(self, sizes, m, dtype):
+        widths = sizes[1:]
+        self.x_rows = np.empty((m, sizes[0]), dtype)    # gathered rows; x = x_rows.T
+        self.y_rows = np.empty((m, sizes[-1]), dtype)
+        self.zs = [np.empty((n, m), dtype) for n in widths]
+        self.activations = [None] + [np.empty((n, m), dtype) for n in widths]
+        self.sps = [np.empty((n, m), dtype) for n in widths]       # σ′(z) per layer
+        self.deltas = [np.empty((n, m), dtype) for n in widths]
+        self.nabla_b = [np.empty((n, 1), dtype) for n in widths]
+        self.nabla_w = [np.empty((n_out, n_in), dtype) for n_in, n_out in zip(sizes[:-1], widths)]
+        self.ones = np.ones((m, 1), dtype)                          # BP3 as delta @ 1
+        self.masks = [None] * len(widths)                           # dropout, when on
+
+
+class Network:
+    """A feedforward network of dense layers.
+
+    sizes: layer widths, input first (at least two layers, all positive).
+    activations: one name for every layer, or a list with one name per non-input layer
+        (identity, relu, sigmoid, softmax, tanh). Default sigmoid, as in the book.
+    output: activation of the output layer, overriding the last of ``activations``.
+    cost: "quadratic" (the book's chapters 1-2), "cross-entropy", "log-likelihood", or one
+        of the cost classes in :mod:`bprop.costs`.
+    init: "normal" (the book's N(0, 1)), "scaled-normal" (N(0, 1/n_in), network2's),
+        "xavier", or "he".
+    rng: seed or ``numpy.random.Generator`` for the initial weights, shuffling and dropout.
+    dtype: float64 (default, exact) or float32 (faster).
+    """
+
+    def __init__(self, sizes, activations="sigmoid", cost="quadratic", init="normal", *,
+                 output=None, rng=None, dtype=np.float64):
+        self.sizes = _check_sizes(sizes)
+        self.num_layers = len(self.sizes)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in _DTYPES:
+            raise ConfigError(f"dtype must be float64 or float32; got {self.dtype}")
+        self.activations = _layer_activations(activations, output, self.num_layers - 1)
+        self.cost = get_cost(cost)
+        self.rng = _as_rng(rng)
+        self.init = _INIT_ALIASES.get(init, init)
+        if self.init not in INITIALIZERS:
+            raise ConfigError(f"unknown init {init!r}; choose from {', '.join(INITIALIZERS)}")
+        self.initialize(self.init)
+        self._workspaces = {}
+
+    # -- set-up --------------------------------------------------------------------------------
+    def initialize(self, init="normal"):
+        """Draw fresh weights and biases with the named initialiser from ``self.rng``.
+
+        Biases first, then weights, layer by layer, as the book's constructor does.
+        """
+        w_std, b_std = INITIALIZERS[_INIT_ALIASES.get(init, init)]
+        pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
+        self.biases = [(b_std * self.rng.standard_normal((n_out, 1))).astype(self.dtype)
+                       for _, n_out in pairs]
+        self.weights = [(w_std(n_in, n_out) * self.rng.standard_normal((n_out, n_in)))
+                        .astype(self.dtype) for n_in, n_out in pairs]
+
+    def default_weight_initializer(self):
+        """network2's initialiser: weights N(0, 1/n_in), biases N(0, 1)."""
+        self.initialize("scaled-normal")
+
+    def large_weight_initializer(self):
+        """network.py's initialiser: weights and biases N(0, 1)."""
+        self.initialize("normal")
+
+    @property
+    def activation_names(self):
+        return [act.name for act in self.activations]
+
+    @property
+    def n_params(self):
+        return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
+
+    def __repr__(self):
+        return (f"Network(sizes={self.sizes}, activations={self.activation_names}, "
+                f"cost={self.cost.name!r}, dtype={self.dtype.name})")
+
+    # -- the book's interface ------------------------------------------------------------------
+    def feedforward(self, a):
+        """Output of the network for input ``a``: a = σ(w a + b) layer by layer.
+
+        a: ``(sizes[0], 1)`` for one example, or ``(sizes[0], m)`` for m examples as columns.
+        Returns ``(sizes[-1], 1)`` or ``(sizes[-1], m)``.
+        """
+        a = self._check_input(a, "a")
+        with np.errstate(over="ignore"):
+            for w, b, act in zip(self.weights, self.biases, self.activations):
+                z = w @ a
+                z += b
+                a = act.forward(z, z)
+        return a
+
+    def backprop(self, x, y):
+        """Gradient of C_x for one example (BP1-BP4), the book's per-example algorithm.
+
+        x: ``(sizes[0], 1)``; y: ``(sizes[-1], 1)``. Returns ``(nabla_b, nabla_w)`` shaped
+        like ``self.biases`` and ``self.weights``. Kept literal as the reference that the
+        matrix-based :meth:`backprop_batch` is tested against.
+        """
+        x = self._check_input(x, "x", columns=1)
+        y = self._check_target(y, columns=1)
+        nabla_b = [None] * len(self.biases)
+        nabla_w = [None] * len(self.weights)
+        # forward pass, keeping every z and a
+        activation = x
+        activations = [x]
+        zs = []
+        for b, w, act in zip(self.biases, self.weights, self.activations):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = act.fn(z)
+            activations.append(activation)
+        # backward pass
+        delta = self._output_error(zs[-1], activations[-1], y)       # BP1
+        nabla_b[-1] = delta                                           # BP3
+        nabla_w[-1] = np.dot(delta, activations[-2].T)                # BP4
+        # l = 2 is the last hidden layer, l = 3 the one before, ... (the book's negative index)
+        for l in range(2, self.num_layers):
+            sp = self.activations[-l].prime(zs[-l], activations[-l])
+            delta = np.dot(self.weights[-l + 1].T, delta) * sp       # BP2
+            nabla_b[-l] = delta                                       # BP3
+            nabla_w[-l] = np.dot(delta, activations[-l - 1].T)        # BP4
+        return nabla_b, nabla_w
+
+    def update_mini_batch(self, mini_batch, eta, lmbda=0.0, n=None):
+        """One gradient-descent step on a mini-batch of ``(x, y)`` pairs.
+
+        w ← (1 − η·λ/n)·w − (η/m)·Σ∇w and b ← b − (η/m)·Σ∇b, m = len(mini_batch). With
+        the default ``lmbda=0`` this is network.py's method; with ``lmbda`` and ``n`` (the
+        training-set size) it is network2.py's. The gradients come from the matrix-based
+        backprop: the examples are stacked as the columns of one matrix.
+        """
+        mini_batch = list(mini_batch)
+        if not mini_batch:
+            raise DataError("mini_batch is empty")
+        _check_positive(eta, "eta")
+        if lmbda and n is None:
+            raise ConfigError("n (the training-set size) is needed when lmbda is not 0")
+        x = np.hstack([self._check_input(x, "x", columns=1) for x, _ in mini_batch])
+        y = np.hstack([self._check_target(y, columns=1) for _, y in mini_batch])
+        m = len(mini_batch)
+        self._check_parameters()
+        nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(m), scale=eta / m)
+        self._apply_sgd(nabla_b, nabla_w, 1.0 - eta * lmbda / n if lmbda else 1.0)
+
+    def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None):
+        """Train with mini-batch stochastic gradient descent (the book's network.py).
+
+        training_data: list (or any iterable, e.g. a ``zip``) of ``(x, y)`` with x
+        ``(sizes[0], 1)`` and y one-hot ``(sizes[-1], 1)``. test_data: ``(x, label)`` pairs
+        with int labels. Each epoch shuffles (an index permutation from ``self.rng``; the
+        caller's list is left as it was), cuts consecutive mini-batches, and prints
+        ``Epoch j: correct / n_test`` or ``Epoch j complete``. Returns None, as the book's does.
+        """
+        from .train import TrainConfig, train
+
+        X, Y = self._book_training_arrays(training_data)
+        test = self._book_test_arrays(test_data) if test_data is not None else None
+
+        def report(record):
+            if test is not None:
+                print(f"Epoch {record.epoch}: {record.test_correct} / {record.test_total}")
+            else:
+                print(f"Epoch {record.epoch} complete")
+
+        train(self, X, Y, TrainConfig(epochs=epochs, mini_batch_size=mini_batch_size, eta=eta,
+                                      monitor_training_cost=False),
+              test=test, on_epoch_end=report)
+
+    def evaluate(self, test_data):
+        """Number of ``(x, label)`` pairs whose output's argmax equals the label (an int)."""
+        X, labels = self._book_test_arrays(test_data)
+        return int(np.count_nonzero(self.predict(X) == labels))
+
+    def cost_derivative(self, output_activations, y):
+        """∂C_x/∂a for the quadratic cost: a − y (the book's method)."""
+        return output_activations - y
+
+    # -- the array interface -------------------------------------------------------------------
+    def fit(self, X, y, epochs=30, batch_size=10, eta=3.0, **options):
+        """Train on rows ``X`` ``(n_samples, sizes[0])`` and labels ``y``.
+
+        y: int labels ``(n_samples,)`` in ``[0, sizes[-1])`` or one-hot/target rows
+        ``(n_samples, sizes[-1])``. ``options`` are the fields of
+        :class:`bprop.train.TrainConfig` (``lmbda``, ``optimizer``, ...) plus
+        ``validation=(X_val, y_val)``, ``test=(X_test, y_test)`` and ``on_epoch_end``.
+        Returns a :class:`bprop.train.History`.
+        """
+        from .train import TrainConfig, train
+
+        extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks")
+                 if k in options}
+        config = TrainConfig(epochs=epochs, mini_batch_size=batch_size, eta=eta, **options)
+        return train(self, X, y, config, **extra)
+
+    def predict_proba(self, X):
+        """Output activations for rows X: ``(n_samples, sizes[-1])``, one row per example."""
+        X = self.check_X(X)
+        out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
+        chunk = 10_000          # one batched pass for a test set of 10k; bounded memory beyond
+        for start in range(0, X.shape[0], chunk):
+            out[start:start + chunk] = self.feedforward(X[start:start + chunk].T).T
+        return out
+
+    def predict(self, X):
+        """Predicted class (argmax of the output, first index on ties) for each row of X."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+    def score(self, X, y):
+        """Fraction of rows of X whose predicted class equals the label."""
+        labels = self._labels_of(y, len(self.check_X(X)))
+        return float(np.mean(self.predict(X) == labels))
+
+    def total_cost(self, X, y, lmbda=0.0):
+        """Mean cost over rows X with targets y, plus ½(λ/n)Σ‖w‖² (network2's ``total_cost``)."""
+        X = self.check_X(X)
+        Y = self.targets(y, len(X))
+        cost = 0.0
+        chunk = 10_000
+        for start in range(0, len(X), chunk):
+            a = self.feedforward(X[start:start + chunk].T)
+            cost += self.cost.fn(a, Y[start:start + chunk].T)
+        cost /= len(X)
+        if lmbda:
+            cost += 0.5 * (lmbda / len(X)) * sum(float(np.sum(w * w)) for w in self.weights)
+        return cost
+
+    def backprop_batch(self, x, y):
+        """Gradient of Σₓ C_x over a mini-batch, matrix-based (the chapter's Problem).
+
+        x: ``(sizes[0], m)``, one example per column; y: ``(sizes[-1], m)``. Returns new
+        ``(nabla_b, nabla_w)`` lists: the sums over the batch of what :meth:`backprop` gives
+        for each column.
+        """
+        x = self._check_input(x, "x")
+        y = self._check_target(y, columns=x.shape[1])
+        self._check_parameters()
+        with np.errstate(over="ignore"):
+            nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(x.shape[1]))
+        return [nb.copy() for nb in nabla_b], [nw.copy() for nw in nabla_w]
+
+    # -- the hot path --------------------------------------------------------------------------
+    def _workspace(self, m):
+        ws = self._workspaces.get(m)
+        if ws is None or ws.x_rows.dtype != self.dtype:
+            ws = self._workspaces[m] = _Workspace(self.sizes, m, self.dtype)
+        return ws
+
+    def _backprop_batch(self, x, y, ws, scale=1.0, dropout=None):
+        """Matrix-based BP1-BP4 into the buffers of ``ws``; returns (nabla_b, nabla_w).
+
+        x: ``(sizes[0], m)``; y: ``(sizes[-1], m)``. The gradients are of ``scale`` times the
+        summed cost: BP2-BP4 are linear in δ, so scaling δᴸ once by η/m hands back the SGD
+        step itself and spares a pass over every weight matrix. The caller silences
+        overflow (sigmoid of large negative z) once around its loop.
+
+        dropout: None, or (keep probability, Generator): inverted dropout on hidden layers.
+        """
+        last = len(self.weights) - 1
+        a = x
+        for l, (w, b, act) in enumerate(zip(self.weights, self.biases, self.activations)):
+            z = ws.zs[l]
+            np.matmul(w, a, out=z)                                     # (n_l, m)
+            z += b
+            a = act.forward(z, ws.activations[l + 1])
+            if l < last:
+                # σ′(z) for BP2, now, while it can be read off the unmasked a
+                act.prime_into(a, ws.sps[l])
+                if dropout is not None:
+                    keep, rng = dropout
+                    mask = ws.masks[l] = (rng.random(a.shape) < keep).astype(a.dtype) / keep
+                    a *= mask           # inverted dropout: E[a] is unchanged
+                    ws.sps[l] *= mask   # a = mask ⊙ σ(z), so ∂a/∂z = mask ⊙ σ′(z)
+        ws.activations[0] = x
+        delta = self._output_error_into(z, a, y, ws)                   # BP1
+        if scale != 1.0:
+            delta *= scale
+        for l in range(last, -1, -1):
+            np.matmul(delta, ws.activations[l].T, out=ws.nabla_w[l])    # BP4
+            np.matmul(delta, ws.ones, out=ws.nabla_b[l])               # BP3, summed over m
+            if l > 0:
+                prev = ws.deltas[l - 1]
+                np.matmul(self.weights[l].T, delta, out=prev)          # BP2 ...
+                prev *= ws.sps[l - 1]                                  # ... ⊙ σ′(z)
+                delta = prev
+        return ws.nabla_b, ws.nabla_w
+
+    def _apply_sgd(self, nabla_b, nabla_w, decay=1.0):
+        """w ← decay·w − nabla_w, b ← b − nabla_b, in place; the nablas are pre-scaled."""
+        for w, b, nw, nb in zip(self.weights, self.biases, nabla_w, nabla_b):
+            if decay != 1.0:
+                w *= decay
+            w -= nw
+            b -= nb
+
+    def _output_error(self, z, a, y):
+        """BP1, allocating: δᴸ = ∇ₐC ⊙ σ′(zᴸ), or a − y for a matched cost/activation pair."""
+        act = self.activations[-1]
+        if self.cost.matched == act.name:
+            return a - y
+        grad = self.cost.derivative_into(a, y, np.empty_like(a))
+        if act.prime_into is None:      # softmax: δ = Jᵀ ∇ₐC, J = diag(a) − a aᵀ
+            return a * (grad - np.sum(a * grad, axis=0, keepdims=True))
+        return grad * act.prime(z, a)
+
+    def _output_error_into(self, z, a, y, ws):
+        """BP1 into ``ws.deltas[-1]``, in place; same cases as :meth:`_output_error`."""
+        delta = ws.deltas[-1]
+        act = self.activations[-1]
+        if self.cost.matched == act.name:
+            return np.subtract(a, y, out=delta)
+        self.cost.derivative_into(a, y, delta)
+        if act.prime_into is None:
+            delta -= np.sum(a * delta, axis=0, keepdims=True)
+            delta *= a
+        else:
+            delta *= act.prime_into(a, ws.sps[-1])
+        return delta
+
+    # -- validation at the boundary ------------------------------------------------------------
+    def _check_input(self, a, name, columns=None):
+        a = _as_float(a, name, self.dtype)
+        n_in = self.sizes[0]
+        if a.ndim != 2 or a.shape[0] != n_in or (columns is not None and a.shape[1] != columns):
+            want = f"({n_in}, 1)" if columns == 1 else f"({n_in}, 1) or ({n_in}, m)"
+            raise ShapeError(f"{name} has shape {a.shape}; expected {want}")
+        _check_finite(a, name)
+        return a
+
+    def _check_target(self, y, columns):
+        y = _as_float(y, "y", self.dtype)
+        shape = (self.sizes[-1], columns)
+        if y.shape != shape:
+            raise ShapeError(f"y has shape {y.shape}; expected {shape} "
+                             f"(one-hot column{'s' if columns != 1 else ''})")
+        _check_finite(y, "y")
+        return y
+
+    def _check_parameters(self):
+        """Check weights/biases the user may have assigned; cast them to the network's dtype."""
+        if len(self.weights) != self.num_layers - 1 or len(self.biases) != self.num_layers - 1:
+            raise ShapeError(f"expected {self.num_layers - 1} weight and bias arrays; got "
+                             f"{len(self.weights)} and {len(self.biases)}")
+        for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            for name, arrays, shape in (("weights", self.weights, (n_out, n_in)),
+                                        ("biases", self.biases, (n_out, 1))):
+                p = np.asarray(arrays[i])
+                if p.shape != shape:
+                    raise ShapeError(f"{name}[{i}] has shape {p.shape}; expected {shape}")
+                if p.dtype != self.dtype or not p.flags.c_contiguous or not p.flags.writeable:
+                    arrays[i] = np.array(p, dtype=self.dtype, order="C")
+
+    def check_X(self, X):
+        """X as a float array ``(n_samples, sizes[0])`` of the network's dtype, or raise."""
+        X = _as_float(X, "X", self.dtype)
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ShapeError(f"X has shape {X.shape}; expected (n_samples, {self.sizes[0]})")
+        if X.shape[0] == 0:
+            raise DataError("X is empty (0 samples)")
+        _check_finite(X, "X")
+        return X
+
+    def _labels_of(self, y, n):
+        """Int labels from int labels or one-hot rows, checked against the output layer."""
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape == (n, self.sizes[-1]):
+            return np.argmax(y, axis=1)
+        return _check_labels(y, n, self.sizes[-1])
+
+    def targets(self, y, n):
+        """Target rows ``(n, sizes[-1])`` from int labels or target rows, or raise."""
+        y = np.asarray(y)
+        if y.ndim == 2:
+            if y.shape != (n, self.sizes[-1]):
+                raise ShapeError(f"y has shape {y.shape}; expected ({n},) labels or "
+                                 f"({n}, {self.sizes[-1]}) one-hot rows")
+            y = _as_float(y, "y", self.dtype)
+            _check_finite(y, "y")
+            return y
+        labels = _check_labels(y, n, self.sizes[-1])
+        Y = np.zeros((n, self.sizes[-1]), self.dtype)
+        Y[np.arange(n), labels] = 1.0
+        return Y
+
+    def _book_training_arrays(self, training_data):
+        """Rows X, Y from the book's list (or iterable) of (x column, one-hot y column)."""
+        pairs = list(training_data)
+        if not pairs:
+            raise DataError("training_data is empty")
+        X = np.empty((len(pairs), self.sizes[0]), self.dtype)
+        Y = np.empty((len(pairs), self.sizes[-1]), self.dtype)
+        for i, (x, y) in enumerate(pairs):
+            X[i] = self._check_book_column(x, self.sizes[0], "x", i)
+            Y[i] = self._check_book_column(y, self.sizes[-1], "y", i)
+        return X, Y
+
+    def _book_test_arrays(self, test_data):
+        """Rows X and int labels from the book's (x column, int label) pairs."""
+        pairs = list(test_data)
+        if not pairs:
+            raise DataError("test data is empty")
+        X = np.empty((len(pairs), self.sizes[0]), self.dtype)
+        for i, (x, _) in enumerate(pairs):
+            X[i] = self._check_book_column(x, self.sizes[0], "x", i)
+        labels = np.array([label for _, label in pairs])
+        if labels.ndim == 3:    # one-hot columns given where labels were expected
+            labels = np.argmax(labels[:, :, 0], axis=1)
+        return X, _check_labels(labels, len(pairs), self.sizes[-1])
+
+    @staticmethod
+    def _check_book_column(v, n, name, i):
+        v = np.asarray(v)
+        if v.shape not in ((n, 1), (n,)):
+            raise ShapeError(f"{name} of example {i} has shape {v.shape}; expected ({n}, 1)")
+        v = v.reshape(n)
+        if v.dtype.kind not in "fiub" or not np.all(np.isfinite(v)):
+            raise DataError(f"{name} of example {i} is not finite numbers")
+        return v
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _check_sizes(sizes):
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise ConfigError(f"sizes must be a list of layer widths; got {sizes!r}") from None
+    if len(sizes) < 2:
+        raise ConfigError(f"sizes needs at least two layers (input and output); got {sizes}")
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, Integral) or s <= 0:
+            raise ConfigError(f"layer widths must be positive integers; got {sizes}")
+    return [int(s) for s in sizes]
+
+
+def _layer_activations(activations, output, n):
+    if isinstance(activations, (str, Activation)):
+        names = [activations] * n
+    else:
+        names = list(activations)
+        if len(names) != n:
+            raise ConfigError(f"activations has {len(names)} entries; expected {n} "
+                              f"(one per layer after the input)")
+    if output is not None:
+        names[-1] = output
+    acts = [get_activation(a) for a in names]
+    for act in acts[:-1]:
+        if not act.elementwise:
+            raise ConfigError(f"{act.name} is only allowed as the output layer's activation")
+    return acts
+
+
+def _as_float(a, name, dtype):
+    if isinstance(a, np.ndarray) and a.dtype == dtype:
+        return a
+    try:
+        arr = np.asarray(a)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} is not a numeric array") from None
+    if arr.dtype.kind not in "fiub":
+        raise DataError(f"{name} must be numeric; got dtype {arr.dtype}")
+    return arr.astype(dtype, copy=False)
+
+
+def _check_finite(a, name):
+    if not np.isfinite(a).all():
+        bad = ~np.isfinite(a)
+        first = np.argwhere(bad)[0]
+        where = f"row {first[0]}" if a.ndim == 2 else f"index {tuple(first)}"
+        raise DataError(f"{name} contains {int(bad.sum())} non-finite values (first in {where})")
+
+
+def _check_labels(y, n, n_classes):
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ShapeError(f"y has shape {y.shape}; expected ({n},) labels or "
+                         f"({n}, {n_classes}) one-hot rows")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise DataError("labels must be integers; got non-integer values")
+        y = y.astype(np.int64)
+    elif y.dtype.kind not in "iu":
+        raise DataError(f"labels must be integers; got dtype {y.dtype}")
+    if n and (y.min() < 0 or y.max() >= n_classes):
+        raise DataError(f"labels must be integers in [0, {n_classes}); "
+                        f"got min={y.min()}, max={y.max()}")
+    return y
+
+
+def _check_positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or \
+            not np.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive number; got {value!r}")

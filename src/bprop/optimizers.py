@@ -1,0 +1,190 @@
+"""Parameter updates from backprop's gradients: SGD, momentum, Nesterov, Adam.
+
+Every optimiser gets the gradients of the *mean* cost over a mini-batch times
+``grad_scale(m)`` (the network's backprop scales δᴸ once, BP2-BP4 being linear in δ):
+
+* plain SGD asks for scale η/m, so the gradient buffers already hold the step
+  (η/m)·Σ∇ and the update is ``w -= nabla_w`` with no extra pass over w;
+* the others ask for 1/m and keep their own state (velocities, moments).
+
+Weight decay follows the book: L2 shrinks w by (1 − η·λ/n) before the step, L1 moves it
+by η·λ₁/n·sign(w); n is the training-set size. Biases are never decayed. ``clip_norm``
+rescales the whole gradient when its global 2-norm exceeds the threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ConfigError
+
+
+class Optimizer:
+    """Base class: decay, clipping, and the interface the training loop calls."""
+
+    name = "base"
+
+    def __init__(self, eta, lmbda=0.0, l1=0.0, clip_norm=None):
+        self.eta = eta
+        self.lmbda = lmbda
+        self.l1 = l1
+        self.clip_norm = clip_norm
+
+    def grad_scale(self, m):
+        """What the network should scale the summed gradients by for this optimiser."""
+        return 1.0 / m
+
+    def step(self, weights, biases, nabla_w, nabla_b, n):
+        """Update ``weights`` and ``biases`` in place; n is the training-set size."""
+        raise NotImplementedError
+
+    def state(self):
+        """Arrays to checkpoint, as a name -> array dict (empty for stateless optimisers)."""
+        return {}
+
+    def load_state(self, arrays):
+        """Restore what :meth:`state` returned."""
+
+    def _clip(self, nabla_w, nabla_b, factor=1.0):
+        """Scale the gradients in place so that their global norm is at most clip_norm.
+
+        ``factor`` is what the buffers were scaled by beyond the mean gradient (η for SGD).
+        """
+        if self.clip_norm is None:
+            return
+        norm = np.sqrt(sum(float(np.vdot(g, g)) for g in (*nabla_w, *nabla_b))) / factor
+        if norm > self.clip_norm:
+            shrink = self.clip_norm / norm
+            for g in (*nabla_w, *nabla_b):
+                g *= shrink
+
+    def _decay(self, weights, n):
+        if self.lmbda:
+            shrink = 1.0 - self.eta * self.lmbda / n             # L2, as in network2
+            for w in weights:
+                w *= shrink
+        if self.l1:
+            step = self.eta * self.l1 / n
+            for w in weights:
+                w -= step * np.sign(w)
+
+
+class SGD(Optimizer):
+    """w ← (1 − ηλ/n)·w − (η/m)·Σ∇w; b ← b − (η/m)·Σ∇b (the book's rule)."""
+
+    name = "sgd"
+
+    def grad_scale(self, m):
+        return self.eta / m
+
+    def step(self, weights, biases, nabla_w, nabla_b, n):
+        self._clip(nabla_w, nabla_b, factor=self.eta)
+        self._decay(weights, n)
+        for w, b, nw, nb in zip(weights, biases, nabla_w, nabla_b):
+            w -= nw
+            b -= nb
+
+
+class Momentum(Optimizer):
+    """Momentum SGD (chapter 3): v ← μv − η∇C; w ← w + v. Nesterov looks ahead along v.
+
+    Nesterov uses the usual reformulation in terms of the current parameters:
+    v ← μv − η∇C; w ← w + μv − η∇C.
+    """
+
+    name = "momentum"
+
+    def __init__(self, eta, momentum=0.9, nesterov=False, **kw):
+        super().__init__(eta, **kw)
+        if not 0.0 <= momentum < 1.0:
+            raise ConfigError(f"momentum must be in [0, 1); got {momentum}")
+        self.momentum = momentum
+        self.nesterov = nesterov
+        if nesterov:
+            self.name = "nesterov"
+        self.velocities = None
+
+    def step(self, weights, biases, nabla_w, nabla_b, n):
+        self._clip(nabla_w, nabla_b)
+        params, grads = (*weights, *biases), (*nabla_w, *nabla_b)
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(p) for p in params]
+        self._decay(weights, n)
+        mu, eta = self.momentum, self.eta
+        for p, g, v in zip(params, grads, self.velocities):
+            v *= mu
+            v -= eta * g                        # v ← μv − η∇C
+            if self.nesterov:
+                p += mu * v - eta * g
+            else:
+                p += v
+
+    def state(self):
+        return {} if self.velocities is None else \
+            {f"v{i}": v for i, v in enumerate(self.velocities)}
+
+    def load_state(self, arrays):
+        if arrays:
+            self.velocities = [arrays[f"v{i}"] for i in range(len(arrays))]
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba): bias-corrected first and second moments of the gradient."""
+
+    name = "adam"
+
+    def __init__(self, eta, beta1=0.9, beta2=0.999, epsilon=1e-8, **kw):
+        super().__init__(eta, **kw)
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= beta < 1.0:
+                raise ConfigError(f"{name} must be in [0, 1); got {beta}")
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.t = 0
+        self.moments = None
+
+    def step(self, weights, biases, nabla_w, nabla_b, n):
+        self._clip(nabla_w, nabla_b)
+        params, grads = (*weights, *biases), (*nabla_w, *nabla_b)
+        if self.moments is None:
+            self.moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+        self._decay(weights, n)
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        # fold both bias corrections into the step size
+        step = self.eta * np.sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t)
+        for p, g, (mom, vel) in zip(params, grads, self.moments):
+            mom *= b1
+            mom += (1.0 - b1) * g
+            vel *= b2
+            vel += (1.0 - b2) * g * g
+            p -= step * mom / (np.sqrt(vel) + self.epsilon)
+
+    def state(self):
+        if self.moments is None:
+            return {}
+        out = {"t": np.array(self.t)}
+        for i, (mom, vel) in enumerate(self.moments):
+            out[f"m{i}"], out[f"v{i}"] = mom, vel
+        return out
+
+    def load_state(self, arrays):
+        if arrays:
+            self.t = int(arrays["t"])
+            k = (len(arrays) - 1) // 2
+            self.moments = [(arrays[f"m{i}"], arrays[f"v{i}"]) for i in range(k)]
+
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+
+
+def make_optimizer(name, eta, *, lmbda=0.0, l1=0.0, clip_norm=None, momentum=0.9,
+                   beta1=0.9, beta2=0.999):
+    """Build the named optimiser."""
+    kw = dict(lmbda=lmbda, l1=l1, clip_norm=clip_norm)
+    if name == "sgd":
+        return SGD(eta, **kw)
+    if name in ("momentum", "nesterov"):
+        return Momentum(eta, momentum=momentum, nesterov=name == "nesterov", **kw)
+    if name == "adam":
+        return Adam(eta, beta1=beta1, beta2=beta2, **kw)
+    raise ConfigError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")

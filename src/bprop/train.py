@@ -1,0 +1,345 @@
+"""The training loop: mini-batch SGD (and friends) over arrays, with a per-epoch History.
+
+``train(net, X, y, config)`` is what ``Network.fit``, the book's ``Network.SGD`` and the
+command line all run. One epoch:
+
+1. shuffle an index permutation from ``net.rng`` (never the data itself);
+2. for each run of ``mini_batch_size`` indices, gather the rows into the network's
+   preallocated ``(m, n_in)`` buffer, run the matrix-based backprop (BP1-BP4) on its
+   transpose (a free view: one example per column), and let the optimiser update w and b;
+3. evaluate what the config asks for, check that the cost and the weights are finite, and
+   hand an :class:`EpochRecord` to the callbacks.
+
+Nothing here prints. Learning-rate schedules, early stopping, dropout and on-the-fly image
+shifts are options of :class:`TrainConfig`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from .errors import ConfigError, DataError, ShapeError
+from .optimizers import OPTIMIZERS, make_optimizer
+
+SCHEDULES = ("constant", "step", "plateau")
+MONITORS = ("val_accuracy", "val_cost")
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run (recorded in saved models).
+
+    epochs, mini_batch_size, eta: as in the book. lmbda: L2 weight decay λ (the book's
+    w ← (1 − ηλ/n)w); l1: L1 decay λ₁. optimizer: sgd, momentum, nesterov, adam.
+    schedule: "constant"; "step" (η·gamma every step_size epochs); "plateau" (the book's
+    chapter 3 rule: halve η when validation accuracy has not improved for ``patience`` epochs,
+    stop once η has fallen by ``min_eta_factor``). early_stopping: stop when ``monitor`` has
+    not improved for ``patience`` epochs and restore the best weights. dropout: probability of
+    dropping a hidden neuron. shift: augment image inputs by random shifts of up to this many
+    pixels per mini-batch (needs image_shape).
+    """
+
+    epochs: int = 30
+    mini_batch_size: int = 10
+    eta: float = 3.0
+    lmbda: float = 0.0
+    l1: float = 0.0
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    clip_norm: float | None = None
+    schedule: str = "constant"
+    step_size: int = 10
+    gamma: float = 0.5
+    patience: int = 10
+    min_eta_factor: float = 128.0
+    early_stopping: bool = False
+    monitor: str = "val_accuracy"
+    dropout: float = 0.0
+    shift: int = 0
+    image_shape: tuple | None = None
+    monitor_training_cost: bool = True
+    monitor_training_accuracy: bool = False
+
+    def __post_init__(self):
+        _check_int(self.epochs, "epochs", minimum=0)
+        _check_int(self.mini_batch_size, "mini_batch_size", minimum=1)
+        _check_number(self.eta, "eta", positive=True)
+        for name in ("lmbda", "l1"):
+            _check_number(getattr(self, name), name)
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}; "
+                              f"choose from {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"unknown schedule {self.schedule!r}; "
+                              f"choose from {', '.join(SCHEDULES)}")
+        if self.monitor not in MONITORS:
+            raise ConfigError(f"unknown monitor {self.monitor!r}; choose from {', '.join(MONITORS)}")
+        if self.clip_norm is not None:
+            _check_number(self.clip_norm, "clip_norm", positive=True)
+        _check_int(self.step_size, "step_size", minimum=1)
+        _check_int(self.patience, "patience", minimum=1)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1); got {self.dropout}")
+        _check_int(self.shift, "shift", minimum=0)
+        if self.image_shape is not None:
+            self.image_shape = tuple(int(s) for s in self.image_shape)
+        if self.shift and self.image_shape is None:
+            raise ConfigError("shift needs image_shape (the inputs' height and width)")
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class EpochRecord:
+    """What one epoch measured. Costs are means per example; accuracies fractions."""
+
+    epoch: int
+    eta: float
+    seconds: float
+    train_cost: float | None = None
+    train_accuracy: float | None = None
+    val_cost: float | None = None
+    val_accuracy: float | None = None
+    test_accuracy: float | None = None
+    test_correct: int | None = None
+    test_total: int | None = None
+    diagnostics: dict = field(default_factory=dict)
+
+
+@dataclass
+class History:
+    """Per-epoch records of a run, plus why it stopped."""
+
+    records: list = field(default_factory=list)
+    stopped_early: str | None = None
+    best_epoch: int | None = None
+
+    def column(self, name):
+        """One field across epochs, e.g. ``history.column("val_accuracy")``."""
+        return [getattr(r, name) for r in self.records]
+
+    def to_dict(self):
+        return {"records": [asdict(r) for r in self.records],
+                "stopped_early": self.stopped_early, "best_epoch": self.best_epoch}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(records=[EpochRecord(**r) for r in d.get("records", [])],
+                   stopped_early=d.get("stopped_early"), best_epoch=d.get("best_epoch"))
+
+
+def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
+          callbacks=(), progress=None, history=None, start_epoch=0, optimizer=None):
+    """Train ``net`` in place on rows ``X`` with labels or target rows ``y``.
+
+    validation, test: optional ``(X, labels)`` pairs, evaluated after each epoch.
+    on_epoch_end: called with each :class:`EpochRecord`; returning True stops training.
+    callbacks: objects with optional ``observe_batch(net, ws, nabla_b, nabla_w, scale)``,
+        ``every`` (call it every this many mini-batches) and ``end_epoch(record)``.
+    progress: called as ``progress(examples_done, n)`` about a hundred times an epoch.
+    history, start_epoch, optimizer: to resume a run (see :mod:`bprop.io` checkpoints).
+    Returns the :class:`History`. Raises ``FloatingPointError`` when the cost or the weights
+    stop being finite, naming the epoch.
+    """
+    if not isinstance(config, TrainConfig):
+        raise ConfigError("config must be a TrainConfig")
+    X = net.check_X(X)
+    Y = net.targets(y, len(X))
+    validation = _eval_set(net, validation, "validation")
+    test = _eval_set(net, test, "test")
+    if (config.early_stopping or config.schedule == "plateau") and validation is None:
+        raise ConfigError(f"{'early stopping' if config.early_stopping else 'the plateau schedule'}"
+                          " needs validation data")
+    if config.image_shape is not None and int(np.prod(config.image_shape)) != net.sizes[0]:
+        raise ShapeError(f"image_shape {config.image_shape} has {np.prod(config.image_shape)} "
+                         f"pixels; the network takes {net.sizes[0]} inputs")
+    net._check_parameters()
+    history = history if history is not None else History()
+    optimizer = optimizer or make_optimizer(
+        config.optimizer, config.eta, lmbda=config.lmbda, l1=config.l1,
+        clip_norm=config.clip_norm, momentum=config.momentum, beta1=config.beta1,
+        beta2=config.beta2)
+    observers = [c for c in callbacks if hasattr(c, "observe_batch")]
+    tracker = _Tracker(config, history)
+    n, mbs = len(X), config.mini_batch_size
+    dropout = (1.0 - config.dropout, net.rng) if config.dropout else None
+    shifter = _Shifter(config.image_shape, config.shift, net.rng) if config.shift else None
+    n_batches = -(-n // mbs)
+    progress_every = max(1, n_batches // 100)
+
+    for j in range(start_epoch, config.epochs):
+        optimizer.eta = tracker.eta_for(j, config)
+        t0 = time.perf_counter()
+        order = net.rng.permutation(n)
+        with np.errstate(over="ignore"):
+            for k, start in enumerate(range(0, n, mbs)):
+                idx = order[start:start + mbs]
+                m = len(idx)
+                ws = net._workspace(m)
+                np.take(X, idx, axis=0, out=ws.x_rows)
+                np.take(Y, idx, axis=0, out=ws.y_rows)
+                if shifter is not None:
+                    shifter(ws.x_rows)
+                scale = optimizer.grad_scale(m)
+                nabla_b, nabla_w = net._backprop_batch(ws.x_rows.T, ws.y_rows.T, ws, scale,
+                                                       dropout)
+                for obs in observers:
+                    if k % getattr(obs, "every", 1) == 0:
+                        obs.observe_batch(net, ws, nabla_b, nabla_w, scale)
+                optimizer.step(net.weights, net.biases, nabla_w, nabla_b, n)
+                if progress is not None and (k % progress_every == 0 or k == n_batches - 1):
+                    progress(min(start + m, n), n)
+        seconds = time.perf_counter() - t0
+        record = _evaluate_epoch(net, j, optimizer.eta, seconds, config, X, Y, validation, test)
+        for cb in callbacks:
+            if hasattr(cb, "end_epoch"):
+                cb.end_epoch(record)
+        history.records.append(record)
+        stop = tracker.update(net, record, config)
+        if on_epoch_end is not None and on_epoch_end(record):
+            history.stopped_early = history.stopped_early or "stopped by callback"
+            break
+        if stop:
+            break
+    tracker.restore_best(net)
+    return history
+
+
+def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
+    record = EpochRecord(epoch=j, eta=eta, seconds=seconds)
+    for i, w in enumerate(net.weights):
+        if not np.isfinite(w).all():
+            raise FloatingPointError(
+                f"training diverged in epoch {j}: weights[{i}] are no longer finite; "
+                f"try a smaller eta (now {eta:g})")
+    if config.monitor_training_cost:
+        record.train_cost = net.total_cost(X, Y, config.lmbda)
+        if not np.isfinite(record.train_cost):
+            raise FloatingPointError(
+                f"training diverged in epoch {j}: the cost is {record.train_cost}; "
+                f"try a smaller eta (now {eta:g})")
+    if config.monitor_training_accuracy:
+        record.train_accuracy = float(np.mean(net.predict(X) == np.argmax(Y, axis=1)))
+    if validation is not None:
+        Xv, yv = validation
+        record.val_accuracy = float(np.mean(net.predict(Xv) == yv))
+        record.val_cost = net.total_cost(Xv, yv, config.lmbda)
+    if test is not None:
+        Xt, yt = test
+        record.test_correct = int(np.count_nonzero(net.predict(Xt) == yt))
+        record.test_total = len(yt)
+        record.test_accuracy = record.test_correct / len(yt)
+    return record
+
+
+class _Tracker:
+    """Learning-rate schedule, early stopping and the best weights seen."""
+
+    def __init__(self, config, history):
+        self.eta = config.eta
+        self.best = None            # (score, epoch)
+        self.best_params = None
+        self.since_best = 0
+        self.history = history
+        self.plateau_best, self.plateau_wait = -np.inf, 0
+
+    def eta_for(self, j, config):
+        if config.schedule == "step":
+            self.eta = config.eta * config.gamma ** (j // config.step_size)
+        return self.eta
+
+    def update(self, net, record, config):
+        """Track the best epoch; apply the plateau schedule; True when training should stop."""
+        if record.val_accuracy is None:
+            return False
+        score = -record.val_cost if config.monitor == "val_cost" else record.val_accuracy
+        self._note_best(net, score, record, config)
+        if config.schedule == "plateau":
+            # the book's rule: halve eta after `patience` epochs without a better accuracy
+            if record.val_accuracy > self.plateau_best:
+                self.plateau_best, self.plateau_wait = record.val_accuracy, 0
+            else:
+                self.plateau_wait += 1
+                if self.plateau_wait >= config.patience:
+                    self.eta, self.plateau_wait = self.eta / 2.0, 0
+                    if self.eta < config.eta / config.min_eta_factor:
+                        self.history.stopped_early = (
+                            f"eta fell by a factor of {config.min_eta_factor:g} (plateau schedule)")
+                        return True
+        if config.early_stopping and self.since_best >= config.patience:
+            self.history.stopped_early = (f"no improvement in {config.monitor} for "
+                                          f"{config.patience} epochs")
+            return True
+        return False
+
+    def _note_best(self, net, score, record, config):
+        if self.best is None or score > self.best[0]:
+            self.best = (score, record.epoch)
+            self.since_best = 0
+            self.history.best_epoch = record.epoch
+            if config.early_stopping:
+                self.best_params = ([w.copy() for w in net.weights],
+                                    [b.copy() for b in net.biases])
+        else:
+            self.since_best += 1
+
+    def restore_best(self, net):
+        if self.best_params is not None:
+            for dst, src in zip((*net.weights, *net.biases), (*self.best_params[0],
+                                                               *self.best_params[1])):
+                dst[...] = src
+
+
+class _Shifter:
+    """Random shifts of image rows by up to ``s`` pixels, zero-filled (the book's chapter 6
+    expansion of MNIST, done on the fly per mini-batch, never materialised)."""
+
+    def __init__(self, image_shape, s, rng):
+        self.h, self.w = image_shape
+        self.s = s
+        self.rng = rng
+
+    def __call__(self, x_rows):
+        m, s, h, w = len(x_rows), self.s, self.h, self.w
+        padded = np.zeros((m, h + 2 * s, w + 2 * s), x_rows.dtype)
+        padded[:, s:s + h, s:s + w] = x_rows.reshape(m, h, w)
+        dy, dx = self.rng.integers(0, 2 * s + 1, size=(2, m))
+        rows = dy[:, None] + np.arange(h)                # (m, h)
+        cols = dx[:, None] + np.arange(w)                # (m, w)
+        x_rows[...] = padded[np.arange(m)[:, None, None], rows[:, :, None],
+                             cols[:, None, :]].reshape(m, h * w)
+
+
+def _eval_set(net, data, name):
+    if data is None:
+        return None
+    try:
+        X, y = data
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be an (X, y) pair") from None
+    X = net.check_X(X)
+    return X, net._labels_of(y, len(X))
+
+
+def _check_int(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}; got {value!r}")
+
+
+def _check_number(value, name, positive=False):
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number)) \
+        and np.isfinite(value) and (value > 0 if positive else value >= 0)
+    if not ok:
+        raise ConfigError(f"{name} must be a {'positive' if positive else 'non-negative'} "
+                          f"number; got {value!r}")
