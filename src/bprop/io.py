@@ -204,3 +204,26 @@ def load_book_json(path, network_class=Network):
         if not np.isfinite(a).all():
             raise ModelFileError(f"{path}: weights or biases are not finite")
     return net
+
+
+# -- training history beside a model -------------------------------------------------------
+HISTORY_COLUMNS = ("epoch", "eta", "seconds", "train_cost", "train_accuracy", "val_cost",
+                   "val_accuracy", "test_accuracy")
+
+
+def history_paths(model_path):
+    """``(json_path, csv_path)`` of the history files kept beside a model file."""
+    stem = os.path.splitext(os.fspath(model_path))[0]
+    return stem + ".history.json", stem + ".history.csv"
+
+
+def save_history(history, model_path):
+    """Write ``history`` as JSON (everything) and CSV (the scalar columns) beside the model."""
+    json_path, csv_path = history_paths(model_path)
+    atomic_write(json_path, lambda f: f.write(json.dumps(history.to_dict(), indent=1).encode()))
+    lines = [",".join(HISTORY_COLUMNS)]
+    for r in history.records:
+        lines.append(",".join("" if getattr(r, c) is None else repr(getattr(r, c))
+                              for c in HISTORY_COLUMNS))
+    atomic_write(csv_path, lambda f: f.write(("\n".join(lines) + "\n").encode()))
+    return json_path, csv_path
