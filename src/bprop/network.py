@@ -273,8 +273,8 @@ class Network:
         labels = self._labels_of(y, len(self.check_X(X)))
         return float(np.mean(self.predict(X) == labels))
 
-    def total_cost(self, X, y, lmbda=0.0):
-        """Mean cost over rows X with targets y, plus ½(λ/n)Σ‖w‖² (network2's ``total_cost``)."""
+    def mean_cost(self, X, y, lmbda=0.0):
+        """Mean cost over rows X (labels or target rows y), plus ½(λ/n)Σ‖w‖², n = len(X)."""
         X = self.check_X(X)
         Y = self.targets(y, len(X))
         cost = 0.0
@@ -286,6 +286,12 @@ class Network:
         if lmbda:
             cost += 0.5 * (lmbda / len(X)) * sum(float(np.sum(w * w)) for w in self.weights)
         return cost
+
+    def save(self, path):
+        """Write the network to a ``.npz`` model file, atomically (see :mod:`bprop.io`)."""
+        from .io import save
+
+        save(self, path)
 
     def backprop_batch(self, x, y):
         """Gradient of Σₓ C_x over a mini-batch, matrix-based (the chapter's Problem).

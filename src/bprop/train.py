@@ -182,7 +182,9 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
         optimizer.eta = tracker.eta_for(j, config)
         t0 = time.perf_counter()
         order = net.rng.permutation(n)
-        with np.errstate(over="ignore"):
+        # overflow is expected in a saturating sigmoid; a diverging run is caught below,
+        # once per epoch, by the finiteness checks of _evaluate_epoch
+        with np.errstate(over="ignore", invalid="ignore"):
             for k, start in enumerate(range(0, n, mbs)):
                 idx = order[start:start + mbs]
                 m = len(idx)
@@ -224,7 +226,7 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
                 f"training diverged in epoch {j}: weights[{i}] are no longer finite; "
                 f"try a smaller eta (now {eta:g})")
     if config.monitor_training_cost:
-        record.train_cost = net.total_cost(X, Y, config.lmbda)
+        record.train_cost = net.mean_cost(X, Y, config.lmbda)
         if not np.isfinite(record.train_cost):
             raise FloatingPointError(
                 f"training diverged in epoch {j}: the cost is {record.train_cost}; "
@@ -234,7 +236,7 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
     if validation is not None:
         Xv, yv = validation
         record.val_accuracy = float(np.mean(net.predict(Xv) == yv))
-        record.val_cost = net.total_cost(Xv, yv, config.lmbda)
+        record.val_cost = net.mean_cost(Xv, yv, config.lmbda)
     if test is not None:
         Xt, yt = test
         record.test_correct = int(np.count_nonzero(net.predict(Xt) == yt))

@@ -1,0 +1,116 @@
+"""The book's ``network2.py`` interface (chapter 3) on bprop's backprop core.
+
+A program written for the book's ``network2.py`` runs with only its import changed::
+
+    from bprop import network2
+    net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost)
+    net.SGD(training_data, 30, 10, 0.5, lmbda=5.0, evaluation_data=validation_data,
+            monitor_evaluation_accuracy=True)
+
+Differences from ``bprop.Network``: the cost defaults to cross-entropy, the weights start
+from N(0, 1/n_in) (``default_weight_initializer``), ``SGD`` takes L2 ``lmbda`` and the
+four ``monitor_*`` flags and returns the four lists, and ``save`` writes the book's JSON.
+``accuracy`` and ``total_cost`` keep the book's ``convert`` flags, whose meanings are
+opposite: ``accuracy(data, convert=True)`` is for one-hot targets (training data),
+``total_cost(data, lmbda, convert=True)`` for int labels (validation/test data).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import network as _network
+from .activations import sigmoid, sigmoid_prime  # noqa: F401  (the book's module-level names)
+from .costs import CrossEntropyCost, QuadraticCost  # noqa: F401
+from .io import load_book_json, save_book_json
+
+
+class Network(_network.Network):
+    """network2's Network: cross-entropy by default, weights N(0, 1/n_in), L2-regularised SGD."""
+
+    def __init__(self, sizes, cost=CrossEntropyCost, *, rng=None, **options):
+        options.setdefault("init", "scaled-normal")
+        super().__init__(sizes, cost=cost, rng=rng, **options)
+
+    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
+            monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
+            monitor_training_cost=False, monitor_training_accuracy=False):
+        """Mini-batch SGD with L2 regularisation, monitoring as the book's network2 does.
+
+        After each epoch prints ``Epoch j training complete`` and the monitored values, then
+        a blank line. Returns ``(evaluation_cost, evaluation_accuracy, training_cost,
+        training_accuracy)``, each a per-epoch list (empty when its monitor is off).
+        """
+        from .train import TrainConfig, train
+
+        X, Y = self._book_training_arrays(training_data)
+        labels = np.argmax(Y, axis=1)
+        evaluation = (self._book_test_arrays(evaluation_data)
+                      if evaluation_data is not None else None)
+        evaluation_cost, evaluation_accuracy = [], []
+        training_cost, training_accuracy = [], []
+
+        def monitor(record):
+            print(f"Epoch {record.epoch} training complete")
+            if monitor_training_cost:
+                training_cost.append(self.mean_cost(X, Y, lmbda))
+                print(f"Cost on training data: {training_cost[-1]}")
+            if monitor_training_accuracy:
+                training_accuracy.append(int(np.count_nonzero(self.predict(X) == labels)))
+                print(f"Accuracy on training data: {training_accuracy[-1]} / {len(X)}")
+            if evaluation is not None and monitor_evaluation_cost:
+                evaluation_cost.append(self.mean_cost(*evaluation, lmbda))
+                print(f"Cost on evaluation data: {evaluation_cost[-1]}")
+            if evaluation is not None and monitor_evaluation_accuracy:
+                Xe, ye = evaluation
+                evaluation_accuracy.append(int(np.count_nonzero(self.predict(Xe) == ye)))
+                print(f"Accuracy on evaluation data: {evaluation_accuracy[-1]} / {len(Xe)}")
+            print()
+
+        train(self, X, Y, TrainConfig(epochs=epochs, mini_batch_size=mini_batch_size, eta=eta,
+                                      lmbda=lmbda, monitor_training_cost=False),
+              on_epoch_end=monitor)
+        return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy
+
+    def accuracy(self, data, convert=False):
+        """Number of inputs in ``data`` classified correctly.
+
+        convert=False: targets are int labels (validation/test data); convert=True: one-hot
+        columns (training data).
+        """
+        pairs = list(data)
+        if convert:
+            X, Y = self._book_training_arrays(pairs)
+            labels = np.argmax(Y, axis=1)
+        else:
+            X, labels = self._book_test_arrays(pairs)
+        return int(np.count_nonzero(self.predict(X) == labels))
+
+    def total_cost(self, data, lmbda, convert=False):
+        """Mean cost over ``data`` plus ½(λ/len(data))Σ‖w‖².
+
+        convert=False: targets are one-hot columns (training data); convert=True: int labels
+        to be made one-hot (validation/test data) -- the opposite sense to ``accuracy``.
+        """
+        pairs = list(data)
+        if convert:
+            X, labels = self._book_test_arrays(pairs)
+            return self.mean_cost(X, labels, lmbda)
+        X, Y = self._book_training_arrays(pairs)
+        return self.mean_cost(X, Y, lmbda)
+
+    def save(self, filename):
+        """Write the book's JSON: sizes, weights, biases and the cost's class name."""
+        save_book_json(self, filename)
+
+
+def load(filename):
+    """Load a network saved by :meth:`Network.save` (the book's JSON format)."""
+    return load_book_json(filename, network_class=Network)
+
+
+def vectorized_result(j, n=10):
+    """The one-hot ``(n, 1)`` column with a 1.0 in position j."""
+    e = np.zeros((n, 1))
+    e[j] = 1.0
+    return e

@@ -1,0 +1,264 @@
+"""The book's network.py interface, the array interface, and errors at the boundary."""
+
+import numpy as np
+import pytest
+
+from bprop import ConfigError, DataError, Network, ShapeError
+
+
+# -- an independent statement of the book's algorithm, for comparison ----------------------
+def _s(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def book_backprop(weights, biases, x, y):
+    acts, zs = [x], []
+    for w, b in zip(weights, biases):
+        zs.append(w @ acts[-1] + b)
+        acts.append(_s(zs[-1]))
+    delta = (acts[-1] - y) * _s(zs[-1]) * (1 - _s(zs[-1]))
+    nb, nw = [delta], [delta @ acts[-2].T]
+    for l in range(2, len(weights) + 1):
+        delta = (weights[-l + 1].T @ delta) * _s(zs[-l]) * (1 - _s(zs[-l]))
+        nb.insert(0, delta)
+        nw.insert(0, delta @ acts[-l - 1].T)
+    return nb, nw
+
+
+def book_sgd(weights, biases, data, epochs, mbs, eta, orders):
+    weights, biases = [w.copy() for w in weights], [b.copy() for b in biases]
+    for order in orders[:epochs]:
+        shuffled = [data[i] for i in order]
+        for k in range(0, len(shuffled), mbs):
+            batch = shuffled[k:k + mbs]
+            sb = [np.zeros_like(b) for b in biases]
+            sw = [np.zeros_like(w) for w in weights]
+            for x, y in batch:
+                db, dw = book_backprop(weights, biases, x, y)
+                sb = [s + d for s, d in zip(sb, db)]
+                sw = [s + d for s, d in zip(sw, dw)]
+            weights = [w - (eta / len(batch)) * s for w, s in zip(weights, sw)]
+            biases = [b - (eta / len(batch)) * s for b, s in zip(biases, sb)]
+    return weights, biases
+
+
+def _book_data(n, sizes, seed=0, one_hot=True):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        x = rng.random((sizes[0], 1))
+        label = int(rng.integers(sizes[-1]))
+        y = np.eye(sizes[-1])[:, [label]] if one_hot else label
+        out.append((x, y))
+    return out
+
+
+def test_defaults_are_the_books_network():
+    net = Network([784, 30, 10], rng=0)
+    assert net.num_layers == 3 and net.sizes == [784, 30, 10]
+    assert [w.shape for w in net.weights] == [(30, 784), (10, 30)]
+    assert [b.shape for b in net.biases] == [(30, 1), (10, 1)]
+    assert net.activation_names == ["sigmoid", "sigmoid"] and net.cost.name == "quadratic"
+    # N(0, 1) weights and biases
+    w = np.concatenate([w.ravel() for w in net.weights])
+    assert abs(w.mean()) < 0.02 and abs(w.std() - 1.0) < 0.02
+
+
+def test_sgd_gives_the_books_numbers(capsys):
+    """Same initial weights and mini-batch order -> the book's weights, to rounding."""
+    sizes = [5, 4, 3]
+    data = _book_data(23, sizes)          # 23: the last mini-batch of each epoch is short
+    test = _book_data(11, sizes, seed=1, one_hot=False)
+    net = Network(sizes, rng=2)
+    w0, b0 = [w.copy() for w in net.weights], [b.copy() for b in net.biases]
+    net.rng = np.random.default_rng(42)
+    orders = [np.random.default_rng(42).permutation(23)]
+    g = np.random.default_rng(42)
+    orders = [g.permutation(23) for _ in range(3)]
+    net.SGD(iter(data), 3, 5, 3.0, test_data=test)   # any iterable, e.g. a zip, works
+    want_w, want_b = book_sgd(w0, b0, data, 3, 5, 3.0, orders)
+    for got, want in zip(net.weights + net.biases, want_w + want_b):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    for j, line in enumerate(lines):
+        assert line.startswith(f"Epoch {j}: ") and line.endswith(" / 11")
+    assert lines[-1] == f"Epoch 2: {net.evaluate(test)} / 11"
+
+
+def test_sgd_without_test_data_prints_complete_and_returns_none(capsys):
+    sizes = [3, 2, 2]
+    assert Network(sizes, rng=0).SGD(list(zip(*zip(*_book_data(6, sizes)))), 2, 4, 1.0) is None
+    assert capsys.readouterr().out == "Epoch 0 complete\nEpoch 1 complete\n"
+
+
+def test_backprop_and_feedforward_match_the_book():
+    sizes = [4, 6, 5, 3]
+    net = Network(sizes, rng=3)
+    x, y = _book_data(1, sizes)[0]
+    nb, nw = net.backprop(x, y)
+    want_b, want_w = book_backprop(net.weights, net.biases, x, y)
+    for got, want in zip(nb + nw, want_b + want_w):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    a = x
+    for w, b in zip(net.weights, net.biases):
+        a = _s(w @ a + b)
+    np.testing.assert_allclose(net.feedforward(x), a, rtol=1e-14)
+    np.testing.assert_array_equal(net.cost_derivative(a, y), a - y)
+
+
+def test_evaluate_counts_argmax_with_first_index_on_ties():
+    net = Network([2, 3], activations="identity")
+    net.weights = [np.zeros((3, 2))]
+    net.biases = [np.array([[0.0], [1.0], [1.0]])]     # tie between 1 and 2: argmax is 1
+    data = [(np.ones((2, 1)), 1), (np.ones((2, 1)), 2), (np.ones((2, 1)), 1)]
+    assert net.evaluate(data) == 2 and isinstance(net.evaluate(data), int)
+
+
+def test_same_seed_same_weights_and_results():
+    X = np.random.default_rng(0).random((60, 4))
+    y = np.arange(60) % 3
+    runs = []
+    for _ in range(2):
+        net = Network([4, 5, 3], rng=11)
+        h = net.fit(X, y, epochs=3, batch_size=7, eta=1.0)
+        runs.append((net.weights, h.column("train_cost")))
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(a, b)
+    assert runs[0][1] == runs[1][1]
+    other = Network([4, 5, 3], rng=12)
+    assert not np.array_equal(other.weights[0], runs[0][0][0])
+    # a Generator works as well as a seed
+    assert np.array_equal(Network([4, 5, 3], rng=np.random.default_rng(11)).weights[0],
+                          Network([4, 5, 3], rng=11).weights[0])
+
+
+@pytest.mark.parametrize("init,w_std,b_std", [("normal", 1.0, 1.0),
+                                              ("scaled-normal", 1 / np.sqrt(400), 1.0),
+                                              ("xavier", np.sqrt(2 / 600), 0.0),
+                                              ("he", np.sqrt(2 / 400), 0.0)])
+def test_initialisers(init, w_std, b_std):
+    net = Network([400, 200], init=init, rng=0)
+    assert net.weights[0].std() == pytest.approx(w_std, rel=0.02)
+    assert net.biases[0].std() == pytest.approx(b_std, abs=0.15)
+
+
+def test_fit_predict_score_on_arrays_float64_and_float32():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 2)) * 3
+    y = rng.integers(0, 3, 300)
+    X = centres[y] + rng.normal(size=(300, 2)) * 0.3
+    X = (X - X.min()) / (X.max() - X.min())
+    for dtype in (np.float64, np.float32):
+        net = Network([2, 10, 3], "sigmoid", "cross-entropy", rng=1, dtype=dtype)
+        net.fit(X, y, epochs=40, batch_size=10, eta=1.0)
+        assert net.weights[0].dtype == dtype
+        assert net.predict_proba(X).shape == (300, 3) and net.predict_proba(X).dtype == dtype
+        assert net.predict(X).shape == (300,)
+        assert net.score(X, y) > 0.95
+        assert net.score(X, np.eye(3)[y]) == net.score(X, y)   # one-hot rows work too
+
+
+def test_fit_takes_one_hot_rows():
+    X = np.random.default_rng(0).random((20, 3))
+    a, b = Network([3, 2], rng=0), Network([3, 2], rng=0)
+    a.fit(X, np.arange(20) % 2, epochs=2, batch_size=5, eta=1.0)
+    b.fit(X, np.eye(2)[np.arange(20) % 2], epochs=2, batch_size=5, eta=1.0)
+    np.testing.assert_array_equal(a.weights[0], b.weights[0])
+
+
+# -- errors at the boundary --------------------------------------------------------------
+@pytest.mark.parametrize("sizes,match", [([5], "at least two layers"),
+                                         ([5, 0, 2], "positive integers"),
+                                         ([5, -3], "positive integers"),
+                                         ([5, 2.5], "positive integers"),
+                                         (7, "must be a list")])
+def test_bad_sizes(sizes, match):
+    with pytest.raises(ConfigError, match=match):
+        Network(sizes)
+
+
+def test_bad_options():
+    with pytest.raises(ConfigError, match="unknown activation 'sigmod'"):
+        Network([2, 2], "sigmod")
+    with pytest.raises(ConfigError, match="unknown cost"):
+        Network([2, 2], cost="hinge")
+    with pytest.raises(ConfigError, match="unknown init 'uniform'"):
+        Network([2, 2], init="uniform")
+    with pytest.raises(ConfigError, match="softmax is only allowed as the output"):
+        Network([2, 3, 2], ["softmax", "sigmoid"])
+    with pytest.raises(ConfigError, match="activations has 1 entries; expected 2"):
+        Network([2, 3, 2], ["relu"])
+    with pytest.raises(ConfigError, match="dtype must be float64 or float32"):
+        Network([2, 2], dtype=np.int32)
+
+
+def test_bad_inputs_name_the_argument():
+    net = Network([4, 3, 2], rng=0)
+    with pytest.raises(ShapeError, match=r"x has shape \(4,\); expected \(4, 1\)"):
+        net.backprop(np.zeros(4), np.zeros((2, 1)))
+    with pytest.raises(ShapeError, match=r"a has shape \(5, 1\); expected \(4, 1\) or \(4, m\)"):
+        net.feedforward(np.zeros((5, 1)))
+    with pytest.raises(ShapeError, match=r"y has shape \(3, 1\); expected \(2, 1\)"):
+        net.backprop(np.zeros((4, 1)), np.zeros((3, 1)))
+    with pytest.raises(DataError, match=r"x contains 1 non-finite values"):
+        net.backprop(np.array([[0.0], [np.nan], [0.0], [0.0]]), np.zeros((2, 1)))
+    X = np.zeros((5, 4))
+    with pytest.raises(DataError, match=r"labels must be integers in \[0, 2\); got min=-1, max=1"):
+        net.fit(X, np.array([0, 1, -1, 0, 1]), epochs=1)
+    with pytest.raises(ShapeError, match=r"X has shape \(5, 3\); expected \(n_samples, 4\)"):
+        net.fit(np.zeros((5, 3)), np.zeros(5, int))
+    with pytest.raises(DataError, match="X is empty"):
+        net.fit(np.zeros((0, 4)), np.zeros(0, int))
+    X[2, 1] = np.inf
+    with pytest.raises(DataError, match=r"X contains 1 non-finite values \(first in row 2\)"):
+        net.predict(X)
+    with pytest.raises(ShapeError, match=r"y has shape \(4,\); expected \(5,\) labels"):
+        net.fit(np.zeros((5, 4)), np.zeros(4, int))
+    with pytest.raises(DataError, match="labels must be integers; got non-integer"):
+        net.fit(np.zeros((5, 4)), np.array([0, 1, 0.5, 0, 1]))
+
+
+@pytest.mark.parametrize("kw,match", [({"eta": 0}, "eta must be a positive number"),
+                                      ({"eta": -1.0}, "eta must be a positive number"),
+                                      ({"batch_size": 0}, "mini_batch_size must be an integer >= 1"),
+                                      ({"epochs": -1}, "epochs must be an integer >= 0"),
+                                      ({"lmbda": -0.1}, "lmbda must be a non-negative"),
+                                      ({"optimizer": "sgdd"}, "unknown optimizer 'sgdd'"),
+                                      ({"schedule": "cosine"}, "unknown schedule 'cosine'")])
+def test_bad_training_settings(kw, match):
+    net = Network([2, 2], rng=0)
+    args = {"epochs": 1, "batch_size": 2, "eta": 1.0} | kw
+    with pytest.raises(ConfigError, match=match):
+        net.fit(np.zeros((4, 2)), np.zeros(4, int), **args)
+
+
+def test_book_api_errors():
+    net = Network([3, 2], rng=0)
+    with pytest.raises(DataError, match="training_data is empty"):
+        net.SGD([], 1, 1, 1.0)
+    with pytest.raises(DataError, match="mini_batch is empty"):
+        net.update_mini_batch([], 1.0)
+    with pytest.raises(ConfigError, match="eta must be a positive number"):
+        net.update_mini_batch([(np.zeros((3, 1)), np.zeros((2, 1)))], 0.0)
+    with pytest.raises(ShapeError, match=r"x of example 1 has shape \(4, 1\); expected \(3, 1\)"):
+        net.SGD([(np.zeros((3, 1)), np.zeros((2, 1))), (np.zeros((4, 1)), np.zeros((2, 1)))],
+                1, 1, 1.0)
+    with pytest.raises(DataError, match=r"labels must be integers in \[0, 2\)"):
+        net.evaluate([(np.zeros((3, 1)), 5)])
+
+
+def test_user_assigned_weights_of_wrong_shape_are_refused():
+    net = Network([3, 2], rng=0)
+    net.weights = [np.zeros((3, 2))]
+    with pytest.raises(ShapeError, match=r"weights\[0\] has shape \(3, 2\); expected \(2, 3\)"):
+        net.fit(np.zeros((4, 3)), np.zeros(4, int), epochs=1)
+
+
+def test_diverging_training_names_the_epoch():
+    rng = np.random.default_rng(0)
+    X = rng.random((50, 3)) * 10
+    y = rng.normal(size=(50, 2)) * 100
+    net = Network([3, 8, 2], "identity", rng=0)
+    with pytest.raises(FloatingPointError, match=r"training diverged in epoch 0: .*smaller eta"):
+        net.fit(X, y, epochs=3, batch_size=5, eta=50.0)
