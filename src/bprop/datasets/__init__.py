@@ -1,0 +1,335 @@
+"""Data sets for bprop: MNIST, Fashion-MNIST, scikit-learn's digits, and the user's own files.
+
+``load(name_or_path)`` returns a ``Dataset``: one example per row, ``X`` of shape
+``(N, n_features)`` as float64 (or float32) in ``[0, 1]``, ``y`` of shape ``(N,)`` int64
+labels in ``[0, n_classes)``. The network takes ``X[idx].T`` (a free view) as a batch of
+columns ``(n_features, m)``. ``to_book_format`` and ``Dataset.book_data`` build the book's
+lists of ``(x (n_features, 1), y)`` tuples for code written against ``mnist_loader``.
+
+Sources (``AVAILABLE``, ``describe()``):
+
+- ``"mnist"``: the four IDX files, from ``data_dir`` or ``cache_dir() / "mnist"``,
+  downloaded once from public mirrors and checked by SHA-256 (``bprop.datasets.mnist``).
+- ``"fashion"`` (``"fashion-mnist"``): the same format, found where Debian's
+  ``dataset-fashion-mnist`` installs it, else in the cache, else downloaded.
+- ``"digits"``: scikit-learn's 8x8 digits, no download (needs scikit-learn).
+- a path: a directory of IDX files, a ``.npz``, a ``.csv`` (see ``bprop.datasets.files``),
+  or the book's ``mnist.pkl.gz``. A name wins over a same-named directory; write ``./mnist``
+  for the directory.
+
+Nothing is read or downloaded at import time; only NumPy is imported.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from .download import cache_dir, download_files
+from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
+from .idx import read_idx, write_idx
+
+__all__ = [
+    "AVAILABLE",
+    "Dataset",
+    "DatasetInfo",
+    "cache_dir",
+    "describe",
+    "download_files",
+    "load",
+    "read_idx",
+    "split_validation",
+    "to_book_format",
+    "write_idx",
+]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Dataset:
+    """A data set split into training, optional validation, and test parts.
+
+    X_*: ``(N, n_features)`` float arrays in ``[0, 1]``, one example per row.
+    y_*: ``(N,)`` int64 labels in ``[0, n_classes)``.
+    X_val, y_val: None when no validation set was asked for (or stored in the file).
+    image_shape: e.g. ``(28, 28)``, for showing a row as an image; None for plain features.
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    image_shape: tuple[int, ...] | None
+
+    @property
+    def n_features(self) -> int:
+        """Number of inputs, ``sizes[0]`` of a network for this data."""
+        return self.X_train.shape[1]
+
+    def __repr__(self) -> str:
+        val = "None" if self.X_val is None else str(len(self.X_val))
+        return (
+            f"Dataset(name={self.name!r}, train={len(self.X_train)}, val={val}, test={len(self.X_test)}, "
+            f"n_features={self.n_features}, n_classes={self.n_classes}, image_shape={self.image_shape}, "
+            f"dtype={self.X_train.dtype})"
+        )
+
+    def book_data(self):
+        """``(training_data, validation_data, test_data)`` as the book's ``load_data_wrapper`` gives them.
+
+        training_data: list of ``(x (n_features, 1), one-hot y (n_classes, 1))``;
+        validation_data (None without a validation set) and test_data: lists of
+        ``(x (n_features, 1), int label)``.
+        """
+        training_data = to_book_format(self.X_train, self.y_train, self.n_classes, one_hot=True)
+        validation_data = (
+            None if self.X_val is None else to_book_format(self.X_val, self.y_val, self.n_classes)
+        )
+        test_data = to_book_format(self.X_test, self.y_test, self.n_classes)
+        return training_data, validation_data, test_data
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One row of ``AVAILABLE``: what a named data set is and how it is obtained."""
+
+    name: str
+    aliases: tuple[str, ...]
+    offline: str  # how to have it without a network, or "no"
+    download: bool  # fetched from public mirrors when missing
+    size: str
+    licence: str
+    description: str
+
+
+AVAILABLE = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            "digits", (), "yes (bundled with scikit-learn)", False,
+            "1,437 train + 360 test, 8x8", "BSD-3-Clause (scikit-learn); data from UCI optdigits",
+            "scikit-learn's handwritten digits; needs pip install bprop[digits]",
+        ),
+        DatasetInfo(
+            "fashion", ("fashion-mnist",), "yes with Debian's dataset-fashion-mnist", True,
+            "60,000 train + 10,000 test, 28x28; 30 MB download", "MIT",
+            "Zalando's Fashion-MNIST: ten kinds of clothing, MNIST's format",
+        ),
+        DatasetInfo(
+            "mnist", (), "no (copy the files into the cache)", True,
+            "60,000 train + 10,000 test, 28x28; 11 MB download", "CC BY-SA 3.0",
+            "LeCun, Cortes and Burges's handwritten digits, the book's data",
+        ),
+    )
+}
+_NAMES = {alias: info.name for info in AVAILABLE.values() for alias in (info.name, *info.aliases)}
+_NAMES["fashion_mnist"] = "fashion"
+
+
+def describe() -> str:
+    """``AVAILABLE`` as a plain-text table (for ``--help`` or a README)."""
+    rows = [("name", "offline", "download", "size", "licence")]
+    for info in AVAILABLE.values():
+        names = " / ".join((info.name, *info.aliases))
+        rows.append((names, info.offline, "yes" if info.download else "no", info.size, info.licence))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("Or a path: a directory of IDX files, a .npz, a .csv, or the book's mnist.pkl.gz.")
+    lines.append(f"Downloads go to {cache_dir()} ($BPROP_DATA, else $XDG_CACHE_HOME/bprop, else ~/.cache/bprop).")
+    return "\n".join(lines)
+
+
+def to_book_format(X: np.ndarray, y: np.ndarray, n_classes: int, *, one_hot: bool = False):
+    """The book's list of ``(x, y)`` tuples from rows ``X (N, n)`` and labels ``y (N,)``.
+
+    Each x is a column ``(n, 1)`` (a view of its row). With ``one_hot`` each y is the
+    one-hot column ``(n_classes, 1)`` of X's dtype (training data); otherwise a Python
+    ``int`` (validation and test data).
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise DataError(f"X has shape {X.shape}; expected (N, n_features)")
+    y = as_labels(y, "given to to_book_format")
+    if len(y) != len(X):
+        raise DataError(f"X has {len(X)} rows but y has {len(y)} labels")
+    if y.size and y.max() >= n_classes:
+        raise DataError(f"labels must be integers in [0, {n_classes}); got min={y.min()}, max={y.max()}")
+    xs = X[:, :, np.newaxis]  # (N, n, 1): iterating gives the (n, 1) columns as views
+    if not one_hot:
+        return list(zip(xs, y.tolist()))
+    dtype = X.dtype if X.dtype.kind == "f" else np.float64
+    ys = np.zeros((len(y), n_classes, 1), dtype=dtype)
+    ys[np.arange(len(y)), y, 0] = 1
+    return list(zip(xs, ys))
+
+
+def _n_validation(validation, n: int, name: str) -> int:
+    """The number of training examples ``validation`` (a count or a fraction) asks to hold out."""
+    if isinstance(validation, (bool, np.bool_)) or not isinstance(validation, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"validation must be a count (int) or a fraction (float in [0, 1)); got {validation!r}")
+    if isinstance(validation, (float, np.floating)):
+        if not 0.0 <= validation < 1.0:
+            raise ConfigError(f"validation fraction must be in [0, 1); got {validation}")
+        n_val = round(float(validation) * n)
+        if validation > 0 and n_val == 0:
+            n_val = 1
+    else:
+        n_val = int(validation)
+        if n_val < 0:
+            raise ConfigError(f"validation must be >= 0; got {n_val}")
+    if n_val >= n:
+        raise ConfigError(
+            f"validation={validation!r} holds out {n_val} of {name}'s {n} training examples; "
+            "leave some for training"
+        )
+    return n_val
+
+
+def split_validation(X: np.ndarray, y: np.ndarray, validation, *, seed: int = 0, tail: bool = False,
+                     name: str = "the data"):
+    """``(X_train, y_train, X_val, y_val)`` with ``validation`` examples held out from ``X, y``.
+
+    ``validation``: a count, or a fraction of ``len(X)``; 0 gives ``X_val = y_val = None``.
+    The held-out rows are drawn by a permutation seeded with ``seed``; with ``tail`` they
+    are the last rows instead, as the book holds out the last 10,000 of MNIST's 60,000.
+    Both parts keep their original order.
+    """
+    n = len(X)
+    n_val = _n_validation(validation, n, name)
+    if n_val == 0:
+        return X, y, None, None
+    if tail:
+        return X[: n - n_val], y[: n - n_val], X[n - n_val :], y[n - n_val :]
+    keep, out = holdout_indices(n, n_val, seed)
+    return X[keep], y[keep], X[out], y[out]
+
+
+def _check_dtype(dtype) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ConfigError(f"dtype must be float32 or float64; got {dtype!r}") from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ConfigError(f"dtype must be float32 or float64; got {dt}")
+    return dt
+
+
+def _images_to_rows(images: np.ndarray, dtype: np.dtype, scale: float) -> np.ndarray:
+    """Images ``(N, rows, cols)`` of integers 0..scale as rows ``(N, rows * cols)`` in [0, 1]."""
+    X = images.reshape(len(images), -1).astype(dtype)
+    X /= scale
+    return X
+
+
+def _resolve(name_or_path) -> tuple[str, Path | None]:
+    """``(kind, path)``: kind is a dataset name, or "idx", "npz", "csv", "pkl" for a path."""
+    if isinstance(name_or_path, str) and name_or_path.strip().lower() in _NAMES:
+        return _NAMES[name_or_path.strip().lower()], None
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise ConfigError(f"load() takes a dataset name or a path; got {type(name_or_path).__name__}")
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        text = os.fspath(name_or_path)
+        if isinstance(name_or_path, str) and os.sep not in text and "/" not in text and not path.suffix:
+            choices = ", ".join(sorted(AVAILABLE))
+            raise ConfigError(
+                f"unknown dataset {text!r}; choose from {choices}, or give a path to a directory "
+                "of IDX files, a .npz, a .csv or mnist.pkl.gz"
+            )
+        raise DataError(f"no such file or directory: {path}")
+    if path.is_dir():
+        return "idx", path
+    lower = path.name.lower()
+    for suffix, kind in ((".npz", "npz"), (".csv", "csv"), (".pkl.gz", "pkl"), (".pkl", "pkl")):
+        if lower.endswith(suffix):
+            return kind, path
+    raise ConfigError(
+        f"cannot tell what {path.name} holds; give a directory of IDX files, a .npz, a .csv or a .pkl.gz"
+    )
+
+
+def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
+         data_dir: str | os.PathLike | None = None, download: bool = True) -> Dataset:
+    """Load a data set by name or path as a ``Dataset`` (rows ``(N, n_features)``, labels ``(N,)``).
+
+    name_or_path: "mnist", "fashion" (or "fashion-mnist"), "digits", a directory of IDX
+        files, a ``.npz``, a ``.csv``, or the book's ``mnist.pkl.gz``.
+    validation: examples held out from the training set as a validation set, a count or
+        a fraction. For "mnist" they are the last ones (``validation=10000`` gives the
+        book's 50,000/10,000 split); otherwise a permutation seeded with ``seed`` picks them.
+        A file that brings its own validation set (``mnist.pkl.gz``, a ``.npz`` with
+        ``x_val``) keeps it; ``validation`` must then be 0 or its size.
+    dtype: float64 (default) or float32, for the X arrays.
+    seed: for the validation split only; test sets never move.
+    data_dir: for "mnist" and "fashion", the directory to read (and download) the IDX
+        files in, instead of the cache.
+    download: for "mnist" and "fashion", fetch missing files; False raises ``DataError``
+        naming the directory and files instead.
+    """
+    dt = _check_dtype(dtype)
+    kind, path = _resolve(name_or_path)
+    X_val = y_val = None
+    image_shape = None
+    n_classes = None
+
+    if kind in ("mnist", "fashion", "idx"):
+        if kind == "mnist":
+            from .mnist import read_mnist
+            tr_images, y_train, te_images, y_test = read_mnist(data_dir, download=download)
+        elif kind == "fashion":
+            from .fashion import read_fashion
+            tr_images, y_train, te_images, y_test = read_fashion(data_dir, download=download)
+        else:
+            tr_images, y_train, te_images, y_test = read_idx_dir(path)
+        if kind != "idx":
+            n_classes = 10
+        image_shape = tuple(tr_images.shape[1:])
+        X_train = _images_to_rows(tr_images, dt, 255)
+        X_test = _images_to_rows(te_images, dt, 255)
+    elif kind == "digits":
+        from .digits import read_digits
+        tr_images, y_train, te_images, y_test = read_digits()
+        n_classes, image_shape = 10, (8, 8)
+        X_train = _images_to_rows(tr_images, dt, 16)
+        X_test = _images_to_rows(te_images, dt, 16)
+    elif kind == "pkl":
+        from .mnist import read_pkl_gz
+        (X_train, y_train), (X_val, y_val), (X_test, y_test) = read_pkl_gz(path)
+        X_train, X_val, X_test = (X.astype(dt) for X in (X_train, X_val, X_test))
+        n_classes = 10
+        image_shape = (28, 28) if X_train.shape[1] == 784 else None
+    else:
+        parts = read_npz(path) if kind == "npz" else read_csv(path)
+        (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
+        Xs = [X_train, X_test]
+        if parts["val"] is not None:
+            X_val, y_val = parts["val"]
+            Xs.append(X_val)
+        Xs = unit_scale(Xs, dt, f"in {path.name}")
+        X_train, X_test = Xs[0], Xs[1]
+        X_val = Xs[2] if X_val is not None else None
+        image_shape = parts["image_shape"]
+
+    name = kind if path is None else path.name
+    if n_classes is None:
+        n_classes = int(max(y.max() for y in (y_train, y_val, y_test) if y is not None)) + 1
+    if X_val is not None:
+        n_val = _n_validation(validation, len(X_train) + len(X_val), name)
+        if n_val not in (0, len(X_val)):
+            raise ConfigError(
+                f"{name} brings its own validation set of {len(X_val)} examples; "
+                f"pass validation=0 to use it; got validation={validation!r}"
+            )
+    else:
+        X_train, y_train, X_val, y_val = split_validation(
+            X_train, y_train, validation, seed=seed, tail=(kind == "mnist"), name=name
+        )
+    return Dataset(name, X_train, y_train, X_val, y_val, X_test, y_test, n_classes, image_shape)

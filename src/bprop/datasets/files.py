@@ -1,0 +1,251 @@
+"""The user's own data: a directory of IDX files, a ``.npz`` or a ``.csv``.
+
+Data sets are stored one example per row: ``X`` is ``(N, n_features)``, ``y`` is
+``(N,)`` integer labels in ``[0, n_classes)``.
+
+- IDX directory: four files named like MNIST's, ``train-images-idx3-ubyte``,
+  ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``,
+  each optionally ``.gz`` (``test`` may stand for ``t10k``; ``_`` or ``.`` for ``-``).
+- ``.npz``: keys ``x_train, y_train, x_test, y_test`` (Keras's ``mnist.npz`` layout),
+  optionally ``x_val, y_val``; or just ``X, y``, which are split into train and test
+  (a fixed 20% test set). Key case is ignored. Images ``(N, rows, cols)`` are flattened.
+  Read with ``allow_pickle=False``.
+- ``.csv``: comma-separated, one example per line, the features then the label in the
+  last column; an optional header line (detected: any field that is not a number). The
+  rows are split into train and test like ``X, y``.
+
+Features must already lie in ``[0, 1]``, or be pixel bytes (integers in ``0..255``,
+divided by 255 here); anything else is rejected rather than silently rescaled. This
+module reads and checks; splitting into validation sets and building ``Dataset`` is done
+in ``bprop.datasets``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .idx import read_pair
+
+TEST_FRACTION = 0.2  # test share for a .npz with only X, y and for a .csv
+SPLIT_SEED = 0  # fixed, so the test set does not move when the user changes seeds
+
+_IDX_RE = re.compile(r"^(train|t10k|test)[-_.](images|labels)[-_.]idx[0-9][-_.]ubyte(\.gz)?$", re.IGNORECASE)
+_ROLES = (("train", "images"), ("train", "labels"), ("test", "images"), ("test", "labels"))
+
+
+def holdout_indices(n: int, n_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``range(n)`` into ``(keep, out)`` with ``len(out) == n_out``, drawn by a seeded permutation.
+
+    Both index arrays are sorted, so the kept examples stay in their original order.
+    """
+    perm = np.random.default_rng(seed).permutation(n)
+    return np.sort(perm[n_out:]), np.sort(perm[:n_out])
+
+
+def find_idx_files(directory: str | os.PathLike) -> tuple[Path, Path, Path, Path]:
+    """Paths of the train images, train labels, test images and test labels IDX files in ``directory``.
+
+    If a file is there both plain and gzipped, the plain one is used.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataError(f"no such directory: {directory}")
+    found: dict[tuple[str, str], list[Path]] = {role: [] for role in _ROLES}
+    entries = sorted(p for p in directory.iterdir() if p.is_file())
+    for p in entries:
+        m = _IDX_RE.match(p.name)
+        if m:
+            split = "train" if m[1].lower() == "train" else "test"
+            found[(split, m[2].lower())].append(p)
+    paths = []
+    for (split, kind), candidates in found.items():
+        example = f"{'train' if split == 'train' else 't10k'}-{kind}-idx{3 if kind == 'images' else 1}-ubyte[.gz]"
+        if not candidates:
+            listing = ", ".join(p.name for p in entries[:10]) or "nothing"
+            raise DataError(
+                f"no {split} {kind} IDX file in {directory}: expected a file named like {example}; "
+                f"found {listing}"
+            )
+        plain = [p for p in candidates if not p.name.lower().endswith(".gz")]
+        stems = {p.name.lower().removesuffix(".gz") for p in candidates}
+        if len(stems) > 1:
+            names = ", ".join(p.name for p in candidates)
+            raise DataError(f"more than one {split} {kind} IDX file in {directory}: {names}")
+        paths.append(plain[0] if plain else candidates[0])
+    return tuple(paths)
+
+
+def read_idx_dir(directory: str | os.PathLike, n_classes: int | None = None):
+    """``(train_images, train_labels, test_images, test_labels)`` from the IDX files in ``directory``.
+
+    Images ``(N, rows, cols)`` uint8, labels ``(N,)`` int64 (in ``[0, n_classes)`` if given).
+    Train and test images must have the same ``(rows, cols)``.
+    """
+    tr_images, tr_labels, te_images, te_labels = find_idx_files(directory)
+    X_train, y_train = read_pair(tr_images, tr_labels, n_classes)
+    X_test, y_test = read_pair(te_images, te_labels, n_classes)
+    if X_train.shape[1:] != X_test.shape[1:]:
+        raise DataError(
+            f"{tr_images.name} has images of shape {X_train.shape[1:]} but {te_images.name} has {X_test.shape[1:]}"
+        )
+    return X_train, y_train, X_test, y_test
+
+
+def as_labels(y, where: str) -> np.ndarray:
+    """``y`` as ``(N,)`` int64 labels >= 0; ``(N, 1)`` columns are flattened. ``where`` names it in errors."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise DataError(f"labels {where} must be 1-D integers; got shape {y.shape}")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            bad = int(np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))[0])
+            raise DataError(f"labels {where} must be integers; got {y[bad]:g} in row {bad}")
+    elif y.dtype.kind not in "iub":
+        raise DataError(f"labels {where} must be integers; got dtype {y.dtype}")
+    y = y.astype(np.int64)
+    if y.size and y.min() < 0:
+        raise DataError(f"labels {where} must be integers >= 0; got min={y.min()}, max={y.max()}")
+    return y
+
+
+def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
+    """The feature arrays as ``dtype``, all scaled by one rule so that they lie in ``[0, 1]``.
+
+    Values already in ``[0, 1]`` are kept; integers in ``0..255`` (pixel bytes) are
+    divided by 255. Anything else, and NaN or infinity, raises ``DataError``.
+    """
+    for X in arrays:
+        if X.dtype.kind not in "biuf":
+            raise DataError(f"features {where} must be numbers; got dtype {X.dtype}")
+        if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
+            bad = ~np.isfinite(X)
+            n_nan = int(np.isnan(X).sum())
+            first = int(np.flatnonzero(bad.reshape(len(X), -1).any(axis=1))[0])
+            what = f"{n_nan} NaN values" if n_nan else f"{int(bad.sum())} infinite values"
+            raise DataError(f"X {where} contains {what} (first in row {first})")
+    lo = min(float(X.min()) for X in arrays if X.size)
+    hi = max(float(X.max()) for X in arrays if X.size)
+    if 0.0 <= lo and hi <= 1.0:
+        return [X.astype(dtype) for X in arrays]
+    integral = all(X.dtype.kind in "biu" or np.all(X == np.round(X)) for X in arrays)
+    if integral and 0.0 <= lo and hi <= 255.0:
+        out = []
+        for X in arrays:
+            X = X.astype(dtype)
+            X /= 255
+            out.append(X)
+        return out
+    raise DataError(
+        f"features {where} must lie in [0, 1] or be pixel bytes 0..255; got min={lo:g}, max={hi:g}; "
+        "rescale them first"
+    )
+
+
+def _flat(X: np.ndarray, where: str) -> tuple[np.ndarray, tuple[int, ...] | None]:
+    """``X`` as ``(N, n_features)`` and the image shape it had, if it had more than 2 dimensions."""
+    X = np.asarray(X)
+    if X.ndim < 2:
+        raise DataError(f"X {where} must have one example per row, shape (N, n_features); got shape {X.shape}")
+    if X.ndim == 2:
+        return X, None
+    return X.reshape(len(X), -1), tuple(X.shape[1:])
+
+
+def read_npz(path: str | os.PathLike):
+    """``{"train": (X, y), "val": (X, y) or None, "test": (X, y), "image_shape": tuple or None}`` from a ``.npz``.
+
+    ``X`` are ``(N, n_features)`` arrays as stored (not yet scaled), ``y`` are ``(N,)`` int64.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {key: f[key] for key in f.files}
+    except FileNotFoundError:
+        raise DataError(f"no such file: {path}") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DataError(f"cannot read {path.name} as a .npz archive: {e}") from None
+    keys = {key.lower(): key for key in arrays}
+    if len(keys) != len(arrays):
+        raise DataError(f"{path.name} has keys that differ only in case: {', '.join(sorted(arrays))}")
+
+    def get(k):
+        return arrays[keys[k]]
+
+    full = ("x_train", "y_train", "x_test", "y_test")
+    if all(k in keys for k in full):
+        splits = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
+        if "x_val" in keys or "y_val" in keys:
+            if not ("x_val" in keys and "y_val" in keys):
+                raise DataError(f"{path.name} has only one of x_val, y_val; give both or neither")
+            splits["val"] = ("x_val", "y_val")
+    elif "x" in keys and "y" in keys:
+        splits = {"all": ("x", "y")}
+    else:
+        raise DataError(
+            f"{path.name} must hold arrays x_train, y_train, x_test, y_test (optionally x_val, y_val) "
+            f"or X, y; found {', '.join(sorted(arrays)) or 'none'}"
+        )
+    out = {"val": None, "image_shape": None}
+    for split, (xk, yk) in splits.items():
+        where = f"in {path.name}[{keys[xk]!r}]"
+        X, shape = _flat(get(xk), where)
+        y = as_labels(get(yk), f"in {path.name}[{keys[yk]!r}]")
+        if len(X) != len(y):
+            raise DataError(f"{path.name} has {len(X)} rows in {keys[xk]!r} but {len(y)} labels in {keys[yk]!r}")
+        if len(X) == 0:
+            raise DataError(f"{path.name}[{keys[xk]!r}] is empty")
+        out[split] = (X, y)
+        out["image_shape"] = out["image_shape"] or shape
+    if "all" in out:
+        out["train"], out["test"] = _split_off_test(*out.pop("all"), path.name)
+    n_features = {out[s][0].shape[1] for s in ("train", "val", "test") if out[s] is not None}
+    if len(n_features) > 1:
+        raise DataError(f"the splits in {path.name} have different numbers of features: {sorted(n_features)}")
+    return out
+
+
+def _split_off_test(X, y, name):
+    """``((X_train, y_train), (X_test, y_test))``: a fixed ``TEST_FRACTION`` of the rows held out for testing."""
+    n = len(X)
+    if n < 2:
+        raise DataError(f"{name} has {n} example; need at least 2 to split off a test set")
+    n_test = max(1, round(TEST_FRACTION * n))
+    keep, out = holdout_indices(n, n_test, SPLIT_SEED)
+    return (X[keep], y[keep]), (X[out], y[out])
+
+
+def read_csv(path: str | os.PathLike):
+    """Like ``read_npz`` for a ``.csv``: features, then the label in the last column; optional header line."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            first = f.readline()
+            try:
+                [float(field) for field in first.split(",")]
+                header = 0
+            except ValueError:
+                header = 1
+            f.seek(0)
+            data = np.loadtxt(f, delimiter=",", skiprows=header, ndmin=2, dtype=np.float64)
+    except FileNotFoundError:
+        raise DataError(f"no such file: {path}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path.name} is not a UTF-8 text file") from None
+    except ValueError as e:
+        raise DataError(f"cannot parse {path.name} as comma-separated numbers: {e}") from None
+    if data.size == 0:
+        raise DataError(f"{path.name} holds no data rows")
+    if data.shape[1] < 2:
+        raise DataError(f"{path.name} needs at least 2 columns (features, then the label); got {data.shape[1]}")
+    X = data[:, :-1]
+    y = as_labels(data[:, -1], f"in the last column of {path.name}")
+    train, test = _split_off_test(X, y, path.name)
+    return {"train": train, "val": None, "test": test, "image_shape": None}

@@ -1,0 +1,583 @@
+"""Tests for bprop.datasets and bprop.mnist_loader.
+
+Every file is generated in tmp_path; downloads come from a loopback HTTP server started
+here. The only real data read is Fashion-MNIST from Debian's package, skipped if absent.
+"""
+
+import functools
+import gzip
+import hashlib
+import http.server
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from bprop import mnist_loader
+from bprop.datasets import (
+    AVAILABLE,
+    Dataset,
+    cache_dir,
+    describe,
+    download_files,
+    load,
+    read_idx,
+    split_validation,
+    to_book_format,
+    write_idx,
+)
+from bprop.datasets import fashion, mnist
+from bprop.datasets.idx import IMAGES_MAGIC
+from bprop.errors import ConfigError, DataError
+
+NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def make_idx_dir(directory, *, n_train=20, n_test=8, shape=(4, 3), gz=True, n_classes=10, seed=0):
+    """Write four small MNIST-like IDX files into ``directory``; return the arrays written."""
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        NAMES[0]: rng.integers(0, 256, (n_train, *shape), dtype=np.uint8),
+        NAMES[1]: rng.integers(0, n_classes, n_train, dtype=np.uint8),
+        NAMES[2]: rng.integers(0, 256, (n_test, *shape), dtype=np.uint8),
+        NAMES[3]: rng.integers(0, n_classes, n_test, dtype=np.uint8),
+    }
+    for name, a in arrays.items():
+        write_idx(directory / (name + (".gz" if gz else "")), a)
+    return arrays
+
+
+def make_pkl_gz(path, sizes=(30, 10, 10), seed=0):
+    """A tiny mnist.pkl.gz: three (images float32 (N, 784), labels int64 (N,)) pairs, protocol 2."""
+    rng = np.random.default_rng(seed)
+    data = tuple(
+        (rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n).astype(np.int64)) for n in sizes
+    )
+    with gzip.open(path, "wb") as f:
+        pickle.dump(data, f, protocol=2)
+    return data
+
+
+def dead_url():
+    """An http URL on a loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Serve a directory over loopback HTTP; yields a function dir -> base URL."""
+    servers = []
+
+    def start(directory):
+        handler = functools.partial(_QuietHandler, directory=str(directory))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    """BPROP_DATA pointing at an empty directory."""
+    d = tmp_path / "cache"
+    monkeypatch.setenv("BPROP_DATA", str(d))
+    return d
+
+
+# ---------------------------------------------------------------------------- IDX
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32])
+def test_idx_round_trip(tmp_path, suffix, dtype):
+    a = (np.arange(2 * 3 * 4) - 5).astype(dtype).reshape(2, 3, 4)
+    if dtype == np.uint8:
+        a = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    path = write_idx(tmp_path / f"x{suffix}", a)
+    b = read_idx(path)
+    assert b.dtype == a.dtype and b.shape == a.shape
+    np.testing.assert_array_equal(a, b)
+    assert b.flags.writeable
+
+
+def test_idx_gzip_detected_from_content(tmp_path):
+    a = np.arange(10, dtype=np.uint8)
+    write_idx(tmp_path / "labels.gz", a)
+    os.replace(tmp_path / "labels.gz", tmp_path / "labels")
+    np.testing.assert_array_equal(read_idx(tmp_path / "labels"), a)
+
+
+def test_idx_magic_numbers(tmp_path):
+    path = write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 4, 4), np.uint8))
+    assert path.read_bytes()[:4] == bytes.fromhex("00000803")
+    path = write_idx(tmp_path / "l", np.zeros(2, np.uint8))
+    assert path.read_bytes()[:4] == bytes.fromhex("00000801")
+
+
+def test_bad_magic_raises(tmp_path):
+    path = write_idx(tmp_path / "train-images-idx3-ubyte", np.ones((2, 4, 4), np.uint8))
+    path.write_bytes(b"\0\0\0\0" + path.read_bytes()[4:])
+    with pytest.raises(DataError, match=r"not an IDX file: magic 0x00000000 in train-images-idx3-ubyte \(expected 0x00000803\)"):
+        read_idx(path, magic=IMAGES_MAGIC)
+    with pytest.raises(DataError, match=r"not an IDX file: magic 0x00000000"):
+        read_idx(path)
+
+
+def test_labels_file_in_place_of_images_raises(tmp_path):
+    make_idx_dir(tmp_path)
+    os.replace(tmp_path / "train-labels-idx1-ubyte.gz", tmp_path / "train-images-idx3-ubyte.gz")
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(20, np.uint8))
+    with pytest.raises(DataError, match=r"magic 0x00000801 in train-images-idx3-ubyte.gz \(expected 0x00000803\)"):
+        load(tmp_path)
+
+
+def test_truncated_file_raises(tmp_path):
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    header = bytes.fromhex("00000801") + (10000).to_bytes(4, "big")
+    path.write_bytes(gzip.compress(header + bytes(9000)))
+    with pytest.raises(DataError, match=r"truncated IDX file t10k-labels-idx1-ubyte.gz: header promises 10000 items, found 9000"):
+        read_idx(path)
+
+
+def test_truncated_images_count_whole_items(tmp_path):
+    path = write_idx(tmp_path / "imgs", np.zeros((5, 4, 4), np.uint8))
+    path.write_bytes(path.read_bytes()[:-20])  # 3 whole images and part of a fourth
+    with pytest.raises(DataError, match=r"truncated IDX file imgs: header promises 5 items, found 3"):
+        read_idx(path)
+
+
+def test_truncated_header_raises(tmp_path):
+    path = tmp_path / "x"
+    path.write_bytes(bytes.fromhex("00000803") + b"\0\0\0\5")
+    with pytest.raises(DataError, match=r"truncated IDX file x: a 3-dimensional header needs 16 bytes, found 8"):
+        read_idx(path)
+
+
+def test_trailing_bytes_raise(tmp_path):
+    path = write_idx(tmp_path / "x", np.zeros(4, np.uint8))
+    path.write_bytes(path.read_bytes() + b"\1")
+    with pytest.raises(DataError, match=r"longer than its header promises"):
+        read_idx(path)
+
+
+def test_corrupt_gzip_raises(tmp_path):
+    path = write_idx(tmp_path / "x.gz", np.zeros(1000, np.uint8))
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(DataError, match=r"corrupt gzip file x.gz"):
+        read_idx(path)
+
+
+def test_count_mismatch_raises(tmp_path):
+    make_idx_dir(tmp_path)
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(19, np.uint8))
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz has 20 images but train-labels-idx1-ubyte.gz has 19 labels"):
+        load(tmp_path)
+
+
+def test_label_out_of_range_raises(tmp_path):
+    make_idx_dir(tmp_path)
+    labels = np.zeros(8, np.uint8)
+    labels[3] = 12
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels)
+    with pytest.raises(DataError, match=r"labels in t10k-labels-idx1-ubyte.gz must be integers in \[0, 10\); got min=0, max=12"):
+        load("mnist", data_dir=tmp_path, download=False)
+
+
+def test_image_shapes_must_agree(tmp_path):
+    make_idx_dir(tmp_path)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((8, 5, 5), np.uint8))
+    with pytest.raises(DataError, match=r"has images of shape \(4, 3\) but t10k-images-idx3-ubyte.gz has \(5, 5\)"):
+        load(tmp_path)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_load_idx_directory(tmp_path, gz):
+    arrays = make_idx_dir(tmp_path, gz=gz, n_classes=7)
+    ds = load(tmp_path)
+    assert isinstance(ds, Dataset)
+    assert ds.X_train.shape == (20, 12) and ds.X_test.shape == (8, 12)
+    assert ds.X_train.dtype == np.float64 and ds.y_train.dtype == np.int64
+    assert ds.image_shape == (4, 3) and ds.n_features == 12
+    assert ds.X_val is None and ds.y_val is None
+    np.testing.assert_array_equal(ds.X_train, arrays[NAMES[0]].reshape(20, 12) / 255)
+    np.testing.assert_array_equal(ds.y_test, arrays[NAMES[3]])
+    assert ds.n_classes == max(arrays[NAMES[1]].max(), arrays[NAMES[3]].max()) + 1
+    assert 0 <= ds.X_train.min() and ds.X_train.max() <= 1
+
+
+def test_load_float32(tmp_path):
+    make_idx_dir(tmp_path)
+    ds = load(tmp_path, dtype=np.float32)
+    assert ds.X_train.dtype == ds.X_test.dtype == np.float32
+    with pytest.raises(ConfigError, match=r"dtype must be float32 or float64; got int32"):
+        load(tmp_path, dtype=np.int32)
+
+
+def test_idx_directory_missing_file(tmp_path):
+    make_idx_dir(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match=r"no test labels IDX file in .*t10k-labels-idx1-ubyte\[\.gz\]"):
+        load(tmp_path)
+
+
+def test_unknown_name_and_missing_path():
+    with pytest.raises(ConfigError, match=r"unknown dataset 'mnsit'; choose from digits, fashion, mnist"):
+        load("mnsit")
+    with pytest.raises(DataError, match=r"no such file or directory: .*nowhere.npz"):
+        load("nowhere.npz")
+
+
+# ---------------------------------------------------------------------------- pkl.gz
+
+
+def test_pkl_gz_round_trip(tmp_path):
+    path = tmp_path / "mnist.pkl.gz"
+    data = make_pkl_gz(path)
+    got = mnist.read_pkl_gz(path)
+    for (X, y), (X0, y0) in zip(got, data):
+        np.testing.assert_array_equal(X, X0)
+        np.testing.assert_array_equal(y, y0)
+        assert X.dtype == np.float32 and y.dtype == np.int64
+    ds = load(path)
+    assert ds.X_train.shape == (30, 784) and ds.X_val.shape == (10, 784) and ds.X_test.shape == (10, 784)
+    assert ds.X_train.dtype == np.float64 and ds.image_shape == (28, 28) and ds.n_classes == 10
+    assert load(path, validation=10).X_val.shape == (10, 784)
+    with pytest.raises(ConfigError, match=r"brings its own validation set of 10 examples"):
+        load(path, validation=5)
+
+
+class _Evil:
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.mkdir, (self.target,))
+
+
+def test_malicious_pickle_rejected(tmp_path):
+    path = tmp_path / "mnist.pkl.gz"
+    target = tmp_path / "pwned"
+    with gzip.open(path, "wb") as f:
+        pickle.dump((_Evil(str(target)), None, None), f, protocol=2)
+    with pytest.raises(DataError, match=r"refusing to unpickle (posix|nt|os)\.mkdir"):
+        mnist.read_pkl_gz(path)
+    with pytest.raises(DataError, match=r"refusing to unpickle"):
+        mnist_loader.load_data(path)
+    assert not target.exists()
+
+
+def test_pickle_of_wrong_structure_rejected(tmp_path):
+    path = tmp_path / "mnist.pkl.gz"
+    with gzip.open(path, "wb") as f:
+        pickle.dump((np.zeros((3, 4)), np.zeros(3, np.int64)), f, protocol=2)
+    with pytest.raises(DataError, match=r"must hold 3 \(images, labels\) pairs"):
+        mnist.read_pkl_gz(path)
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(DataError, match=r"corrupt mnist.pkl.gz"):
+        mnist.read_pkl_gz(path)
+
+
+def test_mnist_loader_wrapper_book_shapes(tmp_path):
+    path = tmp_path / "mnist.pkl.gz"
+    data = make_pkl_gz(path)
+    training_data, validation_data, test_data = mnist_loader.load_data_wrapper(path)
+    assert isinstance(training_data, list) and isinstance(test_data, list)
+    assert (len(training_data), len(validation_data), len(test_data)) == (30, 10, 10)
+    x, y = training_data[0]
+    assert x.shape == (784, 1) and y.shape == (10, 1) and y.dtype == np.float64
+    np.testing.assert_array_equal(x[:, 0], data[0][0][0])
+    np.testing.assert_array_equal(y, mnist_loader.vectorized_result(int(data[0][1][0])))
+    x, label = test_data[3]
+    assert x.shape == (784, 1) and type(label) is int and label == data[2][1][3]
+    assert isinstance(validation_data[0][1], int)
+
+
+def test_mnist_loader_missing_file(empty_cache):
+    with pytest.raises(DataError, match=r"mnist.pkl.gz not found.*mnielsen/neural-networks-and-deep-learning"):
+        mnist_loader.load_data()
+    assert str(empty_cache) in _message(mnist_loader.load_data)
+
+
+def test_vectorized_result():
+    e = mnist_loader.vectorized_result(3)
+    assert e.shape == (10, 1) and e[3, 0] == 1 and e.sum() == 1
+
+
+def _message(fn, *args, **kwargs):
+    with pytest.raises(DataError) as info:
+        fn(*args, **kwargs)
+    return str(info.value)
+
+
+# ---------------------------------------------------------------------------- downloads
+
+
+def test_cache_dir_precedence(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BPROP_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "data"
+    monkeypatch.setenv("BPROP_DATA", "")
+    assert cache_dir() == tmp_path / "xdg" / "bprop"
+    monkeypatch.delenv("BPROP_DATA")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_dir() == tmp_path / "home" / ".cache" / "bprop"
+
+
+def test_download_falls_back_to_next_mirror(tmp_path, serve):
+    served = tmp_path / "served"
+    served.mkdir()
+    payload = os.urandom(5000)
+    (served / "a.bin").write_bytes(payload)
+    base = serve(served)
+    dest = tmp_path / "dest"
+    mirrors = [dead_url(), base + "missing/", base]  # refused, then 404, then the file
+    paths = download_files(["a.bin"], mirrors, dest, {"a.bin": hashlib.sha256(payload).hexdigest()}, timeout=5)
+    assert paths == [dest / "a.bin"]
+    assert (dest / "a.bin").read_bytes() == payload
+    assert sorted(os.listdir(dest)) == ["a.bin"]  # no temporary file left
+
+
+def test_download_sha_mismatch_leaves_nothing(tmp_path, serve):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "a.bin").write_bytes(b"tampered")
+    dest = tmp_path / "dest"
+    with pytest.raises(DataError, match=r"(?s)could not download a.bin.*404.*SHA-256 mismatch: expected 0{64}"):
+        download_files(["a.bin"], [serve(served) + "nope/", serve(served)], dest, {"a.bin": "0" * 64}, timeout=5)
+    assert os.listdir(dest) == []
+
+
+def test_download_needs_a_hash(tmp_path):
+    with pytest.raises(ConfigError, match=r"no SHA-256 given for a.bin"):
+        download_files(["a.bin"], ["http://127.0.0.1:9/"], tmp_path, {}, timeout=1)
+
+
+def test_load_mnist_downloads_once_into_cache(tmp_path, serve, empty_cache, monkeypatch):
+    served = tmp_path / "served"
+    arrays = make_idx_dir(served)
+    sums = {name + ".gz": hashlib.sha256((served / (name + ".gz")).read_bytes()).hexdigest() for name in NAMES}
+    monkeypatch.setattr(mnist, "SHA256", sums)
+    monkeypatch.setattr(mnist, "MIRRORS", [dead_url(), serve(served)])
+    ds = load("mnist", validation=5)
+    assert sorted(os.listdir(empty_cache / "mnist")) == sorted(sums)
+    # The book's rule for MNIST: the validation set is the last examples of the training set.
+    np.testing.assert_array_equal(ds.X_val, arrays[NAMES[0]][-5:].reshape(5, -1) / 255)
+    assert ds.X_train.shape == (15, 12) and ds.name == "mnist"
+    # Cached now: no server needed.
+    monkeypatch.setattr(mnist, "MIRRORS", [dead_url()])
+    assert load("mnist").X_train.shape == (20, 12)
+
+
+def test_offline_with_nothing_cached(empty_cache, monkeypatch):
+    msg = _message(load, "mnist", download=False)
+    assert str(empty_cache / "mnist") in msg
+    for name in mnist.FILES:
+        assert name in msg
+    assert "'digits'" in msg and "'fashion'" in msg and "dataset-fashion-mnist" in msg
+    monkeypatch.setattr(mnist, "MIRRORS", [dead_url()])
+    msg = _message(load, "mnist")
+    assert "could not download train-images-idx3-ubyte.gz" in msg and str(empty_cache / "mnist") in msg
+    assert not [p for p in empty_cache.rglob("*") if p.is_file()]  # not even a partial file
+
+
+def test_fashion_found_in_debian_dir_before_cache(tmp_path, empty_cache, monkeypatch):
+    debian = tmp_path / "usr-share"
+    make_idx_dir(debian, seed=1)
+    monkeypatch.setattr(fashion, "DEBIAN_DIRS", [debian])
+    monkeypatch.setattr(fashion, "MIRRORS", [dead_url()])
+    ds = load("fashion-mnist")
+    assert ds.name == "fashion" and ds.X_train.shape == (20, 12)
+    monkeypatch.setattr(fashion, "DEBIAN_DIRS", [tmp_path / "absent"])
+    msg = _message(load, "fashion", download=False)
+    assert str(empty_cache / "fashion-mnist") in msg and "apt-get install dataset-fashion-mnist" in msg
+
+
+@pytest.mark.skipif(not all((fashion.DEBIAN_DIRS[0] / (n + ".gz")).is_file() for n in NAMES),
+                    reason="Debian package dataset-fashion-mnist not installed")
+def test_fashion_mnist_real_data(monkeypatch, empty_cache):
+    ds = load("fashion", dtype=np.float32, download=False)
+    assert ds.X_train.shape == (60000, 784) and ds.X_test.shape == (10000, 784)
+    assert ds.X_train.dtype == np.float32 and ds.image_shape == (28, 28)
+    for y in (ds.y_train, ds.y_test):
+        assert y.dtype == np.int64 and y.min() == 0 and y.max() == 9
+    assert np.bincount(ds.y_train).tolist() == [6000] * 10
+    assert 0 <= ds.X_train.min() and ds.X_train.max() == 1
+
+
+# ---------------------------------------------------------------------------- splits
+
+
+def test_validation_split_deterministic_and_sized(tmp_path):
+    make_idx_dir(tmp_path, n_train=50)
+    a = load(tmp_path, validation=10, seed=3)
+    b = load(tmp_path, validation=10, seed=3)
+    c = load(tmp_path, validation=10, seed=4)
+    assert a.X_val.shape == (10, 12) and a.X_train.shape == (40, 12)
+    np.testing.assert_array_equal(a.X_val, b.X_val)
+    assert not np.array_equal(a.X_val, c.X_val)
+    full = load(tmp_path)
+    merged = np.concatenate([a.X_train, a.X_val])
+    assert sorted(map(bytes, merged)) == sorted(map(bytes, full.X_train))
+    assert load(tmp_path, validation=0.2).X_val.shape == (10, 12)
+
+
+def test_validation_split_tail_and_errors():
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    X_tr, y_tr, X_val, y_val = split_validation(X, y, 3, tail=True)
+    np.testing.assert_array_equal(y_val, [7, 8, 9])
+    np.testing.assert_array_equal(y_tr, np.arange(7))
+    for bad, msg in [(10, r"holds out 10 of .* 10 training examples"), (-1, r"must be >= 0"),
+                     (1.5, r"fraction must be in \[0, 1\)"), (True, r"count \(int\) or a fraction")]:
+        with pytest.raises(ConfigError, match=msg):
+            split_validation(X, y, bad)
+
+
+# ---------------------------------------------------------------------------- npz and csv
+
+
+def test_npz_keras_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "mine.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (12, 5, 5), dtype=np.uint8), y_train=np.arange(12) % 4,
+             x_test=rng.integers(0, 256, (6, 5, 5), dtype=np.uint8), y_test=np.arange(6) % 4)
+    ds = load(path, validation=2)
+    assert ds.X_train.shape == (10, 25) and ds.X_val.shape == (2, 25) and ds.X_test.shape == (6, 25)
+    assert ds.image_shape == (5, 5) and ds.n_classes == 4 and ds.name == "mine.npz"
+    assert 0 <= ds.X_train.min() and ds.X_train.max() <= 1
+
+
+def test_npz_X_y_split(tmp_path):
+    path = tmp_path / "xy.npz"
+    np.savez(path, X=np.linspace(0, 1, 50 * 3).reshape(50, 3), y=np.arange(50) % 3)
+    ds = load(path)
+    assert ds.X_train.shape == (40, 3) and ds.X_test.shape == (10, 3) and ds.image_shape is None
+    np.testing.assert_array_equal(load(path).X_test, ds.X_test)  # fixed test set
+
+
+def test_npz_errors(tmp_path):
+    path = tmp_path / "bad.npz"
+    np.savez(path, a=np.zeros(3))
+    with pytest.raises(DataError, match=r"bad.npz must hold arrays x_train, y_train, x_test, y_test .* or X, y; found a"):
+        load(path)
+    X = np.full((10, 3), 0.5)
+    X[2, 1] = np.nan
+    np.savez(path, X=X, y=np.zeros(10, np.int64))
+    with pytest.raises(DataError, match=r"X in bad.npz contains 1 NaN values \(first in row \d+\)"):
+        load(path)
+    np.savez(path, X=np.full((10, 3), 300.0), y=np.zeros(10, np.int64))
+    with pytest.raises(DataError, match=r"must lie in \[0, 1\] or be pixel bytes 0..255; got min=300, max=300"):
+        load(path)
+    np.savez(path, X=np.zeros((10, 3)), y=np.zeros(9, np.int64))
+    with pytest.raises(DataError, match=r"has 10 rows in 'X' but 9 labels in 'y'"):
+        load(path)
+    path.write_bytes(b"garbage")
+    with pytest.raises(DataError, match=r"cannot read bad.npz"):
+        load(path)
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_csv(tmp_path, header):
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 256, (20, 4))
+    y = np.arange(20) % 3
+    lines = (["a,b,c,d,label"] if header else []) + [",".join(map(str, [*row, label])) for row, label in zip(X, y)]
+    path = tmp_path / "data.csv"
+    path.write_text("\n".join(lines) + "\n")
+    ds = load(path, dtype=np.float32)
+    assert ds.X_train.shape == (16, 4) and ds.X_test.shape == (4, 4) and ds.n_classes == 3
+    assert ds.X_train.dtype == np.float32
+    got = np.concatenate([ds.X_train, ds.X_test]) * 255
+    assert sorted(map(tuple, np.rint(got).astype(int))) == sorted(map(tuple, X))
+
+
+def test_csv_errors(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("0.1,0.2,1.5\n0.3,0.4,1\n")
+    with pytest.raises(DataError, match=r"labels in the last column of d.csv must be integers; got 1.5 in row 0"):
+        load(path)
+    path.write_text("0.1,0.2,1\n0.3,oops,1\n")
+    with pytest.raises(DataError, match=r"cannot parse d.csv as comma-separated numbers"):
+        load(path)
+    path.write_text("0.1,0.2,-1\n0.3,0.4,1\n")
+    with pytest.raises(DataError, match=r"must be integers >= 0; got min=-1, max=1"):
+        load(path)
+
+
+# ---------------------------------------------------------------------------- digits, book format, API
+
+
+def test_digits():
+    pytest.importorskip("sklearn")
+    ds = load("digits", validation=100, seed=1)
+    assert ds.X_train.shape == (1337, 64) and ds.X_val.shape == (100, 64) and ds.X_test.shape == (360, 64)
+    assert ds.image_shape == (8, 8) and ds.n_classes == 10
+    assert ds.X_train.min() == 0 and ds.X_train.max() == 1
+    assert set(np.unique(ds.y_test)) == set(range(10))
+    np.testing.assert_array_equal(load("digits").X_test, ds.X_test)
+
+
+def test_digits_without_sklearn(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` fail
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(DataError, match=r"needs scikit-learn: pip install bprop\[digits\]"):
+        load("digits")
+
+
+def test_to_book_format():
+    X = np.arange(12.0).reshape(4, 3)
+    y = np.array([0, 2, 1, 2])
+    training = to_book_format(X, y, 3, one_hot=True)
+    assert len(training) == 4
+    x, t = training[1]
+    assert x.shape == (3, 1) and t.shape == (3, 1)
+    np.testing.assert_array_equal(x[:, 0], X[1])
+    np.testing.assert_array_equal(t[:, 0], [0, 0, 1])
+    test = to_book_format(X, y, 3)
+    assert [label for _, label in test] == [0, 2, 1, 2] and type(test[0][1]) is int
+    with pytest.raises(DataError, match=r"labels must be integers in \[0, 2\); got min=0, max=2"):
+        to_book_format(X, y, 2)
+
+
+def test_dataset_book_data(tmp_path):
+    make_idx_dir(tmp_path)
+    training_data, validation_data, test_data = load(tmp_path, validation=4).book_data()
+    assert len(training_data) == 16 and len(validation_data) == 4 and len(test_data) == 8
+    assert training_data[0][0].shape == (12, 1) and training_data[0][1].shape == (10, 1)
+
+
+def test_available_and_describe():
+    assert set(AVAILABLE) == {"mnist", "fashion", "digits"}
+    assert AVAILABLE["mnist"].licence == "CC BY-SA 3.0" and AVAILABLE["fashion"].licence == "MIT"
+    text = describe()
+    assert "fashion / fashion-mnist" in text and "mnist" in text and "digits" in text
+
+
+def test_import_is_light():
+    code = "import sys, bprop.datasets, bprop.mnist_loader; print('sklearn' in sys.modules)"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

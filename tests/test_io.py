@@ -1,0 +1,164 @@
+"""Model files: bit-identical round trips, atomic writes, corrupt files rejected."""
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from bprop import ModelFileError, Network, TrainConfig, load, network2, save
+from bprop.io import atomic_write, load_checkpoint, save_book_json, save_history
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_round_trip_is_bit_identical(tmp_path, dtype):
+    net = Network([5, 4, 3], ["relu", "softmax"], "log-likelihood", init="he", rng=0, dtype=dtype)
+    path = tmp_path / "m.npz"
+    save(net, path)
+    back = load(path)
+    assert back.sizes == net.sizes and back.activation_names == net.activation_names
+    assert back.cost is net.cost and back.dtype == net.dtype
+    for a, b in zip(net.weights + net.biases, back.weights + back.biases):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    x = np.random.default_rng(1).random((5, 2)).astype(dtype)
+    np.testing.assert_array_equal(net.feedforward(x), back.feedforward(x))
+
+
+def test_checkpoint_keeps_config_history_rng_and_optimizer(tmp_path):
+    X = np.random.default_rng(0).random((30, 3))
+    y = np.arange(30) % 2
+    net = Network([3, 4, 2], rng=5)
+    from bprop.optimizers import make_optimizer
+    opt = make_optimizer("momentum", 0.5)
+    config = TrainConfig(epochs=2, mini_batch_size=4, eta=0.5, optimizer="momentum")
+    from bprop.train import train
+    history = train(net, X, y, config, optimizer=opt)
+    save(net, tmp_path / "c.npz", config=config, history=history, epoch=2, optimizer=opt)
+    ck = load_checkpoint(tmp_path / "c.npz")
+    assert ck.epoch == 2 and ck.meta["config"]["optimizer"] == "momentum"
+    assert len(ck.meta["history"]["records"]) == 2
+    assert ck.net.rng.bit_generator.state == net.rng.bit_generator.state
+    assert sorted(ck.optimizer_state) == sorted(opt.state())
+    for k, v in opt.state().items():
+        np.testing.assert_array_equal(ck.optimizer_state[k], v)
+
+
+def test_interrupted_save_keeps_the_previous_file(tmp_path):
+    path = tmp_path / "m.npz"
+    net = Network([3, 2], rng=0)
+    save(net, path)
+    before = path.read_bytes()
+
+    def dies(f):
+        f.write(b"partial")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, dies)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["m.npz"]          # no temporary left behind
+
+
+def test_truncated_file_rejected(tmp_path):
+    path = tmp_path / "m.npz"
+    save(Network([30, 20, 10], rng=0), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="not a readable bprop model file"):
+        load(path)
+
+
+def test_garbage_and_missing_files_rejected(tmp_path):
+    (tmp_path / "g.npz").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(ModelFileError, match="not a readable bprop model file"):
+        load(tmp_path / "g.npz")
+    with pytest.raises(ModelFileError, match="model file not found"):
+        load(tmp_path / "nope.npz")
+
+
+def _rewrite(path, **changes):
+    with np.load(path, allow_pickle=False) as d:
+        arrays = {k: d[k] for k in d.files}
+    meta = json.loads(str(arrays["meta"]))
+    for k, v in changes.items():
+        if k == "meta":
+            meta.update(v)
+        elif v is None:
+            arrays.pop(k)
+        else:
+            arrays[k] = v
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("change,match", [
+    ({"w0": np.zeros((2, 2))}, r"w0 has shape \(2, 2\); the header's sizes \[3, 4, 2\] need \(4, 3\)"),
+    ({"b1": None}, "array b1 is missing"),
+    ({"meta": {"sizes": [3, 0, 2]}}, "inconsistent header"),
+    ({"meta": {"activations": ["relu", "sigmod"]}}, "unknown activation 'sigmod'"),
+    ({"meta": {"version": 99}}, "format version 99 is not supported"),
+    ({"meta": {"format": "other"}}, "does not say format"),
+    ({"w1": np.full((2, 4), np.nan)}, "non-finite"),
+])
+def test_inconsistent_files_rejected(tmp_path, change, match):
+    path = tmp_path / "m.npz"
+    save(Network([3, 4, 2], rng=0), path)
+    _rewrite(path, **change)
+    with pytest.raises(ModelFileError, match=match):
+        load(path)
+
+
+def test_pickled_object_arrays_are_not_loaded(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, meta=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ModelFileError):
+        load(path)
+
+
+def test_book_json_round_trip_and_network2_load(tmp_path):
+    net = network2.Network([4, 3, 2], rng=0)
+    path = tmp_path / "net.json"
+    net.save(path)
+    data = json.loads(path.read_text())
+    assert set(data) == {"sizes", "weights", "biases", "cost"} and data["cost"] == "CrossEntropyCost"
+    back = network2.load(path)
+    assert isinstance(back, network2.Network) and back.cost.__name__ == "CrossEntropyCost"
+    for a, b in zip(net.weights + net.biases, back.weights + back.biases):
+        np.testing.assert_array_equal(a, b)
+    # bprop.load sniffs the JSON too
+    np.testing.assert_array_equal(load(path).weights[0], net.weights[0])
+    save_book_json(Network([2, 2], rng=0), tmp_path / "q.json")
+    assert json.loads((tmp_path / "q.json").read_text())["cost"] == "QuadraticCost"
+
+
+def test_bad_book_json_rejected(tmp_path):
+    p = tmp_path / "bad.json"
+    p.write_text('{"sizes": [2, 2], "weights": [[[1, 2]]], "biases": [[[0], [0]]], '
+                 '"cost": "QuadraticCost"}')
+    with pytest.raises(ModelFileError, match=r"weights\[0\] has shape \(1, 2\); expected \(2, 2\)"):
+        load(p)
+    p.write_text('{"sizes": [2, 2], "weights": [], "biases": [], "cost": "HingeCost"}')
+    with pytest.raises(ModelFileError, match="unknown cost 'HingeCost'"):
+        load(p)
+    p.write_text('{"sizes": [2, 2]')
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load(p)
+
+
+def test_history_files(tmp_path):
+    X = np.random.default_rng(0).random((20, 3))
+    net = Network([3, 2], rng=0)
+    h = net.fit(X, np.arange(20) % 2, epochs=2, batch_size=5, eta=1.0)
+    j, c = save_history(h, tmp_path / "m.npz")
+    assert j.endswith("m.history.json") and c.endswith("m.history.csv")
+    rows = open(c).read().splitlines()
+    assert rows[0].startswith("epoch,eta,seconds,train_cost") and len(rows) == 3
+    assert json.load(open(j))["records"][1]["epoch"] == 1
+
+
+def test_npz_is_a_plain_zip_of_npy(tmp_path):
+    path = tmp_path / "m.npz"
+    save(Network([2, 2], rng=0), path)
+    assert sorted(zipfile.ZipFile(path).namelist()) == ["b0.npy", "meta.npy", "w0.npy"]
