@@ -149,15 +149,14 @@ class Adam(Optimizer):
             self.moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
         self._decay(weights, n)
         self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        # fold both bias corrections into the step size
-        step = self.eta * np.sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t)
+        b1, b2, eta, eps = self.beta1, self.beta2, self.eta, self.epsilon
+        c1, c2 = 1.0 - b1 ** self.t, 1.0 - b2 ** self.t        # bias corrections
         for p, g, (mom, vel) in zip(params, grads, self.moments):
             mom *= b1
-            mom += (1.0 - b1) * g
+            mom += (1.0 - b1) * g                               # m ← β₁m + (1 − β₁)g
             vel *= b2
-            vel += (1.0 - b2) * g * g
-            p -= step * mom / (np.sqrt(vel) + self.epsilon)
+            vel += (1.0 - b2) * g * g                           # v ← β₂v + (1 − β₂)g²
+            p -= eta * (mom / c1) / (np.sqrt(vel / c2) + eps)   # w ← w − η m̂ / (√v̂ + ε)
 
     def state(self):
         if self.moments is None:

@@ -36,7 +36,7 @@ class TrainConfig:
     w ← (1 − ηλ/n)w); l1: L1 decay λ₁. optimizer: sgd, momentum, nesterov, adam.
     schedule: "constant"; "step" (η·gamma every step_size epochs); "plateau" (the book's
     chapter 3 rule: halve η when validation accuracy has not improved for ``patience`` epochs,
-    stop once η has fallen by ``min_eta_factor``). early_stopping: stop when ``monitor`` has
+    stop once η has fallen to 1/``min_eta_factor`` of its start). early_stopping: stop when ``monitor`` has
     not improved for ``patience`` epochs and restore the best weights. dropout: probability of
     dropping a hidden neuron. shift: augment image inputs by random shifts of up to this many
     pixels per mini-batch (needs image_shape).
@@ -275,7 +275,7 @@ class _Tracker:
                 self.plateau_wait += 1
                 if self.plateau_wait >= config.patience:
                     self.eta, self.plateau_wait = self.eta / 2.0, 0
-                    if self.eta < config.eta / config.min_eta_factor:
+                    if self.eta <= config.eta / config.min_eta_factor:
                         self.history.stopped_early = (
                             f"eta fell by a factor of {config.min_eta_factor:g} (plateau schedule)")
                         return True

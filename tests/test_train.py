@@ -1,0 +1,317 @@
+"""Training features (optimisers, schedules, early stopping, regularisers, dropout, shifts),
+each checked against values computed independently here, and end-to-end learning."""
+
+import numpy as np
+import pytest
+
+from bprop import ConfigError, Network, TrainConfig, network2, train
+from bprop.train import _Shifter
+
+N = 12
+
+
+def _data(seed=0, n=N, sizes=(3, 4, 2)):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, sizes[0]))
+    y = rng.integers(0, sizes[-1], n)
+    return X, y
+
+
+def _pair(**net_kw):
+    """Two identical networks: one to train, one for the hand computation."""
+    a = Network([3, 4, 2], rng=3, **net_kw)
+    b = Network([3, 4, 2], rng=3, **net_kw)
+    return a, b
+
+
+def _mean_grads(net, X, y):
+    """Gradient of the mean cost over the whole data set (full batch)."""
+    nb, nw = net.backprop_batch(X.T, np.eye(net.sizes[-1])[y].T)
+    return [g / len(X) for g in nw], [g / len(X) for g in nb]
+
+
+def _run(net, X, y, steps, **kw):
+    """`steps` full-batch steps: one per epoch, so shuffling cannot change the gradient."""
+    cfg = TrainConfig(epochs=steps, mini_batch_size=len(X), monitor_training_cost=False, **kw)
+    return train(net, X, y, cfg)
+
+
+def _close(net, weights, biases):
+    for got, want in zip(net.weights + net.biases, weights + biases):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
+
+
+def test_sgd_with_l2_is_the_books_rule():
+    X, y = _data()
+    net, ref = _pair()
+    eta, lmbda = 0.7, 3.0
+    _run(net, X, y, 2, eta=eta, lmbda=lmbda)
+    w, b = [w.copy() for w in ref.weights], [b.copy() for b in ref.biases]
+    for _ in range(2):
+        ref.weights, ref.biases = w, b
+        gw, gb = _mean_grads(ref, X, y)
+        w = [(1 - eta * lmbda / N) * wi - eta * g for wi, g in zip(w, gw)]
+        b = [bi - eta * g for bi, g in zip(b, gb)]          # biases are not decayed
+    _close(net, w, b)
+
+
+def test_l1_decay():
+    X, y = _data()
+    net, ref = _pair()
+    eta, l1 = 0.5, 2.0
+    _run(net, X, y, 1, eta=eta, l1=l1)
+    gw, gb = _mean_grads(ref, X, y)
+    w = [wi - eta * l1 / N * np.sign(wi) - eta * g for wi, g in zip(ref.weights, gw)]
+    b = [bi - eta * g for bi, g in zip(ref.biases, gb)]
+    _close(net, w, b)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_and_nesterov_two_steps(nesterov):
+    X, y = _data()
+    net, ref = _pair()
+    eta, mu = 0.4, 0.8
+    _run(net, X, y, 2, eta=eta, optimizer="nesterov" if nesterov else "momentum", momentum=mu)
+    params = [p.copy() for p in ref.weights + ref.biases]
+    v = [np.zeros_like(p) for p in params]
+    for _ in range(2):
+        ref.weights, ref.biases = params[:2], params[2:]
+        gw, gb = _mean_grads(ref, X, y)
+        g = gw + gb
+        v = [mu * vi - eta * gi for vi, gi in zip(v, g)]
+        if nesterov:
+            params = [p + mu * vi - eta * gi for p, vi, gi in zip(params, v, g)]
+        else:
+            params = [p + vi for p, vi in zip(params, v)]
+    _close(net, params[:2], params[2:])
+
+
+def test_adam_two_steps():
+    X, y = _data()
+    net, ref = _pair()
+    eta, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    _run(net, X, y, 2, eta=eta, optimizer="adam")
+    params = [p.copy() for p in ref.weights + ref.biases]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    for t in (1, 2):
+        ref.weights, ref.biases = params[:2], params[2:]
+        gw, gb = _mean_grads(ref, X, y)
+        g = gw + gb
+        m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(m, g)]
+        v = [b2 * vi + (1 - b2) * gi ** 2 for vi, gi in zip(v, g)]
+        m_hat = [mi / (1 - b1 ** t) for mi in m]
+        v_hat = [vi / (1 - b2 ** t) for vi in v]
+        params = [p - eta * mh / (np.sqrt(vh) + eps)
+                  for p, mh, vh in zip(params, m_hat, v_hat)]
+    _close(net, params[:2], params[2:])
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_gradient_clipping_by_global_norm(optimizer):
+    X, y = _data()
+    net, ref = _pair()
+    eta, clip = 0.5, 0.01
+    _run(net, X, y, 1, eta=eta, clip_norm=clip, optimizer=optimizer)
+    gw, gb = _mean_grads(ref, X, y)
+    g = gw + gb
+    norm = np.sqrt(sum(np.sum(gi ** 2) for gi in g))
+    assert norm > clip                                  # the clip really acts
+    g = [gi * clip / norm for gi in g]
+    if optimizer == "sgd":
+        params = [p - eta * gi for p, gi in zip(ref.weights + ref.biases, g)]
+    else:   # Adam's first step: m̂ = g, v̂ = g², so each parameter moves by η g / (|g| + ε)
+        params = [p - eta * gi / (np.abs(gi) + 1e-8) for p, gi in zip(ref.weights + ref.biases, g)]
+    _close(net, params[:2], params[2:])
+
+
+def test_step_schedule():
+    X, y = _data()
+    net = Network([3, 4, 2], rng=0)
+    h = _run(net, X, y, 5, eta=1.0, schedule="step", step_size=2, gamma=0.1)
+    np.testing.assert_allclose(h.column("eta"), [1.0, 1.0, 0.1, 0.1, 0.01])
+
+
+def test_plateau_schedule_halves_and_stops(monkeypatch):
+    """The book's rule: halve eta after `patience` epochs without a better accuracy; stop
+    when eta has fallen by the factor."""
+    X, y = _data(n=40)
+    net = Network([3, 4, 2], rng=0)
+    # freeze the accuracy: predictions never change, so every epoch is "no improvement"
+    monkeypatch.setattr(Network, "predict", lambda self, X: np.zeros(len(X), int))
+    cfg = TrainConfig(epochs=50, mini_batch_size=10, eta=1.0, schedule="plateau", patience=2,
+                      min_eta_factor=8, monitor_training_cost=False)
+    h = train(net, X, y, cfg, validation=(X, y))
+    assert h.column("eta")[:7] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    assert "eta fell by a factor of 8" in h.stopped_early
+    assert len(h.records) == 7          # the 3rd halving reaches 1/8 of eta and stops
+
+
+def test_early_stopping_restores_best_weights():
+    X, y = _data(n=40)
+    Xv, yv = _data(seed=1, n=30)
+    net = Network([3, 4, 2], rng=0)
+    snapshots = []
+    cfg = TrainConfig(epochs=30, mini_batch_size=5, eta=30.0, early_stopping=True, patience=3,
+                      monitor="val_cost", monitor_training_cost=False)
+    h = train(net, X, y, cfg, validation=(Xv, yv),
+              on_epoch_end=lambda r: snapshots.append([w.copy() for w in net.weights]))
+    costs = h.column("val_cost")
+    best = int(np.argmin(costs))
+    assert h.best_epoch == best
+    assert h.stopped_early and len(costs) == best + 1 + 3
+    for got, want in zip(net.weights, snapshots[best]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_early_stopping_needs_validation_data():
+    with pytest.raises(ConfigError, match="early stopping needs validation data"):
+        train(Network([3, 2]), *_data(sizes=(3, 2)), TrainConfig(early_stopping=True))
+
+
+def test_dropout_masks_gradient_and_seed():
+    """Dropout's gradient is the gradient of the thinned network; its masks follow the seed;
+    nothing is dropped at evaluation."""
+    net = Network([5, 6, 3], "tanh", output="sigmoid", rng=0)
+    rng = np.random.default_rng(1)
+    x = rng.random((5, 4))
+    y = np.eye(3)[:, [0, 1, 2, 0]]
+    ws = net._workspace(4)
+    nb, nw = net._backprop_batch(x, y, ws, 1.0, (0.5, np.random.default_rng(7)))
+    nw = [g.copy() for g in nw]
+    mask = ws.masks[0].copy()
+    np.testing.assert_array_equal(                        # same seed, same mask
+        (np.random.default_rng(7).random((6, 4)) < 0.5) / 0.5, mask)
+
+    def cost(w0):
+        a1 = np.tanh(w0 @ x + net.biases[0]) * mask
+        a2 = 1 / (1 + np.exp(-(net.weights[1] @ a1 + net.biases[1])))
+        return 0.5 * np.sum((a2 - y) ** 2)
+
+    h, w0 = 1e-6, net.weights[0]
+    numeric = np.zeros_like(w0)
+    for idx in np.ndindex(w0.shape):
+        e = np.zeros_like(w0)
+        e[idx] = h
+        numeric[idx] = (cost(w0 + e) - cost(w0 - e)) / (2 * h)
+    np.testing.assert_allclose(nw[0], numeric, rtol=1e-6, atol=1e-9)
+    # evaluation uses no mask
+    np.testing.assert_allclose(net.feedforward(x), 1 / (1 + np.exp(-(
+        net.weights[1] @ np.tanh(net.weights[0] @ x + net.biases[0]) + net.biases[1]))))
+
+
+def test_dropout_training_is_reproducible():
+    X, y = _data(n=30)
+    runs = []
+    for _ in range(2):
+        net = Network([3, 8, 2], rng=4)
+        train(net, X, y, TrainConfig(epochs=2, mini_batch_size=5, eta=1.0, dropout=0.3))
+        runs.append(net.weights[0])
+    np.testing.assert_array_equal(*runs)
+    assert not np.array_equal(runs[0], Network([3, 8, 2], rng=4).weights[0])
+
+
+def test_shift_augmentation():
+    img = np.zeros((4, 4))
+    img[1, 2] = 1.0
+    rows = np.stack([img.ravel()] * 50)
+    before = rows.copy()
+    _Shifter((4, 4), 1, np.random.default_rng(0))(rows)
+    assert rows.shape == before.shape
+    seen = set()
+    for r in rows:
+        (i, j), = np.argwhere(r.reshape(4, 4) == 1.0)
+        assert abs(i - 1) <= 1 and abs(j - 2) <= 1 and r.sum() == 1.0   # moved, not smeared
+        seen.add((i, j))
+    assert len(seen) == 9                                      # every shift in {-1, 0, 1}²
+    again = np.stack([img.ravel()] * 50)
+    _Shifter((4, 4), 1, np.random.default_rng(0))(again)
+    np.testing.assert_array_equal(rows, again)                 # deterministic under a seed
+    # shifting off the edge fills with zeros
+    edge = np.zeros((1, 16))
+    edge[0, 0] = 1.0
+    _Shifter((4, 4), 3, np.random.default_rng(5))(np.tile(edge, (30, 1)))
+
+
+def test_shift_training_keeps_labels_and_needs_image_shape():
+    X, y = _data(n=20, sizes=(16, 3))
+    net = Network([16, 3], rng=0)
+    h = train(net, X, y, TrainConfig(epochs=2, mini_batch_size=5, eta=1.0, shift=1,
+                                     image_shape=(4, 4)), validation=(X, y))
+    assert len(h.records) == 2
+    with pytest.raises(ConfigError, match="shift needs image_shape"):
+        TrainConfig(shift=1)
+
+
+def test_network2_sgd_gives_the_books_numbers_and_lines(capsys):
+    sizes = [4, 5, 3]
+    rng = np.random.default_rng(0)
+    tr = [(rng.random((4, 1)), network2.vectorized_result(int(rng.integers(3)), 3))
+          for _ in range(17)]
+    ev = [(rng.random((4, 1)), int(rng.integers(3))) for _ in range(9)]
+    net = network2.Network(sizes, rng=1)
+    assert net.cost is network2.CrossEntropyCost
+    w, b = [w.copy() for w in net.weights], [b.copy() for b in net.biases]
+    net.rng = np.random.default_rng(9)
+    orders = np.random.default_rng(9)
+    orders = [orders.permutation(17) for _ in range(2)]
+    eta, lmbda, mbs = 0.5, 2.0, 4
+    result = net.SGD(tr, 2, mbs, eta, lmbda=lmbda, evaluation_data=ev,
+                     monitor_evaluation_cost=True, monitor_evaluation_accuracy=True,
+                     monitor_training_cost=True, monitor_training_accuracy=True)
+
+    def s(z):
+        return 1 / (1 + np.exp(-z))
+
+    for order in orders:                                  # the book's update, by hand
+        data = [tr[i] for i in order]
+        for k in range(0, 17, mbs):
+            batch = data[k:k + mbs]
+            gw = [np.zeros_like(wi) for wi in w]
+            gb = [np.zeros_like(bi) for bi in b]
+            for x, y in batch:
+                a1 = s(w[0] @ x + b[0])
+                a2 = s(w[1] @ a1 + b[1])
+                d2 = a2 - y                                                  # cross-entropy
+                d1 = (w[1].T @ d2) * a1 * (1 - a1)
+                gw[0] += d1 @ x.T
+                gw[1] += d2 @ a1.T
+                gb[0] += d1
+                gb[1] += d2
+            w = [(1 - eta * lmbda / 17) * wi - eta / len(batch) * g for wi, g in zip(w, gw)]
+            b = [bi - eta / len(batch) * g for bi, g in zip(b, gb)]
+    _close(net, w, b)
+    ev_cost, ev_acc, tr_cost, tr_acc = result
+    assert len(ev_cost) == len(ev_acc) == len(tr_cost) == len(tr_acc) == 2
+    assert ev_acc[-1] == net.accuracy(ev) and tr_acc[-1] == net.accuracy(tr, convert=True)
+    assert tr_cost[-1] == pytest.approx(net.total_cost(tr, lmbda))
+    assert ev_cost[-1] == pytest.approx(net.total_cost(ev, lmbda, convert=True))
+    out = capsys.readouterr().out.split("\n")
+    assert out[:6] == ["Epoch 0 training complete", f"Cost on training data: {tr_cost[0]}",
+                       f"Accuracy on training data: {tr_acc[0]} / 17",
+                       f"Cost on evaluation data: {ev_cost[0]}",
+                       f"Accuracy on evaluation data: {ev_acc[0]} / 9", ""]
+
+
+def test_network2_total_cost_by_hand():
+    net = network2.Network([2, 2], rng=0)
+    data = [(np.array([[0.5], [1.0]]), network2.vectorized_result(1, 2))]
+    a = net.feedforward(data[0][0])
+    y = data[0][1]
+    want = np.sum(-y * np.log(a) - (1 - y) * np.log(1 - a)) + 0.5 * 3.0 * np.sum(net.weights[0] ** 2)
+    assert net.total_cost(data, 3.0) == pytest.approx(want)
+    assert net.total_cost([(data[0][0], 1)], 3.0, convert=True) == pytest.approx(want)
+    net2 = network2.Network([2, 2], rng=0)
+    net2.large_weight_initializer()
+    assert net2.weights[0].std() > net.weights[0].std() * 0   # exists and runs
+
+
+def test_learns_the_digits():
+    """End to end: the book's network on real handwritten digits beats a floor."""
+    pytest.importorskip("sklearn")
+    from bprop.datasets import load
+    d = load("digits")
+    net = Network([64, 30, 10], rng=0)
+    h = net.fit(d.X_train, d.y_train, epochs=30, batch_size=10, eta=3.0, test=(d.X_test, d.y_test))
+    assert h.records[-1].test_accuracy > 0.9
+    assert h.records[-1].train_cost < h.records[0].train_cost
