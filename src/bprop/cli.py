@@ -1,0 +1,1115 @@
+"""The command line: ``bprop train | evaluate | predict | gradcheck | info | plot | report``.
+
+``main(argv)`` parses ``argv`` (default ``sys.argv[1:]``), runs one subcommand and returns
+the exit status; ``bprop/__main__.py`` passes it to ``sys.exit``. This is the only module
+that prints (besides the book's ``Network.SGD``):
+
+* stdout: results. ``train`` prints one line per epoch,
+  ``epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``, or with
+  ``--json`` one JSON object per epoch; the other commands print their results likewise.
+* stderr: notes (what is being trained, where the model went), warnings, the progress bar
+  (only when stderr is a terminal, never with ``--quiet``) and errors.
+
+Epochs are counted from 1 here ("epoch 3/30" = three epochs done, which is also what a
+checkpoint's ``epoch`` field holds); the records of a saved History count from 0, like the
+book's ``Epoch 0: ...`` lines.
+
+Exit status: 0 success; 1 an unexpected failure (a one-line message, the traceback with
+``--debug``), a training run that diverged, or a failed ``gradcheck``; 2 bad usage or bad
+input (unknown flag or value, missing, unreadable or corrupt file, data that does not fit
+the model, a ``--save`` path that cannot be written, a missing optional package), one line
+on stderr; 130 after a clean stop on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import importlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+import warnings
+
+import numpy as np
+
+from . import __version__, datasets
+from . import io as model_io
+from .activations import ACTIVATIONS, get_activation
+from .costs import COSTS, get_cost
+from .errors import ConfigError, ShapeError
+from .gradcheck import gradcheck
+from .network import INITIALIZERS, Network
+from .optimizers import OPTIMIZERS, make_optimizer
+from .predict import ascii_art, input_side, output_scores, read_input, typical_box
+from .train import MONITORS, SCHEDULES, EpochRecord, History, TrainConfig, train
+
+#: Errors that mean bad usage or bad input: exit 2, one line, no traceback.
+BAD_INPUT = (ValueError, TypeError, FileNotFoundError, PermissionError, IsADirectoryError,
+             NotADirectoryError, FileExistsError, ModuleNotFoundError)
+
+# Flags of `train` that are the fields of TrainConfig (argparse dest == field name).
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)} - {
+    "image_shape", "monitor_training_cost"}
+
+# `train` defaults outside TrainConfig. TrainConfig's own defaults are the book's.
+_TRAIN_DEFAULTS = {
+    "dataset": "mnist", "data_dir": None, "validation": 0, "hidden": [30],
+    "activation": ["sigmoid"], "output_activation": None, "cost": "quadratic",
+    "init": "normal", "seed": 0, "dtype": "float64", "save": None, "resume": None,
+    "json": False, "quiet": False, "diagnostics": False, "plot": None,
+}
+
+# What a resumed run takes from its checkpoint and may not change.
+_FIXED_ON_RESUME = ("hidden", "activation", "output_activation", "cost", "init", "dtype",
+                    "seed", "validation")
+
+
+# ==============================================================================================
+# main
+# ==============================================================================================
+def main(argv=None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:             # --help, --version, or a usage error already printed
+        return e.code if isinstance(e.code, int) else 2
+    debug = getattr(args, "debug", False)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:             # stdout closed early (`bprop info m.npz | head`)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
+    except BAD_INPUT as e:
+        return _fail(e, 2, debug)
+    except FloatingPointError as e:     # training diverged: not bad input, but no traceback
+        return _fail(e, 1, debug)
+    except Exception as e:              # a bug or an environment failure
+        if debug:
+            traceback.print_exc()
+        else:
+            _err(f"unexpected error: {type(e).__name__}: {_one_line(e)} "
+                 f"(run with --debug for the traceback)")
+        return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Library warnings (a plot skipped, ...) as one-line notes on stderr."""
+    _note(f"warning: {message}")
+
+
+def _fail(e, status, debug):
+    if debug:
+        traceback.print_exc()
+    _err(_one_line(e))
+    return status
+
+
+def _one_line(e):
+    """An exception's message on one line; OSErrors as 'reason: filename'."""
+    if isinstance(e, OSError) and e.strerror and e.filename:
+        text = f"{e.strerror}: {e.filename}"
+    elif isinstance(e, ModuleNotFoundError):
+        text = f"{e}; install it (pip install 'bprop[all]' installs every optional package)"
+    else:
+        text = str(e) or type(e).__name__
+    return " ".join(text.split())
+
+
+def _err(message):
+    """An error, on stderr."""
+    _note(f"error: {message}")
+
+
+def _note(message):
+    """A note or warning for the user, on stderr (stdout is kept for results)."""
+    print(f"bprop: {message}", file=sys.stderr, flush=True)
+
+
+def _out(line=""):
+    print(line, flush=True)
+
+
+def _json_line(obj):
+    print(json.dumps(obj, default=_to_builtin), flush=True)
+
+
+def _to_builtin(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"cannot write {type(o).__name__} as JSON")
+
+
+# ==============================================================================================
+# the parser
+# ==============================================================================================
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=32, width=min(100, _terminal_width()))
+
+
+def _terminal_width():
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 100
+
+
+def _lookup_type(lookup, kind):
+    """argparse type that canonicalises a name through a registry lookup (aliases allowed)."""
+    def convert(text):
+        try:
+            return lookup(text).name
+        except ConfigError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    convert.__name__ = kind
+    return convert
+
+
+def _count_or_fraction(text):
+    """``--validation``: an integer count (``5000``) or a fraction (``0.1``)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a count (e.g. 5000) or a fraction (e.g. 0.1); got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"a fraction must be in [0, 1); got {text}")
+    return value
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
+    return value
+
+
+_activation = _lookup_type(get_activation, "activation")
+_cost = _lookup_type(get_cost, "cost")
+_ACT_NAMES = ", ".join(sorted(ACTIVATIONS))
+_HIDDEN_ACT_NAMES = ", ".join(sorted(n for n, act in ACTIVATIONS.items() if act.elementwise))
+_COST_NAMES = ", ".join(COSTS)
+
+
+def build_parser():
+    """The ``bprop`` argument parser with all its subcommands."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback when something fails")
+
+    parser = _Parser(
+        prog="bprop", formatter_class=_Formatter, parents=[common],
+        description="Backpropagation and mini-batch SGD for fully connected networks "
+                    "(chapter 2 of Nielsen's Neural Networks and Deep Learning).",
+        epilog="""examples:
+  bprop train --dataset digits --save runs/digits/model.npz
+  bprop train --dataset mnist                     # the book: [784, 30, 10], 30 epochs, eta 3.0
+  bprop evaluate runs/digits/model.npz
+  bprop predict runs/digits/model.npz my-digit.png
+  bprop gradcheck --sizes 4 5 3
+
+exit status: 0 ok; 1 unexpected failure, diverged training or failed gradcheck;
+2 bad usage or bad input (one line on stderr); 130 stopped by Ctrl-C.
+Run 'bprop COMMAND --help' for a command's options.""")
+    parser.add_argument("--version", action="version", version=f"bprop {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_train(sub, common)
+    _add_evaluate(sub, common)
+    _add_predict(sub, common)
+    _add_gradcheck(sub, common)
+    _add_info(sub, common)
+    _add_plot(sub, common)
+    _add_report(sub, common)
+    return parser
+
+
+def _add_train(sub, common):
+    d = TrainConfig()
+    p = sub.add_parser(
+        "train", parents=[common], formatter_class=_Formatter,
+        argument_default=argparse.SUPPRESS,
+        help="train a network (the book's defaults: [n_in, 30, n_out], 30 epochs, eta 3.0)",
+        description="""Train a fully connected network by mini-batch SGD and backpropagation.
+
+The defaults are the book's: one hidden layer of 30 sigmoid neurons, the quadratic cost,
+weights and biases from N(0, 1), 30 epochs, mini-batches of 10, eta = 3.0. The input and
+output layers are sized from the data. After each epoch one line goes to stdout:
+
+  epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s
+
+(cost: mean training cost; val_acc only with --validation; train_acc with
+--monitor-training-accuracy; eta when a schedule changes it). With --save the model is
+written atomically after every epoch, with its settings, history and optimiser state, so
+it is also a checkpoint: Ctrl-C leaves the last finished epoch on disk (exit status 130),
+and --resume continues the run to exactly the weights an uninterrupted run would reach.""",
+        epilog="""examples:
+  bprop train --dataset digits --save runs/digits/model.npz
+  bprop train --dataset mnist --hidden 100 --cost cross-entropy --eta 0.5 --lmbda 5 \\
+      --epochs 60 --validation 10000
+  bprop train --dataset fashion --hidden 100 50 --activation relu --output-activation softmax \\
+      --cost log-likelihood --init he --optimizer momentum --eta 0.1 --json
+  bprop train --resume runs/digits/model.npz --epochs 60    # continue to 60 epochs
+
+datasets (--dataset):
+""" + datasets.describe())
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", metavar="NAME|PATH",
+                   help="mnist (default; downloaded once), fashion, digits (scikit-learn's "
+                        "8x8 digits, no download), or a directory of IDX files, a .npz, a "
+                        ".csv, or the book's mnist.pkl.gz")
+    g.add_argument("--data-dir", metavar="DIR",
+                   help="where the mnist/fashion IDX files are (or are downloaded to)")
+    g.add_argument("--validation", type=_count_or_fraction, metavar="N|FRACTION",
+                   help="hold out this many training examples (or this fraction) as a "
+                        "validation set (default 0; MNIST holds out the last ones, like the "
+                        "book's 50,000/10,000 split)")
+    g = p.add_argument_group("network")
+    g.add_argument("--hidden", type=_positive_int, nargs="*", metavar="N",
+                   help="hidden layer widths, e.g. --hidden 100 50 (default 30; "
+                        "--hidden with no number: no hidden layer)")
+    g.add_argument("--activation", type=_activation, nargs="+", metavar="NAME",
+                   help=f"hidden layers' activation, one for all or one per hidden layer "
+                        f"({_HIDDEN_ACT_NAMES}; default sigmoid)")
+    g.add_argument("--output-activation", type=_activation, metavar="NAME",
+                   help=f"output layer's activation ({_ACT_NAMES}; default sigmoid, or "
+                        f"softmax with --cost log-likelihood)")
+    g.add_argument("--cost", type=_cost, metavar="NAME",
+                   help=f"{_COST_NAMES} (default quadratic)")
+    g.add_argument("--init", choices=list(INITIALIZERS),
+                   help="weight initialiser: normal = N(0, 1), the book's network.py "
+                        "(default); scaled-normal = N(0, 1/n_in), network2's; xavier; he")
+    g.add_argument("--dtype", choices=["float64", "float32"],
+                   help="float64 (default) or float32 (faster, less exact)")
+    g.add_argument("--seed", type=int,
+                   help="seed for the initial weights, shuffling, dropout and the validation "
+                        "split (default 0: the same command gives the same run)")
+    g = p.add_argument_group("training (the book's words)")
+    g.add_argument("--epochs", type=int, help=f"epochs to train; with --resume, the total "
+                                              f"(default {d.epochs})")
+    g.add_argument("--mini-batch-size", type=int, help=f"default {d.mini_batch_size}")
+    g.add_argument("--eta", type=float, help=f"learning rate (default {d.eta})")
+    g.add_argument("--lmbda", type=float,
+                   help="L2 regularisation: w -> (1 - eta*lmbda/n) w (default 0)")
+    g.add_argument("--l1", type=float, help="L1 regularisation strength (default 0)")
+    g.add_argument("--optimizer", choices=list(OPTIMIZERS),
+                   help="sgd (default), momentum, nesterov, adam")
+    g.add_argument("--momentum", type=float,
+                   help=f"momentum coefficient mu for momentum/nesterov (default {d.momentum})")
+    g.add_argument("--beta1", type=float, help=f"Adam's beta1 (default {d.beta1})")
+    g.add_argument("--beta2", type=float, help=f"Adam's beta2 (default {d.beta2})")
+    g.add_argument("--clip-norm", type=float, metavar="NORM",
+                   help="rescale the gradient when its 2-norm exceeds NORM (default off)")
+    g.add_argument("--schedule", choices=list(SCHEDULES),
+                   help="learning-rate schedule: constant (default); step: eta*gamma every "
+                        "--step-size epochs; plateau: halve eta after --patience epochs "
+                        "without better validation accuracy, stop when it has fallen "
+                        "--min-eta-factor times (the book's chapter 3; needs --validation)")
+    g.add_argument("--step-size", type=int, help=f"default {d.step_size}")
+    g.add_argument("--gamma", type=float, help=f"default {d.gamma}")
+    g.add_argument("--min-eta-factor", type=float, help=f"default {d.min_eta_factor:g}")
+    g.add_argument("--patience", type=int,
+                   help=f"epochs without improvement for --early-stopping and the plateau "
+                        f"schedule (default {d.patience})")
+    g.add_argument("--early-stopping", action=argparse.BooleanOptionalAction,
+                   help="stop when --monitor has not improved for --patience epochs, keep the "
+                        "best weights (needs --validation)")
+    g.add_argument("--monitor", choices=list(MONITORS),
+                   help="what early stopping watches (default val_accuracy)")
+    g.add_argument("--dropout", type=float, metavar="P",
+                   help="drop hidden neurons with probability P (default 0)")
+    g.add_argument("--shift", type=int, metavar="PIXELS",
+                   help="augment images by random shifts of up to PIXELS (default 0)")
+    g.add_argument("--monitor-training-accuracy", action=argparse.BooleanOptionalAction,
+                   help="also measure accuracy on the training data each epoch")
+    g = p.add_argument_group("output")
+    g.add_argument("--save", metavar="PATH",
+                   help="write the model (a checkpoint) to PATH after every epoch, with its "
+                        "history as PATH's stem + .history.json/.csv (directories are created)")
+    g.add_argument("--resume", metavar="PATH",
+                   help="continue the run saved in PATH (saving back to it unless --save "
+                        "says otherwise); the network, seed and data split come from it")
+    g.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout")
+    g.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
+    g.add_argument("--diagnostics", action="store_true",
+                   help="record per-layer gradient/activation statistics in the history and "
+                        "warn about saturation, vanishing or exploding gradients")
+    g.add_argument("--plot", metavar="DIR", help="draw the run's plots into DIR at the end "
+                                                 "(needs --save and matplotlib)")
+    p.set_defaults(func=cmd_train)
+
+
+def _add_evaluate(sub, common):
+    p = sub.add_parser(
+        "evaluate", parents=[common], formatter_class=_Formatter,
+        help="accuracy, per-class accuracy and confusion matrix of a saved model",
+        description="Evaluate a saved model on a data set's test (or validation, or training) "
+                    "split: accuracy, accuracy per class and the confusion matrix.",
+        epilog="""examples:
+  bprop evaluate runs/digits/model.npz               # the data set it was trained on
+  bprop evaluate model.npz --dataset fashion --json
+  bprop evaluate model.npz --split validation""")
+    p.add_argument("model", metavar="MODEL", help="a model file written by bprop train --save")
+    _add_dataset_flags(p)
+    p.add_argument("--split", choices=["test", "validation", "train"], default="test",
+                   help="which part of the data (default test)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_evaluate)
+
+
+def _add_dataset_flags(p):
+    p.add_argument("--dataset", metavar="NAME|PATH",
+                   help="data set (default: the one the model was trained on, from its file)")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="where the mnist/fashion IDX files are")
+
+
+def _add_predict(sub, common):
+    p = sub.add_parser(
+        "predict", parents=[common], formatter_class=_Formatter,
+        help="classify image files (PNG, JPEG, .npy) or a data set's test examples",
+        description="""Classify pictures with a saved model, printing the predicted class and
+its probability for each file:
+
+  digit.png  predicted 3  probability 0.9712
+
+A picture of any size is prepared the way MNIST's digits were: grey levels, inverted
+when the background is light, cropped to the ink, fitted into a box keeping its aspect
+ratio (20x20 in a 28x28 field for MNIST; the box is measured from the training images
+and stored in the model, e.g. the whole 8x8 frame for scikit-learn's digits), centred by
+its centre of mass, values in [0, 1]. The model must take a square image. A .npy file
+holds a vector of the model's input size or a 2-D image (values in [0, 1] or bytes).
+"probability" is the softmax output, or a sigmoid output divided by its sum.
+
+With --dataset and/or --count K, predicts the first K examples of a data set's test split
+instead and prints the true class beside the predicted one.""",
+        epilog="""examples:
+  bprop predict runs/digits/model.npz seven.png three.jpg
+  bprop predict runs/digits/model.npz --count 5       # 5 test digits of its data set
+  bprop predict model.npz x.npy --json --show""")
+    p.add_argument("model", metavar="MODEL", help="a model file written by bprop train --save")
+    p.add_argument("files", metavar="FILE", nargs="*", help="PNG/JPEG (needs Pillow) or .npy")
+    _add_dataset_flags(p)
+    p.add_argument("--count", type=_positive_int, metavar="K",
+                   help="with a data set: how many test examples (default 10)")
+    p.add_argument("--json", action="store_true", help="one JSON object per input")
+    p.add_argument("--show", action="store_true",
+                   help="draw each prepared input as text (to check the preparation)")
+    p.set_defaults(func=cmd_predict)
+
+
+def _add_gradcheck(sub, common):
+    p = sub.add_parser(
+        "gradcheck", parents=[common], formatter_class=_Formatter,
+        help="check backprop against finite differences, and time both",
+        description="""Compare backpropagation's gradient with central finite differences on
+a small random network, layer by layer (relative error |g - g'| / (|g| + |g'|)), and
+measure how much faster backprop is: it needs one forward and one backward pass, finite
+differences two forward passes per parameter (the chapter's "In what sense is
+backpropagation a fast algorithm?"). Exit status 0 when the largest error is below --tol,
+1 when it is not.""",
+        epilog="""examples:
+  bprop gradcheck --sizes 4 5 3
+  bprop gradcheck --sizes 64 100 10 --activation relu --output-activation softmax \\
+      --cost log-likelihood --examples 20""")
+    p.add_argument("--sizes", type=_positive_int, nargs="+", default=[4, 5, 3], metavar="N",
+                   help="layer widths, input first (default 4 5 3)")
+    p.add_argument("--activation", type=_activation, nargs="+", default=["sigmoid"],
+                   metavar="NAME", help=f"hidden layers' activation(s) "
+                                        f"({_HIDDEN_ACT_NAMES}; default sigmoid)")
+    p.add_argument("--output-activation", type=_activation, metavar="NAME",
+                   help="default sigmoid; softmax with --cost log-likelihood")
+    p.add_argument("--cost", type=_cost, default="quadratic", metavar="NAME",
+                   help=f"{_COST_NAMES} (default quadratic)")
+    p.add_argument("--examples", type=_positive_int, default=7, metavar="M",
+                   help="examples in the batch (default 7)")
+    p.add_argument("--seed", type=int, default=0, help="default 0")
+    p.add_argument("--eps", type=float, default=1e-5, help="finite-difference step (default 1e-5)")
+    p.add_argument("--tol", type=float, default=1e-6,
+                   help="largest relative error that passes (default 1e-6)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_gradcheck)
+
+
+def _add_info(sub, common):
+    p = sub.add_parser(
+        "info", parents=[common], formatter_class=_Formatter,
+        help="what a model file holds: layers, cost, parameters, settings, history",
+        description="Show a model file's layers, activations, cost, parameter count, the "
+                    "data set and training settings it was trained with, and its history.",
+        epilog="examples:\n  bprop info runs/digits/model.npz\n  bprop info model.npz --json")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--json", action="store_true", help="print the header as JSON")
+    p.set_defaults(func=cmd_info)
+
+
+def _add_plot(sub, common):
+    p = sub.add_parser(
+        "plot", parents=[common], formatter_class=_Formatter,
+        help="draw a training run's plots (needs matplotlib)",
+        description="Draw the plots of a saved run (cost and accuracy per epoch, and the "
+                    "diagnostics if it was trained with --diagnostics) and print their paths.",
+        epilog="examples:\n  bprop plot runs/digits/model.npz        # into runs/digits/model-plots/")
+    p.add_argument("run", metavar="RUN", help="a model file written by bprop train --save")
+    p.add_argument("--out", metavar="DIR",
+                   help="output directory (default: <model stem>-plots beside the model)")
+    p.set_defaults(func=cmd_plot)
+
+
+def _add_report(sub, common):
+    p = sub.add_parser(
+        "report", parents=[common], formatter_class=_Formatter,
+        help="write an HTML report of a training run",
+        description="Write an HTML report of a saved run (settings, history, plots, "
+                    "diagnostics) and print its path.",
+        epilog="examples:\n  bprop report runs/digits/model.npz      # runs/digits/model-report.html")
+    p.add_argument("run", metavar="RUN", help="a model file written by bprop train --save")
+    p.add_argument("--out", metavar="PATH",
+                   help="output file (default: <model stem>-report.html beside the model)")
+    p.set_defaults(func=cmd_report)
+
+
+# ==============================================================================================
+# train
+# ==============================================================================================
+def cmd_train(args):
+    """``bprop train``: see the subcommand's --help.
+
+    Order matters for the user: every setting is checked, and the --save path tried, before
+    the data is loaded, so that a typo fails in a second rather than after an epoch.
+    """
+    # With argument_default=SUPPRESS, the namespace holds only the flags actually given.
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "debug")}
+    opts, checkpoint = _train_options(given)
+    quiet = opts["quiet"]
+    config_fields = dict(checkpoint.meta.get("config") or {}) if checkpoint else {}
+    config_fields.update({k: v for k, v in given.items() if k in _CONFIG_FIELDS})
+    # shift needs the data's image shape; it is checked once the data is loaded
+    shift = config_fields.pop("shift", 0)
+    config_fields.pop("image_shape", None)
+    config = TrainConfig(**config_fields)
+
+    save_path = opts["save"] or opts["resume"]
+    if save_path is not None:
+        _check_writable(save_path)
+    diagnostics = _optional("bprop.diagnostics", "--diagnostics") if opts["diagnostics"] \
+        else None
+    plots = _optional("bprop.plots", "--plot") if opts["plot"] is not None else None
+
+    data = datasets.load(opts["dataset"], validation=opts["validation"],
+                         dtype=np.dtype(checkpoint.net.dtype if checkpoint else opts["dtype"]),
+                         seed=opts["seed"], data_dir=opts["data_dir"])
+    if checkpoint is not None:
+        net = checkpoint.net
+        _check_fits(net, data, opts["resume"])
+    else:
+        net = _build_network(opts, data)
+    image_shape = data.image_shape if data.image_shape and len(data.image_shape) == 2 else None
+    if shift and image_shape is None:
+        raise ConfigError(f"--shift needs image data; {data.name} has no image shape")
+    config = dataclasses.replace(config, shift=shift, image_shape=image_shape)
+    if data.X_val is None and (config.early_stopping or config.schedule == "plateau"):
+        what = "--early-stopping" if config.early_stopping else "--schedule plateau"
+        raise ConfigError(f"{what} needs a validation set: add --validation (e.g. 0.1)")
+
+    optimizer = make_optimizer(config.optimizer, config.eta, lmbda=config.lmbda, l1=config.l1,
+                               clip_norm=config.clip_norm, momentum=config.momentum,
+                               beta1=config.beta1, beta2=config.beta2)
+    history, start_epoch = History(), 0
+    if checkpoint is not None:
+        history = History.from_dict(checkpoint.meta.get("history") or {})
+        start_epoch = int(checkpoint.epoch)
+        saved_opt = (checkpoint.meta.get("optimizer") or {}).get("name")
+        if saved_opt == optimizer.name:
+            optimizer.load_state(checkpoint.optimizer_state)
+        elif checkpoint.optimizer_state:
+            _note(f"note: the checkpoint's {saved_opt} state is dropped (now {optimizer.name})")
+    extra = _data_header(opts, data, checkpoint)
+
+    run = _Run(net, config, history, optimizer, save_path, extra, opts["json"],
+               _Progress.make(quiet, start_epoch + 1, config.epochs))
+    if checkpoint is not None and save_path == opts["resume"]:
+        run.saved_epoch = start_epoch           # the file holds that much until overwritten
+    if not quiet:
+        _note(_describe_run(net, data, config, start_epoch, save_path))
+    if start_epoch >= config.epochs:
+        _note(f"note: nothing to train: {opts['resume']} already holds {start_epoch} of "
+              f"{config.epochs} epochs (raise --epochs to continue)")
+    callbacks = [diagnostics.Diagnostics()] if diagnostics is not None else []
+    try:
+        train(net, data.X_train, data.y_train, config,
+              validation=None if data.X_val is None else (data.X_val, data.y_val),
+              test=(data.X_test, data.y_test), on_epoch_end=run.end_epoch,
+              callbacks=callbacks, progress=run.progress, history=history,
+              start_epoch=start_epoch, optimizer=optimizer)
+    except KeyboardInterrupt:
+        run.progress.close()
+        _note(f"interrupted. {run.where_saved()}")
+        return 130
+    except FloatingPointError as e:
+        run.progress.close()
+        raise FloatingPointError(f"{e}. {run.where_saved()}") from None
+
+    if save_path is not None and (config.early_stopping or run.saved_epoch is None):
+        # Early stopping put the best epoch's weights back after the last checkpoint; and a
+        # run with nothing left to train still writes its --save file.
+        run.save(run.saved_epoch or start_epoch)
+    if history.stopped_early and not quiet:
+        _note(f"stopped early: {history.stopped_early}")
+    if diagnostics is not None:
+        for warning in diagnostics.explain(history, cost=net.cost.name):
+            _note(f"warning: {warning}")
+    if save_path is not None and not quiet:
+        _note(f"model saved to {save_path}")
+    if plots is not None:
+        for path in plots.plot_run(save_path, opts["plot"]):
+            if not quiet:
+                _note(f"plot written to {path}")
+    return 0
+
+
+@contextlib.contextmanager
+def _holding_ctrl_c():
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block is done.
+
+    A KeyboardInterrupt raised just after the model file was renamed into place would leave
+    a checkpoint newer than the note that reports it; holding it for the few milliseconds a
+    save takes keeps the file, the history files and the note in step. Only the main
+    thread, with Python's default handler in place, holds anything.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    pending = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+
+
+def _train_options(given):
+    """``(opts, checkpoint)``: the given flags over the defaults, or over what a --resume
+    checkpoint recorded (data set, split, seed); checkpoint is None for a new run."""
+    opts = {**_TRAIN_DEFAULTS, **given}
+    if opts["plot"] is not None and not (opts["save"] or opts["resume"]):
+        raise ConfigError("--plot needs --save (the plots are drawn from the saved run)")
+    if opts["resume"] is None:
+        return opts, None
+    checkpoint = model_io.load_checkpoint(opts["resume"])
+    _check_resume(checkpoint, given, opts["resume"])
+    info = _data_info(checkpoint.meta)
+    for key, field in (("dataset", "name"), ("data_dir", "data_dir"),
+                       ("validation", "validation"), ("seed", "seed")):
+        if key not in given and info.get(field) is not None:
+            opts[key] = info[field]
+    return opts, checkpoint
+
+
+class _Run:
+    """What `train` does at each epoch's end: checkpoint, then print the epoch's line."""
+
+    def __init__(self, net, config, history, optimizer, save_path, extra, as_json, progress):
+        self.net, self.config, self.history, self.optimizer = net, config, history, optimizer
+        self.save_path, self.extra, self.as_json = save_path, extra, as_json
+        self.progress = progress
+        self.saved_epoch = None
+
+    def end_epoch(self, record):
+        self.progress.close()
+        k = record.epoch + 1              # epochs done; record.epoch counts from 0
+        if self.save_path is not None:
+            self.save(k)
+        if self.as_json:
+            fields = dataclasses.asdict(record)
+            fields.pop("epoch")
+            _json_line({"epoch": k, "epochs": self.config.epochs, **fields})
+        else:
+            _out(_epoch_line(record, k, self.config))
+        self.progress.epoch = k + 1
+
+    def save(self, k):
+        """Checkpoint after k epochs: the model (atomically), then the history files."""
+        with _holding_ctrl_c():
+            model_io.save(self.net, self.save_path, config=self.config, history=self.history,
+                          epoch=k, optimizer=self.optimizer, extra=self.extra)
+            self.saved_epoch = k
+            model_io.save_history(self.history, self.save_path)
+
+    def where_saved(self):
+        if self.save_path is None:
+            return "Nothing was saved (no --save)."
+        if self.saved_epoch is None:
+            return f"{self.save_path} was not written by this run (no epoch finished)."
+        return (f"{self.save_path} holds epoch {self.saved_epoch} of {self.config.epochs}; "
+                f"continue with: bprop train --resume {self.save_path}")
+
+
+def _epoch_line(record, k, config):
+    """``epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``."""
+    parts = [f"epoch {k}/{config.epochs}"]
+    for label, value in (("cost", record.train_cost), ("train_acc", record.train_accuracy),
+                         ("val_acc", record.val_accuracy), ("test_acc", record.test_accuracy)):
+        if value is not None:
+            parts.append(f"{label} {value:.4f}")
+    if config.schedule != "constant":
+        parts.append(f"eta {record.eta:g}")
+    parts.append(f"time {record.seconds:.2f}s")
+    return "  ".join(parts)
+
+
+def _check_resume(checkpoint, given, path):
+    """Refuse flags that would change what a resumed run was started with."""
+    meta, net = checkpoint.meta, checkpoint.net
+    if "config" not in meta or "epoch" not in meta:
+        raise ConfigError(f"{path} is a model but not a training checkpoint (no settings or "
+                          f"epoch count); train a new model instead")
+    info = _data_info(meta)
+    stored = {"hidden": net.sizes[1:-1], "output_activation": net.activation_names[-1],
+              "cost": net.cost.name, "init": net.init, "dtype": net.dtype.name,
+              "seed": info.get("seed"), "validation": info.get("validation")}
+    hidden_acts = net.activation_names[:-1]
+    for key in _FIXED_ON_RESUME:
+        if key not in given:
+            continue
+        value = given[key]
+        if key == "activation":
+            same = (value * len(hidden_acts) if len(value) == 1 else value) == hidden_acts
+            stored_value = hidden_acts
+        else:
+            stored_value = stored[key]
+            same = value == stored_value
+        if not same:
+            flag = "--" + key.replace("_", "-")
+            raise ConfigError(f"{flag} {_show(value)} differs from {path}'s {_show(stored_value)}; "
+                              f"a resumed run keeps the network and data split it started with")
+
+
+def _show(value):
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _build_network(opts, data):
+    """A new Network sized from the data: [n_features, *hidden, n_classes]."""
+    hidden = opts["hidden"]
+    acts = opts["activation"]
+    if len(acts) != 1 and len(acts) != len(hidden):
+        raise ConfigError(f"--activation takes one name, or one per hidden layer "
+                          f"({len(hidden)}); got {len(acts)}")
+    hidden_acts = acts * len(hidden) if len(acts) == 1 else acts
+    output = opts["output_activation"] or ("softmax" if opts["cost"] == "log-likelihood"
+                                           else "sigmoid")
+    sizes = [data.n_features, *hidden, data.n_classes]
+    return Network(sizes, [*hidden_acts, output], opts["cost"], opts["init"],
+                   rng=opts["seed"], dtype=opts["dtype"])
+
+
+def _data_header(opts, data, checkpoint):
+    """``{"dataset": {...}}``: the model-file header field (``save(extra=...)``) that lets
+    evaluate, predict, plot and report reload the data a model was trained on.
+
+    name: the canonical data set name, or the absolute path of the user's file or directory;
+    validation, seed, data_dir: as passed to ``datasets.load``; n_classes, image_shape: the
+    data's; box: the side of the box its images' ink fills (:func:`bprop.predict.typical_box`),
+    for preparing pictures like the training images.
+    """
+    name = data.name if data.name in datasets.AVAILABLE else os.path.abspath(opts["dataset"])
+    info = {"name": name, "validation": opts["validation"], "seed": opts["seed"],
+            "data_dir": opts["data_dir"], "n_classes": data.n_classes,
+            "image_shape": list(data.image_shape) if data.image_shape else None}
+    stored = _data_info(checkpoint.meta) if checkpoint is not None else {}
+    if "box" in stored:
+        info["box"] = stored["box"]
+    elif data.image_shape and len(data.image_shape) == 2 and \
+            data.image_shape[0] == data.image_shape[1]:
+        info["box"] = typical_box(data.X_train, data.image_shape)
+    return {"dataset": info}
+
+
+def _data_info(meta):
+    """The header's ``dataset`` dict (see :func:`_data_header`); {} when it has none."""
+    info = meta.get("dataset")
+    return info if isinstance(info, dict) else {}
+
+
+def _describe_run(net, data, config, start_epoch, save_path):
+    n_val = 0 if data.X_val is None else len(data.X_val)
+    acts = "/".join(dict.fromkeys(net.activation_names))
+    what = f"resuming at epoch {start_epoch + 1}" if start_epoch else "training"
+    return (f"{what} {net.sizes} ({acts}, {net.cost.name} cost, {net.dtype.name}) on "
+            f"{data.name}: {len(data.X_train)} training, {n_val} validation, "
+            f"{len(data.X_test)} test examples; {config.epochs} epochs, mini-batch "
+            f"{config.mini_batch_size}, eta {config.eta:g}, {config.optimizer}"
+            + (f"; saving to {save_path}" if save_path else ""))
+
+
+def _check_writable(path):
+    """Fail before training, not after the first epoch, when ``path`` cannot be written."""
+    if os.path.isdir(path):
+        raise ConfigError(f"--save {path} is a directory; give a file name, e.g. "
+                          f"{os.path.join(path, 'model.npz')}")
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(parent, exist_ok=True)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as e:
+        raise ConfigError(f"cannot write --save {path}: {e.strerror or e} "
+                          f"({e.filename or parent})") from None
+
+
+def _check_fits(net, data, model_path):
+    if net.sizes[0] != data.n_features or net.sizes[-1] < data.n_classes:
+        raise ShapeError(f"{model_path} takes {net.sizes[0]} inputs and gives {net.sizes[-1]} "
+                         f"outputs, but {data.name} has {data.n_features} features and "
+                         f"{data.n_classes} classes")
+
+
+class _Progress:
+    """A per-epoch progress bar on stderr: tqdm if installed, else a plain one.
+
+    Called by ``train`` as ``progress(examples_done, n)``; ``close()`` at each epoch's end.
+    """
+
+    def __init__(self, tqdm=None, enabled=True, epoch=1, epochs=1):
+        self.tqdm = tqdm
+        self.enabled = enabled
+        self.bar = None
+        self.epoch, self.epochs = epoch, epochs
+        self.width = 0
+
+    @classmethod
+    def make(cls, quiet, epoch, epochs):
+        """A bar when stderr is a terminal and not --quiet; otherwise one that does nothing."""
+        if quiet or not sys.stderr.isatty():
+            return cls(enabled=False)
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            tqdm = None
+        return cls(tqdm, epoch=epoch, epochs=epochs)
+
+    def __call__(self, done, n):
+        if not self.enabled:
+            return
+        label = f"epoch {self.epoch}/{self.epochs}"
+        if self.tqdm is not None:
+            if self.bar is None:
+                self.bar = self.tqdm(total=n, desc=label, unit="ex", leave=False,
+                                     file=sys.stderr, dynamic_ncols=True)
+            self.bar.update(done - self.bar.n)
+            return
+        filled = 30 * done // n
+        line = f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {100 * done // n:3d}%"
+        self.width = len(line)
+        sys.stderr.write(line)
+        sys.stderr.flush()
+        self.bar = True
+
+    def close(self):
+        if self.bar is None:
+            return
+        if self.tqdm is not None:
+            self.bar.close()
+        else:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+        self.bar = None
+
+
+# ==============================================================================================
+# evaluate, predict
+# ==============================================================================================
+def cmd_evaluate(args):
+    """``bprop evaluate``: accuracy, per-class accuracy, confusion matrix."""
+    checkpoint = model_io.load_checkpoint(args.model)
+    net = checkpoint.net
+    data = _data_for_model(args, checkpoint, args.model)
+    X, y = {"test": (data.X_test, data.y_test), "train": (data.X_train, data.y_train),
+            "validation": (data.X_val, data.y_val)}[args.split]
+    if X is None:
+        raise ConfigError(f"{data.name} has no validation split for this model (it was "
+                          f"trained without --validation)")
+    predicted = net.predict(X)
+    k = net.sizes[-1]
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (y, predicted), 1)
+    totals = confusion.sum(axis=1)
+    correct_per_class = np.diag(confusion)
+    per_class = [None if t == 0 else float(c / t) for c, t in zip(correct_per_class, totals)]
+    correct = int(correct_per_class.sum())
+    accuracy = correct / len(y)
+    if args.json:
+        _json_line({"model": args.model, "dataset": data.name, "split": args.split,
+                    "examples": len(y), "correct": correct, "accuracy": accuracy,
+                    "per_class_accuracy": per_class, "per_class_total": totals,
+                    "confusion": confusion})
+        return 0
+    _out(f"model {args.model}  dataset {data.name}  split {args.split}  examples {len(y)}")
+    _out(f"accuracy {accuracy:.4f}  ({correct} / {len(y)})")
+    _out()
+    _out("class  accuracy  correct  total")
+    for c in range(k):
+        acc = "-" if per_class[c] is None else f"{per_class[c]:.4f}"
+        _out(f"{c:<5}  {acc:<8}  {correct_per_class[c]:<7}  {totals[c]}")
+    _out()
+    _out("confusion matrix (rows: true class, columns: predicted class)")
+    width = max(len(str(int(confusion.max()))), len(str(k - 1))) + 1
+    _out("     " + "".join(f"{c:>{width}}" for c in range(k)))
+    for c in range(k):
+        _out(f"{c:>4} " + "".join(f"{v:>{width}}" for v in confusion[c]))
+    return 0
+
+
+def cmd_predict(args):
+    """``bprop predict``: classify files, or a data set's first test examples."""
+    checkpoint = model_io.load_checkpoint(args.model)
+    net, meta = checkpoint.net, checkpoint.meta
+    if args.files and (args.dataset is not None or args.count is not None):
+        raise ConfigError("give FILEs or --dataset/--count, not both")
+    if args.files:
+        return _predict_files(args, net, meta)
+    if args.dataset is None and args.count is None:
+        raise ConfigError("nothing to predict: give image or .npy FILEs, or --dataset NAME "
+                          "[--count K] for a data set's test examples")
+    data = _data_for_model(args, checkpoint, args.model)
+    count = min(args.count or 10, len(data.X_test))
+    X, y = data.X_test[:count], data.y_test[:count]
+    scores, kind = output_scores(net, X)
+    predicted = np.argmax(scores, axis=1)
+    side = _side_or_none(net, meta)
+    for i in range(count):
+        p, t = int(predicted[i]), int(y[i])
+        if args.json:
+            _json_line({"index": i, "predicted": p, kind: float(scores[i, p]), "true": t,
+                        "correct": p == t, "scores": scores[i]})
+        else:
+            _out(f"test[{i}]  predicted {p}  {kind} {scores[i, p]:.4f}  true {t}  "
+                 f"correct {'yes' if p == t else 'no'}")
+        if args.show and side:
+            for row in ascii_art(X[i], side):
+                _out(row)
+    if not args.json:
+        right = int(np.count_nonzero(predicted == y))
+        _out(f"correct {right} / {count}")
+    return 0
+
+
+def _predict_files(args, net, meta):
+    info = _data_info(meta)
+    image_shape, box = info.get("image_shape"), info.get("box")
+    inputs = np.stack([read_input(f, net.sizes[0], image_shape=image_shape, box=box)
+                       for f in args.files])
+    scores, kind = output_scores(net, inputs)
+    side = _side_or_none(net, meta)
+    for f, x, s in zip(args.files, inputs, scores):
+        p = int(np.argmax(s))
+        if args.json:
+            _json_line({"file": f, "predicted": p, kind: float(s[p]), "scores": s})
+        else:
+            _out(f"{f}  predicted {p}  {kind} {s[p]:.4f}")
+        if args.show and side:
+            for row in ascii_art(x, side):
+                _out(row)
+    return 0
+
+
+def _side_or_none(net, meta):
+    try:
+        return input_side(net.sizes[0], _data_info(meta).get("image_shape"))
+    except ShapeError:
+        return None
+
+
+def _data_for_model(args, checkpoint, model_path):
+    """The data set a model was trained on (from its header), or the one named by --dataset."""
+    info = _data_info(checkpoint.meta) if args.dataset is None else {}
+    name = args.dataset if args.dataset is not None else info.get("name")
+    if name is None:
+        raise ConfigError(f"{model_path} does not say which data set it was trained on; "
+                          f"give --dataset")
+    data = datasets.load(name, validation=info.get("validation") or 0,
+                         dtype=checkpoint.net.dtype, seed=info.get("seed") or 0,
+                         data_dir=args.data_dir or info.get("data_dir"))
+    _check_fits(checkpoint.net, data, model_path)
+    return data
+
+
+# ==============================================================================================
+# gradcheck, info, plot, report
+# ==============================================================================================
+def cmd_gradcheck(args):
+    """``bprop gradcheck``: backprop vs finite differences on a random network."""
+    sizes = args.sizes
+    if len(sizes) < 2:
+        raise ConfigError(f"--sizes needs at least two layers (input and output); got {sizes}")
+    n_hidden = len(sizes) - 2
+    acts = args.activation
+    if len(acts) != 1 and len(acts) != n_hidden:
+        raise ConfigError(f"--activation takes one name, or one per hidden layer ({n_hidden}); "
+                          f"got {len(acts)}")
+    hidden_acts = acts * n_hidden if len(acts) == 1 else acts
+    output = args.output_activation or ("softmax" if args.cost == "log-likelihood"
+                                        else "sigmoid")
+    if not (0 < args.eps < 1):
+        raise ConfigError(f"--eps must be in (0, 1); got {args.eps}")
+    net = Network(sizes, [*hidden_acts, output], args.cost, "scaled-normal", rng=args.seed)
+    x = net.rng.random((sizes[0], args.examples))                     # (n_in, m)
+    labels = net.rng.integers(0, sizes[-1], size=args.examples)
+    result = gradcheck(net, x, labels, eps=args.eps)
+    ok = result.ok(args.tol)
+    if args.json:
+        _json_line({"sizes": sizes, "activations": net.activation_names, "cost": net.cost.name,
+                    "examples": args.examples, "eps": args.eps, "tol": args.tol, "ok": ok,
+                    "max_error": result.max_error,
+                    "layers": [dataclasses.asdict(layer) for layer in result.layers],
+                    "n_params": result.n_params, "backprop_passes": result.backprop_passes,
+                    "numeric_passes": result.numeric_passes,
+                    "backprop_seconds": result.backprop_seconds,
+                    "numeric_seconds": result.numeric_seconds, "speedup": result.speedup})
+    else:
+        _out(f"gradcheck  sizes {' '.join(map(str, sizes))}  activations "
+             f"{','.join(net.activation_names)}  cost {net.cost.name}  examples {args.examples}"
+             f"  eps {args.eps:g}")
+        for layer in result.layers:
+            _out(f"layer {layer.layer}  weights {layer.weights:.2e}  biases {layer.biases:.2e}")
+        _out(f"max_error {result.max_error:.2e}  tol {args.tol:g}  {'ok' if ok else 'FAILED'}")
+        _out(f"params {result.n_params}  backprop {result.backprop_passes} passes "
+             f"{result.backprop_seconds * 1e3:.3f} ms  finite differences "
+             f"{result.numeric_passes} passes {result.numeric_seconds * 1e3:.3f} ms  "
+             f"ratio {result.speedup:.1f}x")
+    if not ok:
+        _err(f"gradcheck failed: max relative error {result.max_error:.2e} > tol {args.tol:g}")
+        return 1
+    return 0
+
+
+def cmd_info(args):
+    """``bprop info``: what a model file holds."""
+    checkpoint = model_io.load_checkpoint(args.model)
+    net, meta = checkpoint.net, checkpoint.meta
+    if args.json:
+        header = {k: v for k, v in meta.items() if k != "rng_state"}
+        header.update({"path": args.model, "sizes": net.sizes,
+                       "activations": net.activation_names, "cost": net.cost.name,
+                       "dtype": net.dtype.name, "n_params": net.n_params})
+        _json_line(header)
+        return 0
+    rows = [("model", args.model), ("sizes", " ".join(map(str, net.sizes))),
+            ("activations", ", ".join(net.activation_names)), ("cost", net.cost.name),
+            ("dtype", net.dtype.name), ("init", net.init), ("parameters", f"{net.n_params:,}")]
+    if "epoch" in meta:
+        rows.append(("epochs done", str(meta["epoch"])))
+    info = _data_info(meta)
+    if info.get("name") is not None:
+        bits = [str(info["name"])]
+        if info.get("validation"):
+            bits.append(f"validation {info['validation']}")
+        if info.get("image_shape"):
+            bits.append("images " + "x".join(map(str, info["image_shape"])))
+        if info.get("n_classes") is not None:
+            bits.append(f"{info['n_classes']} classes")
+        if info.get("seed") is not None:
+            bits.append(f"seed {info['seed']}")
+        rows.append(("dataset", ", ".join(bits)))
+    if "optimizer" in meta:
+        rows.append(("optimizer state", meta["optimizer"]["name"]))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        _out(f"{key:<{width}}  {value}")
+    config = TrainConfig.from_dict(meta["config"]) if meta.get("config") else None
+    if config is not None:
+        _out()
+        _out("training config")
+        defaults = TrainConfig().to_dict()
+        for key, value in meta["config"].items():
+            changed = key in defaults and key != "image_shape" and defaults[key] != value
+            _out(f"  {key:<26} {value}" + (f"   (default {defaults[key]})" if changed else ""))
+    history = meta.get("history") or {}
+    records = [EpochRecord(**r) for r in history.get("records", [])]
+    if records and config is not None:
+        _out()
+        _out("history")
+        for r in records:
+            _out("  " + _epoch_line(r, r.epoch + 1, config))
+        if history.get("stopped_early"):
+            _out(f"stopped early: {history['stopped_early']}")
+        key = "val_accuracy" if records[0].val_accuracy is not None else "test_accuracy"
+        scored = [r for r in records if getattr(r, key) is not None]
+        if scored:
+            best = max(scored, key=lambda r: getattr(r, key))
+            _out(f"best {key} {getattr(best, key):.4f} at epoch {best.epoch + 1}")
+    return 0
+
+
+def cmd_plot(args):
+    """``bprop plot``: bprop.plots.plot_run, printing the paths written."""
+    _require_file(args.run)
+    plots = _optional("bprop.plots", "bprop plot")
+    out = args.out or os.path.splitext(args.run)[0] + "-plots"
+    for path in plots.plot_run(args.run, out):
+        _out(str(path))
+    return 0
+
+
+def cmd_report(args):
+    """``bprop report``: bprop.report.write_report, printing the path written."""
+    _require_file(args.run)
+    report = _optional("bprop.report", "bprop report")
+    out = args.out or os.path.splitext(args.run)[0] + "-report.html"
+    _out(str(report.write_report(args.run, out)))
+    return 0
+
+
+def _require_file(path):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such model file: {path}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory; give a model file")
+
+
+def _optional(module, what):
+    """Import one of bprop's optional modules, or raise a one-line ConfigError (exit 2)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name == module:
+            raise ConfigError(f"{what} needs {module}, which this installation of bprop "
+                              f"does not have") from None
+        raise ConfigError(f"{what} needs the package {e.name!r}: pip install "
+                          f"'bprop[all]' (or pip install {e.name})") from None

@@ -1,0 +1,281 @@
+"""Turning a picture into a network input, the way MNIST's digits were made.
+
+MNIST's images were prepared like this (LeCun, Cortes and Burges): the scanned digit was
+size-normalised to fit a 20x20 box keeping its aspect ratio, anti-aliased to grey levels,
+and placed in a 28x28 field with its centre of mass at the centre. :func:`prepare_image`
+does the same to any picture, for a network whose input is a square image of ``side**2``
+pixels:
+
+1. grey levels in ``[0, 1]``; inverted when the background (the border's median) is
+   light, since the data sets have light ink on black;
+2. the background level subtracted and the grey levels stretched so that the brightest
+   ink is 1;
+3. cropped to the ink's bounding box and resized, by area averaging, to fit a
+   ``box x box`` square keeping the aspect ratio (``box`` = 20 for a 28x28 input);
+4. pasted into a ``side x side`` field with its centre of mass at the centre.
+
+``box`` defaults to MNIST's proportion, ``round(20/28 · side)``; :func:`typical_box`
+measures it from a data set's training images instead, so that a model trained on, say,
+scikit-learn's 8x8 digits (which fill their whole frame: box 8) is fed pictures shaped like
+its training data. The command line stores the measured box in the model file.
+
+Resizing is plain NumPy (an exact box filter), so ``.npy`` images need nothing else;
+decoding PNG or JPEG files needs Pillow, imported lazily (the ``images`` extra).
+Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigError, DataError, ShapeError
+
+#: MNIST's box: digits fit in 20x20 inside the 28x28 field.
+MNIST_BOX_FRACTION = 20 / 28
+#: A pixel counts as ink when it is brighter than this (after background removal).
+INK_THRESHOLD = 0.05
+
+
+def input_side(n_inputs, image_shape=None):
+    """Side of the square image a network with ``n_inputs`` inputs takes, or raise ShapeError.
+
+    image_shape: the training data's ``(rows, cols)`` when known (stored in the model file).
+    """
+    if image_shape is not None and len(image_shape) == 2:
+        rows, cols = (int(s) for s in image_shape)
+        what = f"images of shape ({rows}, {cols})"
+        square = rows == cols and rows * cols == n_inputs
+        side = rows
+    else:
+        side = math.isqrt(n_inputs)
+        what = f"{n_inputs} inputs, not a square image"
+        square = side * side == n_inputs
+    if not square:
+        raise ShapeError(f"the model takes {what}; predicting on pictures needs a model for "
+                         f"square images (e.g. 784 = 28x28 or 64 = 8x8 inputs)")
+    return side
+
+
+def typical_box(X, image_shape=None):
+    """The side of the box a data set's images are fitted into, measured from rows X.
+
+    The median over the images of the longer side of the ink's bounding box: 20 for MNIST,
+    8 for scikit-learn's digits, which fill their whole frame. X: ``(N, side * side)``.
+    """
+    side = input_side(X.shape[1], image_shape)
+    images = np.asarray(X[:2000], dtype=np.float64).reshape(-1, side, side)  # enough for a median
+    peaks = images.max(axis=(1, 2), keepdims=True)
+    ink = (images > INK_THRESHOLD * peaks) & (peaks > 0)
+    rows, cols = ink.any(axis=2), ink.any(axis=1)           # (N, side) each
+    has_ink = rows.any(axis=1)
+    if not has_ink.any():
+        return default_box(side)
+    idx = np.arange(side)
+
+    def span(mask):
+        first = np.where(mask, idx, side).min(axis=1)
+        last = np.where(mask, idx, -1).max(axis=1)
+        return last - first + 1
+
+    longer = np.maximum(span(rows[has_ink]), span(cols[has_ink]))
+    return int(np.median(longer))
+
+
+def default_box(side):
+    """MNIST's box for a ``side x side`` field: round(20/28 · side), at least 1."""
+    return max(1, round(MNIST_BOX_FRACTION * side))
+
+
+def prepare_image(pixels, side, *, box=None):
+    """A picture as a network input: ``(side * side,)`` float64 in ``[0, 1]``, light ink on black.
+
+    pixels: 2-D grey levels ``(rows, cols)``; integers are taken as bytes (0-255), floats
+    as lying in ``[0, 1]``. box: size of the square the ink is fitted into (default MNIST's
+    20/28 of the side; :func:`typical_box` measures it from training data).
+    """
+    img = _grey(pixels)
+    if box is None:
+        box = default_box(side)
+    if not 1 <= box <= side:
+        raise ConfigError(f"box must be in [1, {side}]; got {box}")
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:                      # dark ink on light paper: make it light on black
+        img, background = 1.0 - img, 1.0 - background
+    img = np.clip(img - background, 0.0, None)
+    peak = float(img.max())
+    if peak <= 1e-6:
+        raise DataError("the image is blank: no ink differs from the background")
+    img /= peak
+    ink = img > INK_THRESHOLD
+    (r0, r1), (c0, c1) = _extent(ink.any(axis=1)), _extent(ink.any(axis=0))
+    img = img[r0:r1, c0:c1]
+    h, w = img.shape
+    scale = box / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    small = resize_area(img, new_h, new_w)
+    # translate it so that its centre of mass falls on the field's centre, keeping it inside
+    cy, cx = _centre_of_mass(small)
+    mid = (side - 1) / 2
+    top = min(max(math.floor(mid - cy + 0.5), 0), side - new_h)
+    left = min(max(math.floor(mid - cx + 0.5), 0), side - new_w)
+    field = np.zeros((side, side))
+    field[top:top + new_h, left:left + new_w] = small
+    np.clip(field, 0.0, 1.0, out=field)
+    return field.reshape(-1)
+
+
+def resize_area(img, rows, cols):
+    """Resize a 2-D array by area averaging (an exact box filter): each output pixel is the
+    mean of the input it covers, fractional pixels weighted by their covered fraction."""
+    return _area_weights(img.shape[0], rows) @ img @ _area_weights(img.shape[1], cols).T
+
+
+def _area_weights(n_in, n_out):
+    """``(n_out, n_in)`` matrix: row i averages the input interval [i, i+1)·n_in/n_out."""
+    edges = np.arange(n_out + 1) * (n_in / n_out)
+    lo, hi = edges[:-1, None], edges[1:, None]               # (n_out, 1)
+    j = np.arange(n_in)[None, :]                             # (1, n_in)
+    overlap = np.clip(np.minimum(hi, j + 1) - np.maximum(lo, j), 0.0, None)
+    return overlap / (n_in / n_out)
+
+
+def read_image(path):
+    """Grey levels ``(rows, cols)`` float64 in ``[0, 1]`` from a picture file (needs Pillow).
+
+    Transparent pixels are laid on white paper first, so a PNG of dark strokes on a
+    transparent background reads as dark ink on white.
+    """
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise ConfigError("reading PNG/JPEG files needs Pillow: pip install 'bprop[images]' "
+                          "(or pip install pillow)") from None
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                rgba = im.convert("RGBA")
+                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(paper, rgba)
+            grey = np.asarray(im.convert("L"), dtype=np.float64) / 255.0
+    except FileNotFoundError:           # an OSError, but not a damaged image
+        raise
+    except UnidentifiedImageError:
+        raise DataError(f"{path.name} is not an image Pillow can read") from None
+    except (OSError, ValueError, SyntaxError) as e:
+        raise DataError(f"cannot read image {path.name}: {e}") from None
+    return grey
+
+
+def read_input(path, n_inputs, *, image_shape=None, box=None):
+    """The network input ``(n_inputs,)`` for one file: a picture, or a ``.npy`` array.
+
+    ``.npy``: a vector of ``n_inputs`` values, or a 2-D array of the model's image shape,
+    is used as it is (values in ``[0, 1]``, or bytes 0-255, which are divided by 255); a
+    2-D array of any other shape is prepared like a picture. Anything else is read with
+    Pillow and prepared by :func:`prepare_image`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not an image or .npy file")
+    if path.suffix.lower() == ".npy":
+        a = _read_npy(path)
+        if a.ndim == 1 or (a.ndim == 2 and a.size == n_inputs and
+                           (image_shape is None or a.shape == tuple(image_shape))):
+            if a.size != n_inputs:
+                raise ShapeError(f"{path.name} holds a vector of {a.size} values; "
+                                 f"the model takes {n_inputs}")
+            return _unit(a.reshape(-1), path.name)
+        if a.ndim != 2:
+            raise ShapeError(f"{path.name} has shape {a.shape}; expected a vector of "
+                             f"{n_inputs} values or a 2-D image")
+        pixels = _unit(a, path.name)
+    else:
+        pixels = read_image(path)
+    side = input_side(n_inputs, image_shape)
+    return prepare_image(pixels, side, box=box)
+
+
+def output_scores(net, X):
+    """``(scores, kind)`` for rows X: per-class probabilities where the output allows it.
+
+    A softmax output is a probability distribution already; non-negative outputs (sigmoid,
+    ReLU) are divided by their sum; outputs that can be negative (identity, tanh) are
+    returned as they are, with kind "output" instead of "probability".
+    """
+    a = net.predict_proba(X)
+    if net.activations[-1].name == "softmax":
+        return a, "probability"
+    if net.activations[-1].name in ("sigmoid", "relu"):
+        total = a.sum(axis=1, keepdims=True)
+        uniform = np.full_like(a, 1.0 / a.shape[1])
+        return np.divide(a, total, out=uniform, where=total > 0), "probability"
+    return a, "output"
+
+
+def ascii_art(x, side):
+    """A ``side x side`` input as text, darkest to brightest ' .:-=+*#%@' (for --show)."""
+    ramp = " .:-=+*#%@"
+    img = np.asarray(x, dtype=np.float64).reshape(side, side)
+    idx = np.clip((img * (len(ramp) - 1)).round().astype(int), 0, len(ramp) - 1)
+    return ["".join(ramp[k] * 2 for k in row) for row in idx]
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _grey(pixels):
+    a = np.asarray(pixels)
+    if a.ndim != 2 or min(a.shape) == 0:
+        raise ShapeError(f"an image must be a non-empty 2-D array; got shape {a.shape}")
+    if a.dtype.kind in "iub":
+        return a.astype(np.float64) / 255.0
+    if a.dtype.kind != "f":
+        raise DataError(f"image pixels must be numbers; got dtype {a.dtype}")
+    if not np.all(np.isfinite(a)):
+        raise DataError("the image contains non-finite values")
+    return np.clip(a.astype(np.float64), 0.0, 1.0)
+
+
+def _unit(a, name):
+    """Values in [0, 1] as float64; bytes 0-255 divided by 255; anything else refused."""
+    if a.dtype.kind not in "biuf":
+        raise DataError(f"{name} must hold numbers; got dtype {a.dtype}")
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        raise DataError(f"{name} contains non-finite values")
+    lo, hi = float(a.min()), float(a.max())
+    if 0.0 <= lo and hi <= 1.0:
+        return a
+    if 0.0 <= lo and hi <= 255.0 and np.all(a == np.round(a)):
+        return a / 255.0
+    raise DataError(f"{name} must hold values in [0, 1] or bytes 0-255; "
+                    f"got min={lo:g}, max={hi:g}")
+
+
+def _read_npy(path):
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise DataError(f"cannot read {path.name} as a .npy array: {e}") from None
+
+
+def _extent(mask):
+    """``(first, last + 1)`` of the True entries of a 1-D mask."""
+    idx = np.flatnonzero(mask)
+    return int(idx[0]), int(idx[-1]) + 1
+
+
+def _centre_of_mass(img):
+    """``(row, col)`` of the intensity-weighted centre of a 2-D array."""
+    total = float(img.sum())
+    if total <= 0:
+        return (img.shape[0] - 1) / 2, (img.shape[1] - 1) / 2
+    rows = np.arange(img.shape[0]) @ img.sum(axis=1) / total
+    cols = np.arange(img.shape[1]) @ img.sum(axis=0) / total
+    return float(rows), float(cols)

@@ -1,0 +1,759 @@
+"""The command line: output formats, exit statuses, checkpoints, resume, Ctrl-C, predict.
+
+Most tests call ``cli.main(argv)`` in-process; a few run ``python -m bprop`` end to end.
+Data: a tiny generated ``.npz`` (200 examples, 16 features, 4 classes) in ``tmp_path``.
+"""
+
+import contextlib
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bprop import cli
+from bprop.datasets import write_idx
+from bprop.errors import DataError, ShapeError
+from bprop.io import load_checkpoint
+from bprop.network import Network
+from bprop.predict import prepare_image, read_input, resize_area, typical_box
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+LINE = re.compile(r"^epoch (\d+)/(\d+)  cost \d+\.\d{4}(  val_acc [01]\.\d{4})?"
+                  r"  test_acc [01]\.\d{4}  time \d+\.\d\ds$")
+
+
+# -- helpers and fixtures ---------------------------------------------------------------------
+def make_npz(path, n=200, n_features=16, n_classes=4, seed=0):
+    """Learnable blobs: class centres in [0, 1]^n_features plus noise; 80% train, 20% test."""
+    rng = np.random.default_rng(seed)
+    centres = rng.random((n_classes, n_features))
+    y = rng.integers(0, n_classes, n)
+    X = np.clip(centres[y] + 0.15 * rng.standard_normal((n, n_features)), 0.0, 1.0)
+    k = n * 4 // 5
+    np.savez(path, x_train=X[:k], y_train=y[:k], x_test=X[k:], y_test=y[k:])
+    return path
+
+
+def run(argv, capsys):
+    """``(status, stdout, stderr)`` of ``cli.main(argv)``."""
+    status = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def run_quietly(argv):
+    """``cli.main`` without pytest's capsys (for module-scoped fixtures)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main([str(a) for a in argv])
+    assert status == 0, err.getvalue()
+    return out.getvalue()
+
+
+def run_module(*argv, **kw):
+    """``python -m bprop ARGV`` in a subprocess; works installed or from the source tree."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
+    return subprocess.run([sys.executable, "-m", "bprop", *map(str, argv)], env=env,
+                          capture_output=True, text=True, timeout=60, **kw)
+
+
+def one_error_line(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def params(path):
+    net = load_checkpoint(path).net
+    return net.weights + net.biases
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_npz(tmp_path_factory.mktemp("data") / "tiny.npz")
+
+
+@pytest.fixture(scope="module")
+def model(data, tmp_path_factory):
+    """A model trained for 5 epochs on ``data``, saved with its checkpoint header."""
+    path = tmp_path_factory.mktemp("model") / "m.npz"
+    run_quietly(["train", "--dataset", data, "--epochs", 5, "--save", path, "--quiet"])
+    return path
+
+
+# -- help and usage ------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "gradcheck", "info", "plot",
+                                     "report"])
+def test_every_command_has_help_with_examples(command, capsys):
+    status, out, _ = run([command, "--help"], capsys)
+    assert status == 0
+    assert "examples:" in out and f"bprop {command}" in out
+
+
+def test_top_level_help_and_version(capsys):
+    status, out, _ = run(["--help"], capsys)
+    assert status == 0 and "exit status" in out
+    status, out, _ = run(["--version"], capsys)
+    assert status == 0 and out.startswith("bprop ")
+
+
+def test_no_command_is_a_usage_error(capsys):
+    status, _, err = run([], capsys)
+    assert status == 2
+    assert "required" in one_error_line(err)
+
+
+# -- train: output and files -------------------------------------------------------------------
+def test_train_prints_one_line_per_epoch_and_saves_a_checkpoint(data, tmp_path, capsys):
+    path = tmp_path / "runs" / "m.npz"            # the directory does not exist yet
+    status, out, err = run(["train", "--dataset", data, "--hidden", 8, "--epochs", 3,
+                            "--save", path], capsys)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 3
+    for k, line in enumerate(lines, 1):
+        m = LINE.match(line)
+        assert m, line
+        assert m.group(1, 2) == (str(k), "3") and m.group(3) is None
+    assert f"model saved to {path}" in err
+    ck = load_checkpoint(path)
+    assert ck.epoch == 3 and len(ck.meta["history"]["records"]) == 3
+    assert ck.net.sizes == [16, 8, 4]
+    info = ck.meta["dataset"]
+    assert info["name"] == str(data) and info["n_classes"] == 4 and info["validation"] == 0
+    assert info["image_shape"] is None
+    assert (tmp_path / "runs" / "m.history.json").exists()
+    assert (tmp_path / "runs" / "m.history.csv").read_text().count("\n") == 4
+
+
+def test_train_defaults_are_the_books(data, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    status, out, err = run(["train", "--dataset", data, "--epochs", 1, "--save", path], capsys)
+    assert status == 0, err
+    net = load_checkpoint(path).net
+    assert net.sizes == [16, 30, 4] and net.activation_names == ["sigmoid", "sigmoid"]
+    assert net.cost.name == "quadratic" and net.init == "normal"
+    config = load_checkpoint(path).meta["config"]
+    assert (config["mini_batch_size"], config["eta"], config["optimizer"]) == (10, 3.0, "sgd")
+
+
+def test_train_with_validation_and_json(data, capsys):
+    status, out, err = run(["train", "--dataset", data, "--epochs", 2, "--validation", 0.25,
+                            "--json", "--quiet"], capsys)
+    assert status == 0, err
+    assert err == ""                                    # --quiet: no notes
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2] and records[0]["epochs"] == 2
+    for r in records:
+        assert 0 <= r["val_accuracy"] <= 1 and 0 <= r["test_accuracy"] <= 1
+        assert r["test_total"] == 40 and r["train_cost"] > 0 and r["seconds"] >= 0
+
+
+def test_validation_appears_in_the_line(data, capsys):
+    status, out, _ = run(["train", "--dataset", data, "--epochs", 1, "--validation", 20], capsys)
+    assert status == 0
+    assert LINE.match(out.strip()).group(3)
+
+
+def test_train_options_reach_the_network_and_config(data, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    status, _, err = run(["train", "--dataset", data, "--hidden", 12, 6, "--activation", "relu",
+                          "tanh", "--cost", "log-likelihood", "--init", "he", "--dtype",
+                          "float32", "--epochs", 2, "--eta", 0.1, "--lmbda", 0.5,
+                          "--optimizer", "nesterov", "--momentum", 0.5, "--dropout", 0.1,
+                          "--clip-norm", 5, "--schedule", "step", "--step-size", 1,
+                          "--save", path], capsys)
+    assert status == 0, err
+    ck = load_checkpoint(path)
+    net, config = ck.net, ck.meta["config"]
+    assert net.sizes == [16, 12, 6, 4] and net.dtype == np.float32
+    assert net.activation_names == ["relu", "tanh", "softmax"]   # softmax goes with log-likelihood
+    assert net.cost.name == "log-likelihood" and net.init == "he"
+    assert config["optimizer"] == "nesterov" and config["momentum"] == 0.5
+    assert (config["lmbda"], config["dropout"], config["clip_norm"]) == (0.5, 0.1, 5.0)
+    assert [r["eta"] for r in ck.meta["history"]["records"]] == [0.1, 0.05]
+
+
+def test_diagnostics_fill_the_history(data, capsys):
+    pytest.importorskip("bprop.diagnostics")
+    status, out, err = run(["train", "--dataset", data, "--epochs", 1, "--diagnostics",
+                            "--json"], capsys)
+    assert status == 0, err
+    assert json.loads(out)["diagnostics"]["layers"] == [2, 3]
+
+
+# -- bad input: exit 2, one line -------------------------------------------------------------
+def _corrupt_idx_dir(tmp_path):
+    d = tmp_path / "idx"
+    d.mkdir()
+    labels = np.zeros(5, np.uint8)
+    write_idx(d / "train-images-idx3-ubyte", labels)        # labels where images belong
+    write_idx(d / "train-labels-idx1-ubyte", labels)
+    write_idx(d / "t10k-images-idx3-ubyte", np.zeros((5, 4, 4), np.uint8))
+    write_idx(d / "t10k-labels-idx1-ubyte", labels)
+    return d
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dataset", "{tmp}/missing.npz"], "no such file or directory"),
+    (["--dataset", "{idx}"], "not an IDX file: magic 0x00000801 in train-images-idx3-ubyte"),
+    (["--dataset", "mnistt"], "unknown dataset 'mnistt'"),
+    (["--activation", "sigmod"], "unknown activation 'sigmod'; choose from identity, relu"),
+    (["--output-activation", "softmaxx"], "unknown activation 'softmaxx'"),
+    (["--cost", "hinge"], "unknown cost 'hinge'"),
+    (["--optimizer", "sdg"], "invalid choice: 'sdg'"),
+    (["--eta", "-1"], "eta must be a positive number; got -1.0"),
+    (["--eta", "0"], "eta must be a positive number; got 0.0"),
+    (["--eta", "fast"], "invalid float value: 'fast'"),
+    (["--epochs", "-2"], "epochs must be an integer >= 0"),
+    (["--mini-batch-size", "0"], "mini_batch_size must be an integer >= 1"),
+    (["--hidden", "0"], "expected a positive integer; got 0"),
+    (["--validation", "1.5"], "a fraction must be in [0, 1)"),
+    (["--validation", "500"], "leave some for training"),
+    (["--dropout", "1"], "dropout must be in [0, 1)"),
+    (["--hidden", "5", "5", "--activation", "relu", "tanh", "relu"],
+     "--activation takes one name, or one per hidden layer (2); got 3"),
+    (["--activation", "softmax"], "softmax is only allowed as the output layer's activation"),
+    (["--shift", "2"], "--shift needs image data"),
+    (["--early-stopping"], "--early-stopping needs a validation set: add --validation"),
+    (["--schedule", "plateau"], "--schedule plateau needs a validation set"),
+    (["--save", "{tmp}/afile/m.npz"], "cannot write --save"),
+    (["--save", "{tmp}"], "is a directory"),
+    (["--plot", "{tmp}/plots"], "--plot needs --save"),
+    (["--resume", "{tmp}/missing.npz"], "model file not found"),
+    (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+])
+def test_bad_train_input_exits_2_with_one_line(argv, message, data, tmp_path, capsys):
+    (tmp_path / "afile").write_text("not a directory")
+    idx = _corrupt_idx_dir(tmp_path)
+    argv = [a.format(tmp=tmp_path, idx=idx) for a in argv]
+    if "--dataset" not in argv:
+        argv += ["--dataset", str(data)]
+    status, out, err = run(["train", "--epochs", "1", *argv], capsys)
+    assert status == 2
+    assert message in one_error_line(err)
+    assert out == ""
+
+
+def test_unwritable_save_path_fails_before_training(data, tmp_path, capsys, monkeypatch):
+    (tmp_path / "afile").write_text("")
+    monkeypatch.setattr(cli, "train", lambda *a, **k: pytest.fail("training started"))
+    status, _, err = run(["train", "--dataset", data, "--save", tmp_path / "afile" / "m.npz"],
+                         capsys)
+    assert status == 2 and "cannot write --save" in err
+
+
+def test_model_that_does_not_fit_the_data(model, tmp_path, capsys):
+    other = make_npz(tmp_path / "nine.npz", n_features=9)
+    for command in (["evaluate", model], ["predict", model, "--count", 2],
+                    ["train", "--resume", model, "--epochs", 9]):
+        status, _, err = run([*command, "--dataset", other], capsys)
+        assert status == 2
+        assert "takes 16 inputs and gives 4 outputs, but nine.npz has 9 features" in \
+            one_error_line(err)
+
+
+def test_corrupt_model_file(tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"PK\x03\x04 this is not a zip archive")
+    for command in ("evaluate", "info", "predict"):
+        status, _, err = run([command, bad], capsys)
+        assert status == 2
+        assert "not a readable bprop model file" in one_error_line(err)
+
+
+def test_debug_shows_the_traceback(tmp_path, capsys):
+    status, _, err = run(["--debug", "info", tmp_path / "missing.npz"], capsys)
+    assert status == 2
+    assert "Traceback" in err and "model file not found" in err
+
+
+def test_unexpected_error_is_exit_1(monkeypatch, capsys):
+    def boom(args):
+        raise RuntimeError("wires crossed")
+    monkeypatch.setattr(cli, "cmd_gradcheck", boom)
+    status, _, err = run(["gradcheck"], capsys)
+    assert status == 1
+    assert "unexpected error: RuntimeError: wires crossed (run with --debug" in one_error_line(err)
+    status, _, err = run(["gradcheck", "--debug"], capsys)
+    assert status == 1 and "Traceback" in err
+
+
+def test_diverging_training_is_exit_1_with_a_clear_message(data, tmp_path, capsys):
+    status, _, err = run(["train", "--dataset", data, "--epochs", 3, "--eta", 1e10,
+                          "--activation", "relu", "--output-activation", "identity", "--quiet",
+                          "--save", tmp_path / "m.npz"], capsys)
+    assert status == 1
+    line = one_error_line(err)
+    assert "training diverged" in line and "smaller eta" in line
+    assert "was not written by this run" in line
+
+
+def test_early_stopping_saves_the_restored_best_weights(data, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    status, out, err = run(["train", "--dataset", data, "--epochs", 30, "--validation", 40,
+                            "--early-stopping", "--patience", 2, "--eta", 30, "--save", path],
+                           capsys)
+    assert status == 0, err
+    ck = load_checkpoint(path)
+    history = ck.meta["history"]
+    assert history["stopped_early"] and f"stopped early: {history['stopped_early']}" in err
+    assert ck.epoch == len(history["records"]) == len(out.splitlines()) < 30
+
+
+def test_model_without_a_data_set_needs_dataset(tmp_path, capsys):
+    from bprop.io import save
+    path = tmp_path / "plain.npz"
+    save(Network([16, 4, 4], rng=0), path)
+    status, _, err = run(["evaluate", path], capsys)
+    assert status == 2 and "does not say which data set" in one_error_line(err)
+
+
+# -- resume: bit-identical to an uninterrupted run -----------------------------------------------
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_resume_gives_exactly_the_uninterrupted_weights(optimizer, data, tmp_path, capsys):
+    common = ["train", "--dataset", data, "--hidden", 10, "--optimizer", optimizer, "--seed", 3,
+              "--dropout", 0.1, "--quiet"]
+    if optimizer != "sgd":
+        common += ["--eta", 0.05]
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    assert run([*common, "--epochs", 4, "--save", a], capsys)[0] == 0
+    assert run([*common, "--epochs", 2, "--save", b], capsys)[0] == 0
+    status, out, err = run(["train", "--resume", b, "--epochs", 4], capsys)
+    assert status == 0, err
+    assert [line.split()[1] for line in out.splitlines()] == ["3/4", "4/4"]
+    for pa, pb in zip(params(a), params(b)):
+        assert np.array_equal(pa, pb)
+    ca, cb = load_checkpoint(a), load_checkpoint(b)
+    assert cb.epoch == 4 and cb.meta["rng_state"] == ca.meta["rng_state"]
+    strip = [{k: v for k, v in r.items() if k != "seconds"}
+             for r in cb.meta["history"]["records"]]
+    assert strip == [{k: v for k, v in r.items() if k != "seconds"}
+                     for r in ca.meta["history"]["records"]]
+
+
+def test_resume_refuses_to_change_the_network(model, capsys):
+    status, _, err = run(["train", "--resume", model, "--hidden", 7], capsys)
+    assert status == 2
+    assert "--hidden 7 differs from" in one_error_line(err)
+
+
+def test_resume_accepts_repeating_the_original_flags(model, tmp_path, capsys):
+    status, out, err = run(["train", "--resume", model, "--hidden", 30, "--activation",
+                            "sigmoid", "--epochs", 6, "--save", tmp_path / "c.npz"], capsys)
+    assert status == 0, err
+    assert out.startswith("epoch 6/6")
+
+
+def test_resume_with_nothing_left_to_train(model, tmp_path, capsys):
+    copy = tmp_path / "copy.npz"
+    status, out, err = run(["train", "--resume", model, "--save", copy], capsys)
+    assert status == 0 and out == ""
+    assert "nothing to train" in err
+    assert load_checkpoint(copy).epoch == 5
+
+
+def test_resume_of_a_plain_model_is_refused(tmp_path, capsys):
+    from bprop.io import save
+    path = tmp_path / "plain.npz"
+    save(Network([16, 4, 4], rng=0), path)
+    status, _, err = run(["train", "--resume", path], capsys)
+    assert status == 2 and "not a training checkpoint" in err
+
+
+# -- Ctrl-C -----------------------------------------------------------------------------------------
+def test_ctrl_c_in_epoch_2_leaves_epoch_1_and_resumes_exactly(data, tmp_path, capsys,
+                                                              monkeypatch):
+    common = ["train", "--dataset", data, "--hidden", 10, "--quiet"]
+    full = tmp_path / "full.npz"
+    assert run([*common, "--epochs", 3, "--save", full], capsys)[0] == 0
+    one = tmp_path / "one.npz"
+    assert run([*common, "--epochs", 1, "--save", one], capsys)[0] == 0
+
+    batches_per_epoch = 16                       # 160 training examples, mini-batches of 10
+    original = Network._backprop_batch
+    calls = []
+
+    def interrupt_in_epoch_2(self, *args, **kw):
+        calls.append(1)
+        if len(calls) == batches_per_epoch + 5:
+            raise KeyboardInterrupt
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(Network, "_backprop_batch", interrupt_in_epoch_2)
+    path = tmp_path / "m.npz"
+    status, out, err = run([*common, "--epochs", 3, "--save", path], capsys)
+    monkeypatch.undo()
+    assert status == 130
+    assert out.count("\n") == 1                  # epoch 1's line only
+    assert f"{path} holds epoch 1 of 3; continue with: bprop train --resume {path}" in err
+    ck = load_checkpoint(path)
+    assert ck.epoch == 1 and len(ck.meta["history"]["records"]) == 1
+    for p, q in zip(params(path), params(one)):
+        assert np.array_equal(p, q)
+    assert run(["train", "--resume", path], capsys)[0] == 0       # to the checkpoint's 3 epochs
+    for p, q in zip(params(path), params(full)):
+        assert np.array_equal(p, q)
+
+
+def test_ctrl_c_while_saving_keeps_the_previous_checkpoint(data, tmp_path, capsys, monkeypatch):
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 4:          # per epoch: model, history .json, history .csv
+            raise KeyboardInterrupt
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    path = tmp_path / "m.npz"
+    status, _, err = run(["train", "--dataset", data, "--epochs", 3, "--save", path,
+                          "--quiet"], capsys)
+    monkeypatch.undo()
+    assert status == 130 and "holds epoch 1 of 3" in err
+    assert load_checkpoint(path).epoch == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.history.csv", "m.history.json",
+                                                          "m.npz"]
+
+
+def test_ctrl_c_without_save(data, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "train", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    status, _, err = run(["train", "--dataset", data], capsys)
+    assert status == 130 and "Nothing was saved (no --save)" in err
+
+
+def test_ctrl_c_on_resume_before_an_epoch_ends(model, tmp_path, capsys, monkeypatch):
+    copy = tmp_path / "copy.npz"
+    copy.write_bytes(model.read_bytes())
+    monkeypatch.setattr(cli, "train", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    status, _, err = run(["train", "--resume", copy, "--epochs", 9], capsys)
+    assert status == 130 and f"{copy} holds epoch 5 of 9" in err
+
+
+def test_ctrl_c_is_held_until_a_checkpoint_is_complete():
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("another SIGINT handler is installed")
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with cli._holding_ctrl_c():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+            done.append("saved")
+    assert done == ["saved"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigint_end_to_end(data, tmp_path):
+    path = tmp_path / "m.npz"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
+    proc = subprocess.Popen([sys.executable, "-m", "bprop", "train", "--dataset", str(data),
+                             "--epochs", "100000", "--save", str(path), "--quiet"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not path.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert path.exists(), proc.stderr.read() if proc.poll() is not None else "no checkpoint"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    ck = load_checkpoint(path)
+    assert ck.epoch >= 1 and len(ck.meta["history"]["records"]) == ck.epoch
+    assert f"holds epoch {ck.epoch} of 100000" in err
+
+
+# -- end to end ---------------------------------------------------------------------------------
+def test_python_dash_m_bprop(data, tmp_path):
+    path = tmp_path / "m.npz"
+    done = run_module("train", "--dataset", data, "--epochs", 2, "--save", path)
+    assert done.returncode == 0, done.stderr
+    assert all(LINE.match(line) for line in done.stdout.splitlines())
+    done = run_module("evaluate", path)
+    assert done.returncode == 0 and "accuracy" in done.stdout
+    done = run_module("train", "--dataset", data, "--activation", "sigmod")
+    assert done.returncode == 2
+    assert "unknown activation 'sigmod'" in one_error_line(done.stderr)
+
+
+# -- evaluate, info, gradcheck --------------------------------------------------------------------
+def test_evaluate_prints_accuracy_per_class_and_confusion(model, capsys):
+    status, out, err = run(["evaluate", model], capsys)
+    assert status == 0, err
+    assert re.search(r"^accuracy [01]\.\d{4}  \(\d+ / 40\)$", out, re.M)
+    assert "class  accuracy  correct  total" in out and "confusion matrix" in out
+    rows = out.split("predicted class)\n")[1].splitlines()[1:]
+    confusion = np.array([[int(v) for v in row.split()[1:]] for row in rows])
+    assert confusion.shape == (4, 4) and confusion.sum() == 40
+
+
+def test_evaluate_json(model, capsys):
+    status, out, _ = run(["evaluate", model, "--json"], capsys)
+    assert status == 0
+    result = json.loads(out)
+    confusion = np.array(result["confusion"])
+    assert confusion.sum() == result["examples"] == 40
+    assert np.trace(confusion) == result["correct"]
+    assert result["accuracy"] == result["correct"] / 40
+    assert len(result["per_class_accuracy"]) == 4
+
+
+def test_evaluate_validation_split_needs_one(model, capsys):
+    status, _, err = run(["evaluate", model, "--split", "validation"], capsys)
+    assert status == 2 and "no validation split" in err
+
+
+def test_info(model, capsys):
+    status, out, _ = run(["info", model], capsys)
+    assert status == 0
+    assert re.search(r"^sizes\s+16 30 4$", out, re.M)
+    assert re.search(r"^parameters\s+634$", out, re.M)              # 16*30+30 + 30*4+4
+    assert re.search(r"^epochs done\s+5$", out, re.M)
+    assert "epoch 5/5  cost" in out and "best test_accuracy" in out
+    status, out, _ = run(["info", model, "--json"], capsys)
+    header = json.loads(out)
+    assert header["n_params"] == 634 and header["epoch"] == 5 and "rng_state" not in header
+
+
+def test_gradcheck_passes_and_reports_the_speed_ratio(capsys):
+    status, out, err = run(["gradcheck", "--sizes", 4, 5, 3], capsys)
+    assert status == 0, err
+    assert re.search(r"^layer 2  weights \d\.\d\de-\d+  biases", out, re.M)
+    assert re.search(r"^max_error \S+  tol 1e-06  ok$", out, re.M)
+    assert re.search(r"ratio \d+\.\dx$", out, re.M)
+    assert "86 passes" in out                          # two per parameter: 2 * 43
+
+
+def test_gradcheck_json_and_other_networks(capsys):
+    status, out, _ = run(["gradcheck", "--sizes", 6, 5, 4, 3, "--activation", "tanh", "relu",
+                          "--cost", "log-likelihood", "--examples", 3, "--json"], capsys)
+    assert status == 0
+    result = json.loads(out)
+    assert result["ok"] and result["activations"] == ["tanh", "relu", "softmax"]
+    assert [layer["layer"] for layer in result["layers"]] == [2, 3, 4]
+    assert result["numeric_passes"] == 2 * result["n_params"] and result["speedup"] > 0
+
+
+def test_gradcheck_failure_is_exit_1(capsys):
+    status, _, err = run(["gradcheck", "--tol", 1e-300], capsys)
+    assert status == 1 and "gradcheck failed" in err
+
+
+# -- plot and report (the modules are stand-ins here) --------------------------------------------
+def test_plot_and_report_call_their_modules(model, monkeypatch, capsys):
+    seen = {}
+
+    def plot_run(run, out_dir):
+        seen["plot"] = (run, out_dir)
+        return [os.path.join(out_dir, "a.png"), os.path.join(out_dir, "b.png")]
+
+    def write_report(run, out_path):
+        seen["report"] = (run, out_path)
+        return out_path
+
+    monkeypatch.setitem(sys.modules, "bprop.plots", types.SimpleNamespace(plot_run=plot_run))
+    monkeypatch.setitem(sys.modules, "bprop.report",
+                        types.SimpleNamespace(write_report=write_report))
+    stem = str(model)[:-len(".npz")]
+    status, out, _ = run(["plot", model], capsys)
+    assert status == 0 and out.splitlines() == [f"{stem}-plots/a.png", f"{stem}-plots/b.png"]
+    assert seen["plot"] == (str(model), f"{stem}-plots")
+    status, out, _ = run(["report", model, "--out", "r.html"], capsys)
+    assert status == 0 and out.strip() == "r.html" and seen["report"] == (str(model), "r.html")
+
+
+def test_train_plot_flag(data, tmp_path, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setitem(sys.modules, "bprop.plots", types.SimpleNamespace(
+        plot_run=lambda run, out_dir: calls.append((run, out_dir)) or ["x.png"]))
+    path = tmp_path / "m.npz"
+    status, _, err = run(["train", "--dataset", data, "--epochs", 1, "--save", path, "--plot",
+                          tmp_path / "plots"], capsys)
+    assert status == 0 and calls == [(str(path), str(tmp_path / "plots"))]
+    assert "plot written to x.png" in err
+
+
+def test_missing_optional_module(model, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "bprop.report", None)      # import raises
+    status, _, err = run(["report", model], capsys)
+    assert status == 2
+    assert "bprop report needs bprop.report" in one_error_line(err)
+    status, _, err = run(["report", "missing.npz"], capsys)
+    assert status == 2 and "no such model file" in err
+
+
+# -- predict ----------------------------------------------------------------------------------------
+def test_predict_npy_vector_and_image(model, data, tmp_path, capsys):
+    with np.load(data) as f:
+        x_test, y_test = f["x_test"], f["y_test"]
+    net = load_checkpoint(model).net
+    expected = net.predict(x_test[:2])
+    np.save(tmp_path / "v.npy", x_test[0])
+    np.save(tmp_path / "img.npy", x_test[1].reshape(4, 4))      # the model's own image shape
+    status, out, err = run(["predict", model, tmp_path / "v.npy", tmp_path / "img.npy"], capsys)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'v.npy'}  predicted {expected[0]}  probability 0.")
+    assert f"predicted {expected[1]}  " in lines[1]
+    status, out, _ = run(["predict", model, tmp_path / "v.npy", "--json"], capsys)
+    result = json.loads(out)
+    assert result["predicted"] == expected[0] and abs(sum(result["scores"]) - 1) < 1e-9
+
+
+def test_predict_refuses_inputs_that_do_not_fit(model, tmp_path, capsys):
+    np.save(tmp_path / "short.npy", np.zeros(10))
+    status, _, err = run(["predict", model, tmp_path / "short.npy"], capsys)
+    assert status == 2
+    assert "short.npy holds a vector of 10 values; the model takes 16" in one_error_line(err)
+    status, _, err = run(["predict", model, tmp_path / "nope.png"], capsys)
+    assert status == 2 and "no such file" in one_error_line(err)
+    status, _, err = run(["predict", model], capsys)
+    assert status == 2 and "nothing to predict" in one_error_line(err)
+
+
+def test_predict_unreadable_picture(model, tmp_path, capsys):
+    pytest.importorskip("PIL")
+    (tmp_path / "x.png").write_bytes(b"not a png at all")
+    status, _, err = run(["predict", model, tmp_path / "x.png"], capsys)
+    assert status == 2 and "x.png is not an image Pillow can read" in one_error_line(err)
+
+
+def test_predict_png_needs_a_square_input(tmp_path, capsys):
+    pil = pytest.importorskip("PIL.Image")
+    from bprop.io import save
+    path = tmp_path / "m.npz"
+    save(Network([10, 3], rng=0), path)
+    pil.fromarray(np.zeros((20, 20), np.uint8)).save(tmp_path / "x.png")
+    status, _, err = run(["predict", path, tmp_path / "x.png"], capsys)
+    assert status == 2
+    assert "10 inputs, not a square image" in one_error_line(err)
+
+
+def test_predict_dataset_examples(model, capsys):
+    status, out, _ = run(["predict", model, "--count", 3], capsys)
+    assert status == 0
+    lines = out.splitlines()
+    assert len(lines) == 4
+    assert re.match(r"^test\[0\]  predicted \d  probability \d\.\d{4}  true \d  correct (yes|no)$",
+                    lines[0])
+    assert re.match(r"^correct \d / 3$", lines[-1])
+
+
+@pytest.fixture(scope="module")
+def digits_model(tmp_path_factory):
+    pytest.importorskip("sklearn")
+    path = tmp_path_factory.mktemp("digits") / "digits.npz"
+    run_quietly(["train", "--dataset", "digits", "--epochs", 10, "--seed", 1, "--save", path,
+                 "--quiet"])
+    return path
+
+
+def test_predict_png_of_a_digit(digits_model, tmp_path, capsys):
+    pil = pytest.importorskip("PIL.Image")
+    from bprop import datasets
+    assert load_checkpoint(digits_model).meta["dataset"]["box"] == 8   # digits fill the frame
+    data = datasets.load("digits")
+    net = load_checkpoint(digits_model).net
+    right = np.flatnonzero(net.predict(data.X_test) == data.y_test)[:10]
+    files = []
+    for i in right:
+        # a "photo": 10x upscaled, dark ink on white paper, one of them with transparency
+        img = 255 - np.round(255 * np.kron(data.X_test[i].reshape(8, 8), np.ones((10, 10))))
+        img = img.astype(np.uint8)
+        path = tmp_path / f"digit{i}.png"
+        if len(files) == 1:
+            rgba = np.zeros((80, 80, 4), np.uint8)
+            rgba[..., 3] = 255 - img                         # black strokes, transparent paper
+            pil.fromarray(rgba, "RGBA").save(path)
+        else:
+            pil.fromarray(img).save(path)
+        files.append(path)
+    status, out, err = run(["predict", digits_model, *files], capsys)
+    assert status == 0, err
+    predicted = [int(line.split("  predicted ")[1].split()[0]) for line in out.splitlines()]
+    assert predicted[0] == data.y_test[right[0]]
+    assert predicted[1] == data.y_test[right[1]]             # the transparent one
+    assert np.mean(np.array(predicted) == data.y_test[right]) >= 0.9
+
+
+def test_predict_show_draws_the_input(digits_model, capsys):
+    status, out, _ = run(["predict", digits_model, "--count", 1, "--show"], capsys)
+    assert status == 0
+    assert len(out.splitlines()) == 1 + 8 + 1 and "@" in out
+
+
+# -- image preparation (bprop.predict) -----------------------------------------------------------
+def test_prepare_image_fits_and_centres_like_mnist():
+    img = np.full((100, 60), 255, np.uint8)          # white paper
+    img[10:50, 5:15] = 0                             # a dark bar, 40 tall, 10 wide, off-centre
+    x = prepare_image(img, 28)
+    field = x.reshape(28, 28)
+    assert x.min() >= 0 and x.max() == pytest.approx(1.0)
+    rows, cols = np.flatnonzero(field.any(1)), np.flatnonzero(field.any(0))
+    assert len(rows) == 20 and len(cols) == 5        # fitted into 20x20, aspect kept
+    cy = np.arange(28) @ field.sum(1) / field.sum()
+    cx = np.arange(28) @ field.sum(0) / field.sum()
+    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5
+
+
+def test_prepare_image_keeps_light_ink_on_black_and_takes_a_box():
+    img = np.zeros((16, 16))
+    img[4:12, 6:10] = 0.5                           # light on dark: not inverted, stretched to 1
+    x = prepare_image(img, 8, box=8).reshape(8, 8)
+    assert x.max() == 1.0 and np.count_nonzero(x.any(1)) == 8
+
+
+def test_prepare_image_rejects_blank_and_bad_arrays():
+    with pytest.raises(DataError, match="blank"):
+        prepare_image(np.full((5, 5), 200, np.uint8), 28)
+    with pytest.raises(ShapeError, match="2-D"):
+        prepare_image(np.zeros(5), 28)
+
+
+def test_resize_area_keeps_the_mean():
+    a = np.random.default_rng(0).random((13, 7))
+    for shape in ((5, 3), (20, 11), (13, 7)):
+        assert resize_area(a, *shape).mean() == pytest.approx(a.mean())
+    np.testing.assert_allclose(resize_area(a, 13, 7), a)
+
+
+def test_typical_box():
+    X = np.zeros((3, 28, 28))
+    X[:, 4:24, 10:18] = 1.0
+    assert typical_box(X.reshape(3, -1), (28, 28)) == 20
+
+
+def test_read_input_npy_bytes_and_bad_values(tmp_path):
+    np.save(tmp_path / "b.npy", np.arange(16, dtype=np.uint8) * 10)
+    np.testing.assert_allclose(read_input(tmp_path / "b.npy", 16), np.arange(16) * 10 / 255)
+    np.save(tmp_path / "neg.npy", -np.ones(16))
+    with pytest.raises(DataError, match=r"values in \[0, 1\] or bytes"):
+        read_input(tmp_path / "neg.npy", 16)
+
+
+def test_progress_bar_without_tqdm(monkeypatch):
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    bar = cli._Progress(tqdm=None, epoch=2, epochs=5)
+    bar(50, 100)
+    bar.close()
+    text = err.getvalue()
+    assert "epoch 2/5 [###############...............]  50%" in text
+    assert text.endswith("\r")
+    assert cli._Progress.make(quiet=True, epoch=1, epochs=1).enabled is False
