@@ -312,6 +312,31 @@ def test_early_stopping_saves_the_restored_best_weights(data, tmp_path, capsys):
     assert ck.epoch == len(history["records"]) == len(out.splitlines()) < 30
 
 
+@pytest.mark.parametrize("rules", [
+    ["--eta", 20, "--schedule", "plateau", "--patience", 1, "--min-eta-factor", 1024],
+    # eta 100 makes the best epoch come before the interruption, so its weights must be kept
+    ["--eta", 100, "--early-stopping", "--patience", 3, "--monitor", "val_cost"]])
+def test_resume_keeps_schedule_and_early_stopping_state(rules, data, tmp_path, capsys):
+    """The plateau rule's eta and counters, and early stopping's best weights, survive a
+    checkpoint: the resumed run ends where the uninterrupted one does."""
+    common = ["train", "--dataset", data, "--hidden", 10, "--seed", 5, "--validation", 40,
+              "--quiet", *rules]
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    assert run([*common, "--epochs", 8, "--save", a], capsys)[0] == 0
+    assert run([*common, "--epochs", 3, "--save", b], capsys)[0] == 0
+    status, _, err = run(["train", "--resume", b, "--epochs", 8], capsys)
+    assert status == 0, err
+    for pa, pb in zip(params(a), params(b)):
+        assert np.array_equal(pa, pb)
+    ha, hb = load_checkpoint(a).meta["history"], load_checkpoint(b).meta["history"]
+    assert [r["eta"] for r in ha["records"]] == [r["eta"] for r in hb["records"]]
+    assert ha["state"] == hb["state"] and ha["stopped_early"] == hb["stopped_early"]
+    if "--schedule" in rules:
+        assert len(set(r["eta"] for r in ha["records"])) > 1      # the rule really acted
+    else:
+        assert ha["stopped_early"] and ha["best_epoch"] < 3       # best before the interruption
+
+
 def test_model_without_a_data_set_needs_dataset(tmp_path, capsys):
     from bprop.io import save
     path = tmp_path / "plain.npz"

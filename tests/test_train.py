@@ -143,7 +143,7 @@ def test_plateau_schedule_halves_and_stops(monkeypatch):
                       min_eta_factor=8, monitor_training_cost=False)
     h = train(net, X, y, cfg, validation=(X, y))
     assert h.column("eta")[:7] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
-    assert "eta fell by a factor of 8" in h.stopped_early
+    assert "eta fell to 1/8 of its start" in h.stopped_early
     assert len(h.records) == 7          # the 3rd halving reaches 1/8 of eta and stops
 
 

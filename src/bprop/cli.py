@@ -549,7 +549,7 @@ def cmd_train(args):
                                beta1=config.beta1, beta2=config.beta2)
     history, start_epoch = History(), 0
     if checkpoint is not None:
-        history = History.from_dict(checkpoint.meta.get("history") or {})
+        history = checkpoint.history
         start_epoch = int(checkpoint.epoch)
         saved_opt = (checkpoint.meta.get("optimizer") or {}).get("name")
         if saved_opt == optimizer.name:

@@ -62,6 +62,7 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
     config: a TrainConfig; history: a History; epoch: epochs completed; optimizer: the
     optimiser whose state to keep; extra: more JSON-able header fields.
     """
+    arrays = {}
     meta = {"format": FORMAT, "version": VERSION, "sizes": net.sizes,
             "activations": net.activation_names, "cost": net.cost.name,
             "dtype": net.dtype.name, "init": net.init}
@@ -69,10 +70,11 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
         meta["config"] = config.to_dict()
     if history is not None:
         meta["history"] = history.to_dict()
+        for i, p in enumerate(history.best_params or ()):
+            arrays[f"best_{i}"] = np.asarray(p)
     if epoch is not None:
         meta["epoch"] = int(epoch)
         meta["rng_state"] = net.rng.bit_generator.state
-    arrays = {}
     for i, (w, b) in enumerate(zip(net.weights, net.biases)):
         arrays[f"w{i}"], arrays[f"b{i}"] = np.asarray(w), np.asarray(b)
     if optimizer is not None:
@@ -88,14 +90,22 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
 class Checkpoint:
     """What :func:`load_checkpoint` returns: the network plus the saved run's state."""
 
-    def __init__(self, net, meta, optimizer_state):
+    def __init__(self, net, meta, optimizer_state, best_params=None):
         self.net = net
         self.meta = meta
         self.optimizer_state = optimizer_state
+        self.best_params = best_params
 
     @property
     def epoch(self):
         return self.meta.get("epoch", 0)
+
+    @property
+    def history(self):
+        """The saved :class:`bprop.train.History` (empty if none), best weights included."""
+        from .train import History
+
+        return History.from_dict(self.meta.get("history") or {}, best_params=self.best_params)
 
 
 def load(path):
@@ -162,7 +172,14 @@ def _from_arrays(path, arrays):
         except (TypeError, ValueError, KeyError) as e:
             raise ModelFileError(f"{path}: bad generator state ({e})") from None
     optimizer_state = {k[4:]: np.array(v) for k, v in arrays.items() if k.startswith("opt_")}
-    return Checkpoint(net, meta, optimizer_state)
+    n_best = sum(k.startswith("best_") for k in arrays)
+    best_params = None
+    if n_best:
+        best_params = [np.array(arrays[f"best_{i}"], dtype=net.dtype) for i in range(n_best)]
+        want = [p.shape for p in (*net.weights, *net.biases)]
+        if [p.shape for p in best_params] != want:
+            raise ModelFileError(f"{path}: the saved best weights do not fit sizes {net.sizes}")
+    return Checkpoint(net, meta, optimizer_state, best_params)
 
 
 # -- the book's network2 JSON ---------------------------------------------------------------

@@ -119,24 +119,34 @@ class EpochRecord:
 
 @dataclass
 class History:
-    """Per-epoch records of a run, plus why it stopped."""
+    """Per-epoch records of a run, why it stopped, and the state of its schedules.
+
+    state: JSON-able scalars of the plateau rule and early stopping (current η, best score,
+    epochs since the best); best_params: the best weights and biases seen, kept when early
+    stopping is on. A checkpoint saves both, so a resumed run continues exactly.
+    """
 
     records: list = field(default_factory=list)
     stopped_early: str | None = None
     best_epoch: int | None = None
+    state: dict = field(default_factory=dict)
+    best_params: list | None = field(default=None, repr=False)
 
     def column(self, name):
         """One field across epochs, e.g. ``history.column("val_accuracy")``."""
         return [getattr(r, name) for r in self.records]
 
     def to_dict(self):
+        """Everything but best_params (arrays, which model files store beside it)."""
         return {"records": [asdict(r) for r in self.records],
-                "stopped_early": self.stopped_early, "best_epoch": self.best_epoch}
+                "stopped_early": self.stopped_early, "best_epoch": self.best_epoch,
+                "state": dict(self.state)}
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d, best_params=None):
         return cls(records=[EpochRecord(**r) for r in d.get("records", [])],
-                   stopped_early=d.get("stopped_early"), best_epoch=d.get("best_epoch"))
+                   stopped_early=d.get("stopped_early"), best_epoch=d.get("best_epoch"),
+                   state=dict(d.get("state", {})), best_params=best_params)
 
 
 def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
@@ -171,7 +181,6 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
         clip_norm=config.clip_norm, momentum=config.momentum, beta1=config.beta1,
         beta2=config.beta2)
     observers = [c for c in callbacks if hasattr(c, "observe_batch")]
-    tracker = _Tracker(config, history)
     n, mbs = len(X), config.mini_batch_size
     dropout = (1.0 - config.dropout, net.rng) if config.dropout else None
     shifter = _Shifter(config.image_shape, config.shift, net.rng) if config.shift else None
@@ -179,7 +188,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     progress_every = max(1, n_batches // 100)
 
     for j in range(start_epoch, config.epochs):
-        optimizer.eta = tracker.eta_for(j, config)
+        optimizer.eta = _eta_for(j, config, history)
         t0 = time.perf_counter()
         order = net.rng.permutation(n)
         # overflow is expected in a saturating sigmoid; a diverging run is caught below,
@@ -208,13 +217,13 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
             if hasattr(cb, "end_epoch"):
                 cb.end_epoch(record)
         history.records.append(record)
-        stop = tracker.update(net, record, config)
+        stop = _track(net, record, config, history)
         if on_epoch_end is not None and on_epoch_end(record):
             history.stopped_early = history.stopped_early or "stopped by callback"
             break
         if stop:
             break
-    tracker.restore_best(net)
+    _restore_best(net, history)
     return history
 
 
@@ -245,62 +254,53 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
     return record
 
 
-class _Tracker:
-    """Learning-rate schedule, early stopping and the best weights seen."""
+def _eta_for(j, config, history):
+    """η for epoch j: the schedule's value, or what the plateau rule has left it at."""
+    if config.schedule == "step":
+        return config.eta * config.gamma ** (j // config.step_size)
+    return history.state.get("eta", config.eta)
 
-    def __init__(self, config, history):
-        self.eta = config.eta
-        self.best = None            # (score, epoch)
-        self.best_params = None
-        self.since_best = 0
-        self.history = history
-        self.plateau_best, self.plateau_wait = -np.inf, 0
 
-    def eta_for(self, j, config):
-        if config.schedule == "step":
-            self.eta = config.eta * config.gamma ** (j // config.step_size)
-        return self.eta
+def _track(net, record, config, history):
+    """Note the best epoch, apply the plateau rule, decide early stopping (True: stop).
 
-    def update(self, net, record, config):
-        """Track the best epoch; apply the plateau schedule; True when training should stop."""
-        if record.val_accuracy is None:
-            return False
-        score = -record.val_cost if config.monitor == "val_cost" else record.val_accuracy
-        self._note_best(net, score, record, config)
-        if config.schedule == "plateau":
-            # the book's rule: halve eta after `patience` epochs without a better accuracy
-            if record.val_accuracy > self.plateau_best:
-                self.plateau_best, self.plateau_wait = record.val_accuracy, 0
-            else:
-                self.plateau_wait += 1
-                if self.plateau_wait >= config.patience:
-                    self.eta, self.plateau_wait = self.eta / 2.0, 0
-                    if self.eta <= config.eta / config.min_eta_factor:
-                        self.history.stopped_early = (
-                            f"eta fell by a factor of {config.min_eta_factor:g} (plateau schedule)")
-                        return True
-        if config.early_stopping and self.since_best >= config.patience:
-            self.history.stopped_early = (f"no improvement in {config.monitor} for "
-                                          f"{config.patience} epochs")
-            return True
+    All state lives in ``history`` (``state`` and ``best_params``), so a checkpoint that
+    saves the history resumes these rules exactly where they were.
+    """
+    if record.val_accuracy is None:
         return False
-
-    def _note_best(self, net, score, record, config):
-        if self.best is None or score > self.best[0]:
-            self.best = (score, record.epoch)
-            self.since_best = 0
-            self.history.best_epoch = record.epoch
-            if config.early_stopping:
-                self.best_params = ([w.copy() for w in net.weights],
-                                    [b.copy() for b in net.biases])
+    state = history.state
+    score = -record.val_cost if config.monitor == "val_cost" else record.val_accuracy
+    if "best_score" not in state or score > state["best_score"]:
+        state["best_score"], state["since_best"] = score, 0
+        history.best_epoch = record.epoch
+        if config.early_stopping:
+            history.best_params = [p.copy() for p in (*net.weights, *net.biases)]
+    else:
+        state["since_best"] += 1
+    if config.schedule == "plateau":
+        # the book's rule: halve eta after `patience` epochs without a better accuracy
+        if record.val_accuracy > state.get("plateau_best", -1.0):
+            state["plateau_best"], state["plateau_wait"] = record.val_accuracy, 0
         else:
-            self.since_best += 1
+            state["plateau_wait"] += 1
+            if state["plateau_wait"] >= config.patience:
+                state["eta"] = state.get("eta", config.eta) / 2.0
+                state["plateau_wait"] = 0
+                if state["eta"] <= config.eta / config.min_eta_factor:
+                    history.stopped_early = (f"eta fell to 1/{config.min_eta_factor:g} of its "
+                                             f"start (plateau schedule)")
+                    return True
+    if config.early_stopping and state["since_best"] >= config.patience:
+        history.stopped_early = f"no improvement in {config.monitor} for {config.patience} epochs"
+        return True
+    return False
 
-    def restore_best(self, net):
-        if self.best_params is not None:
-            for dst, src in zip((*net.weights, *net.biases), (*self.best_params[0],
-                                                               *self.best_params[1])):
-                dst[...] = src
+
+def _restore_best(net, history):
+    if history.best_params is not None:
+        for dst, src in zip((*net.weights, *net.biases), history.best_params):
+            dst[...] = src
 
 
 class _Shifter:
