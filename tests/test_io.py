@@ -162,3 +162,8 @@ def test_npz_is_a_plain_zip_of_npy(tmp_path):
     path = tmp_path / "m.npz"
     save(Network([2, 2], rng=0), path)
     assert sorted(zipfile.ZipFile(path).namelist()) == ["b0.npy", "meta.npy", "w0.npy"]
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    save(Network([2, 2], rng=0), tmp_path / "m.npz")
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644

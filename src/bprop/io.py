@@ -43,6 +43,7 @@ def atomic_write(path, write):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
     try:
+        os.fchmod(fd, 0o644)        # mkstemp's 0600 would hide models and plots from others
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

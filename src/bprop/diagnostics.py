@@ -1,0 +1,369 @@
+"""Per-layer diagnostics of training, and warnings that explain them (chapters 2, 3 and 5).
+
+Backprop already computes, for every mini-batch, everything needed to see *how* a network
+learns, layer by layer (the book's layer l = 2 … L; list index l − 2 in code):
+
+* speed of learning: ‖∂C/∂bˡ‖ = ‖δˡ‖ (BP3, averaged over the batch) and ‖∂C/∂wˡ‖ (BP4),
+  the quantities chapter 5 plots to show that early layers learn more slowly;
+* saturation: the share of sigmoid or tanh neurons whose σ′(zˡ) is below a tenth of its
+  peak (sigmoid: σ′ < 0.025, i.e. a ≲ 0.03 or a ≳ 0.97; tanh: |a| ≳ 0.95). BP1 and BP2
+  multiply δ by σ′(z), so a saturated neuron learns at least ten times slower than it could;
+* for the output layer, the share of neurons saturated at the *wrong* value
+  (|a − y| > ½ and σ′(zᴸ) small): chapter 3's learning slowdown under the quadratic cost,
+  δᴸ = (a − y) ⊙ σ′(zᴸ), which the cross-entropy cost removes (δᴸ = a − y);
+* dead ReLU units: never active (z ≤ 0, so σ′ = 0 and no gradient) on any observed example;
+* the mean activation and the weight norm ‖wˡ‖ of each layer.
+
+:class:`Diagnostics` is a callback for :func:`bprop.train.train`: it looks at every
+``every``-th mini-batch (the buffers backprop filled; no extra forward or backward pass)
+and, at the end of each epoch, writes its averages into ``record.diagnostics``.
+:func:`layer_stats` computes the same numbers on given data in one batched pass, and
+:func:`explain` turns a history into plain-language warnings.
+
+All per-layer values are lists indexed like ``weights`` (first entry: the book's layer 2);
+``"layers"`` holds the book's numbers. Entries that do not apply (saturation of a ReLU
+layer, dead units of a sigmoid layer) are None. This module does not print and does not plot
+(see :mod:`bprop.plots`).
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+
+from .costs import get_cost
+from .errors import ConfigError
+
+#: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
+SATURATION = 0.1
+#: Peak of σ′ for the activations that saturate (at z = 0).
+PEAK_PRIME = {"sigmoid": 0.25, "tanh": 1.0}
+
+#: explain() warns when more than this share of output neurons is saturated at the wrong value,
+OUTPUT_SATURATION_WARN = 0.1
+#: when a hidden ReLU layer has more than this share of dead units,
+DEAD_WARN = 0.5
+#: and when layer 2's ‖∂C/∂b‖ is this many times smaller (or larger) than a later layer's.
+GRADIENT_RATIO_WARN = 100.0
+
+
+class Diagnostics:
+    """Training callback: per-layer gradient norms, saturation, activations, weight norms.
+
+    every: look at every ``every``-th mini-batch (train calls :meth:`observe_batch` when
+        ``k % every == 0``). At the book's [784, 30, 10] with mini-batches of 10, one look
+        costs about 40 µs against 60 µs for the training step itself: every batch would add
+        ~60% to the training time, every 20th (the default) adds ~5% (measured by
+        ``examples/walkthrough.py --overhead``). Larger mini-batches make it cheaper still.
+    saturation: the fraction of σ′'s peak below which a neuron counts as saturated.
+
+    Use ``train(net, X, y, config, callbacks=[Diagnostics()])``; each epoch's
+    ``record.diagnostics`` then holds the dict described by :meth:`summary`.
+    """
+
+    def __init__(self, every=20, saturation=SATURATION):
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ConfigError(f"every must be an integer >= 1; got {every!r}")
+        if not 0.0 < saturation < 1.0:
+            raise ConfigError(f"saturation must be in (0, 1); got {saturation!r}")
+        self.every = int(every)
+        self.saturation = float(saturation)
+        self._net = None
+        self._start_epoch()
+
+    # -- the callback interface ------------------------------------------------------------
+    def observe_batch(self, net, ws, nabla_b, nabla_w, scale):
+        """Accumulate one mini-batch's statistics from backprop's buffers.
+
+        ws: the network's workspace after :meth:`Network._backprop_batch` (``ws.zs[l]`` is
+        zˡ⁺² of shape ``(n, m)``; ``ws.y_rows`` the targets, one per row). nabla_b, nabla_w:
+        the summed gradients times ``scale`` (BP3, BP4), so ∂C/∂bˡ, the mean over the batch,
+        is ``nabla_b[l] / (scale·m)``.
+        """
+        if self._net is not net or self._n_layers != len(net.weights):
+            self._bind(net)
+        m = ws.x_rows.shape[0]
+        inv = 1.0 / (scale * m)
+        last = len(net.weights) - 1
+        self._batches += 1
+        for l, act in enumerate(net.activations):
+            self._grad_b[l] += _norm(nabla_b[l]) * inv                   # ‖∂C/∂bˡ‖ = ‖δˡ‖
+            self._grad_w[l] += _norm(nabla_w[l]) * inv                   # ‖∂C/∂wˡ‖
+            z = ws.zs[l]
+            # a and σ′ are recomputed from z: ws.activations and ws.sps carry the dropout
+            # mask when dropout is on, and σ′(zᴸ) is not stored for a matched cost.
+            peak = PEAK_PRIME.get(act.name)
+            if peak is not None:
+                a = act.forward(z, np.empty_like(z))
+                self._mean_a[l] += float(a.sum()) / a.size
+                sp = act.prime_into(a, np.empty_like(a))
+                slow = sp < self.saturation * peak
+                self._saturated[l] += float(np.count_nonzero(slow)) / slow.size
+                if l == last:
+                    wrong = np.abs(a - ws.y_rows.T) > 0.5
+                    wrong &= slow
+                    self._wrong += float(np.count_nonzero(wrong)) / wrong.size
+            elif act.name == "relu":
+                self._mean_a[l] += float(np.maximum(z, 0.0).sum()) / z.size
+                self._ever_active[l] |= (z > 0).any(axis=1)
+            else:
+                a = act.forward(z, np.empty_like(z))
+                self._mean_a[l] += float(a.sum()) / a.size
+
+    def end_epoch(self, record):
+        """Write this epoch's averages into ``record.diagnostics`` and start the next epoch."""
+        record.diagnostics.update(self.summary())
+        self._start_epoch()
+
+    # -- results ---------------------------------------------------------------------------
+    def summary(self):
+        """The statistics so far this epoch, as a JSON-able dict.
+
+        Keys: ``layers`` (the book's numbers 2 … L), ``activations``, ``cost``, ``every``,
+        ``batches`` (how many were observed), ``saturation_threshold`` (as a fraction of σ′'s
+        peak), and per layer: ``grad_b`` (mean ‖∂C/∂bˡ‖), ``grad_w`` (mean ‖∂C/∂wˡ‖),
+        ``mean_activation``, ``saturated`` (share of sigmoid/tanh neurons with small σ′),
+        ``dead`` (share of ReLU units never active), ``weight_norm`` (‖wˡ‖ now); and
+        ``output_saturated_wrong`` (share of output neurons saturated at the wrong value).
+        """
+        net = self._net
+        if net is None:
+            return {"every": self.every, "batches": 0}
+        n = self._batches or 1
+        names = net.activation_names
+        saturating = [name in PEAK_PRIME for name in names]
+        return {
+            "layers": list(range(2, len(net.weights) + 2)),
+            "activations": names,
+            "cost": net.cost.name,
+            "every": self.every,
+            "batches": self._batches,
+            "saturation_threshold": self.saturation,
+            "grad_b": [g / n for g in self._grad_b],
+            "grad_w": [g / n for g in self._grad_w],
+            "mean_activation": [a / n for a in self._mean_a],
+            "saturated": [s / n if sat else None for s, sat in zip(self._saturated, saturating)],
+            "dead": [None if e is None else 1.0 - float(np.count_nonzero(e)) / e.size
+                     for e in self._ever_active],
+            "output_saturated_wrong": self._wrong / n if saturating[-1] else None,
+            "weight_norm": [_norm(w) for w in net.weights],
+        }
+
+    def run(self, net, X, y):
+        """The same statistics on rows ``X`` (labels or target rows ``y``): :func:`layer_stats`."""
+        return layer_stats(net, X, y, saturation=self.saturation)
+
+    # -- state -----------------------------------------------------------------------------
+    def _bind(self, net):
+        self._net = net
+        self._n_layers = len(net.weights)
+        self._start_epoch()
+
+    def _start_epoch(self):
+        weights = self._net.weights if self._net is not None else []
+        activations = self._net.activations if self._net is not None else []
+        n = self._n_layers = len(weights)
+        self._batches = 0
+        self._grad_b = [0.0] * n
+        self._grad_w = [0.0] * n
+        self._mean_a = [0.0] * n
+        self._saturated = [0.0] * n
+        self._wrong = 0.0
+        # per ReLU layer: which units were active (z > 0) on some observed example
+        self._ever_active = [np.zeros(w.shape[0], bool) if act.name == "relu" else None
+                             for w, act in zip(weights, activations)]
+
+
+def _norm(a):
+    """‖a‖ of a 2-D array. Not np.dot or np.linalg.norm: a multithreaded BLAS wakes its
+    threads for a dot product of a few thousand numbers, which can cost milliseconds."""
+    return math.sqrt(float(np.einsum("ij,ij->", a, a)))
+
+
+def layer_stats(net, X, y, saturation=SATURATION):
+    """Per-layer diagnostics of ``net`` on rows ``X`` (labels or target rows ``y``), one pass.
+
+    One batched forward pass (z = w a + b), BP1 for δᴸ, BP2 back through the layers,
+    BP3/BP4 for the gradients of the mean cost C = (1/n) Σₓ C_x. Returns the dict of
+    :meth:`Diagnostics.summary`, with ``batches`` = 1 and ``dead`` meaning "inactive on every
+    row of X". Memory: a few ``(n_l, len(X))`` arrays per layer.
+    """
+    X = net.check_X(X)
+    Y = net.targets(y, len(X))
+    net._check_parameters()
+    x, yT = X.T, Y.T                                                # (n_in, n), (n_L, n)
+    zs, activations = [], [x]
+    with np.errstate(over="ignore"):
+        for w, b, act in zip(net.weights, net.biases, net.activations):
+            z = w @ activations[-1] + b                             # (n_l, n)
+            zs.append(z)
+            activations.append(act.fn(z))
+        delta = net._output_error(zs[-1], activations[-1], yT)      # BP1
+        nabla_b = [None] * len(net.weights)
+        nabla_w = [None] * len(net.weights)
+        for l in range(len(net.weights) - 1, -1, -1):
+            if l < len(net.weights) - 1:
+                sp = net.activations[l].prime(zs[l], activations[l + 1])
+                delta = (net.weights[l + 1].T @ delta) * sp         # BP2
+            nabla_b[l] = delta.sum(axis=1, keepdims=True)           # BP3, summed over x
+            nabla_w[l] = delta @ activations[l].T                   # BP4
+        diag = Diagnostics(every=1, saturation=saturation)
+        ws = SimpleNamespace(x_rows=X, y_rows=Y, zs=zs)
+        diag.observe_batch(net, ws, nabla_b, nabla_w, 1.0)
+    return diag.summary()
+
+
+# -- warnings that explain -----------------------------------------------------------------------
+def explain(history, cost=None):
+    """Plain-language warnings about a training history; an empty list when nothing stands out.
+
+    history: a :class:`bprop.train.History`, its ``to_dict()``, a list of epoch records
+    (whose ``diagnostics`` come from :class:`Diagnostics`), or one :func:`layer_stats` dict.
+    cost: the cost's name; default: the one the diagnostics record. Looks for:
+
+    * a cost that stopped being finite (divergence);
+    * output neurons saturated at the wrong value under a cost whose δᴸ keeps σ′(zᴸ) (BP1):
+      learning slows down (chapter 3); the cross-entropy cost fixes it;
+    * hidden ReLU layers with mostly dead units;
+    * ‖∂C/∂b²‖ orders of magnitude below (or above) a later layer's: vanishing (exploding)
+      gradients (chapter 5).
+    """
+    records = _records(history)
+    messages = []
+    messages += _explain_nonfinite(records)
+    diags = [(_get(r, "epoch"), _get(r, "diagnostics") or {}) for r in records]
+    diags = [(epoch, d) for epoch, d in diags if d.get("layers")]
+    if not diags:
+        return messages
+    messages += _explain_output_saturation(diags, cost)
+    messages += _explain_dead(diags)
+    messages += _explain_gradient_ratio(diags)
+    return messages
+
+
+def _records(history):
+    if isinstance(history, dict) and "layers" in history:      # one layer_stats() result
+        return [{"epoch": None, "diagnostics": history}]
+    if isinstance(history, dict):
+        return history.get("records", [])
+    if hasattr(history, "records"):
+        return history.records
+    return list(history)
+
+
+def _get(record, name):
+    return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+
+
+def _explain_nonfinite(records):
+    for r in records:
+        for name in ("train_cost", "val_cost"):
+            value = _get(r, name)
+            if value is not None and not math.isfinite(value):
+                epoch, eta = _get(r, "epoch"), _get(r, "eta")
+                what = ("became nan (not a number: inf − inf or 0·inf along the way)"
+                        if math.isnan(value) else f"overflowed to {value}")
+                return [f"The {name.replace('_', ' ')} {what} in epoch {epoch}. The weights grew "
+                        f"until z = w·a + b or the cost overflowed: the steps were too large. "
+                        f"Try a smaller eta (it was {eta:g}), e.g. a tenth of it; L2 "
+                        f"regularisation (lmbda) or gradient clipping also keep the weights "
+                        f"in range."]
+        diag = _get(r, "diagnostics") or {}
+        for g in (*diag.get("grad_b", ()), *diag.get("grad_w", ())):
+            if g is not None and not math.isfinite(g):
+                return [f"The gradients stopped being finite in epoch {_get(r, 'epoch')}: "
+                        f"training diverged. Try a smaller eta (it was {_get(r, 'eta'):g})."]
+    return []
+
+
+def _explain_output_saturation(diags, cost):
+    bad = []
+    for epoch, d in diags:
+        share = d.get("output_saturated_wrong")
+        if share is not None and share > OUTPUT_SATURATION_WARN:
+            bad.append((epoch, share, d))
+    if not bad:
+        return []
+    epoch, share, d = max(bad, key=lambda t: t[1])
+    cost_obj = get_cost(cost or d.get("cost", "quadratic"))
+    output = d["activations"][-1]
+    if cost_obj.matched == output:
+        return []       # σ′(zᴸ) cancels from δᴸ: saturation does not slow learning
+    suggestion = ("the cross-entropy cost, for which δᴸ = a − y" if output == "sigmoid"
+                  else "a softmax output layer with the log-likelihood cost (δᴸ = a − y)")
+    return [f"Learning is slowed by saturated output neurons: {_when(epoch)}, "
+            f"{share:.0%} of the output neurons were saturated at the wrong value "
+            f"(|a − y| > 0.5 with σ′(zᴸ) below {d['saturation_threshold']:g} of its peak). "
+            f"Under the {cost_obj.name} cost the output error is δᴸ = (a − y) ⊙ σ′(zᴸ) "
+            f"(BP1), so these neurons barely learn although they are badly wrong (the book's "
+            f"chapter 3). Use {suggestion}."
+            + _epochs_note(bad, f"more than {OUTPUT_SATURATION_WARN:.0%} were")]
+
+
+def _explain_dead(diags):
+    # Hidden sigmoid layers are not warned about: a trained network's hidden neurons are
+    # mostly saturated (90% at the book's [784, 30, 10] after one epoch) and learn fine.
+    messages = []
+    epoch, d = diags[-1]
+    for layer, dead in zip(d["layers"][:-1], d.get("dead", ())[:-1]):
+        if dead is not None and dead > DEAD_WARN:
+            messages.append(
+                f"{dead:.0%} of the ReLU units in layer {layer} were never active {_when(epoch)} "
+                f"(\"dead\": z ≤ 0 on every observed example, so σ′(z) = 0 and BP2 passes them "
+                f"no gradient). Lower eta, or use He initialisation (init='he').")
+    return messages
+
+
+def _explain_gradient_ratio(diags):
+    vanish, explode = [], []
+    for epoch, d in diags:
+        grads = d.get("grad_b") or []
+        if len(grads) < 2 or not all(g is not None and math.isfinite(g) for g in grads):
+            continue
+        first, later = grads[0], max(grads[1:])
+        j = 1 + grads[1:].index(later)
+        if later > GRADIENT_RATIO_WARN * first:
+            vanish.append((epoch, later / max(first, 1e-300), d, j))
+        low = min(grads[1:])
+        if first > GRADIENT_RATIO_WARN * low:
+            explode.append((epoch, first / max(low, 1e-300), d, 1 + grads[1:].index(low)))
+    messages = []
+    if vanish:
+        epoch, ratio, d, j = max(vanish, key=lambda t: t[1])
+        g, layers = d["grad_b"], d["layers"]
+        messages.append(
+            f"Gradients vanish: {_when(epoch)}, ‖∂C/∂b‖ of layer {layers[0]} was "
+            f"{g[0]:.2g}, {ratio:,.0f}× smaller than layer {layers[j]}'s ({g[j]:.2g}), so "
+            f"layer {layers[0]} learns that much more slowly. Going back through each layer, "
+            f"BP2 multiplies δ by (wˡ⁺¹)ᵀ and by σ′(zˡ), which is at most 1/4 for a sigmoid "
+            f"(the book's chapter 5, \"the vanishing gradient problem\"). Fewer layers, ReLU "
+            f"or tanh hidden layers, or a careful initialisation help."
+            + _epochs_note(vanish, f"the ratio was above {GRADIENT_RATIO_WARN:g}"))
+    if explode:
+        epoch, ratio, d, j = max(explode, key=lambda t: t[1])
+        g, layers = d["grad_b"], d["layers"]
+        messages.append(
+            f"Gradients explode: {_when(epoch)}, ‖∂C/∂b‖ of layer {layers[0]} was "
+            f"{g[0]:.2g}, {ratio:,.0f}× larger than layer {layers[j]}'s ({g[j]:.2g}): large "
+            f"weights multiply δ on the way back (BP2; the book's chapter 5). Lower eta, or "
+            f"initialise with smaller weights."
+            + _epochs_note(explode, f"the ratio was above {GRADIENT_RATIO_WARN:g}"))
+    return messages
+
+
+def _epochs_note(items, what):
+    """" The ratio was above 100 in epochs 0–4." when a condition held in several epochs."""
+    epochs = [t[0] for t in items]
+    if len(epochs) < 2 or any(e is None for e in epochs):
+        return ""
+    if epochs == list(range(epochs[0], epochs[-1] + 1)):
+        where = f"epochs {epochs[0]}–{epochs[-1]}"
+    else:
+        where = f"{len(epochs)} epochs between {epochs[0]} and {epochs[-1]}"
+    return f" {what[0].upper()}{what[1:]} in {where}."
+
+
+def _when(epoch):
+    return "on the data given" if epoch is None else f"in epoch {epoch}"

@@ -1,0 +1,446 @@
+"""Plots of a training run: learning curves, per-layer diagnostics, weights, mistakes.
+
+Each ``*_figure`` function returns a matplotlib ``Figure`` of :data:`FIGSIZE` inches at
+:data:`DPI` (so a PNG of :data:`PIXELS` = (height, width) pixels):
+
+* :func:`learning_curves_figure`: cost and accuracies per epoch (a :class:`History`);
+* :func:`gradient_norms_figure`: ‖∂C/∂bˡ‖ (BP3) and ‖∂C/∂wˡ‖ (BP4) per layer across epochs,
+  log scale: the speed at which each layer learns (the book's chapter 5);
+* :func:`saturation_figure`: share of saturated neurons per layer (σ′(z) small, so δ is
+  small by BP1/BP2), output neurons saturated at the wrong value, dead ReLU units;
+* :func:`weights_figure`: the first layer's weights w² as image tiles, one per hidden neuron
+  (row j of ``weights[0]`` reshaped to the input image);
+* :func:`confusion_figure`: counts of (true class, predicted class) on a test set;
+* :func:`most_wrong_figure`: the test images the network gets wrong most confidently.
+
+:func:`plot_run` draws all that apply for a saved model (its header holds the config, the
+history and the data set's name) and writes PNGs atomically. matplotlib is imported only
+when a figure is made, and only its Agg canvas is used: no pyplot, no global backend
+switch, no window. Nothing here prints; a plot that cannot be made is skipped with a
+``warnings.warn`` saying why.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BpropError, DataError
+from .io import atomic_write, history_paths, load_checkpoint
+from .train import History
+
+FIGSIZE = (6.4, 4.8)        # inches
+DPI = 100
+PIXELS = (round(FIGSIZE[1] * DPI), round(FIGSIZE[0] * DPI))    # (height, width) of each PNG
+
+#: Class names of the named data sets whose labels are not just digits.
+CLASS_NAMES = {
+    "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                "Sneaker", "Bag", "Ankle boot"),
+}
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _sup(n):
+    return str(n).translate(_SUPERSCRIPTS)
+
+
+def _new_figure(figsize=FIGSIZE):
+    """An empty Figure on an Agg canvas (matplotlib imported here, lazily)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ModuleNotFoundError("plotting needs matplotlib; install it with "
+                                  "pip install bprop[plots]", name="matplotlib") from None
+    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def png_bytes(fig):
+    """The figure as PNG bytes (:data:`PIXELS` in size)."""
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def save_figure(fig, path):
+    """Write the figure as a PNG to ``path``, atomically; returns the path as a Path."""
+    path = Path(path)
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=DPI))
+    return path
+
+
+# -- figures from a History --------------------------------------------------------------------
+def _records(history):
+    if isinstance(history, dict):
+        history = History.from_dict(history)
+    return history.records if hasattr(history, "records") else list(history)
+
+
+def _series(records, name):
+    """(epochs, values) of a record field, leaving out epochs where it was not measured."""
+    pairs = [(r.epoch, getattr(r, name)) for r in records if getattr(r, name) is not None]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _marker(epochs):
+    return "o" if len(epochs) <= 30 else None       # dots for a few epochs, a line for many
+
+
+def _integer_epochs(ax):
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def learning_curves_figure(history):
+    """Mean cost (left) and accuracy (right) per epoch, for whatever the run monitored."""
+    records = _records(history)
+    fig = _new_figure()
+    ax_cost, ax_acc = fig.subplots(1, 2)
+    for name, label in (("train_cost", "training"), ("val_cost", "validation")):
+        epochs, values = _series(records, name)
+        if epochs:
+            ax_cost.plot(epochs, values, marker=_marker(epochs), ms=3, label=label)
+    for name, label in (("train_accuracy", "training"), ("val_accuracy", "validation"),
+                        ("test_accuracy", "test")):
+        epochs, values = _series(records, name)
+        if epochs:
+            ax_acc.plot(epochs, [100 * v for v in values], marker=_marker(epochs), ms=3,
+                        label=label)
+    ax_cost.set(title="cost C (mean per example)", xlabel="epoch")
+    ax_acc.set(title="accuracy (%)", xlabel="epoch")
+    for ax in (ax_cost, ax_acc):
+        if ax.lines:
+            ax.legend(fontsize="small")
+        else:
+            ax.text(0.5, 0.5, "not monitored", ha="center", va="center", transform=ax.transAxes)
+        ax.grid(alpha=0.3)
+        _integer_epochs(ax)
+    return fig
+
+
+def _diagnostic_records(records):
+    return [r for r in records if (r.diagnostics or {}).get("layers")]
+
+
+def gradient_norms_figure(history):
+    """‖∂C/∂bˡ‖ (solid) and ‖∂C/∂wˡ‖ (dashed) per layer across epochs, log scale."""
+    records = _diagnostic_records(_records(history))
+    if not records:
+        raise DataError("the history has no diagnostics; train with "
+                        "callbacks=[bprop.diagnostics.Diagnostics()]")
+    fig = _new_figure()
+    ax = fig.subplots()
+    epochs = [r.epoch for r in records]
+    layers = records[-1].diagnostics["layers"]
+    for i, layer in enumerate(layers):
+        color = f"C{i % 10}"
+        gb = [r.diagnostics["grad_b"][i] for r in records]
+        gw = [r.diagnostics["grad_w"][i] for r in records]
+        ax.plot(epochs, gb, marker=_marker(epochs), ms=3, color=color,
+                label=f"‖∂C/∂b{_sup(layer)}‖")
+        ax.plot(epochs, gw, ls="--", color=color, label=f"‖∂C/∂w{_sup(layer)}‖")
+    ax.set_yscale("log")
+    ax.set(title="speed of learning per layer (BP3, BP4; mean over sampled mini-batches)",
+           xlabel="epoch", ylabel="gradient norm")
+    ax.title.set_fontsize("medium")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize="small", ncols=2)
+    _integer_epochs(ax)
+    return fig
+
+
+def saturation_figure(history):
+    """Share of saturated (σ′ small) neurons per layer across epochs; dead ReLU units."""
+    records = _diagnostic_records(_records(history))
+    if not records:
+        raise DataError("the history has no diagnostics; train with "
+                        "callbacks=[bprop.diagnostics.Diagnostics()]")
+    fig = _new_figure()
+    ax = fig.subplots()
+    epochs = [r.epoch for r in records]
+    last = records[-1].diagnostics
+    for i, (layer, name) in enumerate(zip(last["layers"], last["activations"])):
+        color = f"C{i % 10}"
+        sat = [r.diagnostics["saturated"][i] for r in records]
+        dead = [r.diagnostics["dead"][i] for r in records]
+        if any(v is not None for v in sat):
+            ax.plot(epochs, [np.nan if v is None else 100 * v for v in sat],
+                    marker=_marker(epochs), ms=3, color=color,
+                    label=f"layer {layer} ({name}): saturated")
+        if any(v is not None for v in dead):
+            ax.plot(epochs, [np.nan if v is None else 100 * v for v in dead], ls=":",
+                    color=color, label=f"layer {layer} (relu): dead")
+    wrong = [r.diagnostics.get("output_saturated_wrong") for r in records]
+    if any(v is not None for v in wrong):
+        ax.plot(epochs, [np.nan if v is None else 100 * v for v in wrong], ls="--", color="k",
+                label=f"layer {last['layers'][-1]}: saturated at the wrong value")
+    threshold = last.get("saturation_threshold", 0.1)
+    ax.set(title=f"saturated neurons: σ′(z) < {threshold:g} × its peak", xlabel="epoch",
+           ylabel="% of neurons", ylim=(-3, 103))
+    ax.grid(alpha=0.3)
+    _integer_epochs(ax)
+    if ax.lines:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no sigmoid, tanh or ReLU layers", ha="center", va="center",
+                transform=ax.transAxes)
+    return fig
+
+
+# -- figures from a network ----------------------------------------------------------------------
+def weights_figure(net, image_shape, max_tiles=100):
+    """The first layer's weights as images: tile j is row j of ``weights[0]`` (neuron j of
+    layer 2), reshaped to ``image_shape``; red positive, blue negative, each tile scaled to
+    its own largest |w|."""
+    image_shape = tuple(int(s) for s in image_shape)
+    w = np.asarray(net.weights[0], dtype=np.float64)             # (sizes[1], sizes[0])
+    if int(np.prod(image_shape)) != w.shape[1]:
+        raise DataError(f"image_shape {image_shape} has {int(np.prod(image_shape))} pixels; "
+                        f"the network takes {w.shape[1]} inputs")
+    n = min(w.shape[0], max_tiles)
+    cols = math.ceil(math.sqrt(n * 4 / 3))                       # about the figure's aspect
+    rows = math.ceil(n / cols)
+    h, wd = image_shape
+    montage = np.full((rows * (h + 1) - 1, cols * (wd + 1) - 1), np.nan)
+    for j in range(n):
+        r, c = divmod(j, cols)
+        tile = w[j].reshape(h, wd)
+        scale = np.abs(tile).max()
+        montage[r * (h + 1):r * (h + 1) + h, c * (wd + 1):c * (wd + 1) + wd] = \
+            tile / scale if scale > 0 else tile
+    fig = _new_figure()
+    ax = fig.subplots()
+    import matplotlib
+
+    # 32 levels: enough to read the pattern, and the PNG a third smaller than with 256
+    cmap = matplotlib.colormaps["RdBu_r"].resampled(32).with_extremes(bad="white")
+    ax.imshow(montage, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    shown = f"first {n} of {w.shape[0]}" if n < w.shape[0] else f"{n}"
+    ax.set_title(f"weights into layer 2 ({shown} neurons), as {h}×{wd} images",
+                 fontsize="medium")
+    return fig
+
+
+def confusion_counts(y_true, y_pred, n_classes):
+    """``(n_classes, n_classes)`` int array: entry [i, j] counts examples of class i predicted j."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return np.bincount(y_true * n_classes + y_pred,
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def confusion_figure(net, X, y, n_classes=None, class_names=None):
+    """Confusion matrix of ``net`` on rows X with int labels y (rows true, columns predicted)."""
+    y = np.asarray(y)
+    n_classes = n_classes or net.sizes[-1]
+    pred = net.predict(X)
+    counts = confusion_counts(y, pred, n_classes)
+    fig = _new_figure()
+    ax = fig.subplots()
+    ax.imshow(counts, cmap="Blues", interpolation="nearest")
+    if n_classes <= 20:
+        big = counts.max() / 2
+        for i in range(n_classes):
+            for j in range(n_classes):
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if counts[i, j] > big else "black")
+    labels = list(class_names) if class_names else [str(i) for i in range(n_classes)]
+    ticks = range(n_classes)
+    ax.set_xticks(ticks, labels, rotation=45 if class_names else 0, ha="right" if class_names
+                  else "center", fontsize="small")
+    ax.set_yticks(ticks, labels, fontsize="small")
+    ax.set(xlabel="predicted", ylabel="true")
+    accuracy = float(np.trace(counts)) / max(int(counts.sum()), 1)
+    ax.set_title(f"confusion matrix on {len(y):,} test examples (accuracy {accuracy:.2%})",
+                 fontsize="medium")
+    return fig
+
+
+def most_wrong(net, X, y, k=15):
+    """Indices of the ≤ k misclassified rows with the largest a_predicted − a_true, most first."""
+    a = net.predict_proba(X)                                        # (N, sizes[-1])
+    y = np.asarray(y)
+    pred = np.argmax(a, axis=1)
+    wrong = np.flatnonzero(pred != y)
+    margin = a[wrong, pred[wrong]] - a[wrong, y[wrong]]
+    order = np.argsort(-margin, kind="stable")[:k]
+    return wrong[order]
+
+
+def most_wrong_figure(net, X, y, image_shape, k=15, class_names=None):
+    """A grid of the test images the network gets wrong most confidently (:func:`most_wrong`)."""
+    image_shape = tuple(int(s) for s in image_shape)
+    idx = most_wrong(net, X, y, k)
+    fig = _new_figure()
+    ax = fig.subplots()
+    ax.set_axis_off()
+    if not len(idx):
+        ax.text(0.5, 0.5, "no misclassified examples", ha="center", va="center")
+        return fig
+    a = net.predict_proba(X[idx])
+    cols = math.ceil(math.sqrt(k * 4 / 3))
+    rows = math.ceil(len(idx) / cols)
+    h, w = image_shape
+    gap_x, gap_y = max(1, w // 4), max(2, h // 2)       # room for a caption above each image
+    montage = np.full((rows * (h + gap_y), cols * (w + gap_x) - gap_x), np.nan)
+
+    def name(c):
+        return class_names[c] if class_names else str(c)
+
+    for n, (i, out) in enumerate(zip(idx, a)):
+        r, c = divmod(n, cols)
+        top, left = r * (h + gap_y) + gap_y, c * (w + gap_x)
+        montage[top:top + h, left:left + w] = np.asarray(X[i]).reshape(h, w)
+        pred = int(np.argmax(out))
+        ax.text(left + w / 2, top - 0.5, f"{name(int(y[i]))} → {name(pred)}\na={out[pred]:.2f}",
+                ha="center", va="bottom", fontsize=7)
+    import matplotlib
+
+    cmap = matplotlib.colormaps["gray_r"].with_extremes(bad="white")
+    ax.imshow(montage, cmap=cmap, vmin=0, vmax=max(1.0, float(np.nanmax(montage))),
+              interpolation="nearest")
+    ax.set_title("most confidently wrong (true → predicted; a: output of the prediction)",
+                 fontsize="medium")
+    return fig
+
+
+# -- a saved run ---------------------------------------------------------------------------------
+@dataclass
+class Run:
+    """A saved model with what its header says about how it was trained."""
+
+    path: Path
+    net: object
+    meta: dict
+    history: History
+    dataset_info: dict = field(default_factory=dict)
+
+    @property
+    def config(self):
+        return self.meta.get("config") or {}
+
+    @property
+    def image_shape(self):
+        shape = self.dataset_info.get("image_shape") or self.config.get("image_shape")
+        return tuple(shape) if shape else None
+
+
+def load_run(run):
+    """A model file's network, header and history (the header's, else ``<stem>.history.json``)."""
+    path = Path(run)
+    checkpoint = load_checkpoint(path)
+    meta = checkpoint.meta
+    if meta.get("history"):
+        history = History.from_dict(meta["history"])
+    else:
+        json_path = history_paths(path)[0]
+        history = History()
+        if os.path.exists(json_path):
+            with open(json_path, encoding="utf-8") as f:
+                try:
+                    history = History.from_dict(json.load(f))
+                except (json.JSONDecodeError, TypeError) as e:
+                    raise DataError(f"{json_path} is not a bprop history file ({e})") from None
+    info = meta.get("dataset")
+    return Run(path, checkpoint.net, meta, history, info if isinstance(info, dict) else {})
+
+
+def _load_dataset(run, dataset, notes):
+    """The run's data set: the one given, else the one its header names; None with a note."""
+    if dataset is None:
+        name = run.dataset_info.get("name")
+        if not name:
+            notes.append("confusion matrix and most-wrong images skipped: the model file does "
+                         "not name its data set; pass dataset=")
+            return None
+        try:
+            from .datasets import load
+            info = run.dataset_info
+            dataset = load(name, validation=info.get("validation") or 0,
+                           seed=info.get("seed") or 0, data_dir=info.get("data_dir"),
+                           dtype=run.net.dtype, download=False)
+        except (BpropError, ImportError, OSError, ValueError) as e:
+            notes.append(f"confusion matrix and most-wrong images skipped: cannot load the "
+                         f"data set {name!r} ({e})")
+            return None
+    if dataset.X_test.shape[1] != run.net.sizes[0] or dataset.n_classes > run.net.sizes[-1]:
+        notes.append(f"confusion matrix and most-wrong images skipped: data set "
+                     f"{dataset.name!r} ({dataset.X_test.shape[1]} features, "
+                     f"{dataset.n_classes} classes) does not fit the network {run.net.sizes}")
+        return None
+    return dataset
+
+
+def run_figures(run, dataset=None):
+    """``(figures, notes)`` for a saved run: figures is a list of ``(name, title, Figure)``,
+    notes says which plots were skipped and why. ``run``: a model path or a :class:`Run`."""
+    run = run if isinstance(run, Run) else load_run(run)
+    notes, figures = [], []
+    records = run.history.records
+    if records:
+        figures.append(("learning_curves", "Learning curves", learning_curves_figure(records)))
+    else:
+        notes.append("learning curves skipped: the model file has no training history")
+    if _diagnostic_records(records):
+        figures.append(("gradient_norms", "Speed of learning per layer",
+                        gradient_norms_figure(records)))
+        figures.append(("saturation", "Saturated neurons per layer", saturation_figure(records)))
+    elif records:
+        notes.append("per-layer plots skipped: the history has no diagnostics (train with "
+                     "callbacks=[bprop.diagnostics.Diagnostics()])")
+    ds = _load_dataset(run, dataset, notes)
+    image_shape = run.image_shape or (ds.image_shape if ds is not None else None)
+    if image_shape and int(np.prod(image_shape)) == run.net.sizes[0] and len(image_shape) == 2:
+        figures.append(("first_layer_weights", "First layer's weights",
+                        weights_figure(run.net, image_shape)))
+    else:
+        notes.append("first layer's weights skipped: the inputs are not 2-D images")
+    if ds is not None:
+        name = ds.name if isinstance(ds.name, str) else ""
+        n_classes = run.net.sizes[-1]
+        class_names = (getattr(ds, "class_names", None) or run.dataset_info.get("class_names")
+                       or CLASS_NAMES.get(name.lower().replace("-mnist", "")))
+        if class_names is not None and len(class_names) != n_classes:
+            class_names = None
+        figures.append(("confusion_matrix", "Confusion matrix (test set)",
+                        confusion_figure(run.net, ds.X_test, ds.y_test, n_classes, class_names)))
+        if image_shape and len(image_shape) == 2:
+            figures.append(("most_wrong", "Most confidently wrong test images",
+                            most_wrong_figure(run.net, ds.X_test, ds.y_test, image_shape,
+                                              class_names=class_names)))
+        else:
+            notes.append("most-wrong images skipped: the inputs are not 2-D images")
+    return figures, notes
+
+
+def plot_run(run, out_dir=None, dataset=None):
+    """Draw every plot that applies to a saved model and write them as PNGs; returns the paths.
+
+    run: the model's ``.npz`` path (its header gives the config, history and data set).
+    out_dir: where to write (created if needed); default ``<stem>-plots/`` beside the model.
+    dataset: a :class:`bprop.datasets.Dataset` for the confusion matrix and the most-wrong
+        images; default: reload the one named in the header (never downloads). Plots that
+        cannot be made are skipped with a ``warnings.warn`` saying why.
+    Files: learning_curves.png, gradient_norms.png, saturation.png,
+    first_layer_weights.png, confusion_matrix.png, most_wrong.png.
+    """
+    run = run if isinstance(run, Run) else load_run(run)
+    out_dir = Path(out_dir) if out_dir is not None else \
+        run.path.with_name(run.path.stem + "-plots")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures, notes = run_figures(run, dataset)
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    return [save_figure(fig, out_dir / f"{name}.png") for name, _, fig in figures]

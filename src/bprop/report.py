@@ -1,0 +1,193 @@
+"""One self-contained HTML page about a training run: settings, history, plots, warnings.
+
+``write_report(model_path)`` reads the model file's header (sizes, activations, cost,
+the training config, the per-epoch history and the data set's name), draws the plots of
+:mod:`bprop.plots` into memory and embeds them as ``data:`` URIs, and adds the warnings
+of :func:`bprop.diagnostics.explain`. The page references nothing outside itself, so it
+can be mailed, archived or opened offline. Every piece of text from the file is escaped
+with ``html.escape``. Without matplotlib the page is written without plots, saying so.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+
+from .diagnostics import explain
+from .io import atomic_write
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.4; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: right; }
+th { background: #f3f3f3; } td.key, th.key { text-align: left; }
+.warnings li { background: #fff4e0; border-left: 4px solid #e69500; margin: 0.5rem 0;
+               padding: 0.5rem; list-style: none; }
+.notes { color: #666; font-size: 0.9rem; }
+figure { margin: 1rem 0; } img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.9rem; color: #555; }
+.scroll { overflow-x: auto; }
+"""
+
+
+def write_report(run, out_path=None, dataset=None):
+    """Write the HTML report of the model file ``run``; returns its path.
+
+    out_path: default ``<stem>-report.html`` beside the model. dataset: as for
+    :func:`bprop.plots.plot_run` (used for the confusion matrix and the most-wrong images).
+    The file is written atomically.
+    """
+    from .plots import load_run
+
+    info = load_run(run)
+    out_path = Path(out_path) if out_path is not None else \
+        info.path.with_name(info.path.stem + "-report.html")
+    try:
+        from .plots import png_bytes, run_figures
+
+        figures, notes = run_figures(info, dataset)
+        images = [(name, title, png_bytes(fig)) for name, title, fig in figures]
+    except ImportError as e:
+        images, notes = [], [f"plots skipped: {e}"]
+    page = render_report(info, images, notes)
+    atomic_write(out_path, lambda f: f.write(page.encode("utf-8")))
+    return out_path
+
+
+def render_report(info, images, notes=()):
+    """The report page as a string. info: a :class:`bprop.plots.Run`; images: a list of
+    ``(name, title, png_bytes)``; notes: lines saying what was left out."""
+    e = html.escape
+    net, meta, records = info.net, info.meta, info.history.records
+    warnings = explain(info.history, cost=net.cost.name)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>bprop report: {e(info.path.name)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>bprop report: {e(info.path.name)}</h1>",
+        f"<p>{e(_summary(info))}</p>",
+        "<h2>Warnings</h2>",
+    ]
+    if warnings:
+        parts.append('<ul class="warnings">')
+        parts += [f"<li>{e(w)}</li>" for w in warnings]
+        parts.append("</ul>")
+    else:
+        parts.append("<p>None: nothing in the history stands out"
+                     + ("" if any(r.diagnostics for r in records) else
+                        " (the run recorded no per-layer diagnostics, so only the cost was "
+                        "checked)") + ".</p>")
+
+    parts.append("<h2>Network</h2>")
+    network = [("sizes", net.sizes), ("activations", ", ".join(net.activation_names)),
+               ("cost", net.cost.name), ("dtype", net.dtype.name),
+               ("init", meta.get("init", "")), ("parameters", f"{net.n_params:,}")]
+    if "epoch" in meta:
+        network.append(("epochs completed", meta["epoch"]))
+    network += [(f"data set: {key}", value) for key, value in info.dataset_info.items()]
+    parts.append(_settings_table(network))
+    if info.config:
+        parts.append("<h2>Training settings</h2>")
+        parts.append(_settings_table(list(info.config.items())))
+
+    parts.append("<h2>History</h2>")
+    if records:
+        parts.append(_history_table(records))
+        if info.history.stopped_early:
+            parts.append(f"<p>Stopped early: {e(info.history.stopped_early)}.</p>")
+    else:
+        parts.append("<p>The model file holds no training history.</p>")
+
+    parts.append("<h2>Plots</h2>")
+    for name, title, png in images:
+        uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        parts.append(f'<figure id="{e(name)}"><img src="{uri}" alt="{e(title)}">'
+                     f"<figcaption>{e(title)}</figcaption></figure>")
+    if not images:
+        parts.append("<p>No plots.</p>")
+    if notes:
+        parts.append('<ul class="notes">')
+        parts += [f"<li>{e(n)}</li>" for n in notes]
+        parts.append("</ul>")
+    from . import __version__
+
+    parts.append(f'<p class="notes">Written by bprop {e(__version__)}.</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _settings_table(pairs):
+    e = html.escape
+    rows = [f'<tr><th class="key">{e(str(k))}</th><td class="key">{e(_fmt(v))}</td></tr>'
+            for k, v in pairs]
+    return "<table><tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+
+
+def _summary(info):
+    net, records = info.net, info.history.records
+    text = f"A {'-'.join(map(str, net.sizes))} network ({net.cost.name} cost)"
+    name = info.dataset_info.get("name")
+    if name:
+        text += f" trained on {name}"
+    if records:
+        last = records[-1]
+        text += f", {len(records)} epoch{'s' if len(records) != 1 else ''}"
+        for field, label in (("test_accuracy", "test"), ("val_accuracy", "validation")):
+            value = getattr(last, field)
+            if value is not None:
+                text += f"; final {label} accuracy {value:.2%}"
+                break
+        if info.history.best_epoch is not None:
+            text += f" (best validation epoch {info.history.best_epoch})"
+    return text + "."
+
+
+def _history_table(records):
+    e = html.escape
+    columns = [(name, label) for name, label in (
+        ("epoch", "epoch"), ("eta", "η"), ("seconds", "seconds"), ("train_cost", "training cost"),
+        ("train_accuracy", "training acc."), ("val_cost", "validation cost"),
+        ("val_accuracy", "validation acc."), ("test_accuracy", "test acc."))
+        if any(getattr(r, name) is not None for r in records)]
+    layers = next((r.diagnostics["layers"] for r in reversed(records)
+                   if (r.diagnostics or {}).get("layers")), [])
+    head = [label for _, label in columns]
+    head += [f"‖∂C/∂b‖ layer {layer}" for layer in layers]
+    head += ["output saturated wrong"] if layers else []
+    rows = ['<div class="scroll"><table><thead><tr>'
+            + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    for r in records:
+        cells = []
+        for name, _ in columns:
+            value = getattr(r, name)
+            if name.endswith("accuracy") and value is not None:
+                cells.append(f"{100 * value:.2f}%")
+            else:
+                cells.append(_fmt(value))
+        d = r.diagnostics or {}
+        grads = d.get("grad_b") or [None] * len(layers)
+        cells += [_fmt(g) for g in grads[:len(layers)]]
+        if layers:
+            wrong = d.get("output_saturated_wrong")
+            cells.append("" if wrong is None else f"{100 * wrong:.1f}%")
+        rows.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+    rows.append("</tbody></table></div>")
+    return "\n".join(rows)
+
+
+def _fmt(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)

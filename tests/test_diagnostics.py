@@ -1,0 +1,259 @@
+"""Per-layer diagnostics (bprop.diagnostics): values by hand, the training callback, explain()."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from bprop import ConfigError, History, Network, TrainConfig, train
+from bprop.diagnostics import Diagnostics, explain, layer_stats
+from bprop.train import EpochRecord
+
+
+# -- a 2-2-1 network worked by hand --------------------------------------------------------------
+W2 = [[4.0, 3.0], [0.5, -0.5]]
+B2 = [1.0, 0.0]
+W3 = [[5.0, -1.0]]
+B3 = [0.5]
+X = [[1.0, 1.0], [0.0, 1.0], [1.0, 0.0], [0.0, 0.0]]
+T = [0.0, 1.0, 0.0, 1.0]            # targets of the single output neuron
+
+
+def _hand_net(cost="quadratic"):
+    net = Network([2, 2, 1], cost=cost)
+    net.weights = [np.array(W2), np.array(W3)]
+    net.biases = [np.array(B2).reshape(2, 1), np.array(B3).reshape(1, 1)]
+    return net
+
+
+def _sigma(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _by_hand(cost="quadratic"):
+    """Every diagnostic of the 2-2-1 network on X, T, one scalar at a time."""
+    n = len(X)
+    gb2, gw2 = [0.0, 0.0], [[0.0, 0.0], [0.0, 0.0]]
+    gb3, gw3 = 0.0, [0.0, 0.0]
+    sum_a2, sum_a3 = 0.0, 0.0
+    slow2 = slow3 = wrong3 = 0
+    for x, t in zip(X, T):
+        a2 = [_sigma(W2[j][0] * x[0] + W2[j][1] * x[1] + B2[j]) for j in range(2)]
+        a3 = _sigma(W3[0][0] * a2[0] + W3[0][1] * a2[1] + B3[0])
+        sp3 = a3 * (1 - a3)
+        d3 = (a3 - t) * sp3 if cost == "quadratic" else a3 - t        # BP1
+        d2 = [W3[0][j] * d3 * a2[j] * (1 - a2[j]) for j in range(2)]   # BP2
+        gb3 += d3
+        for j in range(2):
+            gw3[j] += d3 * a2[j]
+            gb2[j] += d2[j]
+            for k in range(2):
+                gw2[j][k] += d2[j] * x[k]
+        sum_a2 += a2[0] + a2[1]
+        sum_a3 += a3
+        slow2 += sum(a * (1 - a) < 0.025 for a in a2)
+        slow3 += sp3 < 0.025
+        wrong3 += sp3 < 0.025 and abs(a3 - t) > 0.5
+
+    def norm(values):
+        return math.sqrt(sum(v * v for v in values)) / n
+
+    return {
+        "grad_b": [norm(gb2), norm([gb3])],
+        "grad_w": [norm(gw2[0] + gw2[1]), norm(gw3)],
+        "mean_activation": [sum_a2 / (2 * n), sum_a3 / n],
+        "saturated": [slow2 / (2 * n), slow3 / n],
+        "output_saturated_wrong": wrong3 / n,
+        "weight_norm": [math.sqrt(sum(w * w for row in W2 for w in row)),
+                        math.sqrt(sum(w * w for w in W3[0]))],
+    }
+
+
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+def test_layer_stats_equal_hand_computed_values(cost):
+    stats = layer_stats(_hand_net(cost), np.array(X), np.array(T).reshape(-1, 1))
+    expected = _by_hand(cost)
+    assert stats["layers"] == [2, 3]
+    assert stats["cost"] == cost
+    assert stats["activations"] == ["sigmoid", "sigmoid"]
+    for key, value in expected.items():
+        assert stats[key] == pytest.approx(value, rel=1e-12), key
+    assert stats["dead"] == [None, None]
+    # the example values are not trivial: saturated neurons of both kinds are present
+    assert 0 < expected["saturated"][0] < 1 and expected["output_saturated_wrong"] > 0
+
+
+def test_diagnostics_run_is_layer_stats():
+    net = _hand_net()
+    Y = np.array(T).reshape(-1, 1)
+    assert Diagnostics().run(net, np.array(X), Y) == layer_stats(net, np.array(X), Y)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_callback_sees_the_gradient_before_the_step(optimizer):
+    # one mini-batch holding the whole set: the observed gradient is that of the initial net
+    net = _hand_net()
+    Y = np.array(T).reshape(-1, 1)
+    before = _by_hand()
+    diag = Diagnostics(every=1)
+    h = train(net, np.array(X), Y, TrainConfig(epochs=1, mini_batch_size=4, eta=0.5,
+                                                optimizer=optimizer), callbacks=[diag])
+    d = h.records[0].diagnostics
+    assert d["batches"] == 1 and d["every"] == 1
+    for key in ("grad_b", "grad_w", "mean_activation", "saturated", "output_saturated_wrong"):
+        assert d[key] == pytest.approx(before[key], rel=1e-9), key
+    # the weight norms are the end of the epoch's, after the step
+    assert d["weight_norm"] == pytest.approx([np.linalg.norm(w) for w in net.weights])
+    assert d["weight_norm"] != pytest.approx(before["weight_norm"])
+
+
+def test_every_kth_batch_is_observed_and_epochs_start_afresh():
+    rng = np.random.default_rng(0)
+    X_, y_ = rng.random((100, 5)), rng.integers(0, 3, 100)
+    net = Network([5, 4, 3], init="scaled-normal", rng=1)
+    h = train(net, X_, y_, TrainConfig(epochs=3, mini_batch_size=10, eta=1.0),
+              callbacks=[Diagnostics(every=3)])
+    assert [r.diagnostics["batches"] for r in h.records] == [4, 4, 4]      # k = 0, 3, 6, 9
+    json.dumps(h.to_dict(), allow_nan=False)                               # JSON-able
+
+
+def test_dead_relu_units():
+    net = Network([3, 4, 2], activations=["relu", "sigmoid"], cost="cross-entropy", rng=0)
+    net.weights[0] = np.array([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0], [0.5, 0.2, 0.1],
+                               [1.0, 0.0, 0.0]])
+    net.biases[0] = np.array([[-1.0], [0.5], [0.1], [0.1]])    # unit 0: z < 0 for x ≥ 0
+    X_ = np.random.default_rng(1).random((40, 3))
+    y_ = np.arange(40) % 2
+    stats = layer_stats(net, X_, y_)
+    assert stats["dead"] == [0.25, None]
+    assert stats["saturated"][0] is None
+    h = train(net, X_, y_, TrainConfig(epochs=2, mini_batch_size=5, eta=0.1),
+              callbacks=[Diagnostics(every=2)])
+    assert [r.diagnostics["dead"][0] for r in h.records] == [0.25, 0.25]
+    assert explain(h) == []
+    # a layer that is mostly dead is worth a warning
+    net.biases[0][1:] = -5.0
+    assert any("never active" in m and "layer 2" in m for m in explain(layer_stats(net, X_, y_)))
+
+
+def test_dropout_does_not_count_dropped_neurons_as_saturated():
+    rng = np.random.default_rng(0)
+    X_, y_ = rng.random((60, 6)), rng.integers(0, 2, 60)
+    net = Network([6, 8, 2], init="scaled-normal", rng=2)
+    for w in net.weights:
+        w *= 0.01           # z ≈ b: far from saturation
+    for b in net.biases:
+        b[...] = 0.0
+    h = train(net, X_, y_, TrainConfig(epochs=1, mini_batch_size=6, eta=0.01, dropout=0.5),
+              callbacks=[Diagnostics(every=1)])
+    assert h.records[0].diagnostics["saturated"] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("activations,cost", [(["tanh", "softmax"], "log-likelihood"),
+                                              (["relu", "identity"], "quadratic")])
+def test_other_activations(activations, cost):
+    rng = np.random.default_rng(0)
+    X_, y_ = rng.random((30, 4)), rng.integers(0, 3, 30)
+    net = Network([4, 5, 3], activations=activations, cost=cost, init="xavier", rng=0,
+                  dtype=np.float32)
+    h = train(net, X_, y_, TrainConfig(epochs=1, mini_batch_size=5, eta=0.1),
+              callbacks=[Diagnostics(every=1)])
+    d = h.records[0].diagnostics
+    assert d["output_saturated_wrong"] is None and d["saturated"][1] is None
+    assert (d["saturated"][0] is None) == (activations[0] == "relu")
+    assert all(g > 0 for g in d["grad_b"] + d["grad_w"])
+    json.dumps(d, allow_nan=False)
+
+
+def test_bad_arguments():
+    with pytest.raises(ConfigError, match="every must be an integer >= 1; got 0"):
+        Diagnostics(every=0)
+    with pytest.raises(ConfigError, match="saturation must be in"):
+        Diagnostics(saturation=1.5)
+
+
+# -- explain() ---------------------------------------------------------------------------------
+def _classification(n=200, n_in=20, n_classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, n_in)), rng.integers(0, n_classes, n)
+
+
+def _saturated_net(cost):
+    """Outputs start ≈ 1 for every class: three of four output neurons are badly wrong."""
+    net = Network([20, 10, 4], cost=cost, init="scaled-normal", rng=0)
+    net.weights[1] = np.abs(net.weights[1]) * 10
+    net.biases[1][...] = 10.0
+    return net
+
+
+def test_saturated_output_under_quadratic_cost_is_explained():
+    X_, y_ = _classification()
+    net = _saturated_net("quadratic")
+    stats = layer_stats(net, X_, y_)
+    assert stats["output_saturated_wrong"] == pytest.approx(0.75)
+    h = train(net, X_, y_, TrainConfig(epochs=2, mini_batch_size=10, eta=0.5),
+              callbacks=[Diagnostics(every=1)])
+    messages = explain(h)
+    assert len(messages) == 1
+    assert "saturated" in messages[0] and "cross-entropy" in messages[0]
+    assert "σ′(zᴸ)" in messages[0] and "in epoch" in messages[0]
+    # the same from the dict form of the history, and from layer_stats
+    assert explain(h.to_dict()) == messages
+    assert "on the data given" in explain(stats)[0]
+
+
+def test_saturated_output_under_cross_entropy_is_not_a_problem():
+    X_, y_ = _classification()
+    config = TrainConfig(epochs=2, mini_batch_size=10, eta=0.5)
+    net = _saturated_net("cross-entropy")
+    assert explain(layer_stats(net, X_, y_)) == []
+    # ... unless the caller says the cost is quadratic
+    assert any("slowed" in m for m in explain(layer_stats(net, X_, y_), cost="quadratic"))
+    h = train(net, X_, y_, config, callbacks=[Diagnostics(every=1)])
+    assert explain(h) == []
+    # chapter 3: cross-entropy learns its way out of the saturation, the quadratic cost not
+    slow = train(_saturated_net("quadratic"), X_, y_, config, callbacks=[Diagnostics(every=1)])
+    wrong = [r.diagnostics["output_saturated_wrong"] for r in h.records]
+    wrong_slow = [r.diagnostics["output_saturated_wrong"] for r in slow.records]
+    assert wrong[-1] < 0.05 < 0.5 < wrong_slow[-1]
+
+
+def test_healthy_network_has_no_warnings():
+    X_, y_ = _classification()
+    net = Network([20, 10, 4], init="scaled-normal", rng=0)
+    h = train(net, X_, y_, TrainConfig(epochs=3, mini_batch_size=10, eta=3.0),
+              callbacks=[Diagnostics(every=2)])
+    assert explain(h) == []
+
+
+def test_vanishing_gradient_in_a_deep_sigmoid_network():
+    X_, y_ = _classification(n=100)
+    net = Network([20] + [20] * 6 + [4], init="scaled-normal", rng=0)
+    stats = layer_stats(net, X_, y_)
+    assert stats["grad_b"][0] * 100 < max(stats["grad_b"][1:])
+    h = train(net, X_, y_, TrainConfig(epochs=1, mini_batch_size=10, eta=0.1),
+              callbacks=[Diagnostics(every=1)])
+    messages = explain(h)
+    assert len(messages) == 1
+    assert messages[0].startswith("Gradients vanish: in epoch 0, ‖∂C/∂b‖ of layer 2")
+    assert "chapter 5" in messages[0]
+    # two layers are not enough for that
+    shallow = Network([20, 20, 4], init="scaled-normal", rng=0)
+    assert explain(layer_stats(shallow, X_, y_)) == []
+
+
+@pytest.mark.parametrize("value,words", [(float("nan"), "became nan"),
+                                         (float("inf"), "overflowed to inf")])
+def test_non_finite_cost_is_explained(value, words):
+    h = History(records=[EpochRecord(epoch=0, eta=30.0, seconds=1.0, train_cost=0.5),
+                         EpochRecord(epoch=1, eta=30.0, seconds=1.0, train_cost=value)])
+    messages = explain(h)
+    assert len(messages) == 1
+    assert words in messages[0] and "epoch 1" in messages[0]
+    assert "smaller eta (it was 30)" in messages[0]
+
+
+def test_explain_without_diagnostics():
+    h = History(records=[EpochRecord(epoch=0, eta=3.0, seconds=1.0, train_cost=0.5)])
+    assert explain(h) == [] and explain([]) == []

@@ -1,0 +1,292 @@
+"""Plots (bprop.plots) and the HTML report (bprop.report) of a saved run."""
+
+import base64
+import html.parser
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bprop import Network, TrainConfig, train
+from bprop.datasets import Dataset
+from bprop.diagnostics import Diagnostics
+from bprop.io import save, save_history
+
+HAVE_MPL = importlib.util.find_spec("matplotlib") is not None
+
+needs_mpl = pytest.mark.skipif(not HAVE_MPL, reason="needs matplotlib (pip install bprop[plots])")
+
+ALL_PLOTS = ["learning_curves", "gradient_norms", "saturation", "first_layer_weights",
+             "confusion_matrix", "most_wrong"]
+
+
+def _tiny_dataset(name="tiny"):
+    """Ten classes of noisy 6x5 "images": class c lights up pixel block c."""
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        y = rng.integers(0, 10, n)
+        X = rng.random((n, 30)) * 0.3
+        X[np.arange(n), y * 3] += 0.7
+        return X, y
+
+    (X_tr, y_tr), (X_val, y_val), (X_te, y_te) = make(300), make(60), make(80)
+    return Dataset(name, X_tr, y_tr, X_val, y_val, X_te, y_te, 10, (6, 5))
+
+
+def _save_run(path, *, dataset_name="no-such-dataset", diagnostics=True, net=None):
+    ds = _tiny_dataset()
+    net = net or Network([30, 12, 10], init="scaled-normal", rng=0)
+    config = TrainConfig(epochs=3, mini_batch_size=10, eta=3.0)
+    h = train(net, ds.X_train, ds.y_train, config, validation=(ds.X_val, ds.y_val),
+              test=(ds.X_test, ds.y_test), callbacks=[Diagnostics(every=2)] if diagnostics else [])
+    save(net, path, config=config, history=h,
+         extra={"dataset": {"name": dataset_name, "validation": 60, "image_shape": [6, 5],
+                            "n_classes": 10}})
+    return ds, h
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("run") / "model.npz"
+    ds, _ = _save_run(path)
+    return path, ds
+
+
+@pytest.fixture(scope="module")
+def plotted(run, tmp_path_factory):
+    from bprop.plots import plot_run
+
+    path, ds = run
+    out_dir = tmp_path_factory.mktemp("plots") / "plots"
+    return out_dir, plot_run(path, out_dir=out_dir, dataset=ds)
+
+
+@pytest.fixture(scope="module")
+def report(run, tmp_path_factory):
+    from bprop.report import write_report
+
+    path, ds = run
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    assert write_report(path, out, dataset=ds) == out
+    return out
+
+
+def _read_png(path_or_bytes):
+    import matplotlib.image
+    import io
+
+    if isinstance(path_or_bytes, bytes):
+        path_or_bytes = io.BytesIO(path_or_bytes)
+    return matplotlib.image.imread(path_or_bytes, format="png")
+
+
+def _check_png(image, expected=None):
+    from bprop.plots import PIXELS
+
+    assert image.shape[:2] == (expected or PIXELS)
+    assert image.shape[2] in (3, 4)
+    assert image[..., :3].std() > 0.01          # not blank
+    assert _n_colours(image) > 20
+
+
+def _n_colours(image):
+    rgb = (image[..., :3] * 255).astype(np.uint32)
+    return len(np.unique(rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]))
+
+
+# -- plots ---------------------------------------------------------------------------------------
+@needs_mpl
+def test_plot_run_with_a_dataset_writes_every_plot(plotted):
+    out_dir, paths = plotted
+    assert [p.name for p in paths] == [f"{name}.png" for name in ALL_PLOTS]
+    for p in paths:
+        assert p.parent == out_dir
+        _check_png(_read_png(p))
+    assert sorted(os.listdir(out_dir)) == sorted(p.name for p in paths)     # no temporaries
+
+
+@needs_mpl
+def test_plot_run_skips_data_plots_when_the_dataset_cannot_be_loaded(run):
+    from bprop.plots import plot_run
+
+    path, _ = run
+    with pytest.warns(UserWarning, match="skipped: cannot load the data set 'no-such-dataset'"):
+        paths = plot_run(path)
+    assert paths[0].parent == path.with_name("model-plots")          # the default out_dir
+    assert [p.stem for p in paths] == ALL_PLOTS[:4]
+
+
+@needs_mpl
+def test_plot_run_reloads_the_dataset_named_in_the_header(tmp_path):
+    pytest.importorskip("sklearn")
+    from bprop.datasets import load
+    from bprop.plots import plot_run
+
+    digits = load("digits")
+    net = Network([64, 10, 10], init="scaled-normal", rng=0)
+    config = TrainConfig(epochs=1, mini_batch_size=10, eta=3.0)
+    h = train(net, digits.X_train, digits.y_train, config)
+    save(net, tmp_path / "digits.npz", config=config, history=h,
+         extra={"dataset": {"name": "digits", "validation": 0, "image_shape": [8, 8],
+                            "n_classes": 10}})
+    # no diagnostics in this history: the per-layer plots are left out, with a note
+    with pytest.warns(UserWarning, match="per-layer plots skipped"):
+        paths = plot_run(tmp_path / "digits.npz", out_dir=tmp_path / "out")
+    assert [p.stem for p in paths] == ["learning_curves", "first_layer_weights",
+                                       "confusion_matrix", "most_wrong"]
+
+
+@needs_mpl
+def test_history_beside_the_model_is_used(tmp_path):
+    from bprop.plots import load_run
+
+    ds = _tiny_dataset()
+    net = Network([30, 12, 10], rng=0)
+    h = train(net, ds.X_train, ds.y_train, TrainConfig(epochs=2, eta=1.0),
+              callbacks=[Diagnostics()])
+    save(net, tmp_path / "m.npz")
+    save_history(h, tmp_path / "m.npz")
+    assert load_run(tmp_path / "m.npz").history.to_dict() == h.to_dict()
+
+
+def test_confusion_counts_and_most_wrong():
+    from bprop.plots import confusion_counts, most_wrong
+
+    counts = confusion_counts([0, 0, 1, 2, 2], [0, 1, 1, 2, 0], 3)
+    assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 1]]
+    net = Network([2, 2])
+    net.weights[0] = np.array([[1.0, 0.0], [0.0, 1.0]])
+    net.biases[0] = np.zeros((2, 1))
+    X = np.array([[5.0, 0.0], [0.0, 5.0], [0.5, 0.0], [3.0, 0.0]])
+    # all say "class 0" except row 1; rows 0 and 3 are wrong, row 0 the more confidently
+    assert most_wrong(net, X, [1, 1, 1, 1]).tolist() == [0, 3, 2]
+    assert most_wrong(net, X, [0, 1, 0, 0]).tolist() == []
+
+
+@needs_mpl
+def test_figures_need_what_they_show(run):
+    from bprop import DataError, plots
+    from bprop.train import History
+
+    with pytest.raises(DataError, match="no diagnostics"):
+        plots.gradient_norms_figure(History())
+    with pytest.raises(DataError, match=r"image_shape \(5, 5\) has 25 pixels; the network "
+                                        r"takes 30 inputs"):
+        plots.weights_figure(Network([30, 3, 2]), (5, 5))
+
+
+def test_missing_matplotlib_says_how_to_install_it(monkeypatch):
+    from bprop import plots
+
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match=r"pip install bprop\[plots\]"):
+        plots.learning_curves_figure([])
+
+
+# -- the HTML report -----------------------------------------------------------------------------
+class _Page(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.tags, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        for key in ("href", "src"):             # nothing outside the page
+            value = attrs.get(key)
+            if value is not None:
+                assert value.startswith(("data:", "#")) or Path(value).exists(), value
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(path):
+    page = _Page()
+    page.feed(Path(path).read_text(encoding="utf-8"))
+    page.close()
+    return page, " ".join(page.text)
+
+
+@needs_mpl
+def test_report_is_one_self_contained_page(report):
+    page, text = _parse(report)
+    assert page.tags.count("img") == len(ALL_PLOTS) == len(page.images)
+    for src in page.images:
+        head, data = src.split(",", 1)
+        assert head == "data:image/png;base64"
+        _check_png(_read_png(base64.b64decode(data)))
+    for words in ("[30, 12, 10]", "quadratic", "mini_batch_size", "no-such-dataset",
+                  "‖∂C/∂b‖ layer 2", "Warnings", "test acc."):
+        assert words in text
+    assert "link" not in page.tags and "script" not in page.tags
+
+
+@needs_mpl
+def test_report_default_path_warnings_and_escaping(tmp_path):
+    from bprop.report import write_report
+
+    path = tmp_path / "run<b>&.npz"
+    net = Network([30, 12, 10], init="scaled-normal", rng=0)
+    net.weights[1] = np.abs(net.weights[1]) * 10        # outputs start saturated near 1
+    net.biases[1][...] = 10.0
+    _save_run(path, net=net)
+    out = write_report(path)
+    assert out == tmp_path / "run<b>&-report.html"
+    raw = out.read_text(encoding="utf-8")
+    assert "run&lt;b&gt;&amp;" in raw and "run<b>" not in raw
+    page, text = _parse(out)
+    assert "Learning is slowed by saturated output neurons" in text
+    assert "skipped: cannot load the data set" in text
+    assert page.tags.count("img") == 4
+
+
+def test_report_without_matplotlib(monkeypatch, tmp_path):
+    from bprop.report import write_report
+
+    _save_run(tmp_path / "m.npz", diagnostics=False)
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)
+    page, text = _parse(write_report(tmp_path / "m.npz"))
+    assert page.images == []
+    assert "pip install bprop[plots]" in text
+    assert "no per-layer diagnostics" in text
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@needs_mpl
+@pytest.mark.skipif(_chromium() is None, reason="needs headless Chromium")
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    shot = tmp_path / "shot.png"
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", f"--user-data-dir={profile}", "--hide-scrollbars",
+           "--window-size=1000,3000", f"--screenshot={shot}", report.as_uri()]
+    try:
+        subprocess.run(cmd, capture_output=True, timeout=90, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.skip("Chromium did not finish in 90 s")
+    assert shot.exists(), "Chromium wrote no screenshot"
+    image = _read_png(shot)
+    assert image.shape[:2] == (3000, 1000)
+    # text, tables and plots: many colours, and ink well below the fold
+    assert _n_colours(image) > 500
+    assert image[2000:, :, :3].std() > 0.05
