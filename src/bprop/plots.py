@@ -134,12 +134,18 @@ def _diagnostic_records(records):
     return [r for r in records if (r.diagnostics or {}).get("layers")]
 
 
-def gradient_norms_figure(history):
-    """‖∂C/∂bˡ‖ (solid) and ‖∂C/∂wˡ‖ (dashed) per layer across epochs, log scale."""
+def _required_diagnostic_records(history):
+    """The records of ``history`` that carry diagnostics; raises when there are none."""
     records = _diagnostic_records(_records(history))
     if not records:
         raise DataError("the history has no diagnostics; train with "
                         "callbacks=[bprop.diagnostics.Diagnostics()]")
+    return records
+
+
+def gradient_norms_figure(history):
+    """‖∂C/∂bˡ‖ (solid) and ‖∂C/∂wˡ‖ (dashed) per layer across epochs, log scale."""
+    records = _required_diagnostic_records(history)
     fig = _new_figure()
     ax = fig.subplots()
     epochs = [r.epoch for r in records]
@@ -163,10 +169,7 @@ def gradient_norms_figure(history):
 
 def saturation_figure(history):
     """Share of saturated (σ′ small) neurons per layer across epochs; dead ReLU units."""
-    records = _diagnostic_records(_records(history))
-    if not records:
-        raise DataError("the history has no diagnostics; train with "
-                        "callbacks=[bprop.diagnostics.Diagnostics()]")
+    records = _required_diagnostic_records(history)
     fig = _new_figure()
     ax = fig.subplots()
     epochs = [r.epoch for r in records]
