@@ -198,8 +198,10 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                 idx = order[start:start + mbs]
                 m = len(idx)
                 ws = net._workspace(m)
-                np.take(X, idx, axis=0, out=ws.x_rows)
-                np.take(Y, idx, axis=0, out=ws.y_rows)
+                # mode="clip": idx comes from a permutation, so it is always in range, and
+                # unlike the default "raise" it writes straight into out= (no hidden buffer)
+                np.take(X, idx, axis=0, out=ws.x_rows, mode="clip")
+                np.take(Y, idx, axis=0, out=ws.y_rows, mode="clip")
                 if shifter is not None:
                     shifter(ws.x_rows)
                 scale = optimizer.grad_scale(m)

@@ -1,0 +1,809 @@
+#!/usr/bin/env python
+"""Speed of bprop's training loop against the book's algorithm and PyTorch (issue #4).
+
+For each configuration (network, cost, mini-batch size, dtype, BLAS threads) and, in the
+same process and run, each implementation:
+
+* ``bprop``        the real training path, ``bprop.train.train`` with
+                   ``monitor_training_cost=False``: permutation, gather into preallocated
+                   buffers, matrix-based backprop (BP1-BP4), update;
+* ``per-example``  the book's ``update_mini_batch``: a loop over the examples of each
+                   mini-batch calling ``Network.backprop(x, y)``, summing, then the update.
+                   Slow, so it runs on a subset (``--per-example-subset``) and the time is
+                   scaled to a full epoch;
+* ``torch``        PyTorch on the CPU: the same layers, the same initial weights (copied
+                   from bprop's), the same data order (a copy of bprop's generator), and
+                   plain SGD with lr = eta on (Σ_x C_x) / m;
+* ``matmul-floor`` the epoch's matrix products alone at the real shapes and layouts: per
+                   mini-batch the forward w @ a, the backward delta @ a.T and w.T @ delta,
+                   into preallocated ``out=`` buffers. No gather, no elementwise work.
+
+Each implementation runs ``--epochs-per-round`` epochs in each of ``--rounds`` interleaved
+rounds; the table gives the median seconds per epoch, examples per second and the ratio
+``time / bprop's time`` (above 1: bprop is that many times faster). Also measured: the time
+to evaluate the 10,000 test examples (``Network.predict``, one batched pass), and the peak
+resident memory of a training run in a fresh subprocess against data + model size.
+
+``--check`` exits 1 when a ratio falls below the target recorded in ``TARGETS``
+(torch rows are skipped when torch is not installed). PyTorch is never a dependency of
+bprop; install the CPU build with ``pip install torch==2.13.0`` to include it.
+
+Usage:  python benchmarks/bench.py [--quick] [--configs PATTERN,...] [--json OUT] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import gc
+import gzip
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+try:
+    from bprop.network import Network
+except ImportError:     # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from bprop.network import Network
+from bprop.train import TrainConfig, train
+
+N_TRAIN = 60_000
+DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+# -- configurations and targets ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Config:
+    """One benchmarked training set-up."""
+
+    name: str
+    sizes: tuple
+    hidden: str                 # activation of the hidden layers
+    output: str                 # activation of the output layer
+    cost: str
+    init: str
+    mini_batch_size: int
+    eta: float
+    dtype: str
+    threads: int                # BLAS (and torch) threads; 1 where a 2nd does nothing
+    memory: bool = False        # also measure peak RSS of a training run in a subprocess
+
+    @property
+    def n_params(self):
+        return sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+
+BOOK = dict(sizes=(784, 30, 10), hidden="sigmoid", output="sigmoid", cost="quadratic",
+            init="normal", eta=3.0)
+WIDE = dict(BOOK, sizes=(784, 100, 10))
+DEEP = dict(sizes=(784, 256, 256, 10), hidden="relu", output="softmax", cost="log-likelihood",
+            init="he", eta=0.1, mini_batch_size=128)
+
+CONFIGS = [
+    Config("book-mb10", **BOOK, mini_batch_size=10, dtype="float64", threads=1, memory=True),
+    Config("book-mb100", **BOOK, mini_batch_size=100, dtype="float64", threads=1),
+    Config("wide-mb100-f64", **WIDE, mini_batch_size=100, dtype="float64", threads=2),
+    Config("wide-mb100-f32", **WIDE, mini_batch_size=100, dtype="float32", threads=2),
+    Config("deep-relu-mb128-f64", **DEEP, dtype="float64", threads=2),
+    Config("deep-relu-mb128-f32", **DEEP, dtype="float32", threads=2, memory=True),
+]
+
+#: (config, implementation) -> the least ratio impl_time / bprop_time that passes --check.
+TARGETS = {
+    ("book-mb10", "per-example"): 6.0,
+    ("book-mb10", "torch"): 4.0,
+    ("book-mb100", "per-example"): 15.0,
+    ("book-mb100", "torch"): 2.0,
+    ("wide-mb100-f64", "torch"): 1.3,
+    ("wide-mb100-f32", "torch"): 1.8,
+    ("deep-relu-mb128-f64", "torch"): 1.0,
+    ("deep-relu-mb128-f32", "torch"): 1.0,
+}
+#: Reported, never failing: bprop within 1.5x of the matrix products alone.
+STRETCH = {("book-mb10", "matmul-floor"): 1 / 1.5}
+#: A training run may use at most data + model + this much beyond the bare interpreter.
+MEMORY_SLACK_MIB = 64.0
+#: Examples in the bprop-vs-torch agreement check (one epoch on each, then compare weights).
+AGREEMENT_EXAMPLES = 500
+
+
+# -- data ----------------------------------------------------------------------------------------
+def _read_idx(path, magic, ndim):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    got = int.from_bytes(raw[:4], "big")
+    if got != magic:
+        raise ValueError(f"not an IDX file: magic {got:#010x} in {path} (expected {magic:#010x})")
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_data(data_dir, dtype, n_train=None, test=True):
+    """Fashion-MNIST rows in [0, 1] (or random data of the same shape); returns a dict."""
+    keys = ("train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1")
+    files = {k: Path(data_dir) / f"{k}-ubyte.gz" for k in keys[:4 if test else 2]}
+    if all(p.exists() for p in files.values()):
+        source = f"Fashion-MNIST ({data_dir})"
+        parts = {}
+        for key, path in files.items():
+            images = "images" in key
+            a = _read_idx(path, 0x803 if images else 0x801, 3 if images else 1)
+            if images:
+                X = np.empty((len(a), 784), dtype)
+                np.divide(a.reshape(len(a), 784), 255.0, out=X, casting="same_kind")
+                parts[key] = X
+            else:
+                parts[key] = a.astype(np.int64)
+            del a
+        X, y = parts["train-images-idx3"], parts["train-labels-idx1"]
+        X_test, y_test = parts.get("t10k-images-idx3"), parts.get("t10k-labels-idx1")
+    else:
+        source = f"random data of Fashion-MNIST's shape ({data_dir} not found)"
+        rng = np.random.default_rng(0)
+        X = rng.random((N_TRAIN, 784)).astype(dtype)
+        y = rng.integers(0, 10, N_TRAIN)
+        X_test = rng.random((10_000, 784)).astype(dtype)
+        y_test = rng.integers(0, 10, 10_000)
+    if n_train is not None and n_train < len(X):
+        X, y = X[:n_train].copy(), y[:n_train].copy()     # copies: free the full arrays
+    Y = np.zeros((len(y), 10), dtype)
+    Y[np.arange(len(y)), y] = 1.0
+    return dict(X=X, y=y, Y=Y, X_test=X_test, y_test=y_test, source=source)
+
+
+# -- threads and machine -------------------------------------------------------------------------
+def _openblas_controls():
+    """(get, set, corename) ctypes functions of each OpenBLAS loaded in this process.
+
+    The fallback when threadpoolctl is absent: NumPy's wheels bundle OpenBLAS with a
+    ``scipy_`` prefix and a ``64_`` suffix; plain builds have neither.
+    """
+    import ctypes
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f
+                     if "openblas" in line.rsplit("/", 1)[-1].lower() and "/" in line}
+    except OSError:
+        return []
+    controls = []
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("", "")):
+            get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            set_ = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                core = getattr(lib, f"{prefix}openblas_get_corename{suffix}", None)
+                if core is not None:
+                    core.restype = ctypes.c_char_p
+                controls.append((get, set_, core, path))
+                break
+    return controls
+
+
+class BlasThreads:
+    """Fix the BLAS thread count for one config (threadpoolctl, else OpenBLAS via ctypes),
+    and torch's."""
+
+    def __init__(self, n, torch_mod=None):
+        self.n, self.torch = n, torch_mod
+        self.ctx, self.restore, self.fixed = None, [], False
+
+    def __enter__(self):
+        try:
+            from threadpoolctl import threadpool_limits
+            self.ctx = threadpool_limits(limits=self.n, user_api="blas")
+            self.fixed = True
+        except ImportError:
+            for get, set_, _, _ in _openblas_controls():
+                self.restore.append((set_, get()))
+                set_(self.n)
+                self.fixed = True
+        if self.torch is not None:
+            self.torch_before = self.torch.get_num_threads()
+            self.torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        if self.ctx is not None:
+            self.ctx.restore_original_limits()
+        for set_, before in self.restore:
+            set_(before)
+        if self.torch is not None:
+            self.torch.set_num_threads(self.torch_before)
+
+
+def machine_info(torch_mod):
+    info = {"python": platform.python_version(), "numpy": np.__version__,
+            "platform": platform.platform(), "cpus": os.cpu_count(),
+            "torch": getattr(torch_mod, "__version__", None),
+            "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                                   "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                   "MKL_NUM_THREADS")}}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        info["cpu"] = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
+                            if ln.startswith("Model name")), platform.processor())
+        flags = next((ln for ln in out.splitlines() if ln.startswith("Flags")), "")
+        info["simd"] = [f for f in ("avx2", "fma", "avx512f") if f" {f}" in flags]
+    except OSError:
+        info["cpu"] = platform.processor()
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = [{k: d.get(k) for k in ("internal_api", "prefix", "version",
+                                                "architecture", "num_threads",
+                                                "threading_layer", "filepath")}
+                        for d in threadpool_info()]
+    except ImportError:
+        cfg = np.show_config(mode="dicts") if np.lib.NumpyVersion(np.__version__) >= "1.26.0" \
+            else {}
+        blas = cfg.get("Build Dependencies", {}).get("blas", {}) if cfg else {}
+        controls = _openblas_controls()
+        core = controls[0][2] if controls and controls[0][2] is not None else None
+        info["blas"] = [{"internal_api": blas.get("name"), "version": blas.get("version"),
+                         "architecture": core().decode() if core else "?",
+                         "num_threads": controls[0][0]() if controls else None,
+                         "filepath": controls[0][3] if controls else None}]
+    info["loadavg_start"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    if "scipy" in sys.modules:
+        info["warning"] = ("scipy was imported: its own OpenBLAS may compete with NumPy's "
+                           "for the cores")
+    return info
+
+
+# -- implementations -----------------------------------------------------------------------------
+def make_net(cfg, seed):
+    return Network(list(cfg.sizes), activations=cfg.hidden, output=cfg.output, cost=cfg.cost,
+                   init=cfg.init, rng=seed, dtype=cfg.dtype)
+
+
+class BpropRunner:
+    """bprop's real training loop: ``train`` with no per-epoch monitoring."""
+
+    name = "bprop"
+
+    def __init__(self, cfg, data, seed):
+        self.cfg, self.data = cfg, data
+        self.net = make_net(cfg, seed)
+        self.rng_state = self.net.rng.bit_generator.state     # for torch's data order
+        self.epochs_done = 0
+
+    def run(self, epochs):
+        """Train ``epochs`` epochs; returns seconds per epoch as ``train`` timed them."""
+        cfg = self.cfg
+        config = TrainConfig(epochs=self.epochs_done + epochs, mini_batch_size=cfg.mini_batch_size,
+                             eta=cfg.eta, monitor_training_cost=False)
+        history = train(self.net, self.data["X"], self.data["y"], config,
+                        start_epoch=self.epochs_done)
+        self.epochs_done += epochs
+        return [r.seconds for r in history.records], len(self.data["X"])
+
+
+class PerExampleRunner:
+    """The book's ``SGD``/``update_mini_batch``: one ``backprop(x, y)`` call per example.
+
+    Runs on the first ``subset`` examples (the book's list of column pairs, built once, not
+    timed); the caller scales the time to a full epoch.
+    """
+
+    name = "per-example"
+
+    def __init__(self, cfg, data, seed, subset):
+        self.cfg = cfg
+        self.net = make_net(cfg, seed)
+        self.rng = np.random.default_rng(seed + 1)
+        X, Y = data["X"][:subset], data["Y"][:subset]
+        self.training_data = [(x.reshape(-1, 1).copy(), y.reshape(-1, 1).copy())
+                              for x, y in zip(X, Y)]
+
+    def run(self, epochs):
+        net, cfg, data = self.net, self.cfg, self.training_data
+        times = []
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            order = self.rng.permutation(len(data))
+            mbs = cfg.mini_batch_size
+            for k in range(0, len(data), mbs):
+                mini_batch = [data[i] for i in order[k:k + mbs]]
+                nabla_b = [np.zeros(b.shape, b.dtype) for b in net.biases]
+                nabla_w = [np.zeros(w.shape, w.dtype) for w in net.weights]
+                for x, y in mini_batch:
+                    delta_nabla_b, delta_nabla_w = net.backprop(x, y)
+                    nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
+                    nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+                step = cfg.eta / len(mini_batch)
+                net.weights = [w - step * nw for w, nw in zip(net.weights, nabla_w)]
+                net.biases = [b - step * nb for b, nb in zip(net.biases, nabla_b)]
+            times.append(time.perf_counter() - t0)
+        return times, len(data)
+
+
+class TorchRunner:
+    """The same network and update in PyTorch (CPU), eager mode, idiomatic nn/optim."""
+
+    name = "torch"
+
+    def __init__(self, cfg, data, bprop_runner, torch):
+        self.torch, self.cfg = torch, cfg
+        nn = torch.nn
+        dt = {"float64": torch.float64, "float32": torch.float32}[cfg.dtype]
+        net = bprop_runner.net
+        layers = []
+        acts = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}
+        for i, (w, b) in enumerate(zip(net.weights, net.biases)):
+            lin = nn.Linear(w.shape[1], w.shape[0], dtype=dt)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(w))
+                lin.bias.copy_(torch.from_numpy(b[:, 0]))
+            layers.append(lin)
+            act = cfg.hidden if i < len(net.weights) - 1 else cfg.output
+            if act != "softmax":            # softmax is fused into cross_entropy below
+                layers.append(acts[act]())
+        self.model = nn.Sequential(*layers)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg.eta)
+        self.X = torch.from_numpy(data["X"])
+        self.Y = torch.from_numpy(data["Y"])
+        self.labels = torch.from_numpy(data["y"])
+        # bprop draws each epoch's permutation from net.rng; replay the same draws
+        self.rng = np.random.Generator(type(net.rng.bit_generator)())
+        self.rng.bit_generator.state = bprop_runner.rng_state
+
+    def run(self, epochs):
+        torch, cfg = self.torch, self.cfg
+        F = torch.nn.functional
+        n, mbs = len(self.X), cfg.mini_batch_size
+        quadratic = cfg.cost == "quadratic"
+        times = []
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            order = torch.from_numpy(self.rng.permutation(n))
+            for start in range(0, n, mbs):
+                idx = order[start:start + mbs]
+                out = self.model(self.X.index_select(0, idx))
+                if quadratic:   # (1/m) Σ_x ½‖a − y‖²
+                    loss = F.mse_loss(out, self.Y.index_select(0, idx), reduction="sum")
+                    loss = loss * (0.5 / len(idx))
+                else:           # (1/m) Σ_x −ln softmax(z)_y
+                    loss = F.cross_entropy(out, self.labels.index_select(0, idx),
+                                           reduction="sum") / len(idx)
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.opt.step()
+            times.append(time.perf_counter() - t0)
+        return times, n
+
+    def weights(self):
+        return [m.weight.detach().numpy() for m in self.model
+                if isinstance(m, self.torch.nn.Linear)]
+
+    def predict(self, X):
+        with self.torch.no_grad():
+            return self.model(self.torch.from_numpy(X)).argmax(dim=1).numpy()
+
+
+class MatmulFloor:
+    """The epoch's matrix products alone, at bprop's shapes and memory layouts.
+
+    Per mini-batch: z = w @ a per layer (a = x_rows.T for the first, an F-ordered view),
+    nabla_w = delta @ a.T per layer and delta_prev = w.T @ delta for all but the first.
+    Operands are fixed random arrays; only the products are timed.
+    """
+
+    name = "matmul-floor"
+
+    def __init__(self, cfg, n):
+        rng = np.random.default_rng(0)
+        dt, sizes = np.dtype(cfg.dtype), cfg.sizes
+        self.n, self.mbs = n, cfg.mini_batch_size
+
+        def r(*shape):
+            return rng.standard_normal(shape).astype(dt)
+
+        self.buffers = {}
+        for m in {self.mbs, n % self.mbs} - {0}:
+            x_rows = r(m, sizes[0])
+            self.buffers[m] = dict(
+                a=[x_rows.T] + [r(k, m) for k in sizes[1:-1]],      # layer inputs
+                z=[np.empty((k, m), dt) for k in sizes[1:]],
+                delta=[r(k, m) for k in sizes[1:]],
+                back=[np.empty((k, m), dt) for k in sizes[1:-1]],
+                nabla_w=[np.empty((o, i), dt) for i, o in zip(sizes[:-1], sizes[1:])])
+        self.weights = [r(o, i) for i, o in zip(sizes[:-1], sizes[1:])]
+
+    def run(self, epochs):
+        matmul, weights = np.matmul, self.weights
+        L = len(weights)
+        times = []
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            for start in range(0, self.n, self.mbs):
+                bf = self.buffers[min(self.mbs, self.n - start)]
+                a, z, delta, back, nabla_w = (bf["a"], bf["z"], bf["delta"], bf["back"],
+                                              bf["nabla_w"])
+                for l in range(L):
+                    matmul(weights[l], a[l], out=z[l])
+                for l in range(L - 1, -1, -1):
+                    matmul(delta[l], a[l].T, out=nabla_w[l])
+                    if l > 0:
+                        matmul(weights[l].T, delta[l], out=back[l - 1])
+            times.append(time.perf_counter() - t0)
+        return times, self.n
+
+
+# -- measuring -----------------------------------------------------------------------------------
+@dataclass
+class Row:
+    config: str
+    impl: str
+    seconds: list = field(default_factory=list)   # per full epoch (scaled for subsets)
+    measured_on: int = 0                          # examples per timed epoch
+    note: str = ""
+
+    @property
+    def median(self):
+        return statistics.median(self.seconds) if self.seconds else float("nan")
+
+
+def eval_time(predict, X, repeats):
+    predict(X)                                   # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        predict(X)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def count_feedforward_passes(net, X):
+    """How many feedforward calls ``predict`` makes for X (1 = one batched pass)."""
+    calls = [0]
+    original = net.feedforward
+
+    def counting(a):
+        calls[0] += 1
+        return original(a)
+
+    net.feedforward = counting
+    try:
+        net.predict(X)
+    finally:
+        del net.feedforward
+    return calls[0]
+
+
+def agreement(cfg, data, seed, torch, n=AGREEMENT_EXAMPLES):
+    """Max relative difference of bprop's and torch's weights after one epoch on n examples.
+
+    Same initial weights, same data order, same update: they should agree to rounding
+    (a long run drifts apart: SGD at eta = 3 amplifies last-bit differences).
+    """
+    d = dict(data, X=data["X"][:n], y=data["y"][:n], Y=data["Y"][:n])
+    bp = BpropRunner(cfg, d, seed)
+    tr = TorchRunner(cfg, d, bp, torch)
+    bp.run(1)
+    tr.run(1)
+    return max(float(np.max(np.abs(a - b)) / (np.max(np.abs(a)) or 1.0))
+               for a, b in zip(bp.net.weights, tr.weights()))
+
+
+def bench_config(cfg, data, args, torch, budget=None):
+    """All implementations on one config, interleaved; after 2 rounds, stop early once the
+    config has used ``budget`` seconds (a busy machine must not stretch make bench)."""
+    t_start = time.perf_counter()
+    n = len(data["X"])
+    rows = {}
+    runners = []
+    bp = BpropRunner(cfg, data, args.seed)
+    runners.append(bp)
+    if torch is not None and "torch" in args.impls:
+        runners.append(TorchRunner(cfg, data, bp, torch))
+    if "per-example" in args.impls:
+        runners.append(PerExampleRunner(cfg, data, args.seed, min(args.per_example_subset, n)))
+    if "matmul-floor" in args.impls:
+        runners.append(MatmulFloor(cfg, n))
+    for r in runners:
+        rows[r.name] = Row(cfg.name, r.name)
+    with BlasThreads(cfg.threads, torch) as threads:
+        sync = agreement(cfg, data, args.seed, torch) if "torch" in rows else None
+        rounds_done = 0
+        for rnd in range(args.rounds):
+            # rotate the order so that no implementation always runs first after a switch
+            for r in runners[rnd % len(runners):] + runners[:rnd % len(runners)]:
+                gc.collect()
+                times, measured = r.run(args.epochs_per_round)
+                row = rows[r.name]
+                row.measured_on = measured
+                row.seconds += [t * N_TRAIN / measured for t in times]
+                print(f"  round {rnd + 1} {r.name:13s} "
+                      + " ".join(f"{t:.3f}" for t in row.seconds[-len(times):]) + " s/epoch",
+                      file=sys.stderr, flush=True)
+            rounds_done = rnd + 1
+            if budget is not None and rnd >= 1 and time.perf_counter() - t_start > budget:
+                print(f"  over the time budget ({budget:.0f} s): stopping after {rounds_done} "
+                      "rounds", file=sys.stderr)
+                break
+        X_test = data["X_test"]
+        evals = {"bprop": eval_time(bp.net.predict, X_test, args.eval_repeats),
+                 "passes": count_feedforward_passes(bp.net, X_test),
+                 "accuracy": float(np.mean(bp.net.predict(X_test) == data["y_test"]))}
+        if "torch" in rows:
+            tr = next(r for r in runners if r.name == "torch")
+            evals["torch"] = eval_time(tr.predict, X_test, args.eval_repeats)
+    for name, row in rows.items():
+        if row.measured_on != N_TRAIN:
+            row.note = f"timed on {row.measured_on} examples, scaled to {N_TRAIN}"
+    return dict(config=asdict(cfg), rows=list(rows.values()), eval=evals,
+                torch_weight_diff=sync, threads_fixed=threads.fixed, rounds=rounds_done)
+
+
+# -- peak memory in a subprocess -----------------------------------------------------------------
+def _status_kib(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def memory_child(cfg_name, args):
+    """Runs in a fresh interpreter: load data, train one epoch, report peak RSS as JSON."""
+    cfg = next(c for c in CONFIGS if c.name == cfg_name)
+    base = _status_kib("VmRSS")
+    data = load_data(args.data_dir, np.dtype(cfg.dtype), args.n_train, test=False)
+    X, y = data["X"], data["y"]
+    del data
+    gc.collect()
+    net = make_net(cfg, args.seed)
+    loaded = _status_kib("VmRSS")
+    try:                                      # Linux >= 4.0: reset VmHWM to the current RSS
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        reset = True
+    except OSError:
+        reset = False
+    with BlasThreads(cfg.threads):
+        train(net, X, y, TrainConfig(epochs=1, mini_batch_size=cfg.mini_batch_size, eta=cfg.eta,
+                                     monitor_training_cost=False))
+    out = dict(base_kib=base, loaded_kib=loaded, peak_kib=_status_kib("VmHWM"),
+               ru_maxrss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               hwm_reset=reset, data_bytes=X.nbytes + y.nbytes,
+               model_bytes=sum(w.nbytes + b.nbytes for w, b in zip(net.weights, net.biases)))
+    print(json.dumps(out))
+
+
+def measure_memory(cfg, args):
+    cmd = [sys.executable, __file__, "--memory-child", cfg.name, "--data-dir", str(args.data_dir),
+           "--seed", str(args.seed)]
+    if args.n_train:
+        cmd += ["--n-train", str(args.n_train)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        return {"error": res.stderr.strip().splitlines()[-1] if res.stderr else "failed"}
+    m = json.loads(res.stdout.strip().splitlines()[-1])
+    peak = m["peak_kib"] if m["hwm_reset"] else m["ru_maxrss_kib"]
+    m["overhead_mib"] = (peak * 1024 - m["base_kib"] * 1024 - m["data_bytes"]
+                         - m["model_bytes"]) / 2**20
+    m["config"] = cfg.name
+    return m
+
+
+# -- report --------------------------------------------------------------------------------------
+def ratios_and_checks(results, torch_present):
+    checks = []
+    for res in results:
+        name = res["config"]["name"]
+        rows = {r.impl: r for r in res["rows"]}
+        base = rows["bprop"].median
+        for impl, row in rows.items():
+            row.ratio = row.median / base
+            for table, kind in ((TARGETS, "target"), (STRETCH, "stretch")):
+                want = table.get((name, impl))
+                if want is not None:
+                    checks.append(dict(config=name, impl=impl, kind=kind, ratio=row.ratio,
+                                       want=want, ok=row.ratio >= want))
+        for (cname, impl), want in TARGETS.items():
+            if cname == name and impl not in rows:
+                checks.append(dict(config=name, impl=impl, kind="target", ratio=None, want=want,
+                                   ok=None, note="skipped: torch not installed"
+                                   if impl == "torch" and not torch_present else "skipped"))
+    return checks
+
+
+def describe_want(c):
+    if c["impl"] == "matmul-floor":
+        return f"bprop <= {1 / c['want']:.2f}x floor"
+    return f">= {c['want']:g}x"
+
+
+def print_report(info, results, memory, checks, args, file=sys.stdout):
+    p = lambda *a: print(*a, file=file)  # noqa: E731
+    blas = ", ".join(f"{b.get('internal_api')} {b.get('version')} "
+                     f"kernel={b.get('architecture')}" for b in info.get("blas", [])
+                     if b.get("internal_api") != "openmp")
+    p(f"machine: {info.get('cpu')} ({info['cpus']} CPUs, {'/'.join(info.get('simd', []))}); "
+      f"Python {info['python']}, NumPy {info['numpy']}, torch {info['torch'] or 'not installed'}")
+    p(f"BLAS: {blas}")
+    env = {k: v for k, v in info["env"].items() if v is not None}
+    p(f"BLAS environment: {env or 'none of OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE/*_NUM_THREADS set'}")
+    if info.get("warning"):
+        p(f"WARNING: {info['warning']}")
+    load = (info.get("loadavg_start"), info.get("loadavg_end"))
+    if None not in load:
+        p(f"load average (1 min) before/after (after includes this run): {load[0]:.2f} / "
+          f"{load[1]:.2f}" + ("  -- other work was running: timings are noisy, 2-thread "
+                              "BLAS especially" if load[0] > 0.5 else ""))
+    if not all(res["threads_fixed"] for res in results):
+        p("WARNING: the BLAS thread counts in the table could not be applied (no threadpoolctl "
+          "and no OpenBLAS found to set through ctypes; pip install threadpoolctl)")
+    p(f"data: {args.source}; {args.rounds} interleaved rounds x {args.epochs_per_round} epochs; "
+      f"s/epoch are medians per {N_TRAIN} examples")
+    cut = [f"{res['config']['name']} ({res['rounds']})" for res in results
+           if res["rounds"] < args.rounds]
+    if cut:
+        p(f"over the --budget, fewer rounds for: {', '.join(cut)}")
+    p("")
+    p("| config | impl | threads | s/epoch | min | examples/s | x bprop | target |")
+    p("|---|---|---:|---:|---:|---:|---:|---|")
+    for res in results:
+        cfg = res["config"]
+        for row in res["rows"]:
+            target = next((f"{describe_want(c)}: {'met' if c['ok'] else 'NOT met'}"
+                           for c in checks if c["config"] == cfg["name"] and c["impl"] == row.impl
+                           and c["ratio"] is not None), "")
+            note = " *" if row.note else ""
+            p(f"| {cfg['name']} | {row.impl}{note} | {cfg['threads']} | {row.median:.3f} | "
+              f"{min(row.seconds):.3f} | "
+              f"{N_TRAIN / row.median:,.0f} | {row.ratio:.2f} | {target} |")
+    if any(row.note for res in results for row in res["rows"]):
+        p(f"\n\\* per-example: timed on {args.per_example_subset} examples per epoch, scaled to "
+          f"{N_TRAIN}." if "per-example" in args.impls else "")
+        if args.n_train:
+            p(f"(--quick/--n-train: every implementation trained on {args.n_train} examples, "
+              "scaled.)")
+    p("")
+    p("| config | predict 10k (bprop) | feedforward passes | predict 10k (torch) | "
+      f"test accuracy | bprop vs torch: max rel. weight diff, 1 epoch on {AGREEMENT_EXAMPLES} |")
+    p("|---|---:|---:|---:|---:|---:|")
+    for res in results:
+        ev = res["eval"]
+        t = f"{ev['torch'] * 1e3:.1f} ms" if "torch" in ev else "-"
+        d = f"{res['torch_weight_diff']:.1e}" if res["torch_weight_diff"] is not None else "-"
+        p(f"| {res['config']['name']} | {ev['bprop'] * 1e3:.1f} ms | {ev['passes']} | {t} | "
+          f"{ev['accuracy']:.4f} | {d} |")
+    if memory:
+        p("")
+        p("| config | peak RSS, training | interpreter | data | model | overhead | allowed |")
+        p("|---|---:|---:|---:|---:|---:|---:|")
+        for m in memory:
+            if "error" in m:
+                p(f"| {m['config']} | error: {m['error']} | | | | | |")
+                continue
+            peak = m["peak_kib"] if m["hwm_reset"] else m["ru_maxrss_kib"]
+            p(f"| {m['config']} | {peak / 1024:.1f} MiB | {m['base_kib'] / 1024:.1f} MiB | "
+              f"{m['data_bytes'] / 2**20:.1f} MiB | {m['model_bytes'] / 2**20:.2f} MiB | "
+              f"{m['overhead_mib']:.1f} MiB | {MEMORY_SLACK_MIB:.0f} MiB |")
+    p("")
+    for c in checks:
+        if c["ratio"] is None:
+            p(f"check {c['config']} vs {c['impl']}: {c.get('note', 'skipped')}")
+        else:
+            status = "ok" if c["ok"] else ("NOT MET (stretch)" if c["kind"] == "stretch"
+                                           else "FAIL")
+            p(f"check {c['config']} vs {c['impl']}: ratio {c['ratio']:.2f}, want "
+              f"{describe_want(c)}: {status}")
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 10k training examples, 1 epoch per round, small subsets")
+    ap.add_argument("--configs", default="*",
+                    help="comma-separated names or glob patterns, e.g. 'book-*,wide-mb100-f32' "
+                    f"(all: {', '.join(c.name for c in CONFIGS)})")
+    ap.add_argument("--impls", default="bprop,torch,per-example,matmul-floor",
+                    help="comma-separated implementations to run beside bprop")
+    ap.add_argument("--rounds", type=int, default=6,
+                    help="interleaved rounds: each implementation in turn, then again")
+    ap.add_argument("--epochs-per-round", type=int, default=1)
+    ap.add_argument("--budget", type=float, default=480.0,
+                    help="seconds for all configs; a config over its share stops after 2 "
+                    "rounds (default 480)")
+    ap.add_argument("--per-example-subset", type=int, default=6000)
+    ap.add_argument("--n-train", type=int, default=None,
+                    help="train on the first N examples (times are scaled to 60,000)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="BLAS/torch threads for every config (default: each config's own)")
+    ap.add_argument("--eval-repeats", type=int, default=5)
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    ap.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", type=Path, help="write all measurements to this file")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 when a ratio falls below its target (TARGETS) or a training "
+                    "run's memory overhead exceeds MEMORY_SLACK_MIB")
+    ap.add_argument("--memory-child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.n_train = args.n_train or 10_000
+        args.epochs_per_round = 1
+        args.rounds = 2
+        args.per_example_subset = min(args.per_example_subset, 1000)
+        args.eval_repeats = 2
+    args.impls = {s.strip() for s in args.impls.split(",")} | {"bprop"}
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.memory_child:
+        memory_child(args.memory_child, args)
+        return 0
+    patterns = [p.strip() for p in args.configs.split(",") if p.strip()]
+    configs = [c for c in CONFIGS if any(fnmatch.fnmatch(c.name, p) or p == c.name
+                                         for p in patterns)]
+    if args.threads is not None:
+        configs = [replace(c, threads=args.threads) for c in configs]
+    if not configs:
+        print(f"no configuration matches {args.configs!r}; choose from "
+              f"{', '.join(c.name for c in CONFIGS)}", file=sys.stderr)
+        return 2
+    torch = None
+    if not args.no_torch and "torch" in args.impls:
+        try:
+            import torch
+        except ImportError:
+            print("note: torch is not installed; its rows and checks are skipped "
+                  "(pip install torch==2.13.0 for the CPU build)", file=sys.stderr)
+    info = machine_info(torch)
+    t_start = time.perf_counter()
+    datasets, results = {}, []
+    for cfg in configs:
+        if cfg.dtype not in datasets:
+            datasets[cfg.dtype] = load_data(args.data_dir, np.dtype(cfg.dtype), args.n_train)
+        data = datasets[cfg.dtype]
+        args.source = data["source"]
+        print(f"{cfg.name}: sizes={list(cfg.sizes)} {cfg.hidden}/{cfg.output} {cfg.cost} "
+              f"mb={cfg.mini_batch_size} eta={cfg.eta} {cfg.dtype} threads={cfg.threads}",
+              file=sys.stderr, flush=True)
+        results.append(bench_config(cfg, data, args, torch, args.budget / len(configs)))
+    datasets.clear()
+    gc.collect()
+    memory = [] if args.no_memory else [measure_memory(c, args) for c in configs if c.memory]
+    info["loadavg_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    checks = ratios_and_checks(results, torch is not None)
+    print_report(info, results, memory, checks, args)
+    print(f"\ntotal {time.perf_counter() - t_start:.0f} s; command: "
+          f"{Path(sys.executable).name} benchmarks/bench.py {' '.join(argv or sys.argv[1:])}")
+    failed = [c for c in checks if c["kind"] == "target" and c["ok"] is False]
+    failed += [m for m in memory if m.get("overhead_mib", 0) > MEMORY_SLACK_MIB]
+    if args.json:
+        out = dict(machine=info, args={k: (sorted(v) if isinstance(v, set) else str(v)
+                                           if isinstance(v, Path) else v)
+                                       for k, v in vars(args).items()},
+                   results=[dict(r, rows=[dict(asdict(row), median=row.median, ratio=row.ratio)
+                                          for row in r["rows"]]) for r in results],
+                   memory=memory, checks=checks)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=2))
+    if args.check and failed:
+        print(f"--check: {len(failed)} target(s) not met", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
