@@ -221,7 +221,7 @@ def _corrupt_idx_dir(tmp_path):
     (["--hidden", "0"], "expected a positive integer; got 0"),
     (["--validation", "1.5"], "a fraction must be in [0, 1)"),
     (["--validation", "500"], "leave some for training"),
-    (["--dropout", "1"], "dropout must be in [0, 1)"),
+    (["--dropout", "1"], "dropout must be a number in [0, 1)"),
     (["--hidden", "5", "5", "--activation", "relu", "tanh", "relu"],
      "--activation takes one name, or one per hidden layer (2); got 3"),
     (["--activation", "softmax"], "softmax is only allowed as the output layer's activation"),
@@ -578,6 +578,8 @@ def test_gradcheck_json_and_other_networks(capsys):
 def test_gradcheck_failure_is_exit_1(capsys):
     status, _, err = run(["gradcheck", "--tol", 1e-300], capsys)
     assert status == 1 and "gradcheck failed" in err
+    status, _, err = run(["gradcheck", "--tol", -1], capsys)
+    assert status == 2 and "expected a positive number; got -1" in err
 
 
 # -- plot and report (the modules are stand-ins here) --------------------------------------------

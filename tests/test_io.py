@@ -167,3 +167,24 @@ def test_npz_is_a_plain_zip_of_npy(tmp_path):
 def test_written_files_are_readable_by_others(tmp_path):
     save(Network([2, 2], rng=0), tmp_path / "m.npz")
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644
+
+
+def test_book_json_refuses_what_it_cannot_hold(tmp_path):
+    with pytest.raises(ModelFileError, match="holds sigmoid networks only; this one has relu, "
+                                             "sigmoid: use bprop.save"):
+        network2.Network([4, 3, 2], activations=["relu", "sigmoid"]).save(tmp_path / "r.json")
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_load_errors_are_model_file_errors(tmp_path):
+    with pytest.raises(ModelFileError, match="model file not found"):
+        network2.load(tmp_path / "missing.json")
+    p = tmp_path / "c.json"
+    p.write_text('{"sizes": [2, 2], "weights": [], "biases": [], "cost": ["x"]}')
+    with pytest.raises(ModelFileError, match=r"unknown cost \['x'\]"):
+        load(p)
+    for content in (b"[1, 2]", b"\x7fELF\x02\x01", b"\tnot json"):
+        p.write_bytes(content)
+        with pytest.raises(ModelFileError, match=r"not a readable bprop model file \(neither "
+                                                 r"\.npz nor JSON"):
+            load(p)

@@ -72,7 +72,6 @@ def test_sgd_gives_the_books_numbers(capsys):
     net = Network(sizes, rng=2)
     w0, b0 = [w.copy() for w in net.weights], [b.copy() for b in net.biases]
     net.rng = np.random.default_rng(42)
-    orders = [np.random.default_rng(42).permutation(23)]
     g = np.random.default_rng(42)
     orders = [g.permutation(23) for _ in range(3)]
     net.SGD(iter(data), 3, 5, 3.0, test_data=test)   # any iterable, e.g. a zip, works
@@ -191,6 +190,19 @@ def test_bad_options():
         Network([2, 3, 2], ["relu"])
     with pytest.raises(ConfigError, match="dtype must be float64 or float32"):
         Network([2, 2], dtype=np.int32)
+    with pytest.raises(ConfigError, match="dtype must be float64 or float32; got 'foo'"):
+        Network([2, 2], dtype="foo")
+    with pytest.raises(ConfigError, match="activations must be a name or a list of names"):
+        Network([2, 2], activations=None)
+    with pytest.raises(ConfigError, match=r"unknown init \['he'\]"):
+        Network([2, 2], init=["he"])
+    for rng in ("abc", -1, 1.5):
+        with pytest.raises(ConfigError, match="rng must be None, a non-negative integer seed"):
+            Network([2, 2], rng=rng)
+    for out in ("identity", "relu", "tanh"):
+        for cost in ("cross-entropy", "log-likelihood"):
+            with pytest.raises(ConfigError, match=f"the {cost} cost needs outputs in \\(0, 1\\)"):
+                Network([2, 2], output=out, cost=cost)
 
 
 def test_bad_inputs_name_the_argument():
@@ -251,8 +263,56 @@ def test_book_api_errors():
 def test_user_assigned_weights_of_wrong_shape_are_refused():
     net = Network([3, 2], rng=0)
     net.weights = [np.zeros((3, 2))]
-    with pytest.raises(ShapeError, match=r"weights\[0\] has shape \(3, 2\); expected \(2, 3\)"):
+    msg = r"weights\[0\] has shape \(3, 2\); expected \(2, 3\)"
+    with pytest.raises(ShapeError, match=msg):
         net.fit(np.zeros((4, 3)), np.zeros(4, int), epochs=1)
+    with pytest.raises(ShapeError, match=msg):
+        net.feedforward(np.zeros((3, 1)))
+    with pytest.raises(ShapeError, match=msg):
+        net.evaluate([(np.zeros((3, 1)), 1)])
+    with pytest.raises(ShapeError, match=msg):
+        net.backprop(np.zeros((3, 1)), np.zeros((2, 1)))
+    net.weights = [[[1, 2, 3], [4, 5, 6]]]          # nested lists are fine: made arrays
+    assert net.feedforward(np.ones((3, 1))).shape == (2, 1)
+
+
+def test_update_mini_batch_on_a_saturated_network_is_silent():
+    """sigmoid(-1000) overflows exp; the answer 0 is right and no warning is due."""
+    import warnings
+    net = Network([3, 2], rng=0)
+    net.weights[0][...] = 1000.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.update_mini_batch([(-np.ones((3, 1)), np.array([[1.0], [0.0]]))], 1.0)
+    assert np.isfinite(net.weights[0]).all()
+
+
+class BookCrossEntropy:
+    """A cost written in the book's style: static fn and delta only."""
+
+    @staticmethod
+    def fn(a, y):
+        return np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a)))
+
+    @staticmethod
+    def delta(z, a, y):
+        return a - y
+
+
+def test_a_book_style_cost_class_trains_like_the_builtin_one():
+    from bprop import network2
+    X = np.random.default_rng(0).random((30, 3))
+    y = np.arange(30) % 2
+    mine = network2.Network([3, 4, 2], cost=BookCrossEntropy, rng=1)
+    ours = network2.Network([3, 4, 2], rng=1)
+    mine.fit(X, y, epochs=3, batch_size=5, eta=0.5, lmbda=1.0)
+    ours.fit(X, y, epochs=3, batch_size=5, eta=0.5, lmbda=1.0)
+    for a, b in zip(mine.weights + mine.biases, ours.weights + ours.biases):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert mine.cost.name == "BookCrossEntropy" and issubclass(mine.cost, BookCrossEntropy)
+    with pytest.raises(ConfigError, match="has only the book's fn and delta, which assume a "
+                                          "sigmoid output layer; got softmax"):
+        Network([3, 2], cost=BookCrossEntropy, output="softmax")
 
 
 def test_diverging_training_names_the_epoch():

@@ -228,9 +228,13 @@ def test_shift_augmentation():
     _Shifter((4, 4), 1, np.random.default_rng(0))(again)
     np.testing.assert_array_equal(rows, again)                 # deterministic under a seed
     # shifting off the edge fills with zeros
-    edge = np.zeros((1, 16))
-    edge[0, 0] = 1.0
-    _Shifter((4, 4), 3, np.random.default_rng(5))(np.tile(edge, (30, 1)))
+    edge = np.tile(np.eye(1, 16), (200, 1))            # one pixel lit, at (0, 0)
+    _Shifter((4, 4), 3, np.random.default_rng(5))(edge)
+    kept = edge.sum(axis=1)
+    assert set(kept) == {0.0, 1.0} and 0 < kept.sum() < 200   # some shifted out, none smeared
+    for r in edge[kept == 1]:
+        (i, j), = np.argwhere(r.reshape(4, 4) == 1.0)
+        assert i <= 3 and j <= 3
 
 
 def test_shift_training_keeps_labels_and_needs_image_shape():
@@ -301,9 +305,33 @@ def test_network2_total_cost_by_hand():
     want = np.sum(-y * np.log(a) - (1 - y) * np.log(1 - a)) + 0.5 * 3.0 * np.sum(net.weights[0] ** 2)
     assert net.total_cost(data, 3.0) == pytest.approx(want)
     assert net.total_cost([(data[0][0], 1)], 3.0, convert=True) == pytest.approx(want)
-    net2 = network2.Network([2, 2], rng=0)
-    net2.large_weight_initializer()
-    assert net2.weights[0].std() > net.weights[0].std() * 0   # exists and runs
+
+
+def test_network2_initialisers():
+    net = network2.Network([400, 300], rng=0)                 # default: N(0, 1/n_in) weights
+    assert net.weights[0].std() == pytest.approx(1 / 20, rel=0.02)
+    assert net.biases[0].std() == pytest.approx(1.0, rel=0.2)
+    net.large_weight_initializer()                            # N(0, 1) for both
+    assert net.weights[0].std() == pytest.approx(1.0, rel=0.02)
+    assert net.biases[0].std() == pytest.approx(1.0, rel=0.2)
+    net.default_weight_initializer()
+    assert net.weights[0].std() == pytest.approx(1 / 20, rel=0.02)
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"gamma": -1.0}, r"gamma must be a number in \(0, 1\]"),
+    ({"gamma": 0.0}, r"gamma must be a number in \(0, 1\]"),
+    ({"gamma": float("nan")}, r"gamma must be a number"),
+    ({"min_eta_factor": 0}, "min_eta_factor must be a positive number"),
+    ({"min_eta_factor": 1}, "min_eta_factor must be greater than 1"),
+    ({"momentum": "x"}, r"momentum must be a number in \[0, 1\)"),
+    ({"dropout": "0.5"}, r"dropout must be a number in \[0, 1\)"),
+    ({"beta2": 1.0}, r"beta2 must be a number in \[0, 1\)"),
+    ({"shift": 1, "image_shape": (1, 2, 2)}, r"image_shape must be \(height, width\)"),
+])
+def test_bad_config_values(kw, match):
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(**kw)
 
 
 def test_learns_the_digits():

@@ -217,6 +217,16 @@ def _positive_int(text):
     return value
 
 
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text}")
+    return value
+
+
 _activation = _lookup_type(get_activation, "activation")
 _cost = _lookup_type(get_cost, "cost")
 _ACT_NAMES = ", ".join(sorted(ACTIVATIONS))
@@ -457,7 +467,7 @@ backpropagation a fast algorithm?"). Exit status 0 when the largest error is bel
                    help="examples in the batch (default 7)")
     p.add_argument("--seed", type=int, default=0, help="default 0")
     p.add_argument("--eps", type=float, default=1e-5, help="finite-difference step (default 1e-5)")
-    p.add_argument("--tol", type=float, default=1e-6,
+    p.add_argument("--tol", type=_positive_float, default=1e-6,
                    help="largest relative error that passes (default 1e-6)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_gradcheck)

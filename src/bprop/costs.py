@@ -22,6 +22,8 @@ cross-entropy             sigmoid               ∇ₐC = (a − y) / (a(1 − a
 log-likelihood            softmax               the softmax Jacobian times −y/a is a − y
 ========================  ====================  ====================================
 
+The two log costs need outputs that are probabilities, from a sigmoid or softmax output
+layer (``needs_probabilities``); ``Network`` refuses them with identity, ReLU or tanh.
 Logarithms never see 0: ``a`` is clipped to [eps, 1 − eps] with eps the dtype's machine
 epsilon, so a saturated output gives a large finite cost, never nan or inf.
 """
@@ -46,6 +48,7 @@ class QuadraticCost:
 
     name = "quadratic"
     matched = "identity"
+    needs_probabilities = False   # outputs must lie in (0, 1)
 
     @staticmethod
     def fn(a, y):
@@ -67,6 +70,7 @@ class CrossEntropyCost:
 
     name = "cross-entropy"
     matched = "sigmoid"
+    needs_probabilities = True   # outputs must lie in (0, 1)
 
     @staticmethod
     def fn(a, y):
@@ -95,6 +99,7 @@ class LogLikelihoodCost:
 
     name = "log-likelihood"
     matched = "softmax"
+    needs_probabilities = True   # outputs must lie in (0, 1)
 
     @staticmethod
     def fn(a, y):
@@ -122,9 +127,20 @@ _ALIASES = {"mse": "quadratic", "cross_entropy": "cross-entropy", "crossentropy"
 
 
 def get_cost(cost):
-    """Look up a cost by name or class name, or pass a cost class through."""
+    """Look up a cost by name or class name, or pass a cost class through.
+
+    A class written for the book (static ``fn(a, y)`` and ``delta(z, a, y)`` only) is
+    accepted for a sigmoid output layer, whose σ′ its ``delta`` builds in: it comes back as a
+    subclass with ``name`` set and ``derivative_into = None``, which tells the network to
+    take BP1 from ``delta``.
+    """
     if isinstance(cost, type) and hasattr(cost, "fn") and hasattr(cost, "delta"):
-        return cost
+        if hasattr(cost, "derivative_into") and hasattr(cost, "matched"):
+            return cost
+        return type(cost.__name__, (cost,), {"name": getattr(cost, "name", cost.__name__),
+                                             "matched": None, "derivative_into": None,
+                                             "needs_probabilities": False,
+                                             "__doc__": cost.__doc__})
     if isinstance(cost, str):
         key = _ALIASES.get(cost.lower(), cost.lower())
         if key in COSTS:

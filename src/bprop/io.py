@@ -119,13 +119,17 @@ def load_checkpoint(path):
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
-            head = f.read(1)
+            head = f.read(64).lstrip()[:1]
     except FileNotFoundError:
         raise ModelFileError(f"model file not found: {path}") from None
     except OSError as e:
         raise ModelFileError(f"cannot read model file {path}: {e.strerror}") from None
-    if head in (b"{", b" ", b"\n"):
+    if head in (b"{", b""):
         return Checkpoint(load_book_json(path), {}, {})
+    if not zipfile.is_zipfile(path):
+        what = "a truncated or corrupt .npz" if head == b"P" else "neither .npz nor JSON"
+        raise ModelFileError(f"{path} is not a readable bprop model file ({what}; expected a "
+                             f"bprop .npz or the book's network2 JSON)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
@@ -185,7 +189,13 @@ def _from_arrays(path, arrays):
 
 # -- the book's network2 JSON ---------------------------------------------------------------
 def save_book_json(net, path):
-    """Write network2's JSON (sizes, weights, biases, cost class name), atomically."""
+    """Write network2's JSON (sizes, weights, biases, cost class name), atomically.
+
+    The format has no field for activations or dtype: it holds sigmoid networks only.
+    """
+    if any(name != "sigmoid" for name in net.activation_names):
+        raise ModelFileError(f"the book's JSON format holds sigmoid networks only; this one "
+                             f"has {', '.join(net.activation_names)}: use bprop.save (.npz)")
     data = {"sizes": net.sizes,
             "weights": [np.asarray(w).tolist() for w in net.weights],
             "biases": [np.asarray(b).tolist() for b in net.biases],
@@ -198,13 +208,17 @@ def load_book_json(path, network_class=Network):
     try:
         with open(path, "rb") as f:
             data = json.load(_io.TextIOWrapper(f, encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(f"model file not found: {path}") from None
+    except OSError as e:
+        raise ModelFileError(f"cannot read model file {path}: {e.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelFileError(f"{path} is not valid JSON: {e}") from None
     if not isinstance(data, dict) or not {"sizes", "weights", "biases"} <= set(data):
         raise ModelFileError(f"{path}: expected a network2 JSON object with sizes, weights, "
                              f"biases and cost")
     cost_name = data.get("cost", "QuadraticCost")
-    if cost_name not in COSTS_BY_CLASS_NAME:
+    if not isinstance(cost_name, str) or cost_name not in COSTS_BY_CLASS_NAME:
         raise ModelFileError(f"{path}: unknown cost {cost_name!r}; expected one of "
                              f"{', '.join(COSTS_BY_CLASS_NAME)}")
     try:

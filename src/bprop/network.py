@@ -50,10 +50,16 @@ INITIALIZERS = {
 _INIT_ALIASES = {"large": "normal", "book": "normal", "default": "scaled-normal",
                  "glorot": "xavier", "kaiming": "he"}
 _DTYPES = {np.dtype(np.float64), np.dtype(np.float32)}
+PROBABILITY_OUTPUTS = ("sigmoid", "softmax")     # output activations whose a lies in (0, 1)
 
 
 def _as_rng(rng):
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is not None and (isinstance(rng, bool) or not isinstance(rng, Integral) or rng < 0):
+        raise ConfigError(f"rng must be None, a non-negative integer seed or a "
+                          f"numpy.random.Generator; got {rng!r}")
+    return np.random.default_rng(rng)
 
 
 class _Workspace:
@@ -92,14 +98,24 @@ class Network:
                  output=None, rng=None, dtype=np.float64):
         self.sizes = _check_sizes(sizes)
         self.num_layers = len(self.sizes)
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise ConfigError(f"dtype must be float64 or float32; got {dtype!r}") from None
         if self.dtype not in _DTYPES:
             raise ConfigError(f"dtype must be float64 or float32; got {self.dtype}")
         self.activations = _layer_activations(activations, output, self.num_layers - 1)
         self.cost = get_cost(cost)
+        if self.cost.derivative_into is None and self.activations[-1].name != "sigmoid":
+            raise ConfigError(f"cost class {self.cost.name} has only the book's fn and delta, "
+                              f"which assume a sigmoid output layer; got "
+                              f"{self.activations[-1].name}")
+        if self.cost.needs_probabilities and self.activations[-1].name not in PROBABILITY_OUTPUTS:
+            raise ConfigError(f"the {self.cost.name} cost needs outputs in (0, 1): use a "
+                              f"sigmoid or softmax output layer; got {self.activations[-1].name}")
         self.rng = _as_rng(rng)
-        self.init = _INIT_ALIASES.get(init, init)
-        if self.init not in INITIALIZERS:
+        self.init = _INIT_ALIASES.get(init, init) if isinstance(init, str) else init
+        if not isinstance(self.init, str) or self.init not in INITIALIZERS:
             raise ConfigError(f"unknown init {init!r}; choose from {', '.join(INITIALIZERS)}")
         self.initialize(self.init)
         self._workspaces = {}
@@ -145,6 +161,7 @@ class Network:
         Returns ``(sizes[-1], 1)`` or ``(sizes[-1], m)``.
         """
         a = self._check_input(a, "a")
+        self._check_parameters()
         with np.errstate(over="ignore"):
             for w, b, act in zip(self.weights, self.biases, self.activations):
                 z = w @ a
@@ -161,6 +178,7 @@ class Network:
         """
         x = self._check_input(x, "x", columns=1)
         y = self._check_target(y, columns=1)
+        self._check_parameters()
         nabla_b = [None] * len(self.biases)
         nabla_w = [None] * len(self.weights)
         # forward pass, keeping every z and a
@@ -202,7 +220,8 @@ class Network:
         y = np.hstack([self._check_target(y, columns=1) for _, y in mini_batch])
         m = len(mini_batch)
         self._check_parameters()
-        nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(m), scale=eta / m)
+        with np.errstate(over="ignore"):
+            nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(m), scale=eta / m)
         self._apply_sgd(nabla_b, nabla_w, 1.0 - eta * lmbda / n if lmbda else 1.0)
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None):
@@ -366,6 +385,8 @@ class Network:
         act = self.activations[-1]
         if self.cost.matched == act.name:
             return a - y
+        if self.cost.derivative_into is None:       # a book-style cost class: its own BP1
+            return self.cost.delta(z, a, y)
         grad = self.cost.derivative_into(a, y, np.empty_like(a))
         if act.prime_into is None:      # softmax: δ = Jᵀ ∇ₐC, J = diag(a) − a aᵀ
             return a * (grad - np.sum(a * grad, axis=0, keepdims=True))
@@ -377,6 +398,9 @@ class Network:
         act = self.activations[-1]
         if self.cost.matched == act.name:
             return np.subtract(a, y, out=delta)
+        if self.cost.derivative_into is None:
+            delta[...] = self.cost.delta(z, a, y)
+            return delta
         self.cost.derivative_into(a, y, delta)
         if act.prime_into is None:
             delta -= np.sum(a * delta, axis=0, keepdims=True)
@@ -504,7 +528,11 @@ def _layer_activations(activations, output, n):
     if isinstance(activations, (str, Activation)):
         names = [activations] * n
     else:
-        names = list(activations)
+        try:
+            names = list(activations)
+        except TypeError:
+            raise ConfigError(f"activations must be a name or a list of names; "
+                              f"got {activations!r}") from None
         if len(names) != n:
             raise ConfigError(f"activations has {len(names)} entries; expected {n} "
                               f"(one per layer after the input)")

@@ -83,11 +83,23 @@ class TrainConfig:
             _check_number(self.clip_norm, "clip_norm", positive=True)
         _check_int(self.step_size, "step_size", minimum=1)
         _check_int(self.patience, "patience", minimum=1)
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1); got {self.dropout}")
+        _check_range(self.gamma, "gamma", 0.0, 1.0, low_open=True)
+        _check_range(self.dropout, "dropout", 0.0, 1.0, high_open=True)
+        _check_range(self.momentum, "momentum", 0.0, 1.0, high_open=True)
+        _check_range(self.beta1, "beta1", 0.0, 1.0, high_open=True)
+        _check_range(self.beta2, "beta2", 0.0, 1.0, high_open=True)
+        _check_number(self.min_eta_factor, "min_eta_factor", positive=True)
+        if self.min_eta_factor <= 1:
+            raise ConfigError(f"min_eta_factor must be greater than 1; got {self.min_eta_factor!r}")
         _check_int(self.shift, "shift", minimum=0)
         if self.image_shape is not None:
-            self.image_shape = tuple(int(s) for s in self.image_shape)
+            try:
+                self.image_shape = tuple(int(s) for s in self.image_shape)
+            except (TypeError, ValueError):
+                raise ConfigError(f"image_shape must be (height, width); "
+                                  f"got {self.image_shape!r}") from None
+            if len(self.image_shape) != 2 or min(self.image_shape) < 1:
+                raise ConfigError(f"image_shape must be (height, width); got {self.image_shape}")
         if self.shift and self.image_shape is None:
             raise ConfigError("shift needs image_shape (the inputs' height and width)")
 
@@ -339,6 +351,16 @@ def _eval_set(net, data, name):
 def _check_int(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ConfigError(f"{name} must be an integer >= {minimum}; got {value!r}")
+
+
+def _check_range(value, name, low, high, low_open=False, high_open=False):
+    """value must be a number in the interval from low to high (open ends as flagged)."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number)) \
+        and (value > low if low_open else value >= low) \
+        and (value < high if high_open else value <= high)
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ConfigError(f"{name} must be a number in {interval}; got {value!r}")
 
 
 def _check_number(value, name, positive=False):
