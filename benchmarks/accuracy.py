@@ -29,9 +29,8 @@ NETWORK2 = ["--hidden", "100", "--cost", "cross-entropy", "--init", "scaled-norm
             "--epochs", "30", "--mini-batch-size", "10", "--eta", "0.5", "--lmbda", "5.0"]
 BEST = ["--hidden", "1024", "512", "--activation", "relu", "--output-activation", "softmax",
         "--cost", "log-likelihood", "--init", "he", "--dtype", "float32",
-        "--optimizer", "nesterov", "--momentum", "0.9", "--eta", "0.05", "--mini-batch-size", "64",
-        "--dropout", "0.3", "--shift", "1", "--schedule", "step", "--step-size", "15",
-        "--gamma", "0.3", "--epochs", "45"]
+        "--optimizer", "adam", "--eta", "0.0005", "--mini-batch-size", "64", "--dropout", "0.3",
+        "--schedule", "step", "--step-size", "15", "--gamma", "0.3", "--epochs", "45"]
 
 #: name -> (dataset, flags, what it is)
 RECIPES = {
