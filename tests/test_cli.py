@@ -28,7 +28,7 @@ from bprop.predict import prepare_image, read_input, resize_area, typical_box
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 LINE = re.compile(r"^epoch (\d+)/(\d+)  cost \d+\.\d{4}(  val_acc [01]\.\d{4})?"
-                  r"  test_acc [01]\.\d{4}  time \d+\.\d\ds$")
+                  r"  test_acc [01]\.\d{4}  time \d[\d.e+-]*s$")
 
 
 # -- helpers and fixtures ---------------------------------------------------------------------

@@ -699,7 +699,7 @@ def _epoch_line(record, k, config):
             parts.append(f"{label} {value:.4f}")
     if config.schedule != "constant":
         parts.append(f"eta {record.eta:g}")
-    parts.append(f"time {record.seconds:.2f}s")
+    parts.append(f"time {record.seconds:.3g}s")   # 3 significant digits: 0.00482s, 12.3s
     return "  ".join(parts)
 
 
