@@ -320,7 +320,9 @@ class PerExampleRunner:
                 nabla_b = [np.zeros(b.shape, b.dtype) for b in net.biases]
                 nabla_w = [np.zeros(w.shape, w.dtype) for w in net.weights]
                 for x, y in mini_batch:
-                    delta_nabla_b, delta_nabla_w = net.backprop(x, y)
+                    # the book's backprop as bprop keeps it, minus the argument checks
+                    # that the public net.backprop adds (the book's code has none)
+                    delta_nabla_b, delta_nabla_w = net._backprop(x, y)
                     nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
                     nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
                 step = cfg.eta / len(mini_batch)
