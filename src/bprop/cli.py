@@ -42,6 +42,7 @@ from . import __version__, datasets
 from . import io as model_io
 from .activations import ACTIVATIONS, get_activation
 from .costs import COSTS, get_cost
+from .diagnostics import confusion_counts
 from .errors import ConfigError, ShapeError
 from .gradcheck import gradcheck
 from .network import INITIALIZERS, Network
@@ -877,8 +878,7 @@ def cmd_evaluate(args):
                           f"trained without --validation)")
     predicted = net.predict(X)
     k = net.sizes[-1]
-    confusion = np.zeros((k, k), dtype=np.int64)
-    np.add.at(confusion, (y, predicted), 1)
+    confusion = confusion_counts(y, predicted, k)
     totals = confusion.sum(axis=1)
     correct_per_class = np.diag(confusion)
     per_class = [None if t == 0 else float(c / t) for c, t in zip(correct_per_class, totals)]

@@ -29,12 +29,12 @@ layer, dead units of a sigmoid layer) are None. This module does not print and d
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 
 from .costs import get_cost
 from .errors import ConfigError
+from .network import _Workspace
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
 SATURATION = 0.1
@@ -182,6 +182,13 @@ def _norm(a):
     return math.sqrt(float(np.einsum("ij,ij->", a, a)))
 
 
+def confusion_counts(y_true, y_pred, n_classes):
+    """``(n_classes, n_classes)`` int array: entry [i, j] counts examples of class i predicted j."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return np.bincount(y_true * n_classes + y_pred,
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
 def layer_stats(net, X, y, saturation=SATURATION):
     """Per-layer diagnostics of ``net`` on rows ``X`` (labels or target rows ``y``), one pass.
 
@@ -193,24 +200,13 @@ def layer_stats(net, X, y, saturation=SATURATION):
     X = net.check_X(X)
     Y = net.targets(y, len(X))
     net._check_parameters()
-    x, yT = X.T, Y.T                                                # (n_in, n), (n_L, n)
-    zs, activations = [], [x]
+    # the network's own matrix-based BP1-BP4, in a workspace of this one batch's size (not
+    # cached on the network); the rows themselves stand in for the gathered copies
+    ws = _Workspace(net.sizes, len(X), net.dtype)
+    ws.x_rows, ws.y_rows = X, Y
     with np.errstate(over="ignore"):
-        for w, b, act in zip(net.weights, net.biases, net.activations):
-            z = w @ activations[-1] + b                             # (n_l, n)
-            zs.append(z)
-            activations.append(act.fn(z))
-        delta = net._output_error(zs[-1], activations[-1], yT)      # BP1
-        nabla_b = [None] * len(net.weights)
-        nabla_w = [None] * len(net.weights)
-        for l in range(len(net.weights) - 1, -1, -1):
-            if l < len(net.weights) - 1:
-                sp = net.activations[l].prime(zs[l], activations[l + 1])
-                delta = (net.weights[l + 1].T @ delta) * sp         # BP2
-            nabla_b[l] = delta.sum(axis=1, keepdims=True)           # BP3, summed over x
-            nabla_w[l] = delta @ activations[l].T                   # BP4
+        nabla_b, nabla_w = net._backprop_batch(X.T, Y.T, ws)        # sums over the rows
         diag = Diagnostics(every=1, saturation=saturation)
-        ws = SimpleNamespace(x_rows=X, y_rows=Y, zs=zs)
         diag.observe_batch(net, ws, nabla_b, nabla_w, 1.0)
     return diag.summary()
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .diagnostics import confusion_counts
 from .errors import BpropError, DataError
 from .io import atomic_write, history_paths, load_checkpoint
 from .train import History
@@ -235,13 +236,6 @@ def weights_figure(net, image_shape, max_tiles=100):
     ax.set_title(f"weights into layer 2 ({shown} neurons), as {h}×{wd} images",
                  fontsize="medium")
     return fig
-
-
-def confusion_counts(y_true, y_pred, n_classes):
-    """``(n_classes, n_classes)`` int array: entry [i, j] counts examples of class i predicted j."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return np.bincount(y_true * n_classes + y_pred,
-                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
 def confusion_figure(net, X, y, n_classes=None, class_names=None):
