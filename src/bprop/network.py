@@ -39,6 +39,7 @@ import numpy as np
 from .activations import Activation, get_activation, sigmoid, sigmoid_prime  # noqa: F401
 from .costs import get_cost
 from .errors import ConfigError, DataError, ShapeError
+from .optimizers import SGD
 
 #: Weight initialisers: name -> (weight std as a function of (n_in, n_out), bias std).
 INITIALIZERS = {
@@ -227,7 +228,8 @@ class Network:
         self._check_parameters()
         with np.errstate(over="ignore"):
             nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(m), scale=eta / m)
-        self._apply_sgd(nabla_b, nabla_w, 1.0 - eta * lmbda / n if lmbda else 1.0)
+        # the training loop's SGD step: L2 shrink by (1 − ηλ/n), then w -= nabla_w
+        SGD(eta, lmbda=lmbda).step(self.weights, self.biases, nabla_w, nabla_b, n)
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None):
         """Train with mini-batch stochastic gradient descent (the book's network.py).
@@ -376,14 +378,6 @@ class Network:
                 prev *= ws.sps[l - 1]                                  # ... ⊙ σ′(z)
                 delta = prev
         return ws.nabla_b, ws.nabla_w
-
-    def _apply_sgd(self, nabla_b, nabla_w, decay=1.0):
-        """w ← decay·w − nabla_w, b ← b − nabla_b, in place; the nablas are pre-scaled."""
-        for w, b, nw, nb in zip(self.weights, self.biases, nabla_w, nabla_b):
-            if decay != 1.0:
-                w *= decay
-            w -= nw
-            b -= nb
 
     def _output_error(self, z, a, y):
         """BP1, allocating: δᴸ = ∇ₐC ⊙ σ′(zᴸ), or a − y for a matched cost/activation pair."""
