@@ -58,7 +58,7 @@ def profile(cfg, data):
 
     def backprop():
         for _ in batches:
-            net._backprop_batch(ws.x_rows.T, ws.y_rows.T, ws, scale)
+            net._backprop_batch(ws.x, ws.y, ws, scale)
         return steps
 
     def update():
@@ -68,9 +68,9 @@ def profile(cfg, data):
 
     def whole():
         for idx in batches:
-            np.take(X, idx, axis=0, out=ws.x_rows)
-            np.take(Y, idx, axis=0, out=ws.y_rows)
-            nabla_b, nabla_w = net._backprop_batch(ws.x_rows.T, ws.y_rows.T, ws, scale)
+            np.take(X, idx, axis=0, out=ws.x_rows, mode="clip")     # as train.py does
+            np.take(Y, idx, axis=0, out=ws.y_rows, mode="clip")
+            nabla_b, nabla_w = net._backprop_batch(ws.x, ws.y, ws, scale)
             opt.step(net.weights, net.biases, nabla_w, nabla_b, n)
         return steps
 
@@ -96,7 +96,7 @@ def main(argv=None):
         print(f"\n{cfg.name} (threads={cfg.threads}): us/step, s/epoch, share of the step")
         for k, v in t.items():
             print(f"  {k:44s} {v * 1e6:8.1f} us  {v * per_epoch:6.3f} s  "
-                  f"{100 * v / t['step (train loop body)']:5.1f}%")
+                  f"{100 * v / t['step (gather+backprop+update)']:5.1f}%")
     return 0
 
 

@@ -11,6 +11,9 @@ same process and run, each implementation:
                    mini-batch calling ``Network.backprop(x, y)``, summing, then the update.
                    Slow, so it runs on a subset (``--per-example-subset``) and the time is
                    scaled to a full epoch;
+* ``book-code``    the same loop with the operations of the book's own network.py (σ′
+                   recomputing σ twice, zero gradients allocated per example), for the
+                   float64 sigmoid + quadratic configurations; informational, no target;
 * ``torch``        PyTorch on the CPU: the same layers, the same initial weights (copied
                    from bprop's), the same data order (a copy of bprop's generator), and
                    plain SGD with lr = eta on (Σ_x C_x) / m;
@@ -92,6 +95,8 @@ DEEP = dict(sizes=(784, 256, 256, 10), hidden="relu", output="softmax", cost="lo
 CONFIGS = [
     Config("book-mb10", **BOOK, mini_batch_size=10, dtype="float64", threads=1, memory=True),
     Config("book-mb100", **BOOK, mini_batch_size=100, dtype="float64", threads=1),
+    Config("book-mb10-f32", **BOOK, mini_batch_size=10, dtype="float32", threads=1),
+    Config("book-mb100-f32", **BOOK, mini_batch_size=100, dtype="float32", threads=1),
     Config("wide-mb100-f64", **WIDE, mini_batch_size=100, dtype="float64", threads=2),
     Config("wide-mb100-f32", **WIDE, mini_batch_size=100, dtype="float32", threads=2),
     Config("deep-relu-mb128-f64", **DEEP, dtype="float64", threads=2),
@@ -332,6 +337,68 @@ class PerExampleRunner:
         return times, len(data)
 
 
+class BookCodeRunner(PerExampleRunner):
+    """What the book's own network.py costs (its code, not its algorithm, is the reference
+    that issue #4's first table measured): informational, no target.
+
+    Same algorithm as ``per-example``, with the book's operations where they differ from
+    ``Network._backprop``: σ′(z) recomputes σ(z) twice (bprop reuses a = σ(z)), ``backprop``
+    allocates zero gradients for every example, and there is no overflow-safe sigmoid.
+    Only for the book's float64 sigmoid + quadratic networks.
+    """
+
+    name = "book-code"
+
+    @staticmethod
+    def applies(cfg):
+        return (cfg.hidden, cfg.output, cfg.cost, cfg.dtype) == ("sigmoid", "sigmoid",
+                                                                 "quadratic", "float64")
+
+    def run(self, epochs):
+        def sigmoid(z):
+            return 1.0 / (1.0 + np.exp(-z))
+
+        def sigmoid_prime(z):
+            return sigmoid(z) * (1 - sigmoid(z))
+
+        def backprop(x, y):
+            nabla_b = [np.zeros(b.shape) for b in biases]
+            nabla_w = [np.zeros(w.shape) for w in weights]
+            activation, activations, zs = x, [x], []
+            for b, w in zip(biases, weights):
+                z = np.dot(w, activation) + b
+                zs.append(z)
+                activation = sigmoid(z)
+                activations.append(activation)
+            delta = (activations[-1] - y) * sigmoid_prime(zs[-1])          # BP1
+            nabla_b[-1], nabla_w[-1] = delta, np.dot(delta, activations[-2].transpose())
+            for l in range(2, len(weights) + 1):
+                delta = np.dot(weights[-l + 1].transpose(), delta) * sigmoid_prime(zs[-l])
+                nabla_b[-l], nabla_w[-l] = delta, np.dot(delta, activations[-l - 1].transpose())
+            return nabla_b, nabla_w
+
+        weights, biases = list(self.net.weights), list(self.net.biases)
+        data, mbs, eta = self.training_data, self.cfg.mini_batch_size, self.cfg.eta
+        times = []
+        with np.errstate(over="ignore"):        # the book's code warns here; not timed
+            for _ in range(epochs):
+                t0 = time.perf_counter()
+                order = self.rng.permutation(len(data))
+                for k in range(0, len(data), mbs):
+                    mini_batch = [data[i] for i in order[k:k + mbs]]
+                    nabla_b = [np.zeros(b.shape) for b in biases]
+                    nabla_w = [np.zeros(w.shape) for w in weights]
+                    for x, y in mini_batch:
+                        delta_nabla_b, delta_nabla_w = backprop(x, y)
+                        nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
+                        nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+                    weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(weights, nabla_w)]
+                    biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(biases, nabla_b)]
+                times.append(time.perf_counter() - t0)
+        self.net.weights, self.net.biases = weights, biases
+        return times, len(data)
+
+
 class TorchRunner:
     """The same network and update in PyTorch (CPU), eager mode, idiomatic nn/optim."""
 
@@ -513,6 +580,8 @@ def bench_config(cfg, data, args, torch, budget=None):
         runners.append(TorchRunner(cfg, data, bp, torch))
     if "per-example" in args.impls:
         runners.append(PerExampleRunner(cfg, data, args.seed, min(args.per_example_subset, n)))
+    if "book-code" in args.impls and BookCodeRunner.applies(cfg):
+        runners.append(BookCodeRunner(cfg, data, args.seed, min(args.per_example_subset, n)))
     if "matmul-floor" in args.impls:
         runners.append(MatmulFloor(cfg, n))
     for r in runners:
@@ -610,6 +679,9 @@ def ratios_and_checks(results, torch_present):
         base = rows["bprop"].median
         for impl, row in rows.items():
             row.ratio = row.median / base
+            # the same ratio of the fastest epochs: other work on the machine only ever adds
+            # time, so a gap between the two ratios says the run was disturbed
+            row.ratio_min = min(row.seconds) / min(rows["bprop"].seconds)
             for table, kind in ((TARGETS, "target"), (STRETCH, "stretch")):
                 want = table.get((name, impl))
                 if want is not None:
@@ -629,8 +701,8 @@ def describe_want(c):
     return f">= {c['want']:g}x"
 
 
-def print_report(info, results, memory, checks, args, file=sys.stdout):
-    p = lambda *a: print(*a, file=file)  # noqa: E731
+def print_report(info, results, memory, checks, args, file=None):
+    p = lambda *a: print(*a, file=file or sys.stdout)  # noqa: E731
     blas = ", ".join(f"{b.get('internal_api')} {b.get('version')} "
                      f"kernel={b.get('architecture')}" for b in info.get("blas", [])
                      if b.get("internal_api") != "openmp")
@@ -656,8 +728,8 @@ def print_report(info, results, memory, checks, args, file=sys.stdout):
     if cut:
         p(f"over the --budget, fewer rounds for: {', '.join(cut)}")
     p("")
-    p("| config | impl | threads | s/epoch | min | examples/s | x bprop | target |")
-    p("|---|---|---:|---:|---:|---:|---:|---|")
+    p("| config | impl | threads | s/epoch | min | examples/s | x bprop | x bprop (min) | target |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---|")
     for res in results:
         cfg = res["config"]
         for row in res["rows"]:
@@ -667,10 +739,10 @@ def print_report(info, results, memory, checks, args, file=sys.stdout):
             note = " *" if row.note else ""
             p(f"| {cfg['name']} | {row.impl}{note} | {cfg['threads']} | {row.median:.3f} | "
               f"{min(row.seconds):.3f} | "
-              f"{N_TRAIN / row.median:,.0f} | {row.ratio:.2f} | {target} |")
+              f"{N_TRAIN / row.median:,.0f} | {row.ratio:.2f} | {row.ratio_min:.2f} | {target} |")
     if any(row.note for res in results for row in res["rows"]):
-        p(f"\n\\* per-example: timed on {args.per_example_subset} examples per epoch, scaled to "
-          f"{N_TRAIN}." if "per-example" in args.impls else "")
+        p(f"\n\\* per-example and book-code: timed on {args.per_example_subset} examples per "
+          f"epoch, scaled to {N_TRAIN}.")
         if args.n_train:
             p(f"(--quick/--n-train: every implementation trained on {args.n_train} examples, "
               "scaled.)")
@@ -715,7 +787,7 @@ def parse_args(argv):
     ap.add_argument("--configs", default="*",
                     help="comma-separated names or glob patterns, e.g. 'book-*,wide-mb100-f32' "
                     f"(all: {', '.join(c.name for c in CONFIGS)})")
-    ap.add_argument("--impls", default="bprop,torch,per-example,matmul-floor",
+    ap.add_argument("--impls", default="bprop,torch,per-example,book-code,matmul-floor",
                     help="comma-separated implementations to run beside bprop")
     ap.add_argument("--rounds", type=int, default=6,
                     help="interleaved rounds: each implementation in turn, then again")
@@ -796,7 +868,8 @@ def main(argv=None):
         out = dict(machine=info, args={k: (sorted(v) if isinstance(v, set) else str(v)
                                            if isinstance(v, Path) else v)
                                        for k, v in vars(args).items()},
-                   results=[dict(r, rows=[dict(asdict(row), median=row.median, ratio=row.ratio)
+                   results=[dict(r, rows=[dict(asdict(row), median=row.median, ratio=row.ratio,
+                                               ratio_min=row.ratio_min)
                                           for row in r["rows"]]) for r in results],
                    memory=memory, checks=checks)
         args.json.parent.mkdir(parents=True, exist_ok=True)

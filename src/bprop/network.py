@@ -68,8 +68,9 @@ class _Workspace:
 
     def __init__(self, sizes, m, dtype):
         widths = sizes[1:]
-        self.x_rows = np.empty((m, sizes[0]), dtype)    # gathered rows; x = x_rows.T
+        self.x_rows = np.empty((m, sizes[0]), dtype)    # gathered rows, one example each
         self.y_rows = np.empty((m, sizes[-1]), dtype)
+        self.x, self.y = self.x_rows.T, self.y_rows.T   # the same memory, one example per column
         self.zs = [np.empty((n, m), dtype) for n in widths]
         self.activations = [None] + [np.empty((n, m), dtype) for n in widths]
         self.sps = [np.empty((n, m), dtype) for n in widths]       # σ′(z) per layer

@@ -217,8 +217,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                 if shifter is not None:
                     shifter(ws.x_rows)
                 scale = optimizer.grad_scale(m)
-                nabla_b, nabla_w = net._backprop_batch(ws.x_rows.T, ws.y_rows.T, ws, scale,
-                                                       dropout)
+                nabla_b, nabla_w = net._backprop_batch(ws.x, ws.y, ws, scale, dropout)
                 for obs in observers:
                     if k % getattr(obs, "every", 1) == 0:
                         obs.observe_batch(net, ws, nabla_b, nabla_w, scale)

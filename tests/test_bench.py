@@ -1,0 +1,99 @@
+"""The speed benchmark's harness (benchmarks/bench.py) measures what it says it measures.
+
+Timings are never asserted here (they belong to `make bench`); these tests check that the
+implementations it times compute the same training step, and that its ratio checks and
+report do what the README says, on small random data.
+"""
+
+import importlib.util
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_under_test", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def small_data(n, n_in=12, n_out=10, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, n_in))
+    y = rng.integers(0, n_out, n)
+    Y = np.zeros((n, n_out))
+    Y[np.arange(n), y] = 1.0
+    return dict(X=X, y=y, Y=Y, X_test=X[:20], y_test=y[:20], source="test")
+
+
+def small_config(bench, **kw):
+    book = next(c for c in bench.CONFIGS if c.name == "book-mb10")
+    return replace(book, sizes=(12, 7, 10), **kw)
+
+
+@pytest.mark.parametrize("mbs", [1, 10, 7])
+def test_references_and_bprop_take_the_same_steps(bench, mbs):
+    """per-example, book-code and bprop's training path, from the same weights and in the
+    same order, end one epoch with the same weights (to rounding)."""
+    cfg = small_config(bench, mini_batch_size=mbs)
+    data = small_data(60)
+    per_example = bench.PerExampleRunner(cfg, data, 3, 60)
+    book_code = bench.BookCodeRunner(cfg, data, 3, 60)
+    per_example.run(1)
+    book_code.run(1)
+    # bprop's path, replaying the references' data order: they draw it from default_rng(4)
+    net = bench.make_net(cfg, 3)
+    order = np.random.default_rng(4).permutation(60)
+    for k in range(0, 60, mbs):
+        idx = order[k:k + mbs]
+        net.update_mini_batch([(data["X"][i].reshape(-1, 1), data["Y"][i].reshape(-1, 1))
+                               for i in idx], cfg.eta)
+    for a, b, c in zip(per_example.net.weights, book_code.net.weights, net.weights):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(c, a, rtol=1e-10, atol=1e-12)
+    moved = [not np.allclose(w, w0) for w, w0 in zip(per_example.net.weights,
+                                                     bench.make_net(cfg, 3).weights)]
+    assert all(moved)
+
+
+def test_book_code_runs_only_where_the_books_code_applies(bench):
+    applies = {c.name: bench.BookCodeRunner.applies(c) for c in bench.CONFIGS}
+    assert applies["book-mb10"] and applies["book-mb100"] and applies["wide-mb100-f64"]
+    assert not applies["book-mb10-f32"] and not applies["deep-relu-mb128-f64"]
+
+
+def test_ratio_checks_pass_and_fail_on_the_targets(bench):
+    def result(name, seconds):
+        rows = [bench.Row(name, impl, seconds=list(s)) for impl, s in seconds.items()]
+        return dict(config=dict(name=name), rows=rows)
+
+    results = [result("book-mb100", {"bprop": [1.0, 1.2, 1.1], "torch": [2.5, 2.0, 2.4],
+                                     "per-example": [14.0, 14.5, 13.0]})]
+    checks = {(c["impl"]): c for c in bench.ratios_and_checks(results, torch_present=True)}
+    assert checks["torch"]["ok"] and checks["torch"]["ratio"] == pytest.approx(2.4 / 1.1)
+    assert checks["per-example"]["ok"] is False      # 14 / 1.1 < 15
+    rows = {r.impl: r for r in results[0]["rows"]}
+    assert rows["torch"].ratio_min == pytest.approx(2.0 / 1.0)
+
+
+def test_quick_run_on_random_data_writes_the_report(bench, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    code = bench.main(["--configs", "book-mb100", "--n-train", "600", "--rounds", "2",
+                       "--per-example-subset", "200", "--no-torch", "--no-memory",
+                       "--eval-repeats", "1", "--data-dir", str(tmp_path / "absent"),
+                       "--json", str(out)])
+    assert code == 0
+    report = capsys.readouterr().out
+    assert "random data of Fashion-MNIST's shape" in report
+    for impl in ("bprop", "per-example", "book-code", "matmul-floor"):
+        assert f"| book-mb100 | {impl}" in report
+    assert out.exists() and '"ratio_min"' in out.read_text()
