@@ -6,6 +6,7 @@ report do what the README says, on small random data.
 """
 
 import importlib.util
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -97,3 +98,17 @@ def test_quick_run_on_random_data_writes_the_report(bench, tmp_path, capsys):
     for impl in ("bprop", "per-example", "book-code", "matmul-floor"):
         assert f"| book-mb100 | {impl}" in report
     assert out.exists() and '"ratio_min"' in out.read_text()
+
+
+@pytest.mark.parametrize("epochs_per_round, rounds_kept", [(1, 5), (3, 2)])
+def test_budget_never_cuts_below_five_epochs_in_two_rounds(bench, tmp_path, capsys,
+                                                           epochs_per_round, rounds_kept):
+    out = tmp_path / "bench.json"
+    bench.main(["--configs", "book-mb100", "--n-train", "300", "--rounds", "7",
+                "--epochs-per-round", str(epochs_per_round), "--budget", "0",
+                "--impls", "bprop", "--no-torch", "--no-memory", "--eval-repeats", "1",
+                "--data-dir", str(tmp_path / "absent"), "--json", str(out)])
+    capsys.readouterr()
+    result = json.loads(out.read_text())["results"][0]
+    assert result["rounds"] == rounds_kept
+    assert len(result["rows"][0]["seconds"]) == rounds_kept * epochs_per_round
