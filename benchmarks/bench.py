@@ -746,8 +746,11 @@ def print_report(info, results, memory, checks, args, file=None):
               f"{min(row.seconds):.3f} | "
               f"{N_TRAIN / row.median:,.0f} | {row.ratio:.2f} | {row.ratio_min:.2f} | {target} |")
     if any(row.note for res in results for row in res["rows"]):
-        p(f"\n\\* per-example and book-code: timed on {args.per_example_subset} examples per "
-          f"epoch, scaled to {N_TRAIN}.")
+        subset = sorted({row.impl for res in results for row in res["rows"]}
+                        & {"per-example", "book-code"})
+        if subset:
+            p(f"\n\\* {' and '.join(subset)}: timed on {args.per_example_subset} examples per "
+              f"epoch, scaled to {N_TRAIN}.")
         if args.n_train:
             p(f"(--quick/--n-train: every implementation trained on {args.n_train} examples, "
               "scaled.)")
