@@ -315,6 +315,11 @@ class PerExampleRunner:
         self.training_data = [(x.reshape(-1, 1).copy(), y.reshape(-1, 1).copy())
                               for x, y in zip(X, Y)]
 
+    def backprop(self, x, y):
+        """The book's backprop as bprop keeps it, minus the argument checks that the public
+        ``net.backprop`` adds (the book's code has none)."""
+        return self.net._backprop(x, y)
+
     def run(self, epochs):
         net, cfg, data = self.net, self.cfg, self.training_data
         times = []
@@ -327,9 +332,7 @@ class PerExampleRunner:
                 nabla_b = [np.zeros(b.shape, b.dtype) for b in net.biases]
                 nabla_w = [np.zeros(w.shape, w.dtype) for w in net.weights]
                 for x, y in mini_batch:
-                    # the book's backprop as bprop keeps it, minus the argument checks
-                    # that the public net.backprop adds (the book's code has none)
-                    delta_nabla_b, delta_nabla_w = net._backprop(x, y)
+                    delta_nabla_b, delta_nabla_w = self.backprop(x, y)
                     nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
                     nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
                 step = cfg.eta / len(mini_batch)
@@ -340,8 +343,8 @@ class PerExampleRunner:
 
 
 class BookCodeRunner(PerExampleRunner):
-    """What the book's own network.py costs (its code, not its algorithm, is the reference
-    that issue #4's first table measured): informational, no target.
+    """What the book's own network.py costs (issue #4's first table has a column for "the
+    book's per-example code"): informational, no target.
 
     Same algorithm as ``per-example``, with the book's operations where they differ from
     ``Network._backprop``: σ′(z) recomputes σ(z) twice (bprop reuses a = σ(z)), ``backprop``
@@ -356,49 +359,34 @@ class BookCodeRunner(PerExampleRunner):
         return (cfg.hidden, cfg.output, cfg.cost, cfg.dtype) == ("sigmoid", "sigmoid",
                                                                  "quadratic", "float64")
 
+    def backprop(self, x, y):
+        weights, biases = self.net.weights, self.net.biases
+        nabla_b = [np.zeros(b.shape) for b in biases]
+        nabla_w = [np.zeros(w.shape) for w in weights]
+        activation, activations, zs = x, [x], []
+        for b, w in zip(biases, weights):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = _book_sigmoid(z)
+            activations.append(activation)
+        delta = (activations[-1] - y) * _book_sigmoid_prime(zs[-1])          # BP1
+        nabla_b[-1], nabla_w[-1] = delta, np.dot(delta, activations[-2].transpose())
+        for l in range(2, len(weights) + 1):
+            delta = np.dot(weights[-l + 1].transpose(), delta) * _book_sigmoid_prime(zs[-l])
+            nabla_b[-l], nabla_w[-l] = delta, np.dot(delta, activations[-l - 1].transpose())
+        return nabla_b, nabla_w
+
     def run(self, epochs):
-        def sigmoid(z):
-            return 1.0 / (1.0 + np.exp(-z))
+        with np.errstate(over="ignore"):        # the book's code warns here
+            return super().run(epochs)
 
-        def sigmoid_prime(z):
-            return sigmoid(z) * (1 - sigmoid(z))
 
-        def backprop(x, y):
-            nabla_b = [np.zeros(b.shape) for b in biases]
-            nabla_w = [np.zeros(w.shape) for w in weights]
-            activation, activations, zs = x, [x], []
-            for b, w in zip(biases, weights):
-                z = np.dot(w, activation) + b
-                zs.append(z)
-                activation = sigmoid(z)
-                activations.append(activation)
-            delta = (activations[-1] - y) * sigmoid_prime(zs[-1])          # BP1
-            nabla_b[-1], nabla_w[-1] = delta, np.dot(delta, activations[-2].transpose())
-            for l in range(2, len(weights) + 1):
-                delta = np.dot(weights[-l + 1].transpose(), delta) * sigmoid_prime(zs[-l])
-                nabla_b[-l], nabla_w[-l] = delta, np.dot(delta, activations[-l - 1].transpose())
-            return nabla_b, nabla_w
+def _book_sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
 
-        weights, biases = list(self.net.weights), list(self.net.biases)
-        data, mbs, eta = self.training_data, self.cfg.mini_batch_size, self.cfg.eta
-        times = []
-        with np.errstate(over="ignore"):        # the book's code warns here; not timed
-            for _ in range(epochs):
-                t0 = time.perf_counter()
-                order = self.rng.permutation(len(data))
-                for k in range(0, len(data), mbs):
-                    mini_batch = [data[i] for i in order[k:k + mbs]]
-                    nabla_b = [np.zeros(b.shape) for b in biases]
-                    nabla_w = [np.zeros(w.shape) for w in weights]
-                    for x, y in mini_batch:
-                        delta_nabla_b, delta_nabla_w = backprop(x, y)
-                        nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
-                        nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
-                    weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(weights, nabla_w)]
-                    biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(biases, nabla_b)]
-                times.append(time.perf_counter() - t0)
-        self.net.weights, self.net.biases = weights, biases
-        return times, len(data)
+
+def _book_sigmoid_prime(z):
+    return _book_sigmoid(z) * (1 - _book_sigmoid(z))
 
 
 class TorchRunner:
