@@ -70,3 +70,47 @@ def test_lookup_by_name_class_and_class_name():
     with pytest.raises(ConfigError, match="unknown cost 'hinge'; choose from quadratic, "
                                           "cross-entropy, log-likelihood"):
         get_cost("hinge")
+
+
+def _logsumexp(v):
+    top = np.max(v)
+    return top + np.log(np.sum(np.exp(v - top)))
+
+
+def _stable_cost(cost_name, output, z, y):
+    """C(z) for one column, from the logits, in a form that never rounds a saturated output
+    to 0 or 1: ln σ(z) = −softplus(−z), ln softmax(z)ₖ = zₖ − lse(z), and
+    ln(1 − softmax(z)ₖ) = lse(z without zₖ) − lse(z)."""
+    if output == "sigmoid":
+        log_a, log_1ma = -np.logaddexp(0.0, -z), -np.logaddexp(0.0, z)
+    else:
+        lse = _logsumexp(z)
+        log_a = z - lse
+        log_1ma = np.array([_logsumexp(np.delete(z, k)) - lse for k in range(len(z))])
+    if cost_name == "log-likelihood":
+        return -np.sum(y * log_a)
+    return -np.sum(y * log_a + (1 - y) * log_1ma)
+
+
+@pytest.mark.parametrize("cost_name,output", [("log-likelihood", "sigmoid"),
+                                              ("cross-entropy", "softmax"),
+                                              ("log-likelihood", "softmax"),
+                                              ("cross-entropy", "sigmoid")])
+@pytest.mark.parametrize("z", [[-40.0, 0.0], [-60.0, 0.0, 3.0], [0.3, -1.2, 2.0],
+                               [30.0, -5.0, -700.0]])
+def test_bp1_keeps_its_precision_at_saturated_outputs(cost_name, output, z):
+    """δᴸ = ∂C/∂zᴸ, checked by central differences of a cost written from the logits, also
+    where an output is within 1e-17 of 0 or 1 (the confidently wrong case)."""
+    z = np.array(z)
+    n = len(z)
+    net = Network([1, n], output, cost_name)
+    for target in range(n):
+        y = np.eye(n)[target]
+        a = net.activations[-1].fn(z[:, None])
+        delta = net._output_error(z[:, None], a, y[:, None])[:, 0]
+        h = 1e-5
+        numeric = np.array([(_stable_cost(cost_name, output, z + h * e, y)
+                             - _stable_cost(cost_name, output, z - h * e, y)) / (2 * h)
+                            for e in np.eye(n)])
+        np.testing.assert_allclose(delta, numeric, rtol=1e-6, atol=1e-9)
+

@@ -11,6 +11,10 @@ and adds what a network with any output activation needs:
 * ``derivative_into(a, y, out)``: ∇ₐC, written into ``out``; BP1 is then
   δᴸ = ∇ₐC ⊙ σ′(zᴸ).
 * ``matched``: the output activation for which σ′ cancels and BP1 reduces to δᴸ = a − y.
+* ``output_errors``: BP1 in closed form, by output activation, for every pair where the
+  division in ∇ₐC cancels (see :func:`closed_form_delta`): the matched pair, and also
+  log-likelihood with a sigmoid output, δ = y ⊙ (a − 1), and cross-entropy with a softmax
+  output. Computed as written, ∇ₐC ⊙ σ′ would lose all precision once an output saturates.
 
 Matched pairs (δᴸ = a − y exactly):
 
@@ -24,8 +28,9 @@ log-likelihood            softmax               the softmax Jacobian times −y/
 
 The two log costs need outputs that are probabilities, from a sigmoid or softmax output
 layer (``needs_probabilities``); ``Network`` refuses them with identity, ReLU or tanh.
-Logarithms never see 0: ``a`` is clipped to [eps, 1 − eps] with eps the dtype's machine
-epsilon, so a saturated output gives a large finite cost, never nan or inf.
+Logarithms never see 0: ``a`` is clipped to [the smallest normal number, the largest number
+below 1] of its dtype, so a saturated output gives a large finite cost (at most about 708
+per output in float64), never nan or inf.
 """
 
 from __future__ import annotations
@@ -37,10 +42,65 @@ from .errors import ConfigError
 
 
 def _clip(a):
+    """a clipped to [smallest normal number, largest number below 1]: logarithms and
+    quotients stay finite, and nothing that is representable is changed."""
     if a.dtype.kind != "f":
         a = a.astype(np.float64)
-    eps = np.finfo(a.dtype).eps
-    return np.clip(a, eps, 1.0 - eps)
+    one = a.dtype.type(1)
+    return np.clip(a, np.finfo(a.dtype).tiny, np.nextafter(one, a.dtype.type(0)))
+
+
+# --- BP1 in closed form for a cost and output activation -------------------------------------
+# ∇ₐC ⊙ σ′(zᴸ) computed as written divides by a or 1 − a, which loses everything once an
+# output saturates (a below 1e-16 or so): exactly the confidently wrong outputs these costs
+# are meant to correct fastest. For the built-in pairs the division cancels on paper, and
+# these forms are what is left. Each writes δᴸ into ``out`` and returns it.
+def _a_minus_y(a, y, out):
+    """δ = a − y: the matched pairs."""
+    return np.subtract(a, y, out=out)
+
+
+def _log_likelihood_sigmoid(a, y, out):
+    """δ = (−y / a) ⊙ a(1 − a) = −y ⊙ (1 − a) = y ⊙ (a − 1)."""
+    np.subtract(a, 1.0, out=out)
+    out *= y
+    return out
+
+
+def _sum_of_others(v):
+    """For each row k of v, the column sums over every other row, Σ_{i≠k} vᵢ, as a prefix
+    plus a suffix sum: never a total minus vₖ, which would lose the small terms when one vₖ
+    dominates."""
+    others = np.zeros_like(v)
+    np.cumsum(v[:-1], axis=0, out=others[1:])                  # Σ_{i<k} vᵢ
+    others[:-1] += np.cumsum(v[:0:-1], axis=0)[::-1]            # + Σ_{i>k} vᵢ
+    return others
+
+
+def _cross_entropy_softmax(a, y, out):
+    """δⱼ = (aⱼ − yⱼ) − aⱼ Σ_{k≠j} qₖ, qₖ = (aₖ − yₖ) / (1 − aₖ): the softmax Jacobian
+    diag(a) − a aᵀ times ∇ₐC = (a − y) / (a(1 − a)), with a cancelled and with qⱼ(1 − aⱼ)
+    taken as the aⱼ − yⱼ it equals.
+
+    1 − aₖ is the sum of the other outputs of the column, which keeps its precision when aₖ
+    is within 1e-16 of 1 and 1 − aₖ itself would round to 0; and no sum includes the huge qₖ
+    of such an output, so nothing cancels.
+    """
+    q = np.subtract(a, y, out=out)
+    q /= np.maximum(_sum_of_others(a), np.finfo(a.dtype).tiny)
+    q_others = _sum_of_others(q)
+    np.subtract(a, y, out=out)
+    out -= a * q_others
+    return out
+
+
+def closed_form_delta(cost, activation_name):
+    """The closed-form BP1 ``(a, y, out) -> δ`` for this cost and output activation, or None
+    when δ has to be computed as ∇ₐC ⊙ σ′(z) (or the softmax Jacobian product)."""
+    form = getattr(cost, "output_errors", {}).get(activation_name)
+    if form is None and getattr(cost, "matched", None) == activation_name:
+        form = _a_minus_y
+    return form
 
 
 class QuadraticCost:
@@ -48,6 +108,7 @@ class QuadraticCost:
 
     name = "quadratic"
     matched = "identity"
+    output_errors = {"identity": _a_minus_y}
     needs_probabilities = False   # outputs must lie in (0, 1)
 
     @staticmethod
@@ -70,6 +131,7 @@ class CrossEntropyCost:
 
     name = "cross-entropy"
     matched = "sigmoid"
+    output_errors = {"sigmoid": _a_minus_y, "softmax": _cross_entropy_softmax}
     needs_probabilities = True   # outputs must lie in (0, 1)
 
     @staticmethod
@@ -99,6 +161,7 @@ class LogLikelihoodCost:
 
     name = "log-likelihood"
     matched = "softmax"
+    output_errors = {"softmax": _a_minus_y, "sigmoid": _log_likelihood_sigmoid}
     needs_probabilities = True   # outputs must lie in (0, 1)
 
     @staticmethod

@@ -37,7 +37,7 @@ from numbers import Integral
 import numpy as np
 
 from .activations import Activation, get_activation, sigmoid, sigmoid_prime  # noqa: F401
-from .costs import get_cost
+from .costs import closed_form_delta, get_cost
 from .errors import ConfigError, DataError, ShapeError
 from .optimizers import SGD
 
@@ -381,10 +381,13 @@ class Network:
         return ws.nabla_b, ws.nabla_w
 
     def _output_error(self, z, a, y):
-        """BP1, allocating: δᴸ = ∇ₐC ⊙ σ′(zᴸ), or a − y for a matched cost/activation pair."""
+        """BP1, allocating: δᴸ = ∇ₐC ⊙ σ′(zᴸ), or its closed form for the cost and output
+        activation (a − y for a matched pair; see :func:`bprop.costs.closed_form_delta`)."""
         act = self.activations[-1]
-        if self.cost.matched == act.name:
-            return a - y
+        closed = closed_form_delta(self.cost, act.name)
+        if closed is not None:
+            return closed(a, y, np.empty(np.broadcast_shapes(a.shape, y.shape),
+                                         np.result_type(a, y)))
         if self.cost.derivative_into is None:       # a book-style cost class: its own BP1
             return self.cost.delta(z, a, y)
         grad = self.cost.derivative_into(a, y, np.empty_like(a))
@@ -396,8 +399,9 @@ class Network:
         """BP1 into ``ws.deltas[-1]``, in place; same cases as :meth:`_output_error`."""
         delta = ws.deltas[-1]
         act = self.activations[-1]
-        if self.cost.matched == act.name:
-            return np.subtract(a, y, out=delta)
+        closed = closed_form_delta(self.cost, act.name)
+        if closed is not None:
+            return closed(a, y, delta)
         if self.cost.derivative_into is None:
             delta[...] = self.cost.delta(z, a, y)
             return delta
