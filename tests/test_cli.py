@@ -643,6 +643,24 @@ def test_predict_npy_vector_and_image(model, data, tmp_path, capsys):
     assert result["predicted"] == expected[0] and abs(sum(result["scores"]) - 1) < 1e-9
 
 
+def test_predict_npy_row_and_column_are_vectors_and_batches_are_refused(model, data,
+                                                                       tmp_path, capsys):
+    """(1, n) and (n, 1) arrays are the example itself, not a picture to crop and resize."""
+    with np.load(data) as f:
+        x = f["x_test"][:3]
+    expected = load_checkpoint(model).net.predict(x[:1])[0]
+    np.save(tmp_path / "row.npy", x[:1])
+    np.save(tmp_path / "col.npy", x[0].reshape(-1, 1))
+    for name in ("row.npy", "col.npy"):
+        status, out, err = run(["predict", model, tmp_path / name, "--json"], capsys)
+        assert status == 0, err
+        assert json.loads(out)["predicted"] == expected
+    np.save(tmp_path / "rows.npy", x)
+    status, _, err = run(["predict", model, tmp_path / "rows.npy"], capsys)
+    assert status == 2
+    assert "rows.npy holds 3 rows of 16 values; give one example per file" in one_error_line(err)
+
+
 def test_predict_refuses_inputs_that_do_not_fit(model, tmp_path, capsys):
     np.save(tmp_path / "short.npy", np.zeros(10))
     status, _, err = run(["predict", model, tmp_path / "short.npy"], capsys)

@@ -175,10 +175,11 @@ def read_image(path):
 def read_input(path, n_inputs, *, image_shape=None, box=None):
     """The network input ``(n_inputs,)`` for one file: a picture, or a ``.npy`` array.
 
-    ``.npy``: a vector of ``n_inputs`` values, or a 2-D array of the model's image shape,
-    is used as it is (values in ``[0, 1]``, or bytes 0-255, which are divided by 255); a
-    2-D array of any other shape is prepared like a picture. Anything else is read with
-    Pillow and prepared by :func:`prepare_image`.
+    ``.npy``: a vector of ``n_inputs`` values (also as one row or one column), or a 2-D
+    array of the model's image shape, is used as it is (values in ``[0, 1]``, or bytes
+    0-255, which are divided by 255); several rows of ``n_inputs`` values are refused (one
+    example per file); a 2-D array of any other shape is prepared like a picture. Anything
+    else is read with Pillow and prepared by :func:`prepare_image`.
     """
     path = Path(path)
     if not path.exists():
@@ -187,6 +188,11 @@ def read_input(path, n_inputs, *, image_shape=None, box=None):
         raise IsADirectoryError(f"{path} is a directory, not an image or .npy file")
     if path.suffix.lower() == ".npy":
         a = _read_npy(path)
+        if a.ndim == 2 and 1 in a.shape:            # one row or one column: a vector
+            a = a.reshape(-1)
+        if a.ndim == 2 and a.shape[1] == n_inputs and a.size != n_inputs:
+            raise ShapeError(f"{path.name} holds {a.shape[0]} rows of {n_inputs} values; "
+                             f"give one example per file")
         if a.ndim == 1 or (a.ndim == 2 and a.size == n_inputs and
                            (image_shape is None or a.shape == tuple(image_shape))):
             if a.size != n_inputs:
