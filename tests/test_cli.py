@@ -539,6 +539,27 @@ def test_evaluate_json(model, capsys):
     assert len(result["per_class_accuracy"]) == 4
 
 
+def test_evaluate_keeps_the_models_validation_split_when_dataset_names_its_data(
+        data, tmp_path, capsys):
+    path = tmp_path / "v.npz"
+    run_quietly(["train", "--dataset", data, "--epochs", 1, "--validation", 40,
+                 "--save", path, "--quiet"])
+    counts = {}
+    for extra in ([], ["--dataset", data]):
+        for split in ("train", "validation"):
+            status, out, err = run(["evaluate", path, "--split", split, "--json", *extra],
+                                   capsys)
+            assert status == 0, err
+            counts[(bool(extra), split)] = json.loads(out)["examples"]
+    assert counts[(False, "validation")] == counts[(True, "validation")] == 40
+    assert counts[(False, "train")] == counts[(True, "train")]
+    other = make_npz(tmp_path / "other.npz")
+    status, _, err = run(["evaluate", path, "--dataset", other, "--split", "validation"],
+                         capsys)
+    assert status == 2
+    assert "is not the data set" in one_error_line(err)
+
+
 def test_evaluate_validation_split_needs_one(model, capsys):
     status, _, err = run(["evaluate", model, "--split", "validation"], capsys)
     assert status == 2 and "no validation split" in err

@@ -35,6 +35,7 @@ import tempfile
 import threading
 import traceback
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -874,8 +875,13 @@ def cmd_evaluate(args):
     X, y = {"test": (data.X_test, data.y_test), "train": (data.X_train, data.y_train),
             "validation": (data.X_val, data.y_val)}[args.split]
     if X is None:
-        raise ConfigError(f"{data.name} has no validation split for this model (it was "
-                          f"trained without --validation)")
+        own = args.dataset is None or _same_dataset(args.dataset,
+                                                    _data_info(checkpoint.meta).get("name"))
+        raise ConfigError(
+            f"{data.name} has no validation split for this model (it was trained without "
+            f"--validation)" if own else
+            f"{data.name} is not the data set {args.model} was trained on, so it has no "
+            f"validation split for it; use --split test or train")
     predicted = net.predict(X)
     k = net.sizes[-1]
     confusion = confusion_counts(y, predicted, k)
@@ -967,8 +973,15 @@ def _side_or_none(net, meta):
 
 
 def _data_for_model(args, checkpoint, model_path):
-    """The data set a model was trained on (from its header), or the one named by --dataset."""
-    info = _data_info(checkpoint.meta) if args.dataset is None else {}
+    """The data set a model was trained on (from its header), or the one named by --dataset.
+
+    When --dataset names the data set the model was trained on, its validation split (size
+    and seed) is the model's own, so that ``--split train`` and ``--split validation`` mean
+    what they meant in training; any other data set is taken whole.
+    """
+    info = _data_info(checkpoint.meta)
+    if args.dataset is not None and not _same_dataset(args.dataset, info.get("name")):
+        info = {}
     name = args.dataset if args.dataset is not None else info.get("name")
     if name is None:
         raise ConfigError(f"{model_path} does not say which data set it was trained on; "
@@ -978,6 +991,18 @@ def _data_for_model(args, checkpoint, model_path):
                          data_dir=args.data_dir or info.get("data_dir"))
     _check_fits(checkpoint.net, data, model_path)
     return data
+
+
+def _same_dataset(given, stored):
+    """Whether --dataset names the data set stored in a model header (a name or a path)."""
+    if stored is None:
+        return False
+    if given == stored:
+        return True
+    try:
+        return Path(given).expanduser().resolve() == Path(stored).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 # ==============================================================================================
