@@ -290,3 +290,27 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     # text, tables and plots: many colours, and ink well below the fold
     assert _n_colours(image) > 500
     assert image[2000:, :, :3].std() > 0.05
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_report_summary_quotes_the_saved_weights_accuracy(early_stopping):
+    """After early stopping the file holds the best epoch's weights: quote that epoch's test
+    accuracy, not the last epoch's."""
+    from types import SimpleNamespace
+
+    from bprop.report import _summary
+    from bprop.train import EpochRecord, History
+
+    history = History(records=[EpochRecord(epoch=j, eta=1.0, seconds=0.1, val_accuracy=v,
+                                           test_accuracy=t)
+                               for j, (v, t) in enumerate([(0.5, 0.4), (0.9, 0.8),
+                                                           (0.7, 0.6)])])
+    history.best_epoch = 1
+    info = SimpleNamespace(net=Network([2, 3]), dataset_info={}, history=history,
+                           config={"early_stopping": early_stopping})
+    text = _summary(info)
+    if early_stopping:
+        assert "the saved weights' (epoch 1, restored by early stopping) test accuracy " \
+               "80.00%" in text
+    else:
+        assert "final test accuracy 60.00% (best validation epoch 1)" in text

@@ -98,6 +98,8 @@ def render_report(info, images, notes=()):
 
     parts.append("<h2>History</h2>")
     if records:
+        parts.append('<p class="notes">Epochs are counted from 0, as the book\'s code prints '
+                     'them; the command line counts from 1.</p>')
         parts.append(_history_table(records))
         if info.history.stopped_early:
             parts.append(f"<p>Stopped early: {e(info.history.stopped_early)}.</p>")
@@ -136,15 +138,21 @@ def _summary(info):
     if name:
         text += f" trained on {name}"
     if records:
-        last = records[-1]
         text += f", {len(records)} epoch{'s' if len(records) != 1 else ''}"
+        best = info.history.best_epoch
+        # early stopping saved the best epoch's weights, not the last epoch's
+        restored = best is not None and info.config.get("early_stopping")
+        shown = next((r for r in records if r.epoch == best), records[-1]) if restored \
+            else records[-1]
         for field, label in (("test_accuracy", "test"), ("val_accuracy", "validation")):
-            value = getattr(last, field)
+            value = getattr(shown, field)
             if value is not None:
-                text += f"; final {label} accuracy {value:.2%}"
+                which = (f"the saved weights' (epoch {shown.epoch}, restored by early "
+                         f"stopping)" if restored else "final")
+                text += f"; {which} {label} accuracy {value:.2%}"
                 break
-        if info.history.best_epoch is not None:
-            text += f" (best validation epoch {info.history.best_epoch})"
+        if best is not None and not restored:
+            text += f" (best validation epoch {best})"
     return text + "."
 
 
