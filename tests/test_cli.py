@@ -228,7 +228,9 @@ def _corrupt_idx_dir(tmp_path):
     (["--shift", "2"], "--shift needs image data"),
     (["--early-stopping"], "--early-stopping needs a validation set: add --validation"),
     (["--schedule", "plateau"], "--schedule plateau needs a validation set"),
-    (["--save", "{tmp}/afile/m.npz"], "cannot write --save"),
+    (["--save", "{tmp}/afile/m.npz"], "/afile is a file, not a directory"),
+    (["--save", "{tmp}/m.npz", "--plot", "{tmp}/afile"],
+     "cannot write --plot {tmp}/afile: {tmp}/afile is a file, not a directory"),
     (["--save", "{tmp}"], "is a directory"),
     (["--plot", "{tmp}/plots"], "--plot needs --save"),
     (["--resume", "{tmp}/missing.npz"], "model file not found"),
@@ -242,7 +244,7 @@ def test_bad_train_input_exits_2_with_one_line(argv, message, data, tmp_path, ca
         argv += ["--dataset", str(data)]
     status, out, err = run(["train", "--epochs", "1", *argv], capsys)
     assert status == 2
-    assert message in one_error_line(err)
+    assert message.format(tmp=tmp_path) in one_error_line(err)
     assert out == ""
 
 
@@ -252,6 +254,20 @@ def test_unwritable_save_path_fails_before_training(data, tmp_path, capsys, monk
     status, _, err = run(["train", "--dataset", data, "--save", tmp_path / "afile" / "m.npz"],
                          capsys)
     assert status == 2 and "cannot write --save" in err
+
+
+def test_report_and_plot_out_paths(model, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "new" / "dir" / "r.html"
+    status, stdout, err = run(["report", model, "--out", out], capsys)
+    assert status == 0, err
+    assert out.exists() and stdout.strip() == str(out)
+    status, _, err = run(["report", model, "--out", tmp_path], capsys)
+    assert status == 2
+    assert f"--out {tmp_path} is a directory" in one_error_line(err) and ".tmp-" not in err
+    (tmp_path / "afile").write_text("")
+    status, _, err = run(["plot", model, "--out", tmp_path / "afile"], capsys)
+    assert status == 2 and "afile is a file, not a directory" in one_error_line(err)
 
 
 def test_model_that_does_not_fit_the_data(model, tmp_path, capsys):

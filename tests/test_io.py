@@ -188,3 +188,35 @@ def test_load_errors_are_model_file_errors(tmp_path):
         with pytest.raises(ModelFileError, match=r"not a readable bprop model file \(neither "
                                                  r"\.npz nor JSON"):
             load(p)
+
+
+def test_write_errors_name_the_users_path_not_the_temporary_file(tmp_path):
+    net = Network([3, 2], rng=0)
+    with pytest.raises(FileNotFoundError) as missing:
+        save(net, tmp_path / "no" / "m.npz")
+    assert missing.value.filename == str(tmp_path / "no" / "m.npz")
+    assert ".tmp-" not in str(missing.value)
+    with pytest.raises(IsADirectoryError) as directory:
+        save(net, tmp_path)
+    assert directory.value.filename == str(tmp_path) and ".tmp-" not in str(directory.value)
+    assert os.listdir(tmp_path) == []                   # nothing left behind
+
+
+def test_empty_model_file_is_called_empty(tmp_path):
+    (tmp_path / "e.npz").write_bytes(b"")
+    with pytest.raises(ModelFileError, match="e.npz is empty or blank"):
+        load(tmp_path / "e.npz")
+
+
+def test_network2_json_is_read_without_leaking_the_file(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "n.json"
+    network2.Network([3, 2]).save(str(path))
+    code = ("import gc; from bprop import network2; network2.load(%r); gc.collect(); "
+            "print('ok')" % str(path))
+    res = subprocess.run([sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c",
+                          code], capture_output=True, text=True, check=False)
+    assert res.stdout.strip() == "ok", res.stderr
+    assert "ResourceWarning" not in res.stderr and "unclosed" not in res.stderr

@@ -539,6 +539,8 @@ def cmd_train(args):
     diagnostics = _optional("bprop.diagnostics", "--diagnostics") if opts["diagnostics"] \
         else None
     plots = _optional("bprop.plots", "--plot") if opts["plot"] is not None else None
+    if plots is not None:
+        _check_directory(os.path.abspath(opts["plot"]), "--plot", opts["plot"])
 
     data = datasets.load(opts["dataset"], validation=opts["validation"],
                          dtype=np.dtype(checkpoint.net.dtype if checkpoint else opts["dtype"]),
@@ -790,19 +792,40 @@ def _describe_run(net, data, config, start_epoch, save_path):
             + (f"; saving to {save_path}" if save_path else ""))
 
 
-def _check_writable(path):
-    """Fail before training, not after the first epoch, when ``path`` cannot be written."""
+def _check_writable(path, flag="--save"):
+    """Fail before any work, not after it, when the file ``path`` cannot be written; makes
+    its directory."""
     if os.path.isdir(path):
-        raise ConfigError(f"--save {path} is a directory; give a file name, e.g. "
-                          f"{os.path.join(path, 'model.npz')}")
-    parent = os.path.dirname(os.path.abspath(path))
+        raise ConfigError(f"{flag} {path} is a directory; give a file name, e.g. "
+                          f"{os.path.join(path, 'model.npz' if flag == '--save' else 'out')}")
+    _check_directory(os.path.dirname(os.path.abspath(path)), flag, path)
+
+
+def _check_directory(directory, flag, given):
+    """Make ``directory`` if need be and check that files can be created in it."""
     try:
-        os.makedirs(parent, exist_ok=True)
-        with tempfile.TemporaryFile(dir=parent):
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
             pass
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in _parents(directory) if os.path.exists(p)
+                        and not os.path.isdir(p)), directory)
+        raise ConfigError(f"cannot write {flag} {given}: {blocker} is a file, not a "
+                          f"directory") from None
     except OSError as e:
-        raise ConfigError(f"cannot write --save {path}: {e.strerror or e} "
-                          f"({e.filename or parent})") from None
+        raise ConfigError(f"cannot write {flag} {given}: {e.strerror or e} "
+                          f"({e.filename or directory})") from None
+
+
+def _parents(directory):
+    """``directory`` and its ancestors, the top one first."""
+    parts = []
+    while True:
+        parts.append(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return parts[::-1]
+        directory = parent
 
 
 def _check_fits(net, data, model_path):
@@ -1117,6 +1140,7 @@ def cmd_plot(args):
     _require_file(args.run)
     plots = _optional("bprop.plots", "bprop plot")
     out = args.out or os.path.splitext(args.run)[0] + "-plots"
+    _check_directory(os.path.abspath(out), "--out", out)
     for path in plots.plot_run(args.run, out):
         _out(str(path))
     return 0
@@ -1127,6 +1151,7 @@ def cmd_report(args):
     _require_file(args.run)
     report = _optional("bprop.report", "bprop report")
     out = args.out or os.path.splitext(args.run)[0] + "-report.html"
+    _check_writable(out, "--out")
     _out(str(report.write_report(args.run, out)))
     return 0
 

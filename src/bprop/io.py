@@ -21,7 +21,7 @@ The book's ``network2.py`` JSON (keys sizes, weights, biases, cost) is read and 
 
 from __future__ import annotations
 
-import io as _io
+import errno
 import json
 import os
 import tempfile
@@ -41,7 +41,13 @@ def atomic_write(path, write):
     """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it into place."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file name", path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
+    except OSError as e:            # name the directory, not the temporary file's name
+        raise type(e)(e.errno, f"cannot create a file in {directory}: {e.strerror}",
+                      path) from None
     try:
         os.fchmod(fd, 0o644)        # mkstemp's 0600 would hide models and plots from others
         with os.fdopen(fd, "wb") as f:
@@ -124,7 +130,10 @@ def load_checkpoint(path):
         raise ModelFileError(f"model file not found: {path}") from None
     except OSError as e:
         raise ModelFileError(f"cannot read model file {path}: {e.strerror}") from None
-    if head in (b"{", b""):
+    if head == b"":
+        raise ModelFileError(f"{path} is empty or blank (expected a bprop .npz or the book's network2 "
+                             f"JSON)")
+    if head == b"{":
         return Checkpoint(load_book_json(path), {}, {})
     if not zipfile.is_zipfile(path):
         what = "a truncated or corrupt .npz" if head == b"P" else "neither .npz nor JSON"
@@ -206,8 +215,8 @@ def save_book_json(net, path):
 def load_book_json(path, network_class=Network):
     """Read network2's JSON into ``network_class`` (sigmoid layers, the named cost)."""
     try:
-        with open(path, "rb") as f:
-            data = json.load(_io.TextIOWrapper(f, encoding="utf-8"))
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
     except FileNotFoundError:
         raise ModelFileError(f"model file not found: {path}") from None
     except OSError as e:
