@@ -405,6 +405,36 @@ def test_resume_with_nothing_left_to_train(model, tmp_path, capsys):
     assert load_checkpoint(copy).epoch == 5
 
 
+def test_resume_in_place_with_fewer_epochs_changes_nothing_and_says_so(model, tmp_path,
+                                                                       capsys):
+    copy = tmp_path / "same.npz"
+    copy.write_bytes(Path(model).read_bytes())
+    status, out, err = run(["train", "--resume", copy, "--epochs", 2], capsys)
+    assert status == 0 and out == ""
+    assert one_error_line(err).endswith("already holds 5 of 2 epochs (raise --epochs to "
+                                        "continue)")
+    assert copy.read_bytes() == Path(model).read_bytes()
+    status, _, err = run(["train", "--resume", copy, "--epochs", 2, "--quiet"], capsys)
+    assert status == 0 and err == ""
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--epochs", "0"], "--epochs must be at least 1"),
+    (["--save", ""], "--save needs a path; got an empty string"),
+    (["--data-dir", " "], "--data-dir needs a path"),
+])
+def test_train_flags_that_would_do_nothing(argv, message, data, capsys):
+    status, _, err = run(["train", "--dataset", data, *argv], capsys)
+    assert status == 2 and message in one_error_line(err)
+
+
+def test_data_dir_is_stored_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = types.SimpleNamespace(name="mnist", n_classes=10, image_shape=None)
+    opts = {"dataset": "mnist", "validation": 0, "seed": 0, "data_dir": "rel"}
+    assert cli._data_header(opts, data, None)["dataset"]["data_dir"] == str(tmp_path / "rel")
+
+
 def test_resume_of_a_plain_model_is_refused(tmp_path, capsys):
     from bprop.io import save
     path = tmp_path / "plain.npz"

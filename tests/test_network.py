@@ -320,5 +320,5 @@ def test_diverging_training_names_the_epoch():
     X = rng.random((50, 3)) * 10
     y = rng.normal(size=(50, 2)) * 100
     net = Network([3, 8, 2], "identity", rng=0)
-    with pytest.raises(FloatingPointError, match=r"training diverged in epoch 0: .*smaller eta"):
+    with pytest.raises(FloatingPointError, match=r"training diverged in epoch 1 of 3: .*smaller eta"):
         net.fit(X, y, epochs=3, batch_size=5, eta=50.0)

@@ -568,7 +568,7 @@ def cmd_train(args):
         saved_opt = (checkpoint.meta.get("optimizer") or {}).get("name")
         if saved_opt == optimizer.name:
             optimizer.load_state(checkpoint.optimizer_state)
-        elif checkpoint.optimizer_state:
+        elif checkpoint.optimizer_state and not quiet:
             _note(f"note: the checkpoint's {saved_opt} state is dropped (now {optimizer.name})")
     extra = _data_header(opts, data, checkpoint)
 
@@ -576,11 +576,14 @@ def cmd_train(args):
                _Progress.make(quiet, start_epoch + 1, config.epochs))
     if checkpoint is not None and save_path == opts["resume"]:
         run.saved_epoch = start_epoch           # the file holds that much until overwritten
-    if not quiet:
-        _note(_describe_run(net, data, config, start_epoch, save_path))
-    if start_epoch >= config.epochs:
+    nothing_left = start_epoch >= config.epochs
+    if quiet:
+        pass
+    elif nothing_left:
         _note(f"note: nothing to train: {opts['resume']} already holds {start_epoch} of "
               f"{config.epochs} epochs (raise --epochs to continue)")
+    else:
+        _note(_describe_run(net, data, config, start_epoch, save_path))
     callbacks = [diagnostics.Diagnostics()] if diagnostics is not None else []
     try:
         train(net, data.X_train, data.y_train, config,
@@ -596,16 +599,19 @@ def cmd_train(args):
         run.progress.close()
         raise FloatingPointError(f"{e}. {run.where_saved()}") from None
 
-    if save_path is not None and (config.early_stopping or run.saved_epoch is None):
+    saved_before = run.saved_epoch
+    if save_path is not None and (config.early_stopping and not nothing_left
+                                  or run.saved_epoch is None):
         # Early stopping put the best epoch's weights back after the last checkpoint; and a
-        # run with nothing left to train still writes its --save file.
+        # run with nothing left to train still writes its --save file (a new file only:
+        # the --resume file already holds what it would write).
         run.save(run.saved_epoch or start_epoch)
     if history.stopped_early and not quiet:
         _note(f"stopped early: {history.stopped_early}")
     if diagnostics is not None:
         for warning in diagnostics.explain(history, cost=net.cost.name):
             _note(f"warning: {warning}")
-    if save_path is not None and not quiet:
+    if save_path is not None and not quiet and not (nothing_left and saved_before is not None):
         _note(f"model saved to {save_path}")
     if plots is not None:
         for path in plots.plot_run(save_path, opts["plot"]):
@@ -641,6 +647,11 @@ def _train_options(given):
     """``(opts, checkpoint)``: the given flags over the defaults, or over what a --resume
     checkpoint recorded (data set, split, seed); checkpoint is None for a new run."""
     opts = {**_TRAIN_DEFAULTS, **given}
+    for flag in ("save", "resume", "plot", "data_dir"):
+        if opts[flag] is not None and not str(opts[flag]).strip():
+            raise ConfigError(f"--{flag.replace('_', '-')} needs a path; got an empty string")
+    if opts["resume"] is None and given.get("epochs") == 0:
+        raise ConfigError("--epochs must be at least 1 (0 would train nothing)")
     if opts["plot"] is not None and not (opts["save"] or opts["resume"]):
         raise ConfigError("--plot needs --save (the plots are drawn from the saved run)")
     if opts["resume"] is None:
@@ -758,13 +769,16 @@ def _data_header(opts, data, checkpoint):
     evaluate, predict, plot and report reload the data a model was trained on.
 
     name: the canonical data set name, or the absolute path of the user's file or directory;
-    validation, seed, data_dir: as passed to ``datasets.load``; n_classes, image_shape: the
+    validation, seed: as passed to ``datasets.load``; data_dir: the same, made absolute so
+    that the model file works from any directory; n_classes, image_shape: the
     data's; box: the side of the box its images' ink fills (:func:`bprop.predict.typical_box`),
     for preparing pictures like the training images.
     """
     name = data.name if data.name in datasets.AVAILABLE else os.path.abspath(opts["dataset"])
     info = {"name": name, "validation": opts["validation"], "seed": opts["seed"],
-            "data_dir": opts["data_dir"], "n_classes": data.n_classes,
+            "data_dir": None if opts["data_dir"] is None else
+            os.path.abspath(os.path.expanduser(opts["data_dir"])),
+            "n_classes": data.n_classes,
             "image_shape": list(data.image_shape) if data.image_shape else None}
     stored = _data_info(checkpoint.meta) if checkpoint is not None else {}
     if "box" in stored:

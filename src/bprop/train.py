@@ -172,7 +172,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     progress: called as ``progress(examples_done, n)`` about a hundred times an epoch.
     history, start_epoch, optimizer: to resume a run (see :mod:`bprop.io` checkpoints).
     Returns the :class:`History`. Raises ``FloatingPointError`` when the cost or the weights
-    stop being finite, naming the epoch.
+    stop being finite, naming the epoch (counted from 1: "in epoch 3 of 30").
     """
     if not isinstance(config, TrainConfig):
         raise ConfigError("config must be a TrainConfig")
@@ -245,14 +245,14 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
     for i, w in enumerate(net.weights):
         if not np.isfinite(w).all():
             raise FloatingPointError(
-                f"training diverged in epoch {j}: weights[{i}] are no longer finite; "
-                f"try a smaller eta (now {eta:g})")
+                f"training diverged in epoch {j + 1} of {config.epochs}: weights[{i}] are no "
+                f"longer finite; try a smaller eta (now {eta:g})")
     if config.monitor_training_cost:
         record.train_cost = net.mean_cost(X, Y, config.lmbda)
         if not np.isfinite(record.train_cost):
             raise FloatingPointError(
-                f"training diverged in epoch {j}: the cost is {record.train_cost}; "
-                f"try a smaller eta (now {eta:g})")
+                f"training diverged in epoch {j + 1} of {config.epochs}: the cost is "
+                f"{record.train_cost}; try a smaller eta (now {eta:g})")
     if config.monitor_training_accuracy:
         record.train_accuracy = float(np.mean(net.predict(X) == np.argmax(Y, axis=1)))
     if validation is not None:
