@@ -746,6 +746,16 @@ def test_predict_unreadable_picture(model, tmp_path, capsys):
     assert status == 2 and "x.png is not an image Pillow can read" in one_error_line(err)
 
 
+def test_predict_errors_name_the_file(model, tmp_path, capsys):
+    np.save(tmp_path / "blank.npy", np.zeros((9, 9)))        # a picture with no ink
+    np.save(tmp_path / "ok.npy", np.zeros(16))
+    status, _, err = run(["predict", model, tmp_path / "ok.npy", tmp_path / "blank.npy"],
+                         capsys)
+    assert status == 2
+    assert one_error_line(err).endswith(f"{tmp_path / 'blank.npy'}: the image is blank: no "
+                                        f"ink differs from the background")
+
+
 def test_predict_png_needs_a_square_input(tmp_path, capsys):
     pil = pytest.importorskip("PIL.Image")
     from bprop.io import save
@@ -869,3 +879,19 @@ def test_progress_bar_without_tqdm(monkeypatch):
     assert "epoch 2/5 [###############...............]  50%" in text
     assert text.endswith("\r")
     assert cli._Progress.make(quiet=True, epoch=1, epochs=1).enabled is False
+
+
+@pytest.mark.parametrize("content", ["", "a,b,label\n"])
+def test_empty_csv_is_one_error_line(content, tmp_path, capsys):
+    (tmp_path / "empty.csv").write_text(content)
+    status, _, err = run(["train", "--dataset", tmp_path / "empty.csv", "--quiet"], capsys)
+    assert status == 2
+    assert one_error_line(err).endswith("empty.csv holds no data rows")
+
+
+@pytest.mark.parametrize("cost,shown", [(0.1935, "cost 0.1935"), (0.0, "cost 0.0000"),
+                                        (1.456e83, "cost 1.456e+83"), (3e-7, "cost 3e-07")])
+def test_epoch_line_shows_any_cost_in_a_few_characters(cost, shown):
+    from bprop.train import EpochRecord, TrainConfig
+    record = EpochRecord(epoch=0, eta=1.0, seconds=0.1, train_cost=cost)
+    assert f"  {shown}  " in cli._epoch_line(record, 1, TrainConfig(epochs=3))

@@ -44,7 +44,7 @@ from . import io as model_io
 from .activations import ACTIVATIONS, get_activation
 from .costs import COSTS, get_cost
 from .diagnostics import confusion_counts
-from .errors import ConfigError, ShapeError
+from .errors import ConfigError, DataError, ShapeError
 from .gradcheck import gradcheck
 from .network import INITIALIZERS, Network
 from .optimizers import OPTIMIZERS, make_optimizer
@@ -710,7 +710,11 @@ def _epoch_line(record, k, config):
     parts = [f"epoch {k}/{config.epochs}"]
     for label, value in (("cost", record.train_cost), ("train_acc", record.train_accuracy),
                          ("val_acc", record.val_accuracy), ("test_acc", record.test_accuracy)):
-        if value is not None:
+        if value is None:
+            continue
+        if label == "cost" and value != 0 and not 1e-4 <= abs(value) < 1e4:
+            parts.append(f"{label} {value:.4g}")   # 1.456e+83, not 83 digits
+        else:
             parts.append(f"{label} {value:.4f}")
     if config.schedule != "constant":
         parts.append(f"eta {record.eta:g}")
@@ -986,8 +990,7 @@ def cmd_predict(args):
 def _predict_files(args, net, meta):
     info = _data_info(meta)
     image_shape, box = info.get("image_shape"), info.get("box")
-    inputs = np.stack([read_input(f, net.sizes[0], image_shape=image_shape, box=box)
-                       for f in args.files])
+    inputs = np.stack([_read_named(f, net.sizes[0], image_shape, box) for f in args.files])
     scores, kind = output_scores(net, inputs)
     side = _side_or_none(net, meta)
     for f, x, s in zip(args.files, inputs, scores):
@@ -1000,6 +1003,16 @@ def _predict_files(args, net, meta):
             for row in ascii_art(x, side):
                 _out(row)
     return 0
+
+
+def _read_named(path, n_inputs, image_shape, box):
+    """read_input, with the file's name in any error that does not already give it."""
+    try:
+        return read_input(path, n_inputs, image_shape=image_shape, box=box)
+    except (ShapeError, DataError) as e:
+        if os.path.basename(path) in str(e):
+            raise
+        raise type(e)(f"{path}: {e}") from None
 
 
 def _side_or_none(net, meta):

@@ -139,8 +139,8 @@ def _required_diagnostic_records(history):
     """The records of ``history`` that carry diagnostics; raises when there are none."""
     records = _diagnostic_records(_records(history))
     if not records:
-        raise DataError("the history has no diagnostics; train with "
-                        "callbacks=[bprop.diagnostics.Diagnostics()]")
+        raise DataError("the history has no diagnostics; train with them on (bprop train "
+                        "--diagnostics, or callbacks=[bprop.diagnostics.Diagnostics()])")
     return records
 
 
@@ -360,7 +360,7 @@ def _load_dataset(run, dataset, notes):
         name = run.dataset_info.get("name")
         if not name:
             notes.append("confusion matrix and most-wrong images skipped: the model file does "
-                         "not name its data set; pass dataset=")
+                         "not name its data set (plot_run and write_report take dataset=)")
             return None
         try:
             from .datasets import load
@@ -396,6 +396,7 @@ def run_figures(run, dataset=None):
         figures.append(("saturation", "Saturated neurons per layer", saturation_figure(records)))
     elif records:
         notes.append("per-layer plots skipped: the history has no diagnostics (train with "
+                     "them on: bprop train --diagnostics, or "
                      "callbacks=[bprop.diagnostics.Diagnostics()])")
     ds = _load_dataset(run, dataset, notes)
     image_shape = run.image_shape or (ds.image_shape if ds is not None else None)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -234,7 +235,10 @@ def read_csv(path: str | os.PathLike):
             except ValueError:
                 header = 1
             f.seek(0)
-            data = np.loadtxt(f, delimiter=",", skiprows=header, ndmin=2, dtype=np.float64)
+            with warnings.catch_warnings():     # "input contained no data": said below
+                warnings.simplefilter("ignore", UserWarning)
+                data = np.loadtxt(f, delimiter=",", skiprows=header, ndmin=2,
+                                  dtype=np.float64)
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
     except UnicodeDecodeError:

@@ -92,7 +92,7 @@ def ensure_files(directory: Path, files: Sequence[str], mirrors: Sequence[str],
         return
     where = (
         f"Put {', '.join(files)} (gzipped or not) in {directory} "
-        "(or set BPROP_DATA, or pass data_dir). " + hint
+        "(or set BPROP_DATA, or give --data-dir / data_dir=). " + hint
     )
     if not download:
         raise DataError(f"{what} is not in {directory} and downloading is off. {where}")
