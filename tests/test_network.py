@@ -322,3 +322,112 @@ def test_diverging_training_names_the_epoch():
     net = Network([3, 8, 2], "identity", rng=0)
     with pytest.raises(FloatingPointError, match=r"training diverged in epoch 1 of 3: .*smaller eta"):
         net.fit(X, y, epochs=3, batch_size=5, eta=50.0)
+
+
+# -- the book's interface: semantics and bad input (found in review) -------------------------------
+def test_book_updates_leave_arrays_the_caller_holds_unchanged():
+    """The book's update_mini_batch and SGD make new arrays; arrays held from before (or
+    assigned by the user) keep their values."""
+    net = Network([3, 4, 2], rng=0)
+    before = net.weights
+    snapshot = [w.copy() for w in before]
+    net.update_mini_batch([(np.ones((3, 1)), np.array([[1.0], [0.0]]))], 3.0)
+    assert all(np.array_equal(b, s) for b, s in zip(before, snapshot))
+    assert not np.array_equal(net.weights[0], snapshot[0])
+    mine = [np.zeros((4, 3)), np.zeros((2, 4))]
+    net.weights = mine
+    net.SGD([(np.ones((3, 1)), np.array([[1.0], [0.0]]))] * 4, 1, 2, 3.0)
+    assert not mine[1].any() and net.weights[1].any()
+
+
+def test_one_element_array_labels_are_labels():
+    net = Network([4, 3], rng=0)
+    x = np.linspace(0, 1, 4).reshape(4, 1)
+    p = int(np.argmax(net.feedforward(x)))
+    assert net.evaluate([(x, np.array([[p]]))]) == 1
+    assert net.evaluate([(x, np.int64(p))]) == 1
+    assert net.evaluate([(x, np.eye(3)[p])]) == 1                  # a one-hot row
+    assert net.evaluate([(x, p), (x, np.eye(3)[:, [p]])]) == 2     # mixed int and column
+    with pytest.raises(ShapeError, match="label of example 0 has shape \\(2, 2\\)"):
+        net.evaluate([(x, np.eye(2))])
+
+
+def test_empty_test_data_is_no_test_data_as_in_the_book(capsys):
+    net = Network([2, 2], rng=0)
+    assert net.evaluate([]) == 0
+    net.SGD([(np.ones((2, 1)), np.array([[1.0], [0.0]]))] * 2, 1, 1, 1.0, test_data=[])
+    assert capsys.readouterr().out == "Epoch 0 complete\n"
+
+
+def test_non_finite_weights_are_refused_before_they_make_a_wrong_number():
+    net = Network([4, 5, 3], rng=0)
+    net.weights[0] = np.full((5, 4), np.nan)
+    x = np.ones((4, 1))
+    with pytest.raises(DataError, match=r"weights\[0\] holds 20 non-finite values"):
+        net.evaluate([(x, 0), (x * 0.5, 0)])
+    with pytest.raises(DataError, match="non-finite"):
+        net.SGD([(x, np.eye(3)[:, [0]])] * 2, 1, 2, 3.0)
+    with pytest.raises(DataError, match="non-finite"):
+        net.predict(np.ones((2, 4)))
+
+
+@pytest.mark.parametrize("lmbda,n,message", [
+    (float("nan"), 10, "lmbda must be a finite number >= 0"),
+    (-1.0, 10, "lmbda must be a finite number >= 0"),
+    (1.0, 0, "n \\(the training-set size\\) must be a positive integer; got 0"),
+    (1.0, -10, "must be a positive integer"),
+    (1.0, "10", "must be a positive integer"),
+])
+def test_update_mini_batch_checks_lmbda_and_n(lmbda, n, message):
+    net = Network([3, 2], rng=0)
+    with pytest.raises(ConfigError, match=message):
+        net.update_mini_batch([(np.ones((3, 1)), np.array([[1.0], [0.0]]))], 1.0, lmbda, n)
+
+
+def test_score_and_mean_cost_check_their_arguments():
+    net = Network([3, 2], rng=0)
+    X = np.ones((4, 3))
+    with pytest.raises(DataError, match="y .*not finite|y contains"):
+        net.score(X, np.full((4, 2), np.nan))
+    with pytest.raises(ConfigError, match="lmbda must be a finite number >= 0"):
+        net.mean_cost(X, [0, 1, 0, 1], lmbda=-1.0)
+    with pytest.raises(ConfigError, match="lmbda must be"):
+        net.mean_cost(X, [0, 1, 0, 1], lmbda="a")
+
+
+def test_malformed_items_name_the_item():
+    net = Network([3, 2], rng=0)
+    with pytest.raises(DataError, match="mini_batch item 0 is not an \\(x, y\\) pair"):
+        net.update_mini_batch([np.ones((3, 1))], 1.0)
+    with pytest.raises(DataError, match="training_data item 1 is not an \\(x, y\\) pair"):
+        net.SGD([(np.ones((3, 1)), np.ones((2, 1))), (1, 2, 3)], 1, 2, 1.0)
+    with pytest.raises(DataError, match="test data item 0 is not an \\(x, y\\) pair"):
+        net.evaluate([5])
+
+
+def test_fit_takes_trainconfig_names_and_names_unknown_options():
+    net = Network([3, 2], rng=0)
+    X, y = np.random.default_rng(0).random((20, 3)), np.arange(20) % 2
+    history = net.fit(X, y, epochs=1, mini_batch_size=5, eta=1.0)
+    assert len(history.records) == 1
+    with pytest.raises(ConfigError, match="fit got unknown option foo; it takes epochs"):
+        net.fit(X, y, epochs=1, foo=3)
+
+
+def test_gradcheck_takes_any_real_eps():
+    from bprop import gradcheck
+
+    net = Network([3, 2], rng=0)
+    result = gradcheck(net, np.ones((3, 1)), [1], eps=np.float32(1e-4))
+    assert result.ok(1e-4)
+    with pytest.raises(ConfigError, match="eps must be in \\(0, 1\\); got True"):
+        gradcheck(net, np.ones((3, 1)), [1], eps=True)
+
+
+@pytest.mark.parametrize("j", [-1, 10, 2.5])
+def test_vectorized_result_refuses_bad_class_indices(j):
+    from bprop import mnist_loader, network2
+
+    for f in (mnist_loader.vectorized_result, network2.vectorized_result):
+        with pytest.raises(DataError, match="class index must be an integer in \\[0, 10\\)"):
+            f(j)

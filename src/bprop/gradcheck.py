@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
@@ -79,7 +80,7 @@ def gradcheck(net, x, y, eps=1e-5):
     ``(sizes[-1], m)``, or int labels ``(m,)``. Every weight and bias is perturbed.
     Returns a :class:`GradcheckResult`.
     """
-    if not (isinstance(eps, (int, float)) and 0 < eps < 1):
+    if isinstance(eps, bool) or not isinstance(eps, Real) or not 0 < eps < 1:
         raise ConfigError(f"eps must be in (0, 1); got {eps!r}")
     if net.dtype != np.float64:
         net = _float64_copy(net)

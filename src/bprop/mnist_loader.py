@@ -14,6 +14,7 @@ Shapes, as in the book: x is a column ``(784, 1)``; a training y is a one-hot co
 from __future__ import annotations
 
 import os
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,13 @@ def load_data_wrapper(path: str | os.PathLike | None = None):
 
 def vectorized_result(j: int) -> np.ndarray:
     """The one-hot ``(10, 1)`` column for digit ``j`` (float64, as in the book)."""
+    check_class_index(j, 10)
     e = np.zeros((10, 1))
     e[j] = 1.0
     return e
+
+
+def check_class_index(j, n):
+    """Refuse a class index outside [0, n) (NumPy would wrap -1 round to the last class)."""
+    if isinstance(j, bool) or not isinstance(j, Integral) or not 0 <= j < n:
+        raise DataError(f"class index must be an integer in [0, {n}); got {j!r}")

@@ -32,7 +32,8 @@ This module is not an autodiff system: networks are chains of dense layers only.
 
 from __future__ import annotations
 
-from numbers import Integral
+import dataclasses
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -217,18 +218,24 @@ class Network:
         training-set size) it is network2.py's. The gradients come from the matrix-based
         backprop: the examples are stacked as the columns of one matrix.
         """
-        mini_batch = list(mini_batch)
+        mini_batch = [_pair(item, i, "mini_batch") for i, item in enumerate(mini_batch)]
         if not mini_batch:
             raise DataError("mini_batch is empty")
         _check_positive(eta, "eta")
+        _check_lmbda(lmbda)
         if lmbda and n is None:
             raise ConfigError("n (the training-set size) is needed when lmbda is not 0")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, Integral) or n < 1):
+            raise ConfigError(f"n (the training-set size) must be a positive integer; got {n!r}")
         x = np.hstack([self._check_input(x, "x", columns=1) for x, _ in mini_batch])
         y = np.hstack([self._check_target(y, columns=1) for _, y in mini_batch])
         m = len(mini_batch)
-        self._check_parameters()
+        self._check_parameters(finite=True)
         with np.errstate(over="ignore"):
             nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(m), scale=eta / m)
+        # new arrays, as the book's update makes: arrays held from before keep their values
+        self.weights = [w.copy() for w in self.weights]
+        self.biases = [b.copy() for b in self.biases]
         # the training loop's SGD step: L2 shrink by (1 − ηλ/n), then w -= nabla_w
         SGD(eta, lmbda=lmbda).step(self.weights, self.biases, nabla_w, nabla_b, n)
 
@@ -244,7 +251,14 @@ class Network:
         from .train import TrainConfig, train
 
         X, Y = self._book_training_arrays(training_data)
-        test = self._book_test_arrays(test_data) if test_data is not None else None
+        if test_data is not None:
+            test_data = list(test_data)
+        # the book tests `if test_data:`, so an empty list means no test data
+        test = self._book_test_arrays(test_data) if test_data else None
+        # the book's updates make new arrays; train's are in place, so start from copies
+        # and leave the arrays the caller may hold as they were
+        self.weights = [np.array(w, dtype=self.dtype) for w in self.weights]
+        self.biases = [np.array(b, dtype=self.dtype) for b in self.biases]
 
         def report(record):
             if test is not None:
@@ -257,7 +271,11 @@ class Network:
               test=test, on_epoch_end=report)
 
     def evaluate(self, test_data):
-        """Number of ``(x, label)`` pairs whose output's argmax equals the label (an int)."""
+        """Number of ``(x, label)`` pairs whose output's argmax equals the label (an int);
+        0 for no pairs, as the book's sum over an empty list."""
+        test_data = list(test_data)
+        if not test_data:
+            return 0
         X, labels = self._book_test_arrays(test_data)
         return int(np.count_nonzero(self.predict(X) == labels))
 
@@ -271,7 +289,8 @@ class Network:
 
         y: int labels ``(n_samples,)`` in ``[0, sizes[-1])`` or one-hot/target rows
         ``(n_samples, sizes[-1])``. ``options`` are the fields of
-        :class:`bprop.train.TrainConfig` (``lmbda``, ``optimizer``, ...) plus
+        :class:`bprop.train.TrainConfig` (``lmbda``, ``optimizer``, ...; its
+        ``mini_batch_size`` is taken for ``batch_size``) plus
         ``validation=(X_val, y_val)``, ``test=(X_test, y_test)`` and ``on_epoch_end``.
         Returns a :class:`bprop.train.History`.
         """
@@ -279,12 +298,21 @@ class Network:
 
         extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks")
                  if k in options}
+        batch_size = options.pop("mini_batch_size", batch_size)   # TrainConfig's own name
+        known = {f.name for f in dataclasses.fields(TrainConfig)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigError(f"fit got unknown option{'s' if len(unknown) > 1 else ''} "
+                              f"{', '.join(unknown)}; it takes epochs, batch_size, eta, "
+                              f"validation, test, on_epoch_end, callbacks and "
+                              f"{', '.join(sorted(known - {'epochs', 'eta'}))}")
         config = TrainConfig(epochs=epochs, mini_batch_size=batch_size, eta=eta, **options)
         return train(self, X, y, config, **extra)
 
     def predict_proba(self, X):
         """Output activations for rows X: ``(n_samples, sizes[-1])``, one row per example."""
         X = self.check_X(X)
+        self._check_parameters(finite=True)
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
         chunk = 10_000          # one batched pass for a test set of 10k; bounded memory beyond
         for start in range(0, X.shape[0], chunk):
@@ -302,6 +330,7 @@ class Network:
 
     def mean_cost(self, X, y, lmbda=0.0):
         """Mean cost over rows X (labels or target rows y), plus ½(λ/n)Σ‖w‖², n = len(X)."""
+        _check_lmbda(lmbda)
         X = self.check_X(X)
         Y = self.targets(y, len(X))
         cost = 0.0
@@ -432,8 +461,13 @@ class Network:
         _check_finite(y, "y")
         return y
 
-    def _check_parameters(self):
-        """Check weights/biases the user may have assigned; cast them to the network's dtype."""
+    def _check_parameters(self, finite=False):
+        """Check weights/biases the user may have assigned; cast them to the network's dtype.
+
+        finite: also refuse nan or inf in them (once per training run or evaluation, where
+        they would otherwise come out as a wrong accuracy or a 'diverged' message; not in
+        the per-example methods, where it would double the cost).
+        """
         if len(self.weights) != self.num_layers - 1 or len(self.biases) != self.num_layers - 1:
             raise ShapeError(f"expected {self.num_layers - 1} weight and bias arrays; got "
                              f"{len(self.weights)} and {len(self.biases)}")
@@ -445,6 +479,10 @@ class Network:
                     raise ShapeError(f"{name}[{i}] has shape {p.shape}; expected {shape}")
                 if p.dtype != self.dtype or not p.flags.c_contiguous or not p.flags.writeable:
                     arrays[i] = np.array(p, dtype=self.dtype, order="C")
+                if finite and not np.isfinite(arrays[i]).all():
+                    bad = int(np.count_nonzero(~np.isfinite(arrays[i])))
+                    raise DataError(f"{name}[{i}] holds {bad} non-finite value"
+                                    f"{'s' if bad != 1 else ''} (nan or inf)")
 
     def check_X(self, X):
         """X as a float array ``(n_samples, sizes[0])`` of the network's dtype, or raise."""
@@ -460,6 +498,8 @@ class Network:
         """Int labels from int labels or one-hot rows, checked against the output layer."""
         y = np.asarray(y)
         if y.ndim == 2 and y.shape == (n, self.sizes[-1]):
+            y = _as_float(y, "y", self.dtype)
+            _check_finite(y, "y")
             return np.argmax(y, axis=1)
         return _check_labels(y, n, self.sizes[-1])
 
@@ -480,7 +520,7 @@ class Network:
 
     def _book_training_arrays(self, training_data):
         """Rows X, Y from the book's list (or iterable) of (x column, one-hot y column)."""
-        pairs = list(training_data)
+        pairs = [_pair(item, i, "training_data") for i, item in enumerate(training_data)]
         if not pairs:
             raise DataError("training_data is empty")
         X = np.empty((len(pairs), self.sizes[0]), self.dtype)
@@ -492,16 +532,25 @@ class Network:
 
     def _book_test_arrays(self, test_data):
         """Rows X and int labels from the book's (x column, int label) pairs."""
-        pairs = list(test_data)
+        pairs = [_pair(item, i, "test data") for i, item in enumerate(test_data)]
         if not pairs:
             raise DataError("test data is empty")
         X = np.empty((len(pairs), self.sizes[0]), self.dtype)
         for i, (x, _) in enumerate(pairs):
             X[i] = self._check_book_column(x, self.sizes[0], "x", i)
-        labels = np.array([label for _, label in pairs])
-        if labels.ndim == 3:    # one-hot columns given where labels were expected
-            labels = np.argmax(labels[:, :, 0], axis=1)
+        labels = np.array([self._book_label(label, i) for i, (_, label) in enumerate(pairs)])
         return X, _check_labels(labels, len(pairs), self.sizes[-1])
+
+    def _book_label(self, label, i):
+        """An int class label from the book's label: an int (or a 1-element array), or a
+        one-hot column or row given where a label was expected."""
+        a = np.asarray(label)
+        if a.size == 1:
+            return a.reshape(())[()]
+        if a.shape in ((self.sizes[-1], 1), (self.sizes[-1],)):
+            return int(np.argmax(a))
+        raise ShapeError(f"label of example {i} has shape {a.shape}; expected an int class "
+                         f"label (or a one-hot column of {self.sizes[-1]})")
 
     @staticmethod
     def _check_book_column(v, n, name, i):
@@ -587,6 +636,21 @@ def _check_labels(y, n, n_classes):
         raise DataError(f"labels must be integers in [0, {n_classes}); "
                         f"got min={y.min()}, max={y.max()}")
     return y
+
+
+def _pair(item, i, what):
+    """The book's ``(x, y)`` item, or a one-line error naming which item is not one."""
+    try:
+        x, y = item
+    except (TypeError, ValueError):
+        raise DataError(f"{what} item {i} is not an (x, y) pair") from None
+    return x, y
+
+
+def _check_lmbda(lmbda):
+    if isinstance(lmbda, bool) or not isinstance(lmbda, Real) or not np.isfinite(lmbda) \
+            or lmbda < 0:
+        raise ConfigError(f"lmbda must be a finite number >= 0; got {lmbda!r}")
 
 
 def _check_positive(value, name):

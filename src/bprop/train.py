@@ -186,7 +186,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     if config.image_shape is not None and int(np.prod(config.image_shape)) != net.sizes[0]:
         raise ShapeError(f"image_shape {config.image_shape} has {np.prod(config.image_shape)} "
                          f"pixels; the network takes {net.sizes[0]} inputs")
-    net._check_parameters()
+    net._check_parameters(finite=True)
     history = history if history is not None else History()
     optimizer = optimizer or make_optimizer(
         config.optimizer, config.eta, lmbda=config.lmbda, l1=config.l1,
