@@ -29,6 +29,7 @@ import dataclasses
 import importlib
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -219,6 +220,16 @@ def _positive_int(text):
     return value
 
 
+def _nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {value}")
+    return value
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -325,7 +336,7 @@ datasets (--dataset):
                         "(default); scaled-normal = N(0, 1/n_in), network2's; xavier; he")
     g.add_argument("--dtype", choices=["float64", "float32"],
                    help="float64 (default) or float32 (faster, less exact)")
-    g.add_argument("--seed", type=int,
+    g.add_argument("--seed", type=_nonnegative_int,
                    help="seed for the initial weights, shuffling, dropout and the validation "
                         "split (default 0: the same command gives the same run)")
     g = p.add_argument_group("training (the book's words)")
@@ -467,7 +478,7 @@ backpropagation a fast algorithm?"). Exit status 0 when the largest error is bel
                    help=f"{_COST_NAMES} (default quadratic)")
     p.add_argument("--examples", type=_positive_int, default=7, metavar="M",
                    help="examples in the batch (default 7)")
-    p.add_argument("--seed", type=int, default=0, help="default 0")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="default 0")
     p.add_argument("--eps", type=float, default=1e-5, help="finite-difference step (default 1e-5)")
     p.add_argument("--tol", type=_positive_float, default=1e-6,
                    help="largest relative error that passes (default 1e-6)")
@@ -531,7 +542,10 @@ def cmd_train(args):
     # shift needs the data's image shape; it is checked once the data is loaded
     shift = config_fields.pop("shift", 0)
     config_fields.pop("image_shape", None)
-    config = TrainConfig(**config_fields)
+    try:
+        config = TrainConfig(**config_fields)
+    except ConfigError as e:        # name the flag, not the TrainConfig field
+        raise ConfigError(_flag_names(str(e))) from None
 
     save_path = opts["save"] or opts["resume"]
     if save_path is not None:
@@ -553,6 +567,10 @@ def cmd_train(args):
     image_shape = data.image_shape if data.image_shape and len(data.image_shape) == 2 else None
     if shift and image_shape is None:
         raise ConfigError(f"--shift needs image data; {data.name} has no image shape")
+    if shift and shift >= min(image_shape):
+        raise ConfigError(f"--shift {shift} would move the {image_shape[0]}x{image_shape[1]} "
+                          f"images of {data.name} out of the picture; give less than "
+                          f"{min(image_shape)}")
     config = dataclasses.replace(config, shift=shift, image_shape=image_shape)
     if data.X_val is None and (config.early_stopping or config.schedule == "plateau"):
         what = "--early-stopping" if config.early_stopping else "--schedule plateau"
@@ -720,6 +738,13 @@ def _epoch_line(record, k, config):
         parts.append(f"eta {record.eta:g}")
     parts.append(f"time {record.seconds:.3g}s")   # 3 significant digits: 0.00482s, 12.3s
     return "  ".join(parts)
+
+
+def _flag_names(message):
+    """A TrainConfig message with its field names written as the flags that set them."""
+    for field in sorted(_CONFIG_FIELDS, key=len, reverse=True):
+        message = re.sub(rf"(?<![\w-]){field}\b", "--" + field.replace("_", "-"), message)
+    return message
 
 
 def _check_resume(checkpoint, given, path):
