@@ -220,3 +220,14 @@ def test_network2_json_is_read_without_leaking_the_file(tmp_path):
                           code], capture_output=True, text=True, check=False)
     assert res.stdout.strip() == "ok", res.stderr
     assert "ResourceWarning" not in res.stderr and "unclosed" not in res.stderr
+
+
+def test_json_that_is_not_a_network2_model(tmp_path):
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(ModelFileError, match="expected a network2 JSON object"):
+        load(tmp_path / "list.json")
+    ragged = {"sizes": [2, 2], "weights": [[[1.0, 2.0], [3.0]]], "biases": [[[0.0], [0.0]]],
+              "cost": "QuadraticCost"}
+    (tmp_path / "ragged.json").write_text(json.dumps(ragged))
+    with pytest.raises(ModelFileError, match=r"weights\[0\] is not a rectangular array"):
+        load(tmp_path / "ragged.json")

@@ -133,7 +133,7 @@ def load_checkpoint(path):
     if head == b"":
         raise ModelFileError(f"{path} is empty or blank (expected a bprop .npz or the book's network2 "
                              f"JSON)")
-    if head == b"{":
+    if head in (b"{", b"["):        # JSON: the book's network2 format (or not a model)
         return Checkpoint(load_book_json(path), {}, {})
     if not zipfile.is_zipfile(path):
         what = "a truncated or corrupt .npz" if head == b"P" else "neither .npz nor JSON"
@@ -212,6 +212,13 @@ def save_book_json(net, path):
     atomic_write(path, lambda f: f.write(json.dumps(data).encode()))
 
 
+def _json_array(value, name):
+    try:
+        return np.array(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} is not a rectangular array of numbers") from None
+
+
 def load_book_json(path, network_class=Network):
     """Read network2's JSON into ``network_class`` (sigmoid layers, the named cost)."""
     try:
@@ -232,8 +239,8 @@ def load_book_json(path, network_class=Network):
                              f"{', '.join(COSTS_BY_CLASS_NAME)}")
     try:
         net = network_class(data["sizes"], cost=get_cost(cost_name))
-        weights = [np.array(w, dtype=np.float64) for w in data["weights"]]
-        biases = [np.array(b, dtype=np.float64) for b in data["biases"]]
+        weights = [_json_array(w, f"weights[{i}]") for i, w in enumerate(data["weights"])]
+        biases = [_json_array(b, f"biases[{i}]") for i, b in enumerate(data["biases"])]
     except (BpropError, ValueError, TypeError) as e:
         raise ModelFileError(f"{path}: inconsistent network2 file: {e}") from None
     net.weights, net.biases = weights, biases
