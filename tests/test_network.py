@@ -431,3 +431,16 @@ def test_vectorized_result_refuses_bad_class_indices(j):
     for f in (mnist_loader.vectorized_result, network2.vectorized_result):
         with pytest.raises(DataError, match="class index must be an integer in \\[0, 10\\)"):
             f(j)
+
+
+def test_network2_sgd_also_leaves_held_arrays_and_takes_empty_evaluation_data(capsys):
+    from bprop import network2
+
+    net = network2.Network([3, 2], rng=0)
+    held = net.weights[0]
+    snapshot = held.copy()
+    result = net.SGD([(np.ones((3, 1)), np.array([[1.0], [0.0]]))] * 4, 1, 2, 0.5,
+                     evaluation_data=[], monitor_evaluation_accuracy=True)
+    assert np.array_equal(held, snapshot) and not np.array_equal(net.weights[0], snapshot)
+    assert result[1] == []
+    assert capsys.readouterr().out == "Epoch 0 training complete\n\n"

@@ -233,9 +233,7 @@ class Network:
         self._check_parameters(finite=True)
         with np.errstate(over="ignore"):
             nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(m), scale=eta / m)
-        # new arrays, as the book's update makes: arrays held from before keep their values
-        self.weights = [w.copy() for w in self.weights]
-        self.biases = [b.copy() for b in self.biases]
+        self._book_fresh_parameters()
         # the training loop's SGD step: L2 shrink by (1 − ηλ/n), then w -= nabla_w
         SGD(eta, lmbda=lmbda).step(self.weights, self.biases, nabla_w, nabla_b, n)
 
@@ -255,10 +253,7 @@ class Network:
             test_data = list(test_data)
         # the book tests `if test_data:`, so an empty list means no test data
         test = self._book_test_arrays(test_data) if test_data else None
-        # the book's updates make new arrays; train's are in place, so start from copies
-        # and leave the arrays the caller may hold as they were
-        self.weights = [np.array(w, dtype=self.dtype) for w in self.weights]
-        self.biases = [np.array(b, dtype=self.dtype) for b in self.biases]
+        self._book_fresh_parameters()
 
         def report(record):
             if test is not None:
@@ -517,6 +512,13 @@ class Network:
         Y = np.zeros((n, self.sizes[-1]), self.dtype)
         Y[np.arange(n), labels] = 1.0
         return Y
+
+    def _book_fresh_parameters(self):
+        """New weight and bias arrays, as the book's updates make: the training below works
+        in place, and arrays the caller holds from before must keep their values."""
+        self._check_parameters()
+        self.weights = [np.array(w, dtype=self.dtype) for w in self.weights]
+        self.biases = [np.array(b, dtype=self.dtype) for b in self.biases]
 
     def _book_training_arrays(self, training_data):
         """Rows X, Y from the book's list (or iterable) of (x column, one-hot y column)."""

@@ -46,8 +46,11 @@ class Network(_network.Network):
 
         X, Y = self._book_training_arrays(training_data)
         labels = np.argmax(Y, axis=1)
-        evaluation = (self._book_test_arrays(evaluation_data)
-                      if evaluation_data is not None else None)
+        if evaluation_data is not None:
+            evaluation_data = list(evaluation_data)
+        # the book tests `if evaluation_data:`, so an empty list means none
+        evaluation = self._book_test_arrays(evaluation_data) if evaluation_data else None
+        self._book_fresh_parameters()
         evaluation_cost, evaluation_accuracy = [], []
         training_cost, training_accuracy = [], []
 
