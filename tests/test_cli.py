@@ -502,6 +502,28 @@ def test_ctrl_c_while_saving_keeps_the_previous_checkpoint(data, tmp_path, capsy
                                                           "m.npz"]
 
 
+def test_ctrl_c_during_a_save_still_prints_the_saved_epochs_line(data, tmp_path, capsys,
+                                                                   monkeypatch):
+    """The note says which epoch the file holds; the last printed line is that epoch."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("another SIGINT handler is installed")
+    real = cli.model_io.save_history
+    calls = []
+
+    def save_history(*args, **kwargs):
+        real(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 2:                        # epoch 2 is on disk, its line not printed
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(cli.model_io, "save_history", save_history)
+    path = tmp_path / "m.npz"
+    status, out, err = run(["train", "--dataset", data, "--epochs", 5, "--save", path],
+                           capsys)
+    assert status == 130 and "holds epoch 2 of 5" in err
+    assert out.splitlines()[-1].startswith("epoch 2/5")
+
+
 def test_ctrl_c_without_save(data, capsys, monkeypatch):
     monkeypatch.setattr(cli, "train", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
     status, _, err = run(["train", "--dataset", data], capsys)

@@ -696,14 +696,15 @@ class _Run:
     def end_epoch(self, record):
         self.progress.close()
         k = record.epoch + 1              # epochs done; record.epoch counts from 0
-        if self.save_path is not None:
-            self.save(k)
-        if self.as_json:
-            fields = dataclasses.asdict(record)
-            fields.pop("epoch")
-            _json_line({"epoch": k, "epochs": self.config.epochs, **fields})
-        else:
-            _out(_epoch_line(record, k, self.config))
+        with _holding_ctrl_c():           # the file and the printed line stay in step
+            if self.save_path is not None:
+                self.save(k)
+            if self.as_json:
+                fields = dataclasses.asdict(record)
+                fields.pop("epoch")
+                _json_line({"epoch": k, "epochs": self.config.epochs, **fields})
+            else:
+                _out(_epoch_line(record, k, self.config))
         self.progress.epoch = k + 1
 
     def save(self, k):
