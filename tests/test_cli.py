@@ -631,6 +631,17 @@ def test_evaluate_keeps_the_models_validation_split_when_dataset_names_its_data(
     assert "is not the data set" in one_error_line(err)
 
 
+def test_evaluate_knows_its_data_set_by_any_alias(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    path = tmp_path / "d.npz"
+    run_quietly(["train", "--dataset", "digits", "--validation", 300, "--hidden", 5,
+                 "--epochs", 1, "--save", path, "--quiet"])
+    status, out, err = run(["evaluate", path, "--dataset", "DIGITS", "--split", "validation",
+                            "--json"], capsys)
+    assert status == 0, err
+    assert json.loads(out)["examples"] == 300
+
+
 def test_evaluate_validation_split_needs_one(model, capsys):
     status, _, err = run(["evaluate", model, "--split", "validation"], capsys)
     assert status == 2 and "no validation split" in err

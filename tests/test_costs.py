@@ -97,20 +97,43 @@ def _stable_cost(cost_name, output, z, y):
                                               ("log-likelihood", "softmax"),
                                               ("cross-entropy", "sigmoid")])
 @pytest.mark.parametrize("z", [[-40.0, 0.0], [-60.0, 0.0, 3.0], [0.3, -1.2, 2.0],
-                               [30.0, -5.0, -700.0]])
-def test_bp1_keeps_its_precision_at_saturated_outputs(cost_name, output, z):
-    """δᴸ = ∂C/∂zᴸ, checked by central differences of a cost written from the logits, also
-    where an output is within 1e-17 of 0 or 1 (the confidently wrong case)."""
+                               [30.0, -5.0, -700.0], [800.0, 0.0], [800.0, 0.0, 0.0],
+                               [95.0, 0.0], [110.0, 0.0, -3.0]])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("soft", [False, True])
+def test_bp1_keeps_its_precision_at_saturated_outputs(cost_name, output, z, dtype, soft):
+    """δᴸ = ∂C/∂zᴸ, checked by central differences (in float64) of a cost written from the
+    logits, also where an output is within 1e-17 of 0 or 1 or underflows (the confidently
+    wrong case), in float32 too, for one-hot and for soft targets."""
     z = np.array(z)
     n = len(z)
-    net = Network([1, n], output, cost_name)
-    for target in range(n):
-        y = np.eye(n)[target]
-        a = net.activations[-1].fn(z[:, None])
-        delta = net._output_error(z[:, None], a, y[:, None])[:, 0]
+    net = Network([1, n], output, cost_name, dtype=dtype)
+    targets = [np.full(n, 0.5 / n) + 0.5 * np.eye(n)[t] for t in range(n)] if soft \
+        else list(np.eye(n))
+    for y in targets:
+        zc = z[:, None].astype(dtype)
+        a = net.activations[-1].fn(zc)
+        delta = net._output_error(zc, a, y[:, None].astype(dtype))[:, 0]
+        assert delta.dtype == dtype
         h = 1e-5
         numeric = np.array([(_stable_cost(cost_name, output, z + h * e, y)
                              - _stable_cost(cost_name, output, z - h * e, y)) / (2 * h)
                             for e in np.eye(n)])
-        np.testing.assert_allclose(delta, numeric, rtol=1e-6, atol=1e-9)
+        tol = dict(rtol=1e-6, atol=1e-9) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(delta, numeric, **tol)
 
+
+def test_softmax_needs_two_outputs():
+    with pytest.raises(ConfigError, match="softmax output layer needs at least 2 outputs"):
+        Network([3, 1], output="softmax", cost="cross-entropy")
+
+
+
+def test_log_likelihood_softmax_with_targets_that_do_not_sum_to_one():
+    """δ = a Σy − y (a − y only when Σy = 1), checked by finite differences."""
+    from bprop import gradcheck
+
+    rng = np.random.default_rng(1)
+    net = Network([4, 5, 3], output="softmax", cost="log-likelihood", rng=1)
+    result = gradcheck(net, rng.random((4, 6)), rng.random((3, 6)))
+    assert result.ok(1e-6), result.max_error

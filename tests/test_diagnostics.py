@@ -257,3 +257,16 @@ def test_non_finite_cost_is_explained(value, words):
 def test_explain_without_diagnostics():
     h = History(records=[EpochRecord(epoch=0, eta=3.0, seconds=1.0, train_cost=0.5)])
     assert explain(h) == [] and explain([]) == []
+
+
+@pytest.mark.parametrize("cost,output,warns", [("log-likelihood", "sigmoid", False),
+                                               ("quadratic", "sigmoid", True)])
+def test_output_saturation_warning_only_where_bp1_has_sigma_prime(cost, output, warns):
+    """Log-likelihood with a sigmoid output has δ = y(a − 1): no σ′, no slowdown to warn of."""
+    net = Network([4, 3], output=output, cost=cost, rng=0)
+    net.weights = [np.zeros((3, 4))]
+    net.biases = [np.full((3, 1), -30.0)]            # every output saturated near 0
+    rng = np.random.default_rng(0)
+    X, y = rng.random((50, 4)), rng.integers(0, 3, 50)
+    warnings = explain(layer_stats(net, X, y), cost=cost)
+    assert any("saturated output neurons" in w for w in warnings) == warns

@@ -444,3 +444,14 @@ def test_network2_sgd_also_leaves_held_arrays_and_takes_empty_evaluation_data(ca
     assert np.array_equal(held, snapshot) and not np.array_equal(net.weights[0], snapshot)
     assert result[1] == []
     assert capsys.readouterr().out == "Epoch 0 training complete\n\n"
+
+
+def test_labels_as_0d_arrays_and_ragged_labels():
+    from bprop import mnist_loader
+
+    assert mnist_loader.vectorized_result(np.array(3))[3, 0] == 1.0
+    net = Network([2, 3], rng=0)
+    with pytest.raises(ShapeError, match="label of example 0 is not an int class label"):
+        net.evaluate([(np.ones((2, 1)), [1, [2]])])
+    with pytest.raises(ShapeError, match="x of example 0 is not a \\(2, 1\\) column"):
+        net.evaluate([([[1.0], [2.0, 3.0]], 1)])

@@ -1073,7 +1073,7 @@ def _same_dataset(given, stored):
     """Whether --dataset names the data set stored in a model header (a name or a path)."""
     if stored is None:
         return False
-    if given == stored:
+    if datasets.canonical_name(given) == datasets.canonical_name(stored):
         return True
     try:
         return Path(given).expanduser().resolve() == Path(stored).expanduser().resolve()

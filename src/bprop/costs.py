@@ -26,6 +26,9 @@ cross-entropy             sigmoid               ∇ₐC = (a − y) / (a(1 − a
 log-likelihood            softmax               the softmax Jacobian times −y/a is a − y
 ========================  ====================  ====================================
 
+(The last holds for targets whose columns sum to 1, as one-hot targets do; for others the
+closed form used is a Σy − y.)
+
 The two log costs need outputs that are probabilities, from a sigmoid or softmax output
 layer (``needs_probabilities``); ``Network`` refuses them with identity, ReLU or tanh.
 Logarithms never see 0: ``a`` is clipped to [the smallest normal number, the largest number
@@ -54,16 +57,46 @@ def _clip(a):
 # ∇ₐC ⊙ σ′(zᴸ) computed as written divides by a or 1 − a, which loses everything once an
 # output saturates (a below 1e-16 or so): exactly the confidently wrong outputs these costs
 # are meant to correct fastest. For the built-in pairs the division cancels on paper, and
-# these forms are what is left. Each writes δᴸ into ``out`` and returns it.
-def _a_minus_y(a, y, out):
-    """δ = a − y: the matched pairs."""
+# these forms are what is left. Each is ``(z, a, y, out) -> out``, writing δᴸ into ``out``.
+def _a_minus_y(z, a, y, out):
+    """δ = a − y: quadratic + identity, cross-entropy + sigmoid."""
     return np.subtract(a, y, out=out)
 
 
-def _log_likelihood_sigmoid(a, y, out):
-    """δ = (−y / a) ⊙ a(1 − a) = −y ⊙ (1 − a) = y ⊙ (a − 1)."""
+def _log_likelihood_softmax(z, a, y, out):
+    """δ = a Σₖyₖ − y: the softmax Jacobian times −y/a. For a one-hot (or any normalised)
+    target Σₖyₖ = 1 and this is the matched a − y."""
+    np.multiply(a, y.sum(axis=0, keepdims=True), out=out)
+    out -= y
+    return out
+
+
+def _log_likelihood_sigmoid(z, a, y, out):
+    """δ = (−y / a) ⊙ a(1 − a) = y ⊙ (a − 1)."""
     np.subtract(a, 1.0, out=out)
     out *= y
+    return out
+
+
+def _cross_entropy_softmax(z, a, y, out):
+    """δⱼ = (aⱼ − yⱼ) + aⱼ Σ_{k≠j} yₖ − Σ_{k≠j} (1 − yₖ) aⱼ rₖ, with rₖ = aₖ / (1 − aₖ): the
+    softmax Jacobian diag(a) − a aᵀ times ∇ₐC = (a − y) / (a(1 − a)), multiplied out.
+
+    Each aⱼ rₖ (k ≠ j) is at most 1 (1 − aₖ is a sum that includes aⱼ), and is computed
+    from the logits as exp(ln aⱼ + zₖ − lse(z without zₖ)), so it keeps its precision when
+    aₖ is within 1e-16 of 1, and when aⱼ or 1 − aₖ underflow: nothing is divided by a
+    rounded 1 − aₖ, and nothing cancels.
+    """
+    log_a = z - np.logaddexp.reduce(z, axis=0, keepdims=True)
+    log_r = z - _logsumexp_of_others(z)                         # ln(aₖ / (1 − aₖ))
+    np.subtract(a, y, out=out)
+    out += a * _sum_of_others(y)
+    for k in range(len(z)):
+        exponent = log_a + log_r[k]                             # ln(aⱼ rₖ) for every j
+        exponent[k] = -np.inf                                   # j ≠ k only
+        term = np.exp(exponent)
+        term *= 1.0 - y[k]
+        out -= term
     return out
 
 
@@ -77,25 +110,17 @@ def _sum_of_others(v):
     return others
 
 
-def _cross_entropy_softmax(a, y, out):
-    """δⱼ = (aⱼ − yⱼ) − aⱼ Σ_{k≠j} qₖ, qₖ = (aₖ − yₖ) / (1 − aₖ): the softmax Jacobian
-    diag(a) − a aᵀ times ∇ₐC = (a − y) / (a(1 − a)), with a cancelled and with qⱼ(1 − aⱼ)
-    taken as the aⱼ − yⱼ it equals.
-
-    1 − aₖ is the sum of the other outputs of the column, which keeps its precision when aₖ
-    is within 1e-16 of 1 and 1 − aₖ itself would round to 0; and no sum includes the huge qₖ
-    of such an output, so nothing cancels.
-    """
-    q = np.subtract(a, y, out=out)
-    q /= np.maximum(_sum_of_others(a), np.finfo(a.dtype).tiny)
-    q_others = _sum_of_others(q)
-    np.subtract(a, y, out=out)
-    out -= a * q_others
-    return out
+def _logsumexp_of_others(z):
+    """ln Σ_{i≠k} exp(zᵢ) for each row k, from prefix and suffix log-sums (as above)."""
+    prefix = np.full_like(z, -np.inf)
+    suffix = np.full_like(z, -np.inf)
+    prefix[1:] = np.logaddexp.accumulate(z[:-1], axis=0)
+    suffix[:-1] = np.logaddexp.accumulate(z[:0:-1], axis=0)[::-1]
+    return np.logaddexp(prefix, suffix)
 
 
 def closed_form_delta(cost, activation_name):
-    """The closed-form BP1 ``(a, y, out) -> δ`` for this cost and output activation, or None
+    """The closed-form BP1 ``(z, a, y, out) -> δ`` for this cost and output activation, or None
     when δ has to be computed as ∇ₐC ⊙ σ′(z) (or the softmax Jacobian product)."""
     form = getattr(cost, "output_errors", {}).get(activation_name)
     if form is None and getattr(cost, "matched", None) == activation_name:
@@ -161,7 +186,7 @@ class LogLikelihoodCost:
 
     name = "log-likelihood"
     matched = "softmax"
-    output_errors = {"softmax": _a_minus_y, "sigmoid": _log_likelihood_sigmoid}
+    output_errors = {"softmax": _log_likelihood_softmax, "sigmoid": _log_likelihood_sigmoid}
     needs_probabilities = True   # outputs must lie in (0, 1)
 
     @staticmethod

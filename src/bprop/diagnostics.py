@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from .costs import get_cost
+from .costs import closed_form_delta, get_cost
 from .errors import ConfigError
 from .network import _Workspace
 
@@ -285,7 +285,7 @@ def _explain_output_saturation(diags, cost):
     epoch, share, d = max(bad, key=lambda t: t[1])
     cost_obj = get_cost(cost or d.get("cost", "quadratic"))
     output = d["activations"][-1]
-    if cost_obj.matched == output:
+    if closed_form_delta(cost_obj, output) is not None:
         return []       # σ′(zᴸ) cancels from δᴸ: saturation does not slow learning
     suggestion = ("the cross-entropy cost, for which δᴸ = a − y" if output == "sigmoid"
                   else "a softmax output layer with the log-likelihood cost (δᴸ = a − y)")

@@ -109,6 +109,9 @@ class Network:
             raise ConfigError(f"dtype must be float64 or float32; got {self.dtype}")
         self.activations = _layer_activations(activations, output, self.num_layers - 1)
         self.cost = get_cost(cost)
+        if self.activations[-1].name == "softmax" and self.sizes[-1] < 2:
+            raise ConfigError("a softmax output layer needs at least 2 outputs (with one, its "
+                              "output is always 1)")
         if self.cost.derivative_into is None and self.activations[-1].name != "sigmoid":
             raise ConfigError(f"cost class {self.cost.name} has only the book's fn and delta, "
                               f"which assume a sigmoid output layer; got "
@@ -410,8 +413,8 @@ class Network:
         act = self.activations[-1]
         closed = closed_form_delta(self.cost, act.name)
         if closed is not None:
-            return closed(a, y, np.empty(np.broadcast_shapes(a.shape, y.shape),
-                                         np.result_type(a, y)))
+            return closed(z, a, y, np.empty(np.broadcast_shapes(a.shape, y.shape),
+                                            np.result_type(a, y)))
         if self.cost.derivative_into is None:       # a book-style cost class: its own BP1
             return self.cost.delta(z, a, y)
         grad = self.cost.derivative_into(a, y, np.empty_like(a))
@@ -425,7 +428,7 @@ class Network:
         act = self.activations[-1]
         closed = closed_form_delta(self.cost, act.name)
         if closed is not None:
-            return closed(a, y, delta)
+            return closed(z, a, y, delta)
         if self.cost.derivative_into is None:
             delta[...] = self.cost.delta(z, a, y)
             return delta
@@ -546,7 +549,11 @@ class Network:
     def _book_label(self, label, i):
         """An int class label from the book's label: an int (or a 1-element array), or a
         one-hot column or row given where a label was expected."""
-        a = np.asarray(label)
+        try:
+            a = np.asarray(label)
+        except ValueError:      # ragged nesting
+            raise ShapeError(f"label of example {i} is not an int class label or a one-hot "
+                             f"column") from None
         if a.size == 1:
             return a.reshape(())[()]
         if a.shape in ((self.sizes[-1], 1), (self.sizes[-1],)):
@@ -556,7 +563,10 @@ class Network:
 
     @staticmethod
     def _check_book_column(v, n, name, i):
-        v = np.asarray(v)
+        try:
+            v = np.asarray(v)
+        except ValueError:      # ragged nesting
+            raise ShapeError(f"{name} of example {i} is not a ({n}, 1) column") from None
         if v.shape not in ((n, 1), (n,)):
             raise ShapeError(f"{name} of example {i} has shape {v.shape}; expected ({n}, 1)")
         v = v.reshape(n)

@@ -38,6 +38,7 @@ __all__ = [
     "Dataset",
     "DatasetInfo",
     "cache_dir",
+    "canonical_name",
     "describe",
     "download_files",
     "load",
@@ -229,10 +230,19 @@ def _images_to_rows(images: np.ndarray, dtype: np.dtype, scale: float) -> np.nda
     return X
 
 
+def canonical_name(name_or_path):
+    """The data set's canonical name for a name or alias in any case ("Fashion-MNIST" ->
+    "fashion"); anything else (a path) comes back unchanged."""
+    if isinstance(name_or_path, str) and name_or_path.strip().lower() in _NAMES:
+        return _NAMES[name_or_path.strip().lower()]
+    return name_or_path
+
+
 def _resolve(name_or_path) -> tuple[str, Path | None]:
     """``(kind, path)``: kind is a dataset name, or "idx", "npz", "csv", "pkl" for a path."""
-    if isinstance(name_or_path, str) and name_or_path.strip().lower() in _NAMES:
-        return _NAMES[name_or_path.strip().lower()], None
+    name = canonical_name(name_or_path)
+    if name in AVAILABLE:
+        return name, None
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise ConfigError(f"load() takes a dataset name or a path; got {type(name_or_path).__name__}")
     path = Path(name_or_path).expanduser()
