@@ -372,11 +372,11 @@ def test_non_finite_weights_are_refused_before_they_make_a_wrong_number():
 
 
 @pytest.mark.parametrize("lmbda,n,message", [
-    (float("nan"), 10, "lmbda must be a finite number >= 0"),
-    (-1.0, 10, "lmbda must be a finite number >= 0"),
-    (1.0, 0, "n \\(the training-set size\\) must be a positive integer; got 0"),
-    (1.0, -10, "must be a positive integer"),
-    (1.0, "10", "must be a positive integer"),
+    (float("nan"), 10, "lmbda must be a non-negative number; got nan"),
+    (-1.0, 10, "lmbda must be a non-negative number; got -1.0"),
+    (1.0, 0, "n \\(the training-set size\\) must be an integer >= 1; got 0"),
+    (1.0, -10, "must be an integer >= 1; got -10"),
+    (1.0, "10", "must be an integer >= 1; got '10'"),
 ])
 def test_update_mini_batch_checks_lmbda_and_n(lmbda, n, message):
     net = Network([3, 2], rng=0)
@@ -389,7 +389,7 @@ def test_score_and_mean_cost_check_their_arguments():
     X = np.ones((4, 3))
     with pytest.raises(DataError, match="y .*not finite|y contains"):
         net.score(X, np.full((4, 2), np.nan))
-    with pytest.raises(ConfigError, match="lmbda must be a finite number >= 0"):
+    with pytest.raises(ConfigError, match="lmbda must be a non-negative number; got -1.0"):
         net.mean_cost(X, [0, 1, 0, 1], lmbda=-1.0)
     with pytest.raises(ConfigError, match="lmbda must be"):
         net.mean_cost(X, [0, 1, 0, 1], lmbda="a")

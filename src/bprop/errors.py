@@ -2,8 +2,13 @@
 
 Every error a user can cause is a ``ValueError`` or ``TypeError`` subclass whose message
 names what is wrong, what was expected and what was got. The command line turns them into
-one line on stderr and exit status 2.
+one line on stderr and exit status 2. ``check_int`` and ``check_number`` are the checks of
+settings that the network, the optimisers' configuration and the training loop share.
 """
+
+from numbers import Integral, Real
+
+import numpy as np
 
 
 class BpropError(Exception):
@@ -24,3 +29,18 @@ class ModelFileError(BpropError, ValueError):
 
 class ConfigError(BpropError, ValueError):
     """A setting is out of range or names something that does not exist."""
+
+
+def check_int(value, name, minimum):
+    """value must be an integer (a NumPy one too, not a bool) >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}; got {value!r}")
+
+
+def check_number(value, name, positive=False):
+    """value must be a finite real number, > 0 if ``positive``, else >= 0."""
+    ok = not isinstance(value, bool) and isinstance(value, Real) and np.isfinite(value) \
+        and (value > 0 if positive else value >= 0)
+    if not ok:
+        raise ConfigError(f"{name} must be a {'positive' if positive else 'non-negative'} "
+                          f"number; got {value!r}")

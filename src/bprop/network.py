@@ -33,13 +33,13 @@ This module is not an autodiff system: networks are chains of dense layers only.
 from __future__ import annotations
 
 import dataclasses
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
 from .activations import Activation, get_activation, sigmoid, sigmoid_prime  # noqa: F401
 from .costs import closed_form_delta, get_cost
-from .errors import ConfigError, DataError, ShapeError
+from .errors import ConfigError, DataError, ShapeError, check_int, check_number
 from .optimizers import SGD
 
 #: Weight initialisers: name -> (weight std as a function of (n_in, n_out), bias std).
@@ -224,12 +224,12 @@ class Network:
         mini_batch = [_pair(item, i, "mini_batch") for i, item in enumerate(mini_batch)]
         if not mini_batch:
             raise DataError("mini_batch is empty")
-        _check_positive(eta, "eta")
-        _check_lmbda(lmbda)
+        check_number(eta, "eta", positive=True)
+        check_number(lmbda, "lmbda")
         if lmbda and n is None:
             raise ConfigError("n (the training-set size) is needed when lmbda is not 0")
-        if n is not None and (isinstance(n, bool) or not isinstance(n, Integral) or n < 1):
-            raise ConfigError(f"n (the training-set size) must be a positive integer; got {n!r}")
+        if n is not None:
+            check_int(n, "n (the training-set size)", minimum=1)
         x = np.hstack([self._check_input(x, "x", columns=1) for x, _ in mini_batch])
         y = np.hstack([self._check_target(y, columns=1) for _, y in mini_batch])
         m = len(mini_batch)
@@ -328,7 +328,7 @@ class Network:
 
     def mean_cost(self, X, y, lmbda=0.0):
         """Mean cost over rows X (labels or target rows y), plus ½(λ/n)Σ‖w‖², n = len(X)."""
-        _check_lmbda(lmbda)
+        check_number(lmbda, "lmbda")
         X = self.check_X(X)
         Y = self.targets(y, len(X))
         cost = 0.0
@@ -657,15 +657,3 @@ def _pair(item, i, what):
     except (TypeError, ValueError):
         raise DataError(f"{what} item {i} is not an (x, y) pair") from None
     return x, y
-
-
-def _check_lmbda(lmbda):
-    if isinstance(lmbda, bool) or not isinstance(lmbda, Real) or not np.isfinite(lmbda) \
-            or lmbda < 0:
-        raise ConfigError(f"lmbda must be a finite number >= 0; got {lmbda!r}")
-
-
-def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or \
-            not np.isfinite(value) or value <= 0:
-        raise ConfigError(f"{name} must be a positive number; got {value!r}")

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from .errors import ConfigError, DataError, ShapeError
+from .errors import ConfigError, DataError, ShapeError, check_int, check_number
 from .optimizers import OPTIMIZERS, make_optimizer
 
 SCHEDULES = ("constant", "step", "plateau")
@@ -66,11 +66,11 @@ class TrainConfig:
     monitor_training_accuracy: bool = False
 
     def __post_init__(self):
-        _check_int(self.epochs, "epochs", minimum=0)
-        _check_int(self.mini_batch_size, "mini_batch_size", minimum=1)
-        _check_number(self.eta, "eta", positive=True)
+        check_int(self.epochs, "epochs", minimum=0)
+        check_int(self.mini_batch_size, "mini_batch_size", minimum=1)
+        check_number(self.eta, "eta", positive=True)
         for name in ("lmbda", "l1"):
-            _check_number(getattr(self, name), name)
+            check_number(getattr(self, name), name)
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; "
                               f"choose from {', '.join(OPTIMIZERS)}")
@@ -80,18 +80,18 @@ class TrainConfig:
         if self.monitor not in MONITORS:
             raise ConfigError(f"unknown monitor {self.monitor!r}; choose from {', '.join(MONITORS)}")
         if self.clip_norm is not None:
-            _check_number(self.clip_norm, "clip_norm", positive=True)
-        _check_int(self.step_size, "step_size", minimum=1)
-        _check_int(self.patience, "patience", minimum=1)
+            check_number(self.clip_norm, "clip_norm", positive=True)
+        check_int(self.step_size, "step_size", minimum=1)
+        check_int(self.patience, "patience", minimum=1)
         _check_range(self.gamma, "gamma", 0.0, 1.0, low_open=True)
         _check_range(self.dropout, "dropout", 0.0, 1.0, high_open=True)
         _check_range(self.momentum, "momentum", 0.0, 1.0, high_open=True)
         _check_range(self.beta1, "beta1", 0.0, 1.0, high_open=True)
         _check_range(self.beta2, "beta2", 0.0, 1.0, high_open=True)
-        _check_number(self.min_eta_factor, "min_eta_factor", positive=True)
+        check_number(self.min_eta_factor, "min_eta_factor", positive=True)
         if self.min_eta_factor <= 1:
             raise ConfigError(f"min_eta_factor must be greater than 1; got {self.min_eta_factor!r}")
-        _check_int(self.shift, "shift", minimum=0)
+        check_int(self.shift, "shift", minimum=0)
         if self.image_shape is not None:
             try:
                 self.image_shape = tuple(int(s) for s in self.image_shape)
@@ -347,11 +347,6 @@ def _eval_set(net, data, name):
     return X, net._labels_of(y, len(X))
 
 
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}; got {value!r}")
-
-
 def _check_range(value, name, low, high, low_open=False, high_open=False):
     """value must be a number in the interval from low to high (open ends as flagged)."""
     ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number)) \
@@ -360,11 +355,3 @@ def _check_range(value, name, low, high, low_open=False, high_open=False):
     if not ok:
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise ConfigError(f"{name} must be a number in {interval}; got {value!r}")
-
-
-def _check_number(value, name, positive=False):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number)) \
-        and np.isfinite(value) and (value > 0 if positive else value >= 0)
-    if not ok:
-        raise ConfigError(f"{name} must be a {'positive' if positive else 'non-negative'} "
-                          f"number; got {value!r}")
