@@ -100,23 +100,25 @@ def _cross_entropy_softmax(z, a, y, out):
     return out
 
 
+def _over_others(ufunc, v, identity):
+    """For each row k of v, ``ufunc`` reduced over every *other* row of its column (e.g.
+    Σ_{i≠k} vᵢ), as the reduction of a prefix and a suffix: never a total with vₖ taken out
+    again, which would lose the small terms when one vₖ dominates."""
+    prefix = np.full_like(v, identity)
+    suffix = np.full_like(v, identity)
+    ufunc.accumulate(v[:-1], axis=0, out=prefix[1:])            # over i < k
+    suffix[:-1] = ufunc.accumulate(v[:0:-1], axis=0)[::-1]      # over i > k
+    return ufunc(prefix, suffix)
+
+
 def _sum_of_others(v):
-    """For each row k of v, the column sums over every other row, Σ_{i≠k} vᵢ, as a prefix
-    plus a suffix sum: never a total minus vₖ, which would lose the small terms when one vₖ
-    dominates."""
-    others = np.zeros_like(v)
-    np.cumsum(v[:-1], axis=0, out=others[1:])                  # Σ_{i<k} vᵢ
-    others[:-1] += np.cumsum(v[:0:-1], axis=0)[::-1]            # + Σ_{i>k} vᵢ
-    return others
+    """Σ_{i≠k} vᵢ for each row k."""
+    return _over_others(np.add, v, 0.0)
 
 
 def _logsumexp_of_others(z):
-    """ln Σ_{i≠k} exp(zᵢ) for each row k, from prefix and suffix log-sums (as above)."""
-    prefix = np.full_like(z, -np.inf)
-    suffix = np.full_like(z, -np.inf)
-    prefix[1:] = np.logaddexp.accumulate(z[:-1], axis=0)
-    suffix[:-1] = np.logaddexp.accumulate(z[:0:-1], axis=0)[::-1]
-    return np.logaddexp(prefix, suffix)
+    """ln Σ_{i≠k} exp(zᵢ) for each row k."""
+    return _over_others(np.logaddexp, z, -np.inf)
 
 
 def closed_form_delta(cost, activation_name):
