@@ -101,6 +101,9 @@ def main(argv=None) -> int:
         return _fail(e, 2, debug)
     except FloatingPointError as e:     # training diverged: not bad input, but no traceback
         return _fail(e, 1, debug)
+    except MemoryError as e:            # e.g. --hidden 100000000: the machine, not a bug
+        return _fail(_OutOfMemory(f"out of memory: {e or 'an allocation failed'}; a smaller "
+                                  f"network, mini-batch or data set needs less"), 1, debug)
     except Exception as e:              # a bug or an environment failure
         if debug:
             traceback.print_exc()
@@ -113,6 +116,10 @@ def main(argv=None) -> int:
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """Library warnings (a plot skipped, ...) as one-line notes on stderr."""
     _note(f"warning: {message}")
+
+
+class _OutOfMemory(Exception):
+    """A MemoryError restated for the user (MemoryError's own text is only NumPy's)."""
 
 
 def _fail(e, status, debug):
