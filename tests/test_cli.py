@@ -861,6 +861,44 @@ def test_predict_png_of_a_digit(digits_model, tmp_path, capsys):
     assert np.mean(np.array(predicted) == data.y_test[right]) >= 0.9
 
 
+def test_read_image_scales_16_bit_greyscale(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    from bprop.predict import read_image
+    levels = np.arange(256, dtype=np.uint16).reshape(16, 16)
+    paths = {}
+    for bits, a in ((8, levels.astype(np.uint8)), (16, levels * 257)):
+        paths[bits] = tmp_path / f"grey{bits}.png"
+        pil.fromarray(a).save(paths[bits])
+    assert pil.open(paths[16]).mode.startswith("I")           # really a 16-bit file
+    # 257 * k / 65535 == k / 255: the same grey levels as the 8-bit file, not clipped to 0/1
+    np.testing.assert_allclose(read_image(paths[16]), read_image(paths[8]), atol=1e-15)
+    assert read_image(paths[8])[0, 1] == pytest.approx(1 / 255)
+
+
+def test_read_image_refuses_pictures_without_a_known_white_level(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    from bprop.predict import read_image
+    for name, a in (("int32.tif", np.arange(64, dtype=np.int32).reshape(8, 8) * 10**6),
+                    ("float.tif", np.linspace(0, 3, 64, dtype=np.float32).reshape(8, 8))):
+        pil.fromarray(a).save(tmp_path / name)
+        with pytest.raises(DataError, match=f"{name} has .* pixels, whose white level"):
+            read_image(tmp_path / name)
+
+
+def test_read_image_turns_a_photo_by_its_exif_orientation(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    from bprop.predict import read_image
+    upright = np.full((6, 10), 255, np.uint8)
+    upright[1, 2:8] = 0                                         # a horizontal stroke
+    stored = np.rot90(upright)                                  # kept a quarter turn anticlockwise
+    exif = pil.Exif()
+    exif[0x0112] = 6                                            # Orientation: rotate 90° CW to show
+    pil.fromarray(np.ascontiguousarray(stored)).save(tmp_path / "photo.png", exif=exif)
+    pil.fromarray(np.ascontiguousarray(stored)).save(tmp_path / "plain.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "photo.png"), upright / 255.0)
+    assert read_image(tmp_path / "plain.png").shape == (10, 6)   # no tag: left as stored
+
+
 def test_predict_show_draws_the_input(digits_model, capsys):
     status, out, _ = run(["predict", digits_model, "--count", 1, "--show"], capsys)
     assert status == 0

@@ -147,10 +147,12 @@ def read_image(path):
     """Grey levels ``(rows, cols)`` float64 in ``[0, 1]`` from a picture file (needs Pillow).
 
     Transparent pixels are laid on white paper first, so a PNG of dark strokes on a
-    transparent background reads as dark ink on white.
+    transparent background reads as dark ink on white. A photo whose EXIF tag says it is
+    stored rotated is turned the way viewers show it. 16-bit greyscale is scaled by 65535;
+    32-bit integer and floating-point pictures are refused (their white level is unknown).
     """
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps, UnidentifiedImageError
     except ImportError:
         raise ConfigError("reading PNG/JPEG files needs Pillow: pip install 'bprop[images]' "
                           "(or pip install pillow)") from None
@@ -158,6 +160,16 @@ def read_image(path):
     try:
         with Image.open(path) as im:
             im.load()
+            picture_format = im.format
+            im = ImageOps.exif_transpose(im)
+            if im.mode.startswith("I;16") or (im.mode == "I" and picture_format == "PNG"):
+                # 16-bit greyscale (older Pillow opens a 16-bit PNG as "I"); convert("L")
+                # would clip every level above 255 to white
+                return np.asarray(im, dtype=np.float64) / 65535.0
+            if im.mode in ("I", "F"):
+                kind = "32-bit integer" if im.mode == "I" else "floating-point"
+                raise DataError(f"{path.name} has {kind} pixels, whose white level is not "
+                                f"known; save it as an 8- or 16-bit picture")
             if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
                 rgba = im.convert("RGBA")
                 paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
