@@ -193,6 +193,17 @@ def test_diagnostics_fill_the_history(data, capsys):
     assert json.loads(out)["diagnostics"]["layers"] == [2, 3]
 
 
+def test_diagnostics_warnings_count_epochs_as_the_epoch_lines_do(capsys):
+    status, out, err = run(["train", "--dataset", "digits", "--epochs", 2, "--hidden",
+                            *[30] * 6, "--init", "scaled-normal", "--eta", 0.1,
+                            "--diagnostics"], capsys)
+    assert status == 0, err
+    assert out.splitlines()[-1].startswith("epoch 2/2")
+    (warning,) = [line for line in err.splitlines() if "warning:" in line]
+    assert warning.startswith("bprop: warning: Gradients vanish: in epoch 2, ")   # not 1
+    assert warning.endswith("The ratio was above 100 in epochs 1–2.")
+
+
 # -- bad input: exit 2, one line -------------------------------------------------------------
 def _corrupt_idx_dir(tmp_path):
     d = tmp_path / "idx"

@@ -3,6 +3,8 @@
 import json
 import math
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -241,6 +243,59 @@ def test_vanishing_gradient_in_a_deep_sigmoid_network():
     # two layers are not enough for that
     shallow = Network([20, 20, 4], init="scaled-normal", rng=0)
     assert explain(layer_stats(shallow, X_, y_)) == []
+
+
+def _grad_record(epoch, grad_b, activations):
+    layers = list(range(2, 2 + len(grad_b)))
+    diag = dict(layers=layers, grad_b=grad_b, grad_w=grad_b, activations=activations,
+                dead=[None] * len(grad_b), cost="log-likelihood")
+    return EpochRecord(epoch=epoch, eta=2.0, seconds=1.0, train_cost=0.5, diagnostics=diag)
+
+
+def test_a_zero_gradient_is_named_without_a_ratio():
+    """‖∂C/∂b²‖ = 0 (all units dead): no 300-digit 'ratio', no sigmoid advice for a ReLU net."""
+    h = History(records=[_grad_record(0, [0.3, 0.5], ["relu", "softmax"]),
+                         _grad_record(1, [0.0, 0.4], ["relu", "softmax"]),
+                         _grad_record(2, [0.0, 0.2], ["relu", "softmax"])])
+    messages = explain(h)
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("No gradient reached layer 2 in epoch 2: its ‖∂C/∂b‖ was 0, "
+                                  "while layer 3's was 0.2")
+    assert "It was 0 in epochs 1–2." in messages[0]
+    assert "×" not in messages[0] and "ReLU or tanh" not in messages[0]
+    assert "He initialisation" in messages[0]
+
+
+@pytest.mark.parametrize("activations,sigmoid_words", [(["relu", "relu", "softmax"], False),
+                                                       (["sigmoid", "relu", "softmax"], True)])
+def test_vanishing_advice_fits_the_hidden_activations(activations, sigmoid_words):
+    h = History(records=[_grad_record(0, [1e-5, 0.1, 0.2], activations)])
+    (message,) = explain(h)
+    assert message.startswith("Gradients vanish: in epoch 0, ‖∂C/∂b‖ of layer 2 was 1e-05, "
+                              "20,000× smaller than layer 4's")
+    assert ("at most 1/4 for a sigmoid" in message) == sigmoid_words
+    assert ("ReLU or tanh hidden layers" in message) == sigmoid_words
+
+
+def test_epochs_in_messages_can_count_from_1():
+    h = History(records=[_grad_record(0, [1e-5, 0.1], ["sigmoid", "sigmoid"]),
+                         _grad_record(1, [1e-5, 0.1], ["sigmoid", "sigmoid"])])
+    assert explain(h)[0].startswith("Gradients vanish: in epoch 0,")
+    (message,) = explain(h, first_epoch=1)
+    assert message.startswith("Gradients vanish: in epoch 1,")
+    assert message.endswith("The ratio was above 100 in epochs 1–2.")
+
+
+def test_explain_of_layer_stats_with_non_finite_gradients():
+    net = Network([3, 4, 2], "relu", output="identity", rng=0)
+    net.weights = [np.full(w.shape, 1e200) for w in net.weights]
+    X, y = np.ones((5, 3)), np.zeros((5, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no RuntimeWarning leaks out
+        stats = layer_stats(net, X, y)
+    (message,) = explain(stats)
+    assert message == ("The gradients were not finite on the data given: the weights are too "
+                       "large (training diverged). Try a smaller eta.")
 
 
 @pytest.mark.parametrize("value,words", [(float("nan"), "became nan"),

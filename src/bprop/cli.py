@@ -11,8 +11,9 @@ that prints (besides the book's ``Network.SGD``):
   (only when stderr is a terminal, never with ``--quiet``) and errors.
 
 Epochs are counted from 1 here ("epoch 3/30" = three epochs done, which is also what a
-checkpoint's ``epoch`` field holds); the records of a saved History count from 0, like the
-book's ``Epoch 0: ...`` lines.
+checkpoint's ``epoch`` field holds; the diagnostics warnings count the same way); the
+records of a saved History (``.history.json``/``.csv``) count from 0, like the book's
+``Epoch 0: ...`` lines.
 
 Exit status: 0 success; 1 an unexpected failure (a one-line message, the traceback with
 ``--debug``), a training run that diverged, or a failed ``gradcheck``; 2 bad usage or bad
@@ -631,7 +632,7 @@ def cmd_train(args):
     if history.stopped_early and not quiet:
         _note(f"stopped early: {history.stopped_early}")
     if diagnostics is not None:
-        for warning in diagnostics.explain(history, cost=net.cost.name):
+        for warning in diagnostics.explain(history, cost=net.cost.name, first_epoch=1):
             _note(f"warning: {warning}")
     if save_path is not None and not quiet and not (nothing_left and saved_before is not None):
         _note(f"model saved to {save_path}")

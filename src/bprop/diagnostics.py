@@ -204,7 +204,9 @@ def layer_stats(net, X, y, saturation=SATURATION):
     # cached on the network); the rows themselves stand in for the gathered copies
     ws = _Workspace(net.sizes, len(X), net.dtype)
     ws.x_rows, ws.y_rows = X, Y
-    with np.errstate(over="ignore"):
+    # overflow and inf - inf in huge weights come out as non-finite norms, which explain()
+    # reports as divergence
+    with np.errstate(over="ignore", invalid="ignore"):
         nabla_b, nabla_w = net._backprop_batch(X.T, Y.T, ws)        # sums over the rows
         diag = Diagnostics(every=1, saturation=saturation)
         diag.observe_batch(net, ws, nabla_b, nabla_w, 1.0)
@@ -212,24 +214,30 @@ def layer_stats(net, X, y, saturation=SATURATION):
 
 
 # -- warnings that explain -----------------------------------------------------------------------
-def explain(history, cost=None):
+def explain(history, cost=None, first_epoch=0):
     """Plain-language warnings about a training history; an empty list when nothing stands out.
 
     history: a :class:`bprop.train.History`, its ``to_dict()``, a list of epoch records
     (whose ``diagnostics`` come from :class:`Diagnostics`), or one :func:`layer_stats` dict.
-    cost: the cost's name; default: the one the diagnostics record. Looks for:
+    cost: the cost's name; default: the one the diagnostics record.
+    first_epoch: the number the messages give the records' epoch 0 (the command line, which
+    counts epochs from 1, passes 1). Looks for:
 
     * a cost that stopped being finite (divergence);
     * output neurons saturated at the wrong value under a cost whose δᴸ keeps σ′(zᴸ) (BP1):
       learning slows down (chapter 3); the cross-entropy cost fixes it;
     * hidden ReLU layers with mostly dead units;
     * ‖∂C/∂b²‖ orders of magnitude below (or above) a later layer's: vanishing (exploding)
-      gradients (chapter 5).
+      gradients (chapter 5), or exactly 0: no gradient reaches the first layer.
     """
     records = _records(history)
+
+    def number(epoch):
+        return None if epoch is None else epoch + first_epoch
+
     messages = []
-    messages += _explain_nonfinite(records)
-    diags = [(_get(r, "epoch"), _get(r, "diagnostics") or {}) for r in records]
+    messages += _explain_nonfinite(records, number)
+    diags = [(number(_get(r, "epoch")), _get(r, "diagnostics") or {}) for r in records]
     diags = [(epoch, d) for epoch, d in diags if d.get("layers")]
     if not diags:
         return messages
@@ -253,24 +261,25 @@ def _get(record, name):
     return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
 
 
-def _explain_nonfinite(records):
+def _explain_nonfinite(records, number):
     for r in records:
+        when, eta = _when(number(_get(r, "epoch"))), _get(r, "eta")
+        was = "" if eta is None else f" (it was {eta:g})"
         for name in ("train_cost", "val_cost"):
             value = _get(r, name)
             if value is not None and not math.isfinite(value):
-                epoch, eta = _get(r, "epoch"), _get(r, "eta")
                 what = ("became nan (not a number: inf − inf or 0·inf along the way)"
                         if math.isnan(value) else f"overflowed to {value}")
-                return [f"The {name.replace('_', ' ')} {what} in epoch {epoch}. The weights grew "
+                return [f"The {name.replace('_', ' ')} {what} {when}. The weights grew "
                         f"until z = w·a + b or the cost overflowed: the steps were too large. "
-                        f"Try a smaller eta (it was {eta:g}), e.g. a tenth of it; L2 "
+                        f"Try a smaller eta{was}, e.g. a tenth of it; L2 "
                         f"regularisation (lmbda) or gradient clipping also keep the weights "
                         f"in range."]
         diag = _get(r, "diagnostics") or {}
         for g in (*diag.get("grad_b", ()), *diag.get("grad_w", ())):
             if g is not None and not math.isfinite(g):
-                return [f"The gradients stopped being finite in epoch {_get(r, 'epoch')}: "
-                        f"training diverged. Try a smaller eta (it was {_get(r, 'eta'):g})."]
+                return [f"The gradients were not finite {when}: the weights are too large "
+                        f"(training diverged). Try a smaller eta{was}."]
     return []
 
 
@@ -313,29 +322,44 @@ def _explain_dead(diags):
 
 
 def _explain_gradient_ratio(diags):
-    vanish, explode = [], []
+    vanish, explode, none = [], [], []
     for epoch, d in diags:
         grads = d.get("grad_b") or []
         if len(grads) < 2 or not all(g is not None and math.isfinite(g) for g in grads):
             continue
         first, later = grads[0], max(grads[1:])
         j = 1 + grads[1:].index(later)
+        if first == 0.0:                # no ratio to quote: nothing reached the first layer
+            if later > 0.0:
+                none.append((epoch, d, j))
+            continue
         if later > GRADIENT_RATIO_WARN * first:
-            vanish.append((epoch, later / max(first, 1e-300), d, j))
+            vanish.append((epoch, later / first, d, j))
         low = min(grads[1:])
-        if first > GRADIENT_RATIO_WARN * low:
-            explode.append((epoch, first / max(low, 1e-300), d, 1 + grads[1:].index(low)))
+        if low > 0.0 and first > GRADIENT_RATIO_WARN * low:
+            explode.append((epoch, first / low, d, 1 + grads[1:].index(low)))
     messages = []
+    if none:
+        epoch, d, j = none[-1]
+        g, layers = d["grad_b"], d["layers"]
+        messages.append(
+            f"No gradient reached layer {layers[0]} {_when(epoch)}: its ‖∂C/∂b‖ was 0, while "
+            f"layer {layers[j]}'s was {g[j]:.2g}, so it did not learn at all. BP2 multiplies "
+            f"δ by σ′(zˡ) on the way back, and σ′ is 0 for a ReLU unit that is inactive on "
+            f"every example (\"dead\") and underflows to 0 for a fully saturated sigmoid. "
+            f"{_remedy(d)}"
+            + _epochs_note([(e,) for e, _, _ in none], "it was 0"))
     if vanish:
         epoch, ratio, d, j = max(vanish, key=lambda t: t[1])
         g, layers = d["grad_b"], d["layers"]
+        bound = (", which is at most 1/4 for a sigmoid"
+                 if "sigmoid" in d.get("activations", ["sigmoid"])[:-1] else "")
         messages.append(
             f"Gradients vanish: {_when(epoch)}, ‖∂C/∂b‖ of layer {layers[0]} was "
             f"{g[0]:.2g}, {ratio:,.0f}× smaller than layer {layers[j]}'s ({g[j]:.2g}), so "
             f"layer {layers[0]} learns that much more slowly. Going back through each layer, "
-            f"BP2 multiplies δ by (wˡ⁺¹)ᵀ and by σ′(zˡ), which is at most 1/4 for a sigmoid "
-            f"(the book's chapter 5, \"the vanishing gradient problem\"). Fewer layers, ReLU "
-            f"or tanh hidden layers, or a careful initialisation help."
+            f"BP2 multiplies δ by (wˡ⁺¹)ᵀ and by σ′(zˡ){bound} (the book's chapter 5, "
+            f"\"the vanishing gradient problem\"). {_remedy(d)}"
             + _epochs_note(vanish, f"the ratio was above {GRADIENT_RATIO_WARN:g}"))
     if explode:
         epoch, ratio, d, j = max(explode, key=lambda t: t[1])
@@ -347,6 +371,14 @@ def _explain_gradient_ratio(diags):
             f"initialise with smaller weights."
             + _epochs_note(explode, f"the ratio was above {GRADIENT_RATIO_WARN:g}"))
     return messages
+
+
+def _remedy(d):
+    """What helps a vanishing gradient, for the hidden activations the network has."""
+    hidden = set(d.get("activations", ["sigmoid"])[:-1])
+    if hidden and hidden <= {"relu"}:
+        return "Fewer layers, He initialisation (init='he') or a smaller eta help."
+    return "Fewer layers, ReLU or tanh hidden layers, or a careful initialisation help."
 
 
 def _epochs_note(items, what):
