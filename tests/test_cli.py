@@ -415,6 +415,43 @@ def test_resume_refuses_to_change_the_network(model, capsys):
     assert "--hidden 7 differs from" in one_error_line(err)
 
 
+def test_resume_refuses_other_data_and_accepts_the_same_named_differently(data, model,
+                                                                         tmp_path, capsys):
+    other = make_npz(tmp_path / "other.npz")
+    status, _, err = run(["train", "--resume", model, "--dataset", other, "--epochs", 6,
+                          "--save", tmp_path / "c.npz"], capsys)
+    assert status == 2
+    assert f"--dataset {other} differs from {model}'s {data}" in one_error_line(err)
+    relative = os.path.relpath(data)               # the same file, written another way
+    status, out, err = run(["train", "--resume", model, "--dataset", relative, "--epochs", 6,
+                            "--save", tmp_path / "c.npz"], capsys)
+    assert status == 0, err
+
+
+def test_an_idx_folder_named_like_a_built_in_data_set_stays_a_path(tmp_path, capsys,
+                                                                   monkeypatch):
+    """./fashion holding one's own IDX files is that folder, also for evaluate later."""
+    folder = tmp_path / "fashion"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 40), ("t10k", 20)):
+        write_idx(folder / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 4, 4),
+                                                                      dtype=np.uint8))
+        write_idx(folder / f"{split}-labels-idx1-ubyte", rng.integers(0, 3, n, dtype=np.uint8))
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(["train", "--dataset", "./fashion", "--epochs", 1, "--hidden", 5,
+                          "--save", "m.npz", "--quiet"], capsys)
+    assert status == 0, err
+    assert _data_name(tmp_path / "m.npz") == str(folder)
+    status, out, err = run(["evaluate", "m.npz"], capsys)
+    assert status == 0, err
+    assert "examples 20" in out                     # its own 20 test images, not 10,000
+
+
+def _data_name(path):
+    return load_checkpoint(path).meta["dataset"]["name"]
+
+
 def test_resume_accepts_repeating_the_original_flags(model, tmp_path, capsys):
     status, out, err = run(["train", "--resume", model, "--hidden", 30, "--activation",
                             "sigmoid", "--epochs", 6, "--save", tmp_path / "c.npz"], capsys)

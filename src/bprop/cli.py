@@ -388,7 +388,7 @@ datasets (--dataset):
                         "history as PATH's stem + .history.json/.csv (directories are created)")
     g.add_argument("--resume", metavar="PATH",
                    help="continue the run saved in PATH (saving back to it unless --save "
-                        "says otherwise); the network, seed and data split come from it")
+                        "says otherwise); the network, seed, data set and split come from it")
     g.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout")
     g.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
     g.add_argument("--diagnostics", action="store_true",
@@ -764,6 +764,10 @@ def _check_resume(checkpoint, given, path):
               "cost": net.cost.name, "init": net.init, "dtype": net.dtype.name,
               "seed": info.get("seed"), "validation": info.get("validation")}
     hidden_acts = net.activation_names[:-1]
+    if given.get("dataset") is not None and info.get("name") is not None \
+            and _dataset_id(given["dataset"]) != info["name"]:
+        raise ConfigError(f"--dataset {given['dataset']} differs from {path}'s {info['name']}; "
+                          f"a resumed run keeps the data it started with")
     for key in _FIXED_ON_RESUME:
         if key not in given:
             continue
@@ -809,8 +813,7 @@ def _data_header(opts, data, checkpoint):
     data's; box: the side of the box its images' ink fills (:func:`bprop.predict.typical_box`),
     for preparing pictures like the training images.
     """
-    name = data.name if data.name in datasets.AVAILABLE else os.path.abspath(opts["dataset"])
-    info = {"name": name, "validation": opts["validation"], "seed": opts["seed"],
+    info = {"name": _dataset_id(opts["dataset"]), "validation": opts["validation"], "seed": opts["seed"],
             "data_dir": None if opts["data_dir"] is None else
             os.path.abspath(os.path.expanduser(opts["data_dir"])),
             "n_classes": data.n_classes,
@@ -822,6 +825,16 @@ def _data_header(opts, data, checkpoint):
             data.image_shape[0] == data.image_shape[1]:
         info["box"] = typical_box(data.X_train, data.image_shape)
     return {"dataset": info}
+
+
+def _dataset_id(dataset):
+    """What the header stores for ``--dataset``: the canonical name of a built-in data set,
+    else the absolute path the user gave (``./fashion``, a folder of one's own IDX files,
+    is a path, not the built-in Fashion-MNIST)."""
+    name = datasets.canonical_name(dataset)
+    if name in datasets.AVAILABLE:
+        return name
+    return os.path.abspath(os.path.expanduser(dataset))
 
 
 def _data_info(meta):
