@@ -448,6 +448,31 @@ def test_an_idx_folder_named_like_a_built_in_data_set_stays_a_path(tmp_path, cap
     assert "examples 20" in out                     # its own 20 test images, not 10,000
 
 
+def test_save_may_not_overwrite_the_data(tmp_path, capsys):
+    npz = make_npz(tmp_path / "victim.npz")
+    rng = np.random.default_rng(0)
+    csv = tmp_path / "m.history.csv"             # a data set named like --save m.npz's history
+    csv.write_text("".join(f"{a:.3f},{b:.3f},{k}\n" for a, b, k in
+                           zip(rng.random(50), rng.random(50), rng.integers(0, 2, 50))))
+    for data, save in ((npz, npz), (csv, tmp_path / "m.npz")):
+        before = data.read_bytes()
+        status, _, err = run(["train", "--dataset", data, "--epochs", 1, "--save", save], capsys)
+        assert status == 2
+        assert one_error_line(err) == (f"bprop: error: --save {save} would overwrite the "
+                                       f"--dataset file {data}; give the model another name")
+        assert data.read_bytes() == before
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_save_to_something_not_a_regular_file_is_refused_before_training(data, tmp_path,
+                                                                         capsys):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    status, out, err = run(["train", "--dataset", data, "--epochs", 1, "--save", fifo], capsys)
+    assert status == 2 and out == ""
+    assert one_error_line(err) == f"bprop: error: --save {fifo} exists and is not a regular file"
+
+
 def _data_name(path):
     return load_checkpoint(path).meta["dataset"]["name"]
 

@@ -231,3 +231,52 @@ def test_json_that_is_not_a_network2_model(tmp_path):
     (tmp_path / "ragged.json").write_text(json.dumps(ragged))
     with pytest.raises(ModelFileError, match=r"weights\[0\] is not a rectangular array"):
         load(tmp_path / "ragged.json")
+
+
+# -- atomic_write: what the replaced file was ---------------------------------------------------
+def _write(text):
+    return lambda f: f.write(text.encode())
+
+
+def test_atomic_write_writes_through_a_symbolic_link(tmp_path):
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "real.npz"
+    target.write_text("old")
+    link = tmp_path / "link.npz"
+    link.symlink_to(target)
+    atomic_write(link, _write("new"))
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["real.npz"]
+
+
+def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "private.npz"
+    path.write_text("old")
+    path.chmod(0o600)
+    atomic_write(path, _write("new"))
+    assert path.read_text() == "new" and (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_atomic_write_gives_a_new_file_the_umask_permissions(tmp_path):
+    old = os.umask(0o077)
+    try:
+        atomic_write(tmp_path / "new.npz", _write("x"))
+    finally:
+        os.umask(old)
+    assert ((tmp_path / "new.npz").stat().st_mode & 0o777) == 0o600
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "shared.npz", _write("x"))
+    finally:
+        os.umask(old)
+    assert ((tmp_path / "shared.npz").stat().st_mode & 0o777) == 0o644
+
+
+def test_atomic_write_refuses_to_replace_what_is_not_a_regular_file(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(FileExistsError, match="not a regular file"):
+        atomic_write(fifo, _write("x"))
+    assert fifo.exists() and not fifo.is_file()             # still the pipe
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]  # no temporary file left

@@ -555,6 +555,7 @@ def cmd_train(args):
     save_path = opts["save"] or opts["resume"]
     if save_path is not None:
         _check_writable(save_path)
+        _check_not_the_data(save_path, opts["dataset"])
     diagnostics = _optional("bprop.diagnostics", "--diagnostics") if opts["diagnostics"] \
         else None
     plots = _optional("bprop.plots", "--plot") if opts["plot"] is not None else None
@@ -860,7 +861,20 @@ def _check_writable(path, flag="--save"):
     if os.path.isdir(path):
         raise ConfigError(f"{flag} {path} is a directory; give a file name, e.g. "
                           f"{os.path.join(path, 'model.npz' if flag == '--save' else 'out')}")
-    _check_directory(os.path.dirname(os.path.abspath(path)), flag, path)
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ConfigError(f"{flag} {path} exists and is not a regular file")
+    _check_directory(os.path.dirname(os.path.realpath(path)), flag, path)
+
+
+def _check_not_the_data(save_path, dataset):
+    """Refuse a --save file (or its history files beside it) that is the --dataset file."""
+    data_path = _dataset_id(dataset)
+    if data_path in datasets.AVAILABLE or not os.path.isfile(data_path):
+        return
+    for written in (save_path, *model_io.history_paths(save_path)):
+        if os.path.realpath(written) == os.path.realpath(data_path):
+            raise ConfigError(f"--save {save_path} would overwrite the --dataset file "
+                              f"{dataset}; give the model another name")
 
 
 def _check_directory(directory, flag, given):

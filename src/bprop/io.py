@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import tempfile
 import zipfile
 
@@ -38,18 +39,37 @@ VERSION = 1
 
 
 def atomic_write(path, write):
-    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it into place."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it into place.
+
+    A symbolic link is written through (its target is replaced, the link stays). The file
+    keeps the permissions of the one it replaces; a new file gets 0666 less the umask, as
+    ``open`` would give it. Anything that exists and is not a regular file (a directory,
+    ``/dev/null``, a pipe) is refused rather than replaced.
+    """
+    shown = os.fspath(path)
+    path = os.path.realpath(shown)
+    directory = os.path.dirname(path)
     if os.path.isdir(path):
-        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file name", path)
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file name", shown)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise FileExistsError(errno.EEXIST, "exists and is not a regular file", shown)
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        permissions = 0o666 & ~umask
+    else:
+        permissions = stat.S_IMODE(mode)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
     except OSError as e:            # name the directory, not the temporary file's name
         raise type(e)(e.errno, f"cannot create a file in {directory}: {e.strerror}",
-                      path) from None
+                      shown) from None
     try:
-        os.fchmod(fd, 0o644)        # mkstemp's 0600 would hide models and plots from others
+        os.fchmod(fd, permissions)  # not mkstemp's 0600, which would hide models from others
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
