@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -524,6 +525,47 @@ def test_csv_errors(tmp_path):
     path.write_text("0.1,0.2,-1\n0.3,0.4,1\n")
     with pytest.raises(DataError, match=r"must be integers >= 0; got min=-1, max=1"):
         load(path)
+
+
+@pytest.mark.parametrize("name", ["label", "Label", '"class"', "y"])
+def test_csv_header_names_the_label_column(tmp_path, name):
+    """Kaggle's MNIST CSVs: label,pixel0,pixel1,... (the label first)."""
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 256, (30, 3))
+    y = np.arange(30) % 3
+    lines = [f"{name},pixel0,pixel1,pixel2"] + [",".join(map(str, [label, *row]))
+                                               for row, label in zip(X, y)]
+    path = tmp_path / "kaggle.csv"
+    path.write_text("\n".join(lines) + "\n")
+    ds = load(path)
+    assert ds.n_classes == 3 and ds.X_train.shape[1] == 3
+    rows = np.rint(np.concatenate([ds.X_train, ds.X_test]) * 255).astype(int)
+    labels = np.concatenate([ds.y_train, ds.y_test])
+    assert sorted(zip(map(tuple, rows), labels)) == sorted(zip(map(tuple, X), y))
+    path.write_text("label,b,target\n1,0,0\n")
+    with pytest.raises(DataError, match="the header of kaggle.csv names more than one label "
+                                        "column: label, target"):
+        load(path)
+
+
+def test_labels_must_have_two_classes_and_a_sparse_set_is_warned_of(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("".join(f"0.{k},0\n" for k in range(10)))     # every label 0
+    with pytest.raises(DataError, match="every training label in one.csv is 0; a classifier "
+                                        "needs at least 2 classes"):
+        load(path)
+    # the label read from a pixel column: values up to 250, few of them present
+    rng = np.random.default_rng(0)
+    path = tmp_path / "pixels.csv"
+    path.write_text("".join(f"0.5,{v}\n" for v in rng.integers(0, 251, 40)))
+    with pytest.warns(UserWarning, match=r"pixels.csv: the labels run from 0 to \d+, but only "
+                                         r"\d+ of those \d+ values occur .* another column"):
+        load(path)
+    path = tmp_path / "fine.csv"                                   # 3 of 4 values: no warning
+    path.write_text("".join(f"0.5,{v}\n" for v in [0, 1, 3] * 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load(path).n_classes == 4
 
 
 # ---------------------------------------------------------------------------- digits, book format, API

@@ -317,7 +317,8 @@ datasets (--dataset):
     g.add_argument("--dataset", metavar="NAME|PATH",
                    help="mnist (default; downloaded once), fashion, digits (scikit-learn's "
                         "8x8 digits, no download), or a directory of IDX files, a .npz, a "
-                        ".csv, or the book's mnist.pkl.gz")
+                        ".csv (label last, or in the column a header names 'label'), or the "
+                        "book's mnist.pkl.gz")
     g.add_argument("--data-dir", metavar="DIR",
                    help="where the mnist/fashion IDX files are (or are downloaded to)")
     g.add_argument("--validation", type=_count_or_fraction, metavar="N|FRACTION",
@@ -850,7 +851,8 @@ def _describe_run(net, data, config, start_epoch, save_path):
     what = f"resuming at epoch {start_epoch + 1}" if start_epoch else "training"
     return (f"{what} {net.sizes} ({acts}, {net.cost.name} cost, {net.dtype.name}) on "
             f"{data.name}: {len(data.X_train)} training, {n_val} validation, "
-            f"{len(data.X_test)} test examples; {config.epochs} epochs, mini-batch "
+            f"{len(data.X_test)} test examples; {config.epochs} "
+            f"epoch{'s' if config.epochs != 1 else ''}, mini-batch "
             f"{config.mini_batch_size}, eta {config.eta:g}, {config.optimizer}"
             + (f"; saving to {save_path}" if save_path else ""))
 

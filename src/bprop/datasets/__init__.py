@@ -23,6 +23,7 @@ Nothing is read or downloaded at import time; only NumPy is imported.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,6 +231,20 @@ def _images_to_rows(images: np.ndarray, dtype: np.dtype, scale: float) -> np.nda
     return X
 
 
+def _check_classes(y_train, n_classes, name):
+    """Labels of the user's own data: at least two classes, and a warning when most label
+    values never occur (the label read from the wrong column, or numbered from 1000)."""
+    present = np.unique(y_train)
+    if len(present) < 2:
+        raise DataError(f"every training label in {name} is {present[0]}; a classifier needs "
+                        f"at least 2 classes (is the label in another column?)")
+    if 2 * len(present) < n_classes:
+        warnings.warn(f"{name}: the labels run from 0 to {n_classes - 1}, but only "
+                      f"{len(present)} of those {n_classes} values occur in the training set, "
+                      f"so the network gets {n_classes} outputs; is the label in another "
+                      f"column? (Labels should be 0, 1, 2, ...)", stacklevel=3)
+
+
 def canonical_name(name_or_path):
     """The data set's canonical name for a name or alias in any case ("Fashion-MNIST" ->
     "fashion"); anything else (a path) comes back unchanged."""
@@ -331,6 +346,7 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     name = kind if path is None else path.name
     if n_classes is None:
         n_classes = int(max(y.max() for y in (y_train, y_val, y_test) if y is not None)) + 1
+        _check_classes(y_train, n_classes, name)
     if X_val is not None:
         n_val = _n_validation(validation, len(X_train) + len(X_val), name)
         if n_val not in (0, len(X_val)):

@@ -11,8 +11,10 @@ Data sets are stored one example per row: ``X`` is ``(N, n_features)``, ``y`` is
   (a fixed 20% test set). Key case is ignored. Images ``(N, rows, cols)`` are flattened.
   Read with ``allow_pickle=False``.
 - ``.csv``: comma-separated, one example per line, the features then the label in the
-  last column; an optional header line (detected: any field that is not a number). The
-  rows are split into train and test like ``X, y``.
+  last column; an optional header line (detected: any field that is not a number). A
+  header that names a column ``label`` (or ``class``, ``target``, ``y``; any case) makes
+  that column the label, e.g. the first in Kaggle's MNIST CSVs. The rows are split into
+  train and test like ``X, y``.
 
 Features must already lie in ``[0, 1]``, or be pixel bytes (integers in ``0..255``,
 divided by 255 here); anything else is rejected rather than silently rescaled. This
@@ -223,9 +225,14 @@ def _split_off_test(X, y, name):
     return (X[keep], y[keep]), (X[out], y[out])
 
 
+LABEL_COLUMN_NAMES = ("label", "labels", "class", "target", "y")
+
+
 def read_csv(path: str | os.PathLike):
-    """Like ``read_npz`` for a ``.csv``: features, then the label in the last column; optional header line."""
+    """Like ``read_npz`` for a ``.csv``: features, then the label in the last column, or in
+    the column an optional header line names ``label`` (see the module docstring)."""
     path = Path(path)
+    label_column = -1
     try:
         with open(path, encoding="utf-8-sig") as f:
             first = f.readline()
@@ -234,6 +241,13 @@ def read_csv(path: str | os.PathLike):
                 header = 0
             except ValueError:
                 header = 1
+                names = [field.strip().strip('"').lower() for field in first.split(",")]
+                named = [i for i, name in enumerate(names) if name in LABEL_COLUMN_NAMES]
+                if len(named) > 1:
+                    raise DataError(f"the header of {path.name} names more than one label "
+                                    f"column: {', '.join(names[i] for i in named)}")
+                if named:
+                    label_column = named[0]
             f.seek(0)
             with warnings.catch_warnings():     # "input contained no data": said below
                 warnings.simplefilter("ignore", UserWarning)
@@ -243,13 +257,20 @@ def read_csv(path: str | os.PathLike):
         raise DataError(f"no such file: {path}") from None
     except UnicodeDecodeError:
         raise DataError(f"{path.name} is not a UTF-8 text file") from None
+    except DataError:
+        raise
     except ValueError as e:
         raise DataError(f"cannot parse {path.name} as comma-separated numbers: {e}") from None
     if data.size == 0:
         raise DataError(f"{path.name} holds no data rows")
     if data.shape[1] < 2:
         raise DataError(f"{path.name} needs at least 2 columns (features, then the label); got {data.shape[1]}")
-    X = data[:, :-1]
-    y = as_labels(data[:, -1], f"in the last column of {path.name}")
+    if label_column == -1 or label_column == data.shape[1] - 1:
+        X, label_column = data[:, :-1], data.shape[1] - 1
+    else:
+        X = np.delete(data, label_column, axis=1)
+    where = ("in the last column" if label_column == data.shape[1] - 1
+             else f"in column {label_column + 1}")
+    y = as_labels(data[:, label_column], f"{where} of {path.name}")
     train, test = _split_off_test(X, y, path.name)
     return {"train": train, "val": None, "test": test, "image_shape": None}
