@@ -5,6 +5,7 @@ Data: a tiny generated ``.npz`` (200 examples, 16 features, 4 classes) in ``tmp_
 """
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -812,6 +813,29 @@ def test_missing_optional_module(model, monkeypatch, capsys):
     assert "bprop report needs bprop.report" in one_error_line(err)
     status, _, err = run(["report", "missing.npz"], capsys)
     assert status == 2 and "no such model file" in err
+
+
+def test_missing_matplotlib_stops_plotting_before_any_work(data, model, tmp_path,
+                                                           monkeypatch, capsys):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real_find_spec(name, *a))
+    expected = ("needs the package 'matplotlib': pip install 'bprop[all]' "
+                "(or pip install matplotlib)")
+    status, out, err = run(["train", "--dataset", data, "--epochs", 1, "--save",
+                            tmp_path / "m.npz", "--plot", tmp_path / "plots"], capsys)
+    assert status == 2 and out == ""                         # no epoch was trained
+    assert one_error_line(err) == f"bprop: error: --plot {expected}"
+    status, out, err = run(["plot", model, "--out", tmp_path / "p2"], capsys)
+    assert status == 2 and one_error_line(err) == f"bprop: error: bprop plot {expected}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no model, no empty folders
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_empty_out_path_is_refused(model, command, capsys):
+    status, _, err = run([command, model, "--out", ""], capsys)
+    assert status == 2
+    assert one_error_line(err) == "bprop: error: --out needs a path; got an empty string"
 
 
 # -- predict ----------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import dataclasses
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -134,7 +135,7 @@ def _one_line(e):
     """An exception's message on one line; OSErrors as 'reason: filename'."""
     if isinstance(e, OSError) and e.strerror and e.filename:
         text = f"{e.strerror}: {e.filename}"
-    elif isinstance(e, ModuleNotFoundError):
+    elif isinstance(e, ModuleNotFoundError) and str(e).startswith("No module named"):
         text = f"{e}; install it (pip install 'bprop[all]' installs every optional package)"
     else:
         text = str(e) or type(e).__name__
@@ -559,7 +560,8 @@ def cmd_train(args):
         _check_not_the_data(save_path, opts["dataset"])
     diagnostics = _optional("bprop.diagnostics", "--diagnostics") if opts["diagnostics"] \
         else None
-    plots = _optional("bprop.plots", "--plot") if opts["plot"] is not None else None
+    plots = _optional("bprop.plots", "--plot", needs="matplotlib") \
+        if opts["plot"] is not None else None
     if plots is not None:
         _check_directory(os.path.abspath(opts["plot"]), "--plot", opts["plot"])
 
@@ -1225,8 +1227,8 @@ def cmd_info(args):
 def cmd_plot(args):
     """``bprop plot``: bprop.plots.plot_run, printing the paths written."""
     _require_file(args.run)
-    plots = _optional("bprop.plots", "bprop plot")
-    out = args.out or os.path.splitext(args.run)[0] + "-plots"
+    plots = _optional("bprop.plots", "bprop plot", needs="matplotlib")
+    out = _out_path(args.out, os.path.splitext(args.run)[0] + "-plots")
     _check_directory(os.path.abspath(out), "--out", out)
     for path in plots.plot_run(args.run, out):
         _out(str(path))
@@ -1237,10 +1239,18 @@ def cmd_report(args):
     """``bprop report``: bprop.report.write_report, printing the path written."""
     _require_file(args.run)
     report = _optional("bprop.report", "bprop report")
-    out = args.out or os.path.splitext(args.run)[0] + "-report.html"
+    out = _out_path(args.out, os.path.splitext(args.run)[0] + "-report.html")
     _check_writable(out, "--out")
     _out(str(report.write_report(args.run, out)))
     return 0
+
+
+def _out_path(given, default):
+    if given is None:
+        return default
+    if not given.strip():
+        raise ConfigError("--out needs a path; got an empty string")
+    return given
 
 
 def _require_file(path):
@@ -1250,8 +1260,15 @@ def _require_file(path):
         raise IsADirectoryError(f"{path} is a directory; give a model file")
 
 
-def _optional(module, what):
-    """Import one of bprop's optional modules, or raise a one-line ConfigError (exit 2)."""
+def _optional(module, what, needs=None):
+    """Import one of bprop's optional modules, or raise a one-line ConfigError (exit 2).
+
+    needs: a package the module imports only when it is used (plots: matplotlib), checked
+    now, so that a missing one stops the command before any work, not after it.
+    """
+    if needs is not None and importlib.util.find_spec(needs) is None:
+        raise ConfigError(f"{what} needs the package {needs!r}: pip install 'bprop[all]' "
+                          f"(or pip install {needs})")
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as e:
