@@ -61,7 +61,7 @@ def _new_figure(figsize=FIGSIZE):
         from matplotlib.figure import Figure
     except ImportError:
         raise ModuleNotFoundError("plotting needs matplotlib; install it with "
-                                  "pip install 'bprop[plots]'", name="matplotlib") from None
+                                  "pip install bprop[plots]", name="matplotlib") from None
     fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
