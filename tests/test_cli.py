@@ -476,6 +476,32 @@ def test_save_to_something_not_a_regular_file_is_refused_before_training(data, t
     assert one_error_line(err) == f"bprop: error: --save {fifo} exists and is not a regular file"
 
 
+def test_resume_with_a_damaged_optimizer_state_is_one_line(data, tmp_path, capsys):
+    path = tmp_path / "adam.npz"
+    run_quietly(["train", "--dataset", data, "--epochs", 1, "--optimizer", "adam",
+                 "--eta", 0.01, "--save", path, "--quiet"])
+    with np.load(path, allow_pickle=False) as d:
+        arrays = {k: d[k] for k in d.files}
+    arrays["opt_m0"] = arrays["opt_m0"].T
+    np.savez(path, **arrays)
+    status, out, err = run(["train", "--resume", path, "--epochs", 2], capsys)
+    assert status == 2 and out == ""
+    assert one_error_line(err) == (f"bprop: error: {path}: the saved adam state 'm0' has shape "
+                                   f"(16, 30); the network needs (30, 16)")
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_a_history_file_that_is_not_one_is_named(command, tmp_path, capsys):
+    from bprop import save
+    save(Network([4, 3, 2], rng=0), tmp_path / "plain.npz")
+    (tmp_path / "plain.history.json").write_text("[1, 2]")
+    status, _, err = run([command, tmp_path / "plain.npz", "--out", tmp_path / "out"], capsys)
+    assert status == 2
+    line = one_error_line(err)
+    assert line.startswith(f"bprop: error: {tmp_path / 'plain.history.json'} is not a bprop "
+                           f"history file (a history must be a JSON object; got list)")
+
+
 def _data_name(path):
     return load_checkpoint(path).meta["dataset"]["name"]
 

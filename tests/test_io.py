@@ -2,12 +2,13 @@
 
 import json
 import os
+import re
 import zipfile
 
 import numpy as np
 import pytest
 
-from bprop import ModelFileError, Network, TrainConfig, load, network2, save
+from bprop import DataError, ModelFileError, Network, TrainConfig, load, network2, save
 from bprop.io import atomic_write, load_checkpoint, save_book_json, save_history
 
 
@@ -108,6 +109,79 @@ def test_inconsistent_files_rejected(tmp_path, change, match):
     _rewrite(path, **change)
     with pytest.raises(ModelFileError, match=match):
         load(path)
+
+
+def _checkpoint(path, optimizer="adam"):
+    from bprop.optimizers import make_optimizer
+    from bprop.train import train
+    rng = np.random.default_rng(0)
+    X, y = rng.random((30, 3)), np.arange(30) % 2
+    net = Network([3, 4, 2], rng=5)
+    config = TrainConfig(epochs=2, mini_batch_size=4, eta=0.5, optimizer=optimizer,
+                         early_stopping=True)
+    opt = make_optimizer(optimizer, 0.5)
+    history = train(net, X, y, config, optimizer=opt, validation=(X[:10], y[:10]))
+    save(net, path, config=config, history=history, epoch=2, optimizer=opt)
+    return path
+
+
+def _record(**changes):
+    return {"records": [{"epoch": 0, "eta": 0.5, "seconds": 0.1, **changes}]}
+
+
+@pytest.mark.parametrize("change,match", [
+    ({"meta": {"epoch": "two"}}, "header field 'epoch' must be an integer >= 0; got 'two'"),
+    ({"meta": {"epoch": True}}, "header field 'epoch' must be an integer"),
+    ({"meta": {"config": [1]}}, "header field 'config' must be an object; got list"),
+    ({"meta": {"optimizer": "sgd"}}, "header field 'optimizer' must be an object; got str"),
+    ({"meta": {"history": [1, 2]}}, "header field 'history' must be an object"),
+    ({"meta": {"config": {"epochs": 3, "foo": 1}}}, "header config: unknown setting 'foo'"),
+    ({"meta": {"config": {"epochs": "x"}}}, "header config: epochs must be an integer"),
+    ({"meta": {"history": {"records": [{"epoch": 0}]}}}, "header history: history record 0 "
+                                                          "has no 'eta'"),
+    ({"meta": {"history": _record(train_cost="x")}}, "record 0: 'train_cost' must be a number; "
+                                                     "got 'x'"),
+    ({"meta": {"history": _record(epoch=-1)}}, "'epoch' must be an integer >= 0"),
+    ({"meta": {"history": _record(colour=1)}}, "record 0 has unknown field 'colour'"),
+    ({"meta": {"history": {"records": 5}}}, "history 'records' must be a list"),
+    ({"best_1": None}, "the saved best weights lack array best_1"),
+])
+def test_edited_checkpoint_headers_rejected(tmp_path, change, match):
+    path = _checkpoint(tmp_path / "c.npz")
+    load_checkpoint(path)                                    # fine before the edit
+    _rewrite(path, **change)
+    with pytest.raises(ModelFileError, match=f"^{re.escape(str(path))}: .*{re.escape(match)}"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda a: a.update(opt_m1=a["opt_m1"].T), r"'m1' has shape \(4, 2\); the network needs "
+                                               r"\(2, 4\)"),
+    (lambda a: a.pop("opt_v1"), "state has no 'v1'"),
+    (lambda a: a.update(opt_v1=np.full_like(a["opt_v1"], np.nan)), "'v1' holds values that are "
+                                                                   "not finite numbers"),
+    (lambda a: a.update(opt_t=np.array([1, 2])), r"'t' has shape \(2,\)"),
+    (lambda a: a.update(opt_x=np.zeros(2)), "unexpected 'x'"),
+])
+def test_edited_optimizer_state_is_refused(tmp_path, edit, match):
+    from bprop.optimizers import make_optimizer
+    path = _checkpoint(tmp_path / "c.npz")
+    with np.load(path, allow_pickle=False) as d:
+        arrays = {k: d[k] for k in d.files}
+    edit(arrays)
+    np.savez(path, **arrays)
+    ck = load_checkpoint(path)
+    opt = make_optimizer("adam", 0.5)
+    with pytest.raises(DataError, match=match):
+        opt.check_state(ck.optimizer_state, (*ck.net.weights, *ck.net.biases))
+
+
+def test_saved_optimizer_state_passes_its_check(tmp_path):
+    from bprop.optimizers import make_optimizer
+    for name in ("momentum", "adam", "sgd"):
+        ck = load_checkpoint(_checkpoint(tmp_path / f"{name}.npz", name))
+        make_optimizer(name, 0.5).check_state(ck.optimizer_state,
+                                              (*ck.net.weights, *ck.net.biases))
 
 
 def test_pickled_object_arrays_are_not_loaded(tmp_path):

@@ -47,7 +47,7 @@ from . import io as model_io
 from .activations import ACTIVATIONS, get_activation
 from .costs import COSTS, get_cost
 from .diagnostics import confusion_counts
-from .errors import ConfigError, DataError, ShapeError
+from .errors import ConfigError, DataError, ModelFileError, ShapeError
 from .gradcheck import gradcheck
 from .network import INITIALIZERS, Network
 from .optimizers import OPTIMIZERS, make_optimizer
@@ -594,6 +594,10 @@ def cmd_train(args):
         start_epoch = int(checkpoint.epoch)
         saved_opt = (checkpoint.meta.get("optimizer") or {}).get("name")
         if saved_opt == optimizer.name:
+            try:
+                optimizer.check_state(checkpoint.optimizer_state, (*net.weights, *net.biases))
+            except DataError as e:
+                raise ModelFileError(f"{opts['resume']}: {e}") from None
             optimizer.load_state(checkpoint.optimizer_state)
         elif checkpoint.optimizer_state and not quiet:
             _note(f"note: the checkpoint's {saved_opt} state is dropped (now {optimizer.name})")

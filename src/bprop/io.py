@@ -180,6 +180,7 @@ def _from_arrays(path, arrays):
     if meta.get("version") != VERSION:
         raise ModelFileError(f"{path}: format version {meta.get('version')!r} is not supported "
                              f"(this bprop reads version {VERSION})")
+    _check_header(path, meta)
     try:
         net = Network(meta["sizes"], meta["activations"], meta["cost"], init=meta.get("init", "normal"),
                       dtype=meta.get("dtype", "float64"))
@@ -209,11 +210,40 @@ def _from_arrays(path, arrays):
     n_best = sum(k.startswith("best_") for k in arrays)
     best_params = None
     if n_best:
+        missing = [f"best_{i}" for i in range(n_best) if f"best_{i}" not in arrays]
+        if missing:
+            raise ModelFileError(f"{path}: the saved best weights lack array {missing[0]}")
         best_params = [np.array(arrays[f"best_{i}"], dtype=net.dtype) for i in range(n_best)]
         want = [p.shape for p in (*net.weights, *net.biases)]
         if [p.shape for p in best_params] != want:
             raise ModelFileError(f"{path}: the saved best weights do not fit sizes {net.sizes}")
     return Checkpoint(net, meta, optimizer_state, best_params)
+
+
+def _check_header(path, meta):
+    """The checkpoint fields of a header (epoch, config, history, optimizer, dataset) are of
+    the types :func:`save` writes; else a ModelFileError naming the file and the field."""
+    from .train import History, TrainConfig
+
+    epoch = meta.get("epoch", 0)
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ModelFileError(f"{path}: header field 'epoch' must be an integer >= 0; "
+                             f"got {epoch!r}")
+    for key in ("config", "history", "optimizer", "dataset"):
+        if meta.get(key) is not None and not isinstance(meta[key], dict):
+            raise ModelFileError(f"{path}: header field {key!r} must be an object; got "
+                                 f"{type(meta[key]).__name__}")
+    for key, read in (("config", lambda d: TrainConfig.from_dict(d, strict=True)),
+                      ("history", History.from_dict)):
+        if meta.get(key):
+            try:
+                read(meta[key])
+            except (BpropError, TypeError, ValueError) as e:
+                raise ModelFileError(f"{path}: header {key}: {e}") from None
+    name = (meta.get("optimizer") or {}).get("name", "")
+    if not isinstance(name, str):
+        raise ModelFileError(f"{path}: header field 'optimizer' has a name that is not text: "
+                             f"{name!r}")
 
 
 # -- the book's network2 JSON ---------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 
 
 class Optimizer:
@@ -44,6 +44,30 @@ class Optimizer:
 
     def load_state(self, arrays):
         """Restore what :meth:`state` returned."""
+
+    def state_shapes(self, params):
+        """name -> shape of what :meth:`state` holds once training ``params`` (the weights,
+        then the biases) has begun."""
+        return {}
+
+    def check_state(self, arrays, params):
+        """Refuse (``DataError``) saved state that :meth:`state` could not have written for
+        ``params``: other names or shapes, or values that are not finite numbers."""
+        if not arrays:
+            return
+        expected = self.state_shapes(params)
+        if set(arrays) != set(expected):
+            extra, lost = sorted(set(arrays) - set(expected)), sorted(set(expected) - set(arrays))
+            what = f"has no {lost[0]!r}" if lost else f"has an unexpected {extra[0]!r}"
+            raise DataError(f"the saved {self.name} state {what}")
+        for name, shape in expected.items():
+            a = arrays[name]
+            if a.shape != shape:
+                raise DataError(f"the saved {self.name} state {name!r} has shape {a.shape}; "
+                                f"the network needs {shape}")
+            if a.dtype.kind not in "iuf" or not np.isfinite(a).all():
+                raise DataError(f"the saved {self.name} state {name!r} holds values that are "
+                                f"not finite numbers")
 
     def _clip(self, nabla_w, nabla_b, factor=1.0):
         """Scale the gradients in place so that their global norm is at most clip_norm.
@@ -127,6 +151,9 @@ class Momentum(Optimizer):
         if arrays:
             self.velocities = [arrays[f"v{i}"] for i in range(len(arrays))]
 
+    def state_shapes(self, params):
+        return {f"v{i}": p.shape for i, p in enumerate(params)}
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba): bias-corrected first and second moments of the gradient."""
@@ -171,6 +198,12 @@ class Adam(Optimizer):
             self.t = int(arrays["t"])
             k = (len(arrays) - 1) // 2
             self.moments = [(arrays[f"m{i}"], arrays[f"v{i}"]) for i in range(k)]
+
+    def state_shapes(self, params):
+        shapes = {"t": ()}
+        for i, p in enumerate(params):
+            shapes[f"m{i}"] = shapes[f"v{i}"] = p.shape
+        return shapes
 
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")

@@ -348,7 +348,7 @@ def load_run(run):
             with open(json_path, encoding="utf-8") as f:
                 try:
                     history = History.from_dict(json.load(f))
-                except (json.JSONDecodeError, TypeError) as e:
+                except (ValueError, TypeError) as e:    # JSON, or History.from_dict's DataError
                     raise DataError(f"{json_path} is not a bprop history file ({e})") from None
     info = meta.get("dataset")
     return Run(path, checkpoint.net, meta, history, info if isinstance(info, dict) else {})

@@ -107,8 +107,13 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d, strict=False):
+        """The TrainConfig that :meth:`to_dict` wrote; fields it does not know are ignored,
+        or with ``strict`` refused (``ConfigError``)."""
         known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if strict and unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r}")
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
@@ -156,9 +161,54 @@ class History:
 
     @classmethod
     def from_dict(cls, d, best_params=None):
-        return cls(records=[EpochRecord(**r) for r in d.get("records", [])],
-                   stopped_early=d.get("stopped_early"), best_epoch=d.get("best_epoch"),
-                   state=dict(d.get("state", {})), best_params=best_params)
+        """The History that :meth:`to_dict` wrote; ``DataError`` naming the field when ``d``
+        is not such a dict (a hand-edited or foreign history file)."""
+        if not isinstance(d, dict):
+            raise DataError(f"a history must be a JSON object; got {type(d).__name__}")
+        records = d.get("records", [])
+        if not isinstance(records, list):
+            raise DataError(f"history 'records' must be a list; got {type(records).__name__}")
+        stopped, best, state = d.get("stopped_early"), d.get("best_epoch"), d.get("state", {})
+        if stopped is not None and not isinstance(stopped, str):
+            raise DataError(f"history 'stopped_early' must be text or null; got {stopped!r}")
+        if best is not None and not _is_int(best):
+            raise DataError(f"history 'best_epoch' must be an integer or null; got {best!r}")
+        if not isinstance(state, dict):
+            raise DataError(f"history 'state' must be an object; got {type(state).__name__}")
+        return cls(records=[_record_from_dict(r, i) for i, r in enumerate(records)],
+                   stopped_early=stopped, best_epoch=best, state=dict(state),
+                   best_params=best_params)
+
+
+_INT_FIELDS = ("epoch", "test_correct", "test_total")
+_REQUIRED_FIELDS = ("epoch", "eta", "seconds")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _record_from_dict(r, i):
+    """One :class:`EpochRecord` from its ``asdict`` form, each field's type checked."""
+    if not isinstance(r, dict):
+        raise DataError(f"history record {i} must be an object; got {type(r).__name__}")
+    known = {f.name for f in fields(EpochRecord)}
+    unknown = sorted(set(r) - known)
+    missing = [name for name in _REQUIRED_FIELDS if r.get(name) is None]
+    if unknown or missing:
+        what = f"unknown field {unknown[0]!r}" if unknown else f"no {missing[0]!r}"
+        raise DataError(f"history record {i} has {what}")
+    for name, value in r.items():
+        if name == "diagnostics":
+            ok, want = isinstance(value, dict), "an object"
+        elif name in _INT_FIELDS:
+            ok, want = value is None or (_is_int(value) and value >= 0), "an integer >= 0"
+        else:
+            ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+            want = "a number"
+        if not ok:
+            raise DataError(f"history record {i}: {name!r} must be {want}; got {value!r}")
+    return EpochRecord(**r)
 
 
 def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
