@@ -184,6 +184,25 @@ def test_saved_optimizer_state_passes_its_check(tmp_path):
                                               (*ck.net.weights, *ck.net.biases))
 
 
+def test_corrupt_zip_fields_are_model_file_errors(tmp_path):
+    path = tmp_path / "m.npz"
+    save(Network([3, 4, 2], rng=0), path)
+    raw = bytearray(path.read_bytes())
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 6] = 0xAD                     # "version needed to extract": 17.3
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError, match="not a readable bprop model file .*"
+                                             "NotImplementedError"):
+        load(path)
+
+
+def test_a_pipe_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "m.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelFileError, match="is not a regular file"):
+        load(fifo)
+
+
 def test_pickled_object_arrays_are_not_loaded(tmp_path):
     path = tmp_path / "evil.npz"
     np.savez(path, meta=np.array([{"a": 1}], dtype=object))

@@ -143,6 +143,8 @@ def load(path):
 def load_checkpoint(path):
     """Read a model file with its header and optimiser state; see :class:`Checkpoint`."""
     path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isfile(path):    # a pipe would block the read
+        raise ModelFileError(f"{path} is not a regular file; give a model file")
     try:
         with open(path, "rb") as f:
             head = f.read(64).lstrip()[:1]
@@ -162,9 +164,9 @@ def load_checkpoint(path):
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+    except Exception as e:      # zipfile and the .npy header parser raise many kinds
         raise ModelFileError(f"{path} is not a readable bprop model file "
-                             f"(truncated or corrupt: {e})") from None
+                             f"(truncated or corrupt: {type(e).__name__}: {e})") from None
     return _from_arrays(path, arrays)
 
 
