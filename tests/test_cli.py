@@ -865,6 +865,23 @@ def test_empty_out_path_is_refused(model, command, capsys):
 
 
 # -- predict ----------------------------------------------------------------------------------------
+def test_predict_takes_files_after_flags_and_names_an_empty_array(model, data, tmp_path,
+                                                                   capsys):
+    with np.load(data) as f:
+        np.save(tmp_path / "v.npy", f["x_test"][0])
+    status, before, _ = run(["predict", model, tmp_path / "v.npy", "--json"], capsys)
+    assert status == 0
+    status, after, err = run(["predict", model, "--json", tmp_path / "v.npy"], capsys)
+    assert status == 0, err
+    assert after == before
+    status, _, err = run(["predict", model, "--json", tmp_path / "v.npy", "--bogus"], capsys)
+    assert status == 2 and "unrecognized arguments: --bogus" in err
+    np.save(tmp_path / "empty.npy", np.zeros((0, 16)))
+    status, _, err = run(["predict", model, tmp_path / "empty.npy"], capsys)
+    assert status == 2
+    assert one_error_line(err) == "bprop: error: empty.npy is an empty array (shape (0, 16))"
+
+
 def test_predict_npy_vector_and_image(model, data, tmp_path, capsys):
     with np.load(data) as f:
         x_test, y_test = f["x_test"], f["y_test"]

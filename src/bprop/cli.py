@@ -82,7 +82,14 @@ def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if getattr(args, "command", None) == "predict":
+            # FILEs after flags (`bprop predict m.npz --show a.png`): argparse gives a
+            # positional list only the words before the first flag
+            args.files += [a for a in extra if not a.startswith("-")]
+            extra = [a for a in extra if a.startswith("-")]
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:             # --help, --version, or a usage error already printed
         return e.code if isinstance(e.code, int) else 2
     debug = getattr(args, "debug", False)

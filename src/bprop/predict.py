@@ -200,6 +200,8 @@ def read_input(path, n_inputs, *, image_shape=None, box=None):
         raise IsADirectoryError(f"{path} is a directory, not an image or .npy file")
     if path.suffix.lower() == ".npy":
         a = _read_npy(path)
+        if a.size == 0:
+            raise DataError(f"{path.name} is an empty array (shape {a.shape})")
         if a.ndim == 2 and 1 in a.shape:            # one row or one column: a vector
             a = a.reshape(-1)
         if a.ndim == 2 and a.shape[1] == n_inputs and a.size != n_inputs:
