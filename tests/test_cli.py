@@ -5,6 +5,7 @@ Data: a tiny generated ``.npz`` (200 examples, 16 features, 4 classes) in ``tmp_
 """
 
 import contextlib
+import errno
 import importlib.util
 import io
 import json
@@ -500,6 +501,26 @@ def test_a_history_file_that_is_not_one_is_named(command, tmp_path, capsys):
     line = one_error_line(err)
     assert line.startswith(f"bprop: error: {tmp_path / 'plain.history.json'} is not a bprop "
                            f"history file (a history must be a JSON object; got list)")
+
+
+def test_a_checkpoint_that_cannot_be_written_says_what_the_file_holds(data, tmp_path, capsys,
+                                                                       monkeypatch):
+    real_save, calls = cli.model_io.save, []
+
+    def save(*args, **kw):
+        calls.append(kw["epoch"])
+        if kw["epoch"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(*args, **kw)
+    monkeypatch.setattr(cli.model_io, "save", save)
+    path = tmp_path / "m.npz"
+    status, out, err = run(["train", "--dataset", data, "--epochs", 3, "--save", path,
+                            "--quiet"], capsys)
+    assert status == 1 and calls == [1, 2]
+    assert out.splitlines()[0].startswith("epoch 1/3") and len(out.splitlines()) == 1
+    assert one_error_line(err) == (f"bprop: error: cannot save epoch 2 to {path}: No space left "
+                                   f"on device; the file still holds epoch 1")
+    assert load_checkpoint(path).epoch == 1
 
 
 def _data_name(path):

@@ -110,6 +110,8 @@ def main(argv=None) -> int:
         return _fail(e, 2, debug)
     except FloatingPointError as e:     # training diverged: not bad input, but no traceback
         return _fail(e, 1, debug)
+    except _WriteFailed as e:
+        return _fail(e, 1, debug)
     except MemoryError as e:            # e.g. --hidden 100000000: the machine, not a bug
         return _fail(_OutOfMemory(f"out of memory: {e or 'an allocation failed'}; a smaller "
                                   f"network, mini-batch or data set needs less"), 1, debug)
@@ -125,6 +127,11 @@ def main(argv=None) -> int:
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """Library warnings (a plot skipped, ...) as one-line notes on stderr."""
     _note(f"warning: {message}")
+
+
+class _WriteFailed(Exception):
+    """A checkpoint could not be written mid-run (disk full): exit 1, saying what the file
+    still holds."""
 
 
 class _OutOfMemory(Exception):
@@ -730,10 +737,21 @@ class _Run:
     def save(self, k):
         """Checkpoint after k epochs: the model (atomically), then the history files."""
         with _holding_ctrl_c():
-            model_io.save(self.net, self.save_path, config=self.config, history=self.history,
-                          epoch=k, optimizer=self.optimizer, extra=self.extra)
+            try:
+                model_io.save(self.net, self.save_path, config=self.config,
+                              history=self.history, epoch=k, optimizer=self.optimizer,
+                              extra=self.extra)
+            except OSError as e:        # disk full, quota, file size limit
+                held = "what it held before" if self.saved_epoch is None \
+                    else f"epoch {self.saved_epoch}"
+                raise _WriteFailed(f"cannot save epoch {k} to {self.save_path}: "
+                                   f"{e.strerror or e}; the file still holds {held}") from e
             self.saved_epoch = k
-            model_io.save_history(self.history, self.save_path)
+            try:
+                model_io.save_history(self.history, self.save_path)
+            except OSError as e:
+                raise _WriteFailed(f"cannot write the history files beside {self.save_path}: "
+                                   f"{e.strerror or e}; the model file holds epoch {k}") from e
 
     def where_saved(self):
         if self.save_path is None:
