@@ -169,6 +169,17 @@ def test_truncated_images_count_whole_items(tmp_path):
         read_idx(path)
 
 
+def test_empty_items_and_huge_dimensions_are_named(tmp_path):
+    path = tmp_path / "x"
+    path.write_bytes(bytes.fromhex("00000803") + (3).to_bytes(4, "big") + (0).to_bytes(4, "big")
+                     + (28).to_bytes(4, "big"))
+    with pytest.raises(DataError, match=r"IDX file x holds items of shape \(0, 28\), which is empty"):
+        read_idx(path)
+    path.write_bytes(bytes.fromhex("00000803") + (1).to_bytes(4, "big") + (2**32 - 1).to_bytes(4, "big") * 2)
+    with pytest.raises(DataError, match=r"truncated IDX file x: header promises 1 items, found 0"):
+        read_idx(path)
+
+
 def test_truncated_header_raises(tmp_path):
     path = tmp_path / "x"
     path.write_bytes(bytes.fromhex("00000803") + b"\0\0\0\5")
@@ -251,6 +262,26 @@ def test_unknown_name_and_missing_path():
 
 
 # ---------------------------------------------------------------------------- pkl.gz
+
+
+def test_plain_pickle_and_directory_paths(tmp_path):
+    gz = tmp_path / "mnist.pkl.gz"
+    data = make_pkl_gz(gz)
+    plain = tmp_path / "mnist.pkl"
+    plain.write_bytes(gzip.decompress(gz.read_bytes()))
+    for (X, y), (X0, y0) in zip(mnist.read_pkl_gz(plain), data):
+        np.testing.assert_array_equal(X, X0)
+        np.testing.assert_array_equal(y, y0)
+    with pytest.raises(DataError, match="is a directory; give the path of the book's mnist.pkl.gz"):
+        mnist_loader.load_data(tmp_path)
+
+
+def test_data_dir_is_refused_where_it_is_not_used(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("0.1,0\n0.2,1\n0.3,0\n0.4,1\n0.5,0\n")
+    with pytest.raises(ConfigError, match=r"a data directory \(data_dir, --data-dir\) is only "
+                                          r"for mnist and fashion; .*d.csv does not use one"):
+        load(path, data_dir=tmp_path)
 
 
 def test_pkl_gz_round_trip(tmp_path):

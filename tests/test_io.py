@@ -196,6 +196,15 @@ def test_corrupt_zip_fields_are_model_file_errors(tmp_path):
         load(path)
 
 
+def test_network2_json_with_a_byte_order_mark(tmp_path):
+    net = network2.Network([3, 2])
+    path = tmp_path / "net.json"
+    net.save(str(path))
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())       # as a Windows editor saves it
+    got = load(path)
+    np.testing.assert_array_equal(got.weights[0], net.weights[0])
+
+
 def test_a_pipe_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "m.npz"
     os.mkfifo(fifo)

@@ -798,7 +798,7 @@ def _check_resume(checkpoint, given, path):
               "seed": info.get("seed"), "validation": info.get("validation")}
     hidden_acts = net.activation_names[:-1]
     if given.get("dataset") is not None and info.get("name") is not None \
-            and _dataset_id(given["dataset"]) != info["name"]:
+            and not _same_dataset(given["dataset"], info["name"]):
         raise ConfigError(f"--dataset {given['dataset']} differs from {path}'s {info['name']}; "
                           f"a resumed run keeps the data it started with")
     for key in _FIXED_ON_RESUME:

@@ -147,7 +147,7 @@ def load_checkpoint(path):
         raise ModelFileError(f"{path} is not a regular file; give a model file")
     try:
         with open(path, "rb") as f:
-            head = f.read(64).lstrip()[:1]
+            head = f.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()[:1]     # UTF-8 BOM
     except FileNotFoundError:
         raise ModelFileError(f"model file not found: {path}") from None
     except OSError as e:
@@ -274,7 +274,7 @@ def _json_array(value, name):
 def load_book_json(path, network_class=Network):
     """Read network2's JSON into ``network_class`` (sigmoid layers, the named cost)."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:       # a BOM from a Windows editor
             data = json.load(f)
     except FileNotFoundError:
         raise ModelFileError(f"model file not found: {path}") from None

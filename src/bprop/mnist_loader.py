@@ -36,6 +36,8 @@ def load_data(path: str | os.PathLike | None = None):
     10,000 and 10,000. ``path`` defaults to ``cache_dir() / "mnist.pkl.gz"``.
     """
     path = Path(path) if path is not None else _default_path()
+    if path.is_dir():
+        raise DataError(f"{path} is a directory; give the path of the book's mnist.pkl.gz")
     if not path.is_file():
         raise DataError(
             f"{path} not found. Download the book's data from {PKL_URL} and put it there "

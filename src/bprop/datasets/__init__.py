@@ -301,6 +301,9 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     """
     dt = _check_dtype(dtype)
     kind, path = _resolve(name_or_path)
+    if data_dir is not None and kind not in ("mnist", "fashion"):
+        raise ConfigError(f"a data directory (data_dir, --data-dir) is only for mnist and "
+                          f"fashion; {name_or_path} does not use one")
     X_val = y_val = None
     image_shape = None
     n_classes = None

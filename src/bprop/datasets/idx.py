@@ -18,6 +18,7 @@ does not scale, split or download anything.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -87,8 +88,10 @@ def read_idx(path: str | os.PathLike, *, magic: int | None = None) -> np.ndarray
             f"truncated IDX file {name}: a {ndim}-dimensional header needs {header_len} bytes, found {len(data)}"
         )
     dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if 0 in dims[1:]:
+        raise DataError(f"IDX file {name} holds items of shape {dims[1:]}, which is empty")
     dtype = _DTYPES[code]
-    item_bytes = dtype.itemsize * int(np.prod(dims[1:], dtype=np.int64))
+    item_bytes = dtype.itemsize * math.prod(dims[1:])     # Python ints: no overflow
     payload = len(data) - header_len
     expected = dims[0] * item_bytes
     if payload < expected:

@@ -152,7 +152,10 @@ def read_pkl_gz(path: str | os.PathLike):
     if not path.is_file():
         raise DataError(f"no such file: {path}")
     try:
-        with gzip.open(path, "rb") as f:
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+        # the book's file is gzipped; a plain pickle of the same tuple is read as well
+        with (gzip.open if gzipped else open)(path, "rb") as f:
             data = _NumpyUnpickler(f, encoding="latin1").load()
     except DataError:
         raise
