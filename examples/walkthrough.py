@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """See inside training: the observations of the book's chapters 2, 3 and 5, made with bprop.
 
-    PYTHONPATH=src python examples/walkthrough.py                # all sections, ~1 minute
-    PYTHONPATH=src python examples/walkthrough.py --overhead     # also time the diagnostics
+    PYTHONPATH=src python examples/walkthrough.py                # all sections, ~20 s
+    PYTHONPATH=src python examples/walkthrough.py --overhead     # also time the diagnostics, ~30 s
 
 Sections (docs/walkthrough.md shows what they print):
 

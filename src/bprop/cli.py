@@ -16,7 +16,8 @@ records of a saved History (``.history.json``/``.csv``) count from 0, like the b
 ``Epoch 0: ...`` lines.
 
 Exit status: 0 success; 1 an unexpected failure (a one-line message, the traceback with
-``--debug``), a training run that diverged, or a failed ``gradcheck``; 2 bad usage or bad
+``--debug``), running out of memory or disk space, a training run that diverged, or a
+failed ``gradcheck``; 2 bad usage or bad
 input (unknown flag or value, missing, unreadable or corrupt file, data that does not fit
 the model, a ``--save`` path that cannot be written, a missing optional package), one line
 on stderr; 130 after a clean stop on Ctrl-C.
@@ -284,8 +285,8 @@ def build_parser():
   bprop predict runs/digits/model.npz my-digit.png
   bprop gradcheck --sizes 4 5 3
 
-exit status: 0 ok; 1 unexpected failure, diverged training or failed gradcheck;
-2 bad usage or bad input (one line on stderr); 130 stopped by Ctrl-C.
+exit status: 0 ok; 1 unexpected failure, out of memory or disk space, diverged training
+or failed gradcheck; 2 bad usage or bad input (one line on stderr); 130 stopped by Ctrl-C.
 Run 'bprop COMMAND --help' for a command's options.""")
     parser.add_argument("--version", action="version", version=f"bprop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -361,8 +362,9 @@ datasets (--dataset):
                    help="seed for the initial weights, shuffling, dropout and the validation "
                         "split (default 0: the same command gives the same run)")
     g = p.add_argument_group("training (the book's words)")
-    g.add_argument("--epochs", type=int, help=f"epochs to train; with --resume, the total "
-                                              f"(default {d.epochs})")
+    g.add_argument("--epochs", type=int, help=f"epochs to train (default {d.epochs}); with "
+                                              f"--resume, the total, by default the "
+                                              f"checkpoint's own")
     g.add_argument("--mini-batch-size", type=int, help=f"default {d.mini_batch_size}")
     g.add_argument("--eta", type=float, help=f"learning rate (default {d.eta})")
     g.add_argument("--lmbda", type=float,

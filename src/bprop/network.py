@@ -289,7 +289,8 @@ class Network:
         ``(n_samples, sizes[-1])``. ``options`` are the fields of
         :class:`bprop.train.TrainConfig` (``lmbda``, ``optimizer``, ...; its
         ``mini_batch_size`` is taken for ``batch_size``) plus
-        ``validation=(X_val, y_val)``, ``test=(X_test, y_test)`` and ``on_epoch_end``.
+        ``validation=(X_val, y_val)``, ``test=(X_test, y_test)``, ``on_epoch_end`` and
+        ``callbacks`` (as :func:`bprop.train.train` takes them).
         Returns a :class:`bprop.train.History`.
         """
         from .train import TrainConfig, train
