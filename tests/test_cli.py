@@ -878,6 +878,18 @@ def test_missing_matplotlib_stops_plotting_before_any_work(data, model, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no model, no empty folders
 
 
+def test_plot_of_a_plain_model_says_why_nothing_was_drawn(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from bprop import save
+    save(Network([64, 5, 3], rng=0), tmp_path / "plain.npz")
+    status, out, err = run(["plot", tmp_path / "plain.npz", "--out", tmp_path / "p"], capsys)
+    assert status == 0 and out == ""
+    assert "first layer's weights skipped: the model file and its data do not give the " \
+           "inputs an image shape" in err
+    assert err.rstrip().endswith("no plot applies to this model file (the warnings above "
+                                 "say why)")
+
+
 @pytest.mark.parametrize("command", ["plot", "report"])
 def test_empty_out_path_is_refused(model, command, capsys):
     status, _, err = run([command, model, "--out", ""], capsys)

@@ -1261,8 +1261,11 @@ def cmd_plot(args):
     plots = _optional("bprop.plots", "bprop plot", needs="matplotlib")
     out = _out_path(args.out, os.path.splitext(args.run)[0] + "-plots")
     _check_directory(os.path.abspath(out), "--out", out)
-    for path in plots.plot_run(args.run, out):
+    paths = plots.plot_run(args.run, out)
+    for path in paths:
         _out(str(path))
+    if not paths:
+        _note("note: no plot applies to this model file (the warnings above say why)")
     return 0
 
 

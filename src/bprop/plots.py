@@ -360,7 +360,8 @@ def _load_dataset(run, dataset, notes):
         name = run.dataset_info.get("name")
         if not name:
             notes.append("confusion matrix and most-wrong images skipped: the model file does "
-                         "not name its data set (plot_run and write_report take dataset=)")
+                         "not name its data set (in Python, plot_run and write_report take "
+                         "dataset=)")
             return None
         try:
             from .datasets import load
@@ -378,6 +379,12 @@ def _load_dataset(run, dataset, notes):
                      f"{dataset.n_classes} classes) does not fit the network {run.net.sizes}")
         return None
     return dataset
+
+
+def _not_images(image_shape):
+    if not image_shape:
+        return "the model file and its data do not give the inputs an image shape"
+    return f"the inputs are not 2-D images (shape {tuple(image_shape)})"
 
 
 def run_figures(run, dataset=None):
@@ -404,7 +411,7 @@ def run_figures(run, dataset=None):
         figures.append(("first_layer_weights", "First layer's weights",
                         weights_figure(run.net, image_shape)))
     else:
-        notes.append("first layer's weights skipped: the inputs are not 2-D images")
+        notes.append(f"first layer's weights skipped: {_not_images(image_shape)}")
     if ds is not None:
         name = ds.name if isinstance(ds.name, str) else ""
         n_classes = run.net.sizes[-1]
@@ -419,7 +426,7 @@ def run_figures(run, dataset=None):
                             most_wrong_figure(run.net, ds.X_test, ds.y_test, image_shape,
                                               class_names=class_names)))
         else:
-            notes.append("most-wrong images skipped: the inputs are not 2-D images")
+            notes.append(f"most-wrong images skipped: {_not_images(image_shape)}")
     return figures, notes
 
 
