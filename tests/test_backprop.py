@@ -160,3 +160,16 @@ def test_gradcheck_restores_parameters_and_checks_float32_in_float64():
     assert r.max_error < 1e-6
     for a, b in zip(before, net.weights):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("output,cost", [("sigmoid", "cross-entropy"), ("softmax", "log-likelihood"),
+                                         ("softmax", "cross-entropy"), ("sigmoid", "log-likelihood")])
+def test_gradcheck_of_a_saturated_network_passes(output, cost):
+    """Weights ×40 saturate the outputs: the finite differences must use the exact cost from
+    zᴸ, not −ln(1 − a) of an a that rounded to 1 (which made cross-entropy fail at 0.98)."""
+    net = Network([4, 6, 3], output=output, cost=cost, rng=0)
+    net.weights = [40 * w for w in net.weights]
+    rng = np.random.default_rng(0)
+    X, y = rng.random((4, 5)), rng.integers(0, 3, 5)
+    assert net.feedforward(X).max() == 1.0 or net.feedforward(X).min() < 1e-16   # saturated
+    assert gradcheck(net, X, y).max_error < 1e-6

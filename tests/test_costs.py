@@ -1,5 +1,7 @@
 """Costs: hand-computed values, finite at saturated outputs, matched δ equals general BP1."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -137,3 +139,45 @@ def test_log_likelihood_softmax_with_targets_that_do_not_sum_to_one():
     net = Network([4, 5, 3], output="softmax", cost="log-likelihood", rng=1)
     result = gradcheck(net, rng.random((4, 6)), rng.random((3, 6)))
     assert result.ok(1e-6), result.max_error
+
+
+# -- costs from the logits (Network.mean_cost) ----------------------------------------------------
+@pytest.mark.parametrize("cost,output", [("cross-entropy", "sigmoid"), ("cross-entropy", "softmax"),
+                                         ("log-likelihood", "sigmoid"),
+                                         ("log-likelihood", "softmax")])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mean_cost_from_logits_agrees_with_fn_where_a_is_exact(cost, output, dtype):
+    net = Network([4, 5, 3], output=output, cost=cost, rng=1, dtype=dtype)
+    rng = np.random.default_rng(0)
+    X, y = rng.random((20, 4)), rng.integers(0, 3, 20)
+    a = net.feedforward(X.T.astype(dtype))
+    expected = net.cost.fn(a, np.eye(3, dtype=dtype)[y].T) / 20
+    assert net.mean_cost(X, y) == pytest.approx(expected, rel=1e-12 if dtype == np.float64 else 1e-5)
+
+
+def _one_layer(output, cost, z, dtype=np.float64):
+    net = Network([1, len(z)], output=output, cost=cost, rng=0, dtype=dtype)
+    net.weights = [np.zeros((len(z), 1), dtype)]
+    net.biases = [np.array(z, dtype).reshape(-1, 1)]
+    return net
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_saturated_wrong_outputs_cost_what_they_cost(dtype):
+    """σ(40) rounds to 1, so −ln(1 − a) from a is capped at 36.7 (16.6 in float32); from z
+    it is softplus(40) = 40 + ln(1 + e⁻⁴⁰)."""
+    x = np.zeros((1, 1))
+    z = [40.0, -3.0, 0.5]
+    softplus = lambda t: max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+    net = _one_layer("sigmoid", "cross-entropy", z, dtype)          # true class 1
+    exact = softplus(40.0) + softplus(3.0) + softplus(0.5)
+    assert net.mean_cost(x, [1]) == pytest.approx(exact, rel=1e-6)
+    a = net.feedforward(x.astype(dtype))
+    assert net.cost.fn(a, np.array([[0.], [1.], [0.]])) < exact - 3    # the capped form
+    # softmax outputs 800 apart: a₂ underflows to 0, −ln a₂ = 800 exactly from z
+    for cost in ("log-likelihood", "cross-entropy"):
+        net = _one_layer("softmax", cost, [800.0, 0.0], dtype) if dtype == np.float64 else \
+            _one_layer("softmax", cost, [80.0, 0.0], dtype)
+        gap = 800.0 if dtype == np.float64 else 80.0
+        expected = gap if cost == "log-likelihood" else 2 * gap    # + −ln(1 − a₁) = gap
+        assert net.mean_cost(x, [1]) == pytest.approx(expected, rel=1e-6)

@@ -31,9 +31,12 @@ closed form used is a Σy − y.)
 
 The two log costs need outputs that are probabilities, from a sigmoid or softmax output
 layer (``needs_probabilities``); ``Network`` refuses them with identity, ReLU or tanh.
-Logarithms never see 0: ``a`` is clipped to [the smallest normal number, the largest number
-below 1] of its dtype, so a saturated output gives a large finite cost (at most about 708
-per output in float64), never nan or inf.
+``fn(a, y)`` never takes the logarithm of 0: ``a`` is clipped to [the smallest normal
+number, the largest number below 1] of its dtype, so a saturated output gives a large
+finite cost, never nan or inf; but a finite one that is capped: −ln a at about 708 (87 in
+float32), −ln(1 − a) at 53 ln 2 ≈ 36.7 (16.6 in float32). ``Network.mean_cost`` (the costs
+training reports) does not go through ``a`` for the log costs with sigmoid or softmax
+outputs: :func:`cost_from_logits` computes them from zᴸ, exact however wrong the output.
 """
 
 from __future__ import annotations
@@ -130,6 +133,38 @@ def closed_form_delta(cost, activation_name):
     return form
 
 
+# --- the log costs from the logits zᴸ ------------------------------------------------------------
+# ln σ(z) = −softplus(−z) and ln(1 − σ(z)) = −softplus(z); ln softmax(z)ⱼ = zⱼ − lse(z) and
+# ln(1 − softmax(z)ⱼ) = lse(z without zⱼ) − lse(z). Each is ``(z, y) -> Σ over the batch``.
+def _softplus(t):
+    """ln(1 + eᵗ), for any t without overflow."""
+    return np.maximum(t, 0.0) + np.log1p(np.exp(-np.abs(t)))
+
+
+def _cross_entropy_sigmoid_logits(z, y):
+    return float(np.sum(y * _softplus(-z) + (1.0 - y) * _softplus(z)))
+
+
+def _log_likelihood_sigmoid_logits(z, y):
+    return float(np.sum(y * _softplus(-z)))
+
+
+def _log_likelihood_softmax_logits(z, y):
+    lse = np.logaddexp.reduce(z, axis=0, keepdims=True)
+    return float(np.sum(y * (lse - z)))
+
+
+def _cross_entropy_softmax_logits(z, y):
+    lse = np.logaddexp.reduce(z, axis=0, keepdims=True)
+    return float(np.sum(y * (lse - z) + (1.0 - y) * (lse - _logsumexp_of_others(z))))
+
+
+def cost_from_logits(cost, activation_name):
+    """``(z, y) -> C`` summed over the batch, computed from the output layer's zᴸ, for the
+    log costs with a sigmoid or softmax output; None for other pairs (use ``fn(a, y)``)."""
+    return getattr(cost, "from_logits", {}).get(activation_name)
+
+
 class QuadraticCost:
     """C = ½‖a − y‖² per example (the cost of chapters 1 and 2)."""
 
@@ -159,6 +194,8 @@ class CrossEntropyCost:
     name = "cross-entropy"
     matched = "sigmoid"
     output_errors = {"sigmoid": _a_minus_y, "softmax": _cross_entropy_softmax}
+    from_logits = {"sigmoid": _cross_entropy_sigmoid_logits,
+                   "softmax": _cross_entropy_softmax_logits}
     needs_probabilities = True   # outputs must lie in (0, 1)
 
     @staticmethod
@@ -189,6 +226,8 @@ class LogLikelihoodCost:
     name = "log-likelihood"
     matched = "softmax"
     output_errors = {"softmax": _log_likelihood_softmax, "sigmoid": _log_likelihood_sigmoid}
+    from_logits = {"softmax": _log_likelihood_softmax_logits,
+                   "sigmoid": _log_likelihood_sigmoid_logits}
     needs_probabilities = True   # outputs must lie in (0, 1)
 
     @staticmethod

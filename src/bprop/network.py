@@ -38,7 +38,7 @@ from numbers import Integral
 import numpy as np
 
 from .activations import Activation, get_activation, sigmoid, sigmoid_prime  # noqa: F401
-from .costs import closed_form_delta, get_cost
+from .costs import closed_form_delta, cost_from_logits, get_cost
 from .errors import ConfigError, DataError, ShapeError, check_int, check_number
 from .optimizers import SGD
 
@@ -174,6 +174,27 @@ class Network:
                 z += b
                 a = act.forward(z, z)
         return a
+
+    def _summed_cost(self, x, y):
+        """Σₓ C_x over checked columns ``x`` and targets ``y``: from zᴸ where the cost and
+        output allow it (:func:`bprop.costs.cost_from_logits`), else ``cost.fn(a, y)``."""
+        from_logits = cost_from_logits(self.cost, self.activations[-1].name)
+        if from_logits is None:
+            return self.cost.fn(self.feedforward(x), y)
+        return from_logits(self._logits(x), y)
+
+    def _logits(self, x):
+        """zᴸ, the output layer's weighted input, for checked columns ``x``."""
+        self._check_parameters()
+        a = x
+        with np.errstate(over="ignore"):
+            for w, b, act in zip(self.weights[:-1], self.biases[:-1], self.activations):
+                z = w @ a
+                z += b
+                a = act.forward(z, z)
+        z = self.weights[-1] @ a
+        z += self.biases[-1]
+        return z
 
     def backprop(self, x, y):
         """Gradient of C_x for one example (BP1-BP4), the book's per-example algorithm.
@@ -328,15 +349,18 @@ class Network:
         return float(np.mean(self.predict(X) == labels))
 
     def mean_cost(self, X, y, lmbda=0.0):
-        """Mean cost over rows X (labels or target rows y), plus ½(λ/n)Σ‖w‖², n = len(X)."""
+        """Mean cost over rows X (labels or target rows y), plus ½(λ/n)Σ‖w‖², n = len(X).
+
+        The log costs with a sigmoid or softmax output are computed from the output layer's
+        zᴸ (:func:`bprop.costs.cost_from_logits`), exactly even where aᴸ rounds to 0 or 1.
+        """
         check_number(lmbda, "lmbda")
         X = self.check_X(X)
         Y = self.targets(y, len(X))
         cost = 0.0
         chunk = 10_000
         for start in range(0, len(X), chunk):
-            a = self.feedforward(X[start:start + chunk].T)
-            cost += self.cost.fn(a, Y[start:start + chunk].T)
+            cost += self._summed_cost(X[start:start + chunk].T, Y[start:start + chunk].T)
         cost /= len(X)
         if lmbda:
             cost += 0.5 * (lmbda / len(X)) * sum(float(np.sum(w * w)) for w in self.weights)
