@@ -318,7 +318,9 @@ output layers are sized from the data. After each epoch one line goes to stdout:
 --monitor-training-accuracy; eta when a schedule changes it). With --save the model is
 written atomically after every epoch, with its settings, history and optimiser state, so
 it is also a checkpoint: Ctrl-C leaves the last finished epoch on disk (exit status 130),
-and --resume continues the run to exactly the weights an uninterrupted run would reach.""",
+and --resume continues the run to exactly the weights an uninterrupted run would reach
+(except after a finished --early-stopping run, which is saved with its best epoch's
+weights and continues from those).""",
         epilog="""examples:
   bprop train --dataset digits --save runs/digits/model.npz
   bprop train --dataset mnist --hidden 100 --cost cross-entropy --eta 0.5 --lmbda 5 \\
