@@ -523,6 +523,40 @@ def test_a_checkpoint_that_cannot_be_written_says_what_the_file_holds(data, tmp_
     assert load_checkpoint(path).epoch == 1
 
 
+def test_a_model_with_a_stored_data_dir_its_data_set_ignores_still_loads(data, tmp_path,
+                                                                         capsys):
+    """Older versions stored --data-dir for any data set; it is ignored where unused."""
+    path = tmp_path / "m.npz"
+    run_quietly(["train", "--dataset", data, "--epochs", 1, "--save", path, "--quiet"])
+    with np.load(path, allow_pickle=False) as d:
+        arrays = {k: d[k] for k in d.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["dataset"]["data_dir"] = str(tmp_path / "somewhere")
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    for command in (["evaluate", path], ["train", "--resume", path, "--epochs", 2, "--quiet"]):
+        status, _, err = run(command, capsys)
+        assert status == 0, err
+    status, _, err = run(["evaluate", path, "--data-dir", tmp_path], capsys)   # given: refused
+    assert status == 2 and "is only for mnist and fashion" in one_error_line(err)
+
+
+def test_resume_after_the_data_file_moved(tmp_path, capsys):
+    (tmp_path / "a").mkdir()
+    old = make_npz(tmp_path / "a" / "d.npz")
+    path = tmp_path / "m.npz"
+    run_quietly(["train", "--dataset", old, "--epochs", 1, "--save", path, "--quiet"])
+    new = tmp_path / "b"
+    (tmp_path / "a").rename(new)
+    status, _, err = run(["train", "--resume", path, "--epochs", 2], capsys)
+    assert status == 2 and "no such file" in one_error_line(err)
+    status, out, err = run(["train", "--resume", path, "--epochs", 2, "--dataset",
+                            new / "d.npz"], capsys)
+    assert status == 0, err
+    assert f"data set {old} is gone; continuing on {new / 'd.npz'}" in err
+    assert out.startswith("epoch 2/2")
+
+
 def _data_name(path):
     return load_checkpoint(path).meta["dataset"]["name"]
 
@@ -907,8 +941,8 @@ def test_predict_takes_files_after_flags_and_names_an_empty_array(model, data, t
     status, after, err = run(["predict", model, "--json", tmp_path / "v.npy"], capsys)
     assert status == 0, err
     assert after == before
-    status, _, err = run(["predict", model, "--json", tmp_path / "v.npy", "--bogus"], capsys)
-    assert status == 2 and "unrecognized arguments: --bogus" in err
+    status, _, err = run(["predict", model, "--cout", 3], capsys)
+    assert status == 2 and "unrecognized arguments: --cout 3" in err     # 3 is not a FILE
     np.save(tmp_path / "empty.npy", np.zeros((0, 16)))
     status, _, err = run(["predict", model, tmp_path / "empty.npy"], capsys)
     assert status == 2

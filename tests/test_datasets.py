@@ -558,7 +558,7 @@ def test_csv_errors(tmp_path):
         load(path)
 
 
-@pytest.mark.parametrize("name", ["label", "Label", '"class"', "y"])
+@pytest.mark.parametrize("name", ["label", "Label", '"label"', " labels"])
 def test_csv_header_names_the_label_column(tmp_path, name):
     """Kaggle's MNIST CSVs: label,pixel0,pixel1,... (the label first)."""
     rng = np.random.default_rng(2)
@@ -573,10 +573,19 @@ def test_csv_header_names_the_label_column(tmp_path, name):
     rows = np.rint(np.concatenate([ds.X_train, ds.X_test]) * 255).astype(int)
     labels = np.concatenate([ds.y_train, ds.y_test])
     assert sorted(zip(map(tuple, rows), labels)) == sorted(zip(map(tuple, X), y))
-    path.write_text("label,b,target\n1,0,0\n")
+    path.write_text("label,b,Label\n1,0,0\n")
     with pytest.raises(DataError, match="the header of kaggle.csv names more than one label "
-                                        "column: label, target"):
+                                        "column: label, label"):
         load(path)
+
+
+def test_csv_columns_named_y_or_class_are_features(tmp_path):
+    """Only 'label' moves the label: x,y,class keeps the label last, as documented."""
+    path = tmp_path / "xy.csv"
+    rows = [(x, y, (x + y) % 2) for x in range(6) for y in range(5)]
+    path.write_text("x,y,class\n" + "".join(f"{x},{y},{c}\n" for x, y, c in rows))
+    ds = load(path)
+    assert ds.n_classes == 2 and ds.X_train.shape[1] == 2
 
 
 def test_labels_must_have_two_classes_and_a_sparse_set_is_warned_of(tmp_path):

@@ -343,3 +343,21 @@ def test_learns_the_digits():
     h = net.fit(d.X_train, d.y_train, epochs=30, batch_size=10, eta=3.0, test=(d.X_test, d.y_test))
     assert h.records[-1].test_accuracy > 0.9
     assert h.records[-1].train_cost < h.records[0].train_cost
+
+
+def test_history_round_trips_numpy_scalars_and_refuses_what_it_cannot_be():
+    """fit(eta=np.float32(...)) records NumPy scalars; from_dict(to_dict()) takes them back."""
+    from bprop.errors import DataError
+    from bprop.train import History
+    rng = np.random.default_rng(0)
+    net = Network([3, 4, 2], rng=0)
+    h = net.fit(rng.random((20, 3)), np.arange(20) % 2, epochs=2, eta=np.float32(0.5))
+    assert isinstance(h.records[0].eta, np.float32)
+    back = History.from_dict(h.to_dict())
+    assert back.column("eta") == h.column("eta") and back.column("epoch") == [0, 1]
+    d = h.to_dict()
+    d["records"][1]["epoch"] = np.int64(1)
+    assert History.from_dict(d).records[1].epoch == 1
+    d["records"][1]["eta"] = True                  # a bool is not a number here
+    with pytest.raises(DataError, match="history record 1: 'eta' must be a number; got True"):
+        History.from_dict(d)

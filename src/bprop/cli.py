@@ -84,11 +84,12 @@ def main(argv=None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
-        if getattr(args, "command", None) == "predict":
+        if getattr(args, "command", None) == "predict" and \
+                not any(a.startswith("-") for a in extra):
             # FILEs after flags (`bprop predict m.npz --show a.png`): argparse gives a
             # positional list only the words before the first flag
-            args.files += [a for a in extra if not a.startswith("-")]
-            extra = [a for a in extra if a.startswith("-")]
+            args.files += extra
+            extra = []
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:             # --help, --version, or a usage error already printed
@@ -408,7 +409,8 @@ datasets (--dataset):
                         "history as PATH's stem + .history.json/.csv (directories are created)")
     g.add_argument("--resume", metavar="PATH",
                    help="continue the run saved in PATH (saving back to it unless --save "
-                        "says otherwise); the network, seed, data set and split come from it")
+                        "says otherwise); the network, seed, data set and split come from it "
+                        "(--dataset only to say where a moved data file is now)")
     g.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout")
     g.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
     g.add_argument("--diagnostics", action="store_true",
@@ -712,6 +714,8 @@ def _train_options(given):
                        ("validation", "validation"), ("seed", "seed")):
         if key not in given and info.get(field) is not None:
             opts[key] = info[field]
+    if "data_dir" not in given and not datasets.uses_data_dir(opts["dataset"]):
+        opts["data_dir"] = None     # stored by older versions, which ignored it for these
     return opts, checkpoint
 
 
@@ -801,10 +805,15 @@ def _check_resume(checkpoint, given, path):
               "cost": net.cost.name, "init": net.init, "dtype": net.dtype.name,
               "seed": info.get("seed"), "validation": info.get("validation")}
     hidden_acts = net.activation_names[:-1]
-    if given.get("dataset") is not None and info.get("name") is not None \
-            and not _same_dataset(given["dataset"], info["name"]):
-        raise ConfigError(f"--dataset {given['dataset']} differs from {path}'s {info['name']}; "
-                          f"a resumed run keeps the data it started with")
+    stored_name = info.get("name")
+    if given.get("dataset") is not None and stored_name is not None \
+            and not _same_dataset(given["dataset"], stored_name):
+        if stored_name in datasets.AVAILABLE or os.path.exists(stored_name):
+            raise ConfigError(f"--dataset {given['dataset']} differs from {path}'s "
+                              f"{stored_name}; a resumed run keeps the data it started with")
+        if not given.get("quiet"):      # the file moved: the user says where it is now
+            _note(f"note: {path}'s data set {stored_name} is gone; continuing on "
+                  f"{given['dataset']}, which must hold the same data")
     for key in _FIXED_ON_RESUME:
         if key not in given:
             continue
@@ -1131,9 +1140,10 @@ def _data_for_model(args, checkpoint, model_path):
     if name is None:
         raise ConfigError(f"{model_path} does not say which data set it was trained on; "
                           f"give --dataset")
+    stored_dir = info.get("data_dir") if datasets.uses_data_dir(name) else None
     data = datasets.load(name, validation=info.get("validation") or 0,
                          dtype=checkpoint.net.dtype, seed=info.get("seed") or 0,
-                         data_dir=args.data_dir or info.get("data_dir"))
+                         data_dir=args.data_dir or stored_dir)
     _check_fits(checkpoint.net, data, model_path)
     return data
 

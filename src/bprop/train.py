@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field, fields
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -185,7 +186,7 @@ _REQUIRED_FIELDS = ("epoch", "eta", "seconds")
 
 
 def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 def _record_from_dict(r, i):
@@ -204,7 +205,7 @@ def _record_from_dict(r, i):
         elif name in _INT_FIELDS:
             ok, want = value is None or (_is_int(value) and value >= 0), "an integer >= 0"
         else:
-            ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+            ok = value is None or (isinstance(value, Real) and not isinstance(value, bool))
             want = "a number"
         if not ok:
             raise DataError(f"history record {i}: {name!r} must be {want}; got {value!r}")

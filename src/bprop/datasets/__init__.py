@@ -245,6 +245,11 @@ def _check_classes(y_train, n_classes, name):
                       f"column? (Labels should be 0, 1, 2, ...)", stacklevel=3)
 
 
+def uses_data_dir(name_or_path):
+    """Whether ``data_dir`` means anything for this data set (mnist and fashion only)."""
+    return canonical_name(name_or_path) in ("mnist", "fashion")
+
+
 def canonical_name(name_or_path):
     """The data set's canonical name for a name or alias in any case ("Fashion-MNIST" ->
     "fashion"); anything else (a path) comes back unchanged."""
@@ -301,7 +306,7 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     """
     dt = _check_dtype(dtype)
     kind, path = _resolve(name_or_path)
-    if data_dir is not None and kind not in ("mnist", "fashion"):
+    if data_dir is not None and not uses_data_dir(kind):
         raise ConfigError(f"a data directory (data_dir, --data-dir) is only for mnist and "
                           f"fashion; {name_or_path} does not use one")
     X_val = y_val = None

@@ -12,8 +12,8 @@ Data sets are stored one example per row: ``X`` is ``(N, n_features)``, ``y`` is
   Read with ``allow_pickle=False``.
 - ``.csv``: comma-separated, one example per line, the features then the label in the
   last column; an optional header line (detected: any field that is not a number). A
-  header that names a column ``label`` (or ``class``, ``target``, ``y``; any case) makes
-  that column the label, e.g. the first in Kaggle's MNIST CSVs. The rows are split into
+  header that names a column ``label`` (or ``labels``; any case) makes that column the
+  label, e.g. the first in Kaggle's MNIST CSVs. The rows are split into
   train and test like ``X, y``.
 
 Features must already lie in ``[0, 1]``, or be pixel bytes (integers in ``0..255``,
@@ -225,7 +225,7 @@ def _split_off_test(X, y, name):
     return (X[keep], y[keep]), (X[out], y[out])
 
 
-LABEL_COLUMN_NAMES = ("label", "labels", "class", "target", "y")
+LABEL_COLUMN_NAMES = ("label", "labels")
 
 
 def read_csv(path: str | os.PathLike):
