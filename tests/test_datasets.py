@@ -584,7 +584,8 @@ def test_csv_columns_named_y_or_class_are_features(tmp_path):
     path = tmp_path / "xy.csv"
     rows = [(x, y, (x + y) % 2) for x in range(6) for y in range(5)]
     path.write_text("x,y,class\n" + "".join(f"{x},{y},{c}\n" for x, y, c in rows))
-    ds = load(path)
+    with pytest.warns(UserWarning, match=r"integers 0..5, read as pixel bytes"):
+        ds = load(path)
     assert ds.n_classes == 2 and ds.X_train.shape[1] == 2
 
 

@@ -266,15 +266,35 @@ def test_a_zero_gradient_is_named_without_a_ratio():
     assert "He initialisation" in messages[0]
 
 
-@pytest.mark.parametrize("activations,sigmoid_words", [(["relu", "relu", "softmax"], False),
-                                                       (["sigmoid", "relu", "softmax"], True)])
-def test_vanishing_advice_fits_the_hidden_activations(activations, sigmoid_words):
-    h = History(records=[_grad_record(0, [1e-5, 0.1, 0.2], activations)])
-    (message,) = explain(h)
+@pytest.mark.parametrize("activations,init,sigmoid_words,remedy", [
+    (["relu", "relu", "softmax"], "he", False, "Fewer layers, or a smaller eta help."),
+    (["relu", "relu", "softmax"], "normal", False,
+     "Fewer layers, He initialisation (init='he'), or a smaller eta help."),
+    (["sigmoid", "relu", "softmax"], "normal", True,
+     "Fewer layers, tanh hidden layers, or a careful initialisation (init='xavier') help."),
+    (["sigmoid", "sigmoid", "sigmoid"], "normal", True,
+     "Fewer layers, ReLU or tanh hidden layers, or a careful initialisation"),
+    (["tanh", "tanh", "softmax"], "xavier", False,
+     "Fewer layers, ReLU hidden layers, or a careful initialisation"),
+])
+def test_vanishing_advice_fits_the_network(activations, init, sigmoid_words, remedy):
+    """No advice to use what the network already uses (ReLU, tanh, He initialisation)."""
+    record = _grad_record(0, [1e-5, 0.1, 0.2], activations)
+    record.diagnostics["init"] = init
+    (message,) = explain(History(records=[record]))
     assert message.startswith("Gradients vanish: in epoch 0, ‖∂C/∂b‖ of layer 2 was 1e-05, "
                               "20,000× smaller than layer 4's")
     assert ("at most 1/4 for a sigmoid" in message) == sigmoid_words
-    assert ("ReLU or tanh hidden layers" in message) == sigmoid_words
+    assert remedy in message
+
+
+def test_dead_relu_advice_leaves_out_he_initialisation_when_it_is_in_use():
+    for init, he in (("he", False), ("normal", True)):
+        record = _grad_record(0, [0.1, 0.2], ["relu", "softmax"])
+        record.diagnostics.update(init=init, dead=[0.9, None])
+        (message,) = explain(History(records=[record]))
+        assert message.startswith("90% of the ReLU units in layer 2 were never active")
+        assert ("He initialisation" in message) == he and "Lower eta" in message
 
 
 def test_epochs_in_messages_can_count_from_1():

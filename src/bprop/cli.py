@@ -315,7 +315,9 @@ output layers are sized from the data. After each epoch one line goes to stdout:
 
   epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s
 
-(cost: mean training cost; val_acc only with --validation; train_acc with
+(cost: mean training cost, plus ½(λ/n)Σw² with --lmbda, n the training-set size, as the
+book's total_cost; the history's val_cost adds the same term with n the validation-set
+size; val_acc only with --validation; train_acc with
 --monitor-training-accuracy; eta when a schedule changes it). With --save the model is
 written atomically after every epoch, with its settings, history and optimiser state, so
 it is also a checkpoint: Ctrl-C leaves the last finished epoch on disk (exit status 130),
@@ -327,7 +329,7 @@ weights and continues from those).""",
   bprop train --dataset mnist --hidden 100 --cost cross-entropy --eta 0.5 --lmbda 5 \\
       --epochs 60 --validation 10000
   bprop train --dataset fashion --hidden 100 50 --activation relu --output-activation softmax \\
-      --cost log-likelihood --init he --optimizer momentum --eta 0.1 --json
+      --cost log-likelihood --init he --optimizer momentum --eta 0.02 --json
   bprop train --resume runs/digits/model.npz --epochs 60    # continue to 60 epochs
 
 datasets (--dataset):

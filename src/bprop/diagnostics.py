@@ -34,6 +34,7 @@ import numpy as np
 
 from .costs import closed_form_delta, get_cost
 from .errors import ConfigError
+from .numerics import norm
 from .network import _Workspace
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
@@ -89,8 +90,8 @@ class Diagnostics:
         last = len(net.weights) - 1
         self._batches += 1
         for l, act in enumerate(net.activations):
-            self._grad_b[l] += _norm(nabla_b[l]) * inv                   # ‖∂C/∂bˡ‖ = ‖δˡ‖
-            self._grad_w[l] += _norm(nabla_w[l]) * inv                   # ‖∂C/∂wˡ‖
+            self._grad_b[l] += norm(nabla_b[l]) * inv                   # ‖∂C/∂bˡ‖ = ‖δˡ‖
+            self._grad_w[l] += norm(nabla_w[l]) * inv                   # ‖∂C/∂wˡ‖
             z = ws.zs[l]
             # a and σ′ are recomputed from z: ws.activations and ws.sps carry the dropout
             # mask when dropout is on, and σ′(zᴸ) is not stored for a matched cost.
@@ -138,6 +139,7 @@ class Diagnostics:
             "layers": list(range(2, len(net.weights) + 2)),
             "activations": names,
             "cost": net.cost.name,
+            "init": net.init,
             "every": self.every,
             "batches": self._batches,
             "saturation_threshold": self.saturation,
@@ -148,7 +150,7 @@ class Diagnostics:
             "dead": [None if e is None else 1.0 - float(np.count_nonzero(e)) / e.size
                      for e in self._ever_active],
             "output_saturated_wrong": self._wrong / n if saturating[-1] else None,
-            "weight_norm": [_norm(w) for w in net.weights],
+            "weight_norm": [norm(w) for w in net.weights],
         }
 
     def run(self, net, X, y):
@@ -174,12 +176,6 @@ class Diagnostics:
         # per ReLU layer: which units were active (z > 0) on some observed example
         self._ever_active = [np.zeros(w.shape[0], bool) if act.name == "relu" else None
                              for w, act in zip(weights, activations)]
-
-
-def _norm(a):
-    """‖a‖ of a 2-D array. Not np.dot or np.linalg.norm: a multithreaded BLAS wakes its
-    threads for a dot product of a few thousand numbers, which can cost milliseconds."""
-    return math.sqrt(float(np.einsum("ij,ij->", a, a)))
 
 
 def confusion_counts(y_true, y_pred, n_classes):
@@ -317,7 +313,8 @@ def _explain_dead(diags):
             messages.append(
                 f"{dead:.0%} of the ReLU units in layer {layer} were never active {_when(epoch)} "
                 f"(\"dead\": z ≤ 0 on every observed example, so σ′(z) = 0 and BP2 passes them "
-                f"no gradient). Lower eta, or use He initialisation (init='he').")
+                f"no gradient). Lower eta"
+                + ("." if d.get("init") == "he" else ", or use He initialisation (init='he')."))
     return messages
 
 
@@ -374,11 +371,15 @@ def _explain_gradient_ratio(diags):
 
 
 def _remedy(d):
-    """What helps a vanishing gradient, for the hidden activations the network has."""
+    """What helps a vanishing gradient, for the hidden activations and initialisation the
+    network has (nothing it already uses)."""
     hidden = set(d.get("activations", ["sigmoid"])[:-1])
     if hidden and hidden <= {"relu"}:
-        return "Fewer layers, He initialisation (init='he') or a smaller eta help."
-    return "Fewer layers, ReLU or tanh hidden layers, or a careful initialisation help."
+        he = "" if d.get("init") == "he" else "He initialisation (init='he'), "
+        return f"Fewer layers, {he}or a smaller eta help."
+    others = [name for name in ("ReLU", "tanh") if name.lower() not in hidden]
+    swap = f"{' or '.join(others)} hidden layers, " if others else ""
+    return f"Fewer layers, {swap}or a careful initialisation (init='xavier') help."
 
 
 def _epochs_note(items, what):

@@ -39,6 +39,7 @@ import numpy as np
 
 from .activations import Activation, get_activation, sigmoid, sigmoid_prime  # noqa: F401
 from .costs import closed_form_delta, cost_from_logits, get_cost
+from .numerics import squared_norm_times
 from .errors import ConfigError, DataError, ShapeError, check_int, check_number
 from .optimizers import SGD
 
@@ -192,8 +193,8 @@ class Network:
                 z = w @ a
                 z += b
                 a = act.forward(z, z)
-        z = self.weights[-1] @ a
-        z += self.biases[-1]
+            z = self.weights[-1] @ a
+            z += self.biases[-1]
         return z
 
     def backprop(self, x, y):
@@ -330,13 +331,25 @@ class Network:
         return train(self, X, y, config, **extra)
 
     def predict_proba(self, X):
-        """Output activations for rows X: ``(n_samples, sizes[-1])``, one row per example."""
+        """Output activations for rows X: ``(n_samples, sizes[-1])``, one row per example.
+
+        With a softmax output each row is a probability distribution; with sigmoid outputs
+        each entry lies in (0, 1) but a row need not sum to 1 (``bprop predict`` divides by
+        the sum, :func:`bprop.predict.output_scores`). ``DataError`` when an output
+        overflows, rather than an argmax of inf or nan.
+        """
         X = self.check_X(X)
         self._check_parameters(finite=True)
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
         chunk = 10_000          # one batched pass for a test set of 10k; bounded memory beyond
-        for start in range(0, X.shape[0], chunk):
-            out[start:start + chunk] = self.feedforward(X[start:start + chunk].T).T
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, X.shape[0], chunk):
+                out[start:start + chunk] = self.feedforward(X[start:start + chunk].T).T
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():       # argmax of inf or nan would name class 0: a wrong answer
+            raise DataError(f"the network's outputs overflow ({self.dtype.name}) for "
+                            f"{int(bad.sum())} of {len(X)} examples (first in row "
+                            f"{int(np.flatnonzero(bad)[0])}): its weights are too large")
         return out
 
     def predict(self, X):
@@ -359,11 +372,13 @@ class Network:
         Y = self.targets(y, len(X))
         cost = 0.0
         chunk = 10_000
-        for start in range(0, len(X), chunk):
-            cost += self._summed_cost(X[start:start + chunk].T, Y[start:start + chunk].T)
+        # a diverging run's overflow comes out as an inf or nan cost, which train reports
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, len(X), chunk):
+                cost += self._summed_cost(X[start:start + chunk].T, Y[start:start + chunk].T)
         cost /= len(X)
         if lmbda:
-            cost += 0.5 * (lmbda / len(X)) * sum(float(np.sum(w * w)) for w in self.weights)
+            cost += sum(squared_norm_times(0.5 * lmbda / len(X), w) for w in self.weights)
         return cost
 
     def save(self, path):
@@ -644,7 +659,14 @@ def _as_float(a, name, dtype):
         raise DataError(f"{name} is not a numeric array") from None
     if arr.dtype.kind not in "fiub":
         raise DataError(f"{name} must be numeric; got dtype {arr.dtype}")
-    return arr.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):
+        out = arr.astype(dtype, copy=False)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > np.dtype(dtype).itemsize \
+            and np.isinf(out).any() and not np.isinf(arr).any():
+        big = np.finfo(dtype).max
+        raise DataError(f"{name} holds values beyond {np.dtype(dtype).name}'s range "
+                        f"(±{big:.3g}); scale them, or use float64")
+    return out
 
 
 def _check_finite(a, name):

@@ -14,9 +14,12 @@ rescales the whole gradient when its global 2-norm exceeds the threshold.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .errors import ConfigError, DataError
+from .numerics import norm
 
 
 class Optimizer:
@@ -76,9 +79,10 @@ class Optimizer:
         """
         if self.clip_norm is None:
             return
-        norm = np.sqrt(sum(float(np.vdot(g, g)) for g in (*nabla_w, *nabla_b))) / factor
-        if norm > self.clip_norm:
-            shrink = self.clip_norm / norm
+        # hypot of per-array norms: no overflow where the global norm itself fits
+        total = math.hypot(*(norm(g) for g in (*nabla_w, *nabla_b))) / factor
+        if total > self.clip_norm:
+            shrink = self.clip_norm / total
             for g in (*nabla_w, *nabla_b):
                 g *= shrink
 

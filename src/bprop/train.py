@@ -295,27 +295,37 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
     record = EpochRecord(epoch=j, eta=eta, seconds=seconds)
     for i, w in enumerate(net.weights):
         if not np.isfinite(w).all():
-            raise FloatingPointError(
-                f"training diverged in epoch {j + 1} of {config.epochs}: weights[{i}] are no "
-                f"longer finite; try a smaller eta (now {eta:g})")
+            raise _diverged(j, config, eta, f"weights[{i}] are no longer finite")
     if config.monitor_training_cost:
         record.train_cost = net.mean_cost(X, Y, config.lmbda)
         if not np.isfinite(record.train_cost):
-            raise FloatingPointError(
-                f"training diverged in epoch {j + 1} of {config.epochs}: the cost is "
-                f"{record.train_cost}; try a smaller eta (now {eta:g})")
+            raise _diverged(j, config, eta, f"the cost is {record.train_cost}")
+
+    def predicted(rows):
+        try:
+            return net.predict(rows)
+        except DataError as e:      # outputs that overflow: the weights grew too large
+            raise _diverged(j, config, eta, str(e)) from None
+
     if config.monitor_training_accuracy:
-        record.train_accuracy = float(np.mean(net.predict(X) == np.argmax(Y, axis=1)))
+        record.train_accuracy = float(np.mean(predicted(X) == np.argmax(Y, axis=1)))
     if validation is not None:
         Xv, yv = validation
-        record.val_accuracy = float(np.mean(net.predict(Xv) == yv))
+        record.val_accuracy = float(np.mean(predicted(Xv) == yv))
         record.val_cost = net.mean_cost(Xv, yv, config.lmbda)
     if test is not None:
         Xt, yt = test
-        record.test_correct = int(np.count_nonzero(net.predict(Xt) == yt))
+        record.test_correct = int(np.count_nonzero(predicted(Xt) == yt))
         record.test_total = len(yt)
         record.test_accuracy = record.test_correct / len(yt)
     return record
+
+
+def _diverged(j, config, eta, what):
+    """The FloatingPointError that ends a diverging run, naming the epoch (from 1)."""
+    also = f" or lmbda (now {config.lmbda:g})" if config.lmbda else ""
+    return FloatingPointError(f"training diverged in epoch {j + 1} of {config.epochs}: "
+                              f"{what}; try a smaller eta (now {eta:g}){also}")
 
 
 def _eta_for(j, config, history):

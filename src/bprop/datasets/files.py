@@ -123,7 +123,8 @@ def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
     """The feature arrays as ``dtype``, all scaled by one rule so that they lie in ``[0, 1]``.
 
     Values already in ``[0, 1]`` are kept; integers in ``0..255`` (pixel bytes) are
-    divided by 255. Anything else, and NaN or infinity, raises ``DataError``.
+    divided by 255, with a warning when none reaches 128 (sklearn's 0..16 digits, say,
+    which are not bytes). Anything else, and NaN or infinity, raises ``DataError``.
     """
     for X in arrays:
         if X.dtype.kind not in "biuf":
@@ -140,6 +141,10 @@ def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
         return [X.astype(dtype) for X in arrays]
     integral = all(X.dtype.kind in "biu" or np.all(X == np.round(X)) for X in arrays)
     if integral and 0.0 <= lo and hi <= 255.0:
+        if hi < 128:
+            warnings.warn(f"features {where} are integers 0..{hi:g}, read as pixel bytes and "
+                          f"divided by 255 (so at most {hi / 255:.3g}); if they are not bytes, "
+                          f"scale them to [0, 1] first", stacklevel=3)
         out = []
         for X in arrays:
             X = X.astype(dtype)

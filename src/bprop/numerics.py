@@ -1,0 +1,42 @@
+"""Norms that neither overflow nor underflow where the answer itself fits in a float.
+
+‖a‖ computed as √(Σ aᵢ²) in a's dtype overflows once an entry passes √max (1.8e19 in
+float32, 1.3e154 in float64), and underflows to 0 for entries below √tiny, although the
+norm itself is representable. Gradient clipping, the L2 term of the cost and the diagnostics'
+norms use :func:`norm`, which falls back to a scaled sum only when the direct one is not
+trustworthy, so the common case costs one pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def norm(a) -> float:
+    """‖a‖ (the Frobenius norm of an array of any shape) as a Python float.
+
+    inf only when a holds inf (or the norm exceeds the float64 range); nan when a holds nan.
+    Not np.dot or np.linalg.norm: a multithreaded BLAS wakes its threads for a dot product
+    of a few thousand numbers, which can cost milliseconds.
+    """
+    a = np.asarray(a)
+    if a.size == 0:
+        return 0.0
+    flat = a.reshape(-1)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        squares = float(np.einsum("i,i->", flat, flat, dtype=np.float64))
+    if 0.0 < squares < math.inf and squares > 1e-280:
+        return math.sqrt(squares)
+    biggest = float(np.max(np.abs(flat)))       # nan propagates; 0 means a is all zeros
+    if biggest == 0.0 or not math.isfinite(biggest):
+        return biggest
+    scaled = flat / biggest
+    return biggest * math.sqrt(float(np.einsum("i,i->", scaled, scaled, dtype=np.float64)))
+
+
+def squared_norm_times(c, a) -> float:
+    """c · ‖a‖² for c ≥ 0, overflowing only where the product itself does (the L2 term
+    ½(λ/n)‖w‖² with huge weights and a tiny λ/n)."""
+    return (math.sqrt(c) * norm(a)) ** 2 if c else 0.0
