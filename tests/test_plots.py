@@ -309,8 +309,24 @@ def test_report_summary_quotes_the_saved_weights_accuracy(early_stopping):
     info = SimpleNamespace(net=Network([2, 3]), dataset_info={}, history=history,
                            config={"early_stopping": early_stopping})
     text = _summary(info)
+    # the record of epoch 1 (from 0) is the second epoch: the report counts from 1, as the
+    # command line does
     if early_stopping:
-        assert "the saved weights' (epoch 1, restored by early stopping) test accuracy " \
+        assert "the saved weights' (epoch 2, restored by early stopping) test accuracy " \
                "80.00%" in text
     else:
-        assert "final test accuracy 60.00% (best validation epoch 1)" in text
+        assert "final test accuracy 60.00% (best validation epoch 2)" in text
+
+
+@needs_mpl
+def test_plots_and_report_count_epochs_from_1_as_the_command_line_does():
+    from bprop.plots import learning_curves_figure
+    from bprop.report import _history_table
+    from bprop.train import EpochRecord
+    records = [EpochRecord(epoch=j, eta=1.0, seconds=0.1, train_cost=1.0 / (j + 1))
+               for j in range(3)]
+    fig = learning_curves_figure(records)
+    assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 3]
+    table = _history_table(records)
+    assert "<tr><td>1</td>" in table and "<tr><td>3</td>" in table
+    assert "<tr><td>0</td>" not in table

@@ -11,9 +11,9 @@ that prints (besides the book's ``Network.SGD``):
   (only when stderr is a terminal, never with ``--quiet``) and errors.
 
 Epochs are counted from 1 here ("epoch 3/30" = three epochs done, which is also what a
-checkpoint's ``epoch`` field holds; the diagnostics warnings count the same way); the
-records of a saved History (``.history.json``/``.csv``) count from 0, like the book's
-``Epoch 0: ...`` lines.
+checkpoint's ``epoch`` field holds; the diagnostics warnings, ``info``, the plots and the
+report count the same way); the records of a saved History (``.history.json``/``.csv``)
+count from 0, like the book's ``Epoch 0: ...`` lines.
 
 Exit status: 0 success; 1 an unexpected failure (a one-line message, the traceback with
 ``--debug``), running out of memory or disk space, a training run that diverged, or a

@@ -17,7 +17,8 @@ Each ``*_figure`` function returns a matplotlib ``Figure`` of :data:`FIGSIZE` in
 history and the data set's name) and writes PNGs atomically. matplotlib is imported only
 when a figure is made, and only its Agg canvas is used: no pyplot, no global backend
 switch, no window. Nothing here prints; a plot that cannot be made is skipped with a
-``warnings.warn`` saying why.
+``warnings.warn`` saying why. Epoch axes count from 1 (epoch 1 = after one pass over the
+data), as the command line does; a History's records count from 0, as the book does.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _records(history):
 
 def _series(records, name):
     """(epochs, values) of a record field, leaving out epochs where it was not measured."""
-    pairs = [(r.epoch, getattr(r, name)) for r in records if getattr(r, name) is not None]
+    pairs = [(r.epoch + 1, getattr(r, name)) for r in records if getattr(r, name) is not None]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
@@ -149,7 +150,7 @@ def gradient_norms_figure(history):
     records = _required_diagnostic_records(history)
     fig = _new_figure()
     ax = fig.subplots()
-    epochs = [r.epoch for r in records]
+    epochs = [r.epoch + 1 for r in records]     # counted from 1, as the command line does
     layers = records[-1].diagnostics["layers"]
     for i, layer in enumerate(layers):
         color = f"C{i % 10}"
@@ -173,7 +174,7 @@ def saturation_figure(history):
     records = _required_diagnostic_records(history)
     fig = _new_figure()
     ax = fig.subplots()
-    epochs = [r.epoch for r in records]
+    epochs = [r.epoch + 1 for r in records]     # counted from 1, as the command line does
     last = records[-1].diagnostics
     for i, (layer, name) in enumerate(zip(last["layers"], last["activations"])):
         color = f"C{i % 10}"

@@ -6,6 +6,7 @@ the training config, the per-epoch history and the data set's name), draws the p
 of :func:`bprop.diagnostics.explain`. The page references nothing outside itself, so it
 can be mailed, archived or opened offline. Every piece of text from the file is escaped
 with ``html.escape``. Without matplotlib the page is written without plots, saying so.
+Epochs are counted from 1 throughout the page, as the command line counts them.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def render_report(info, images, notes=()):
     ``(name, title, png_bytes)``; notes: lines saying what was left out."""
     e = html.escape
     net, meta, records = info.net, info.meta, info.history.records
-    warnings = explain(info.history, cost=net.cost.name)
+    warnings = explain(info.history, cost=net.cost.name, first_epoch=1)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -98,8 +99,10 @@ def render_report(info, images, notes=()):
 
     parts.append("<h2>History</h2>")
     if records:
-        parts.append('<p class="notes">Epochs are counted from 0, as the book\'s code prints '
-                     'them; the command line counts from 1.</p>')
+        parts.append('<p class="notes">Epochs are counted from 1 (epoch 1 = after one pass '
+                     'over the data), as the command line prints them; the records in the '
+                     '.history.json and .history.csv files count from 0, as the book\'s code '
+                     'does.</p>')
         parts.append(_history_table(records))
         if info.history.stopped_early:
             parts.append(f"<p>Stopped early: {e(info.history.stopped_early)}.</p>")
@@ -147,12 +150,12 @@ def _summary(info):
         for field, label in (("test_accuracy", "test"), ("val_accuracy", "validation")):
             value = getattr(shown, field)
             if value is not None:
-                which = (f"the saved weights' (epoch {shown.epoch}, restored by early "
+                which = (f"the saved weights' (epoch {shown.epoch + 1}, restored by early "
                          f"stopping)" if restored else "final")
                 text += f"; {which} {label} accuracy {value:.2%}"
                 break
         if best is not None and not restored:
-            text += f" (best validation epoch {best})"
+            text += f" (best validation epoch {best + 1})"
     return text + "."
 
 
@@ -174,6 +177,8 @@ def _history_table(records):
         cells = []
         for name, _ in columns:
             value = getattr(r, name)
+            if name == "epoch":
+                value += 1                  # counted from 1, as the command line does
             if name.endswith("accuracy") and value is not None:
                 cells.append(f"{100 * value:.2f}%")
             else:
