@@ -91,7 +91,8 @@ def render_report(info, images, notes=()):
                ("init", meta.get("init", "")), ("parameters", f"{net.n_params:,}")]
     if "epoch" in meta:
         network.append(("epochs completed", meta["epoch"]))
-    network += [(f"data set: {key}", value) for key, value in info.dataset_info.items()]
+    network += [(f"data set: {_DATA_LABELS.get(key, key)}", value)
+                for key, value in info.dataset_info.items() if value is not None]
     parts.append(_settings_table(network))
     if info.config:
         parts.append("<h2>Training settings</h2>")
@@ -125,6 +126,12 @@ def render_report(info, images, notes=()):
     parts.append(f'<p class="notes">Written by bprop {e(__version__)}.</p>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+# the model header's data set fields (bprop.cli._data_header), as a reader would name them
+_DATA_LABELS = {"data_dir": "directory", "validation": "validation split",
+                "seed": "split seed", "n_classes": "classes", "image_shape": "image shape",
+                "box": "ink box side, pixels (for preparing pictures to predict)"}
 
 
 def _settings_table(pairs):
