@@ -757,6 +757,19 @@ def test_python_dash_m_bprop(data, tmp_path):
 
 
 # -- evaluate, info, gradcheck --------------------------------------------------------------------
+def test_evaluate_names_the_classes_where_the_data_set_has_names(model, capsys, monkeypatch):
+    from bprop import datasets
+    status, plain, _ = run(["evaluate", model], capsys)
+    assert status == 0 and "  name" not in plain
+    monkeypatch.setitem(datasets.CLASS_NAMES, "tiny.npz", ("ant", "bee", "cat", "dog"))
+    status, out, _ = run(["evaluate", model], capsys)
+    assert status == 0
+    assert "class  accuracy  correct  total  name" in out
+    table = out.split("total  name\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[-1] for line in table] == ["ant", "bee", "cat", "dog"]
+    assert datasets.CLASS_NAMES["fashion"][9] == "Ankle boot"
+
+
 def test_evaluate_prints_accuracy_per_class_and_confusion(model, capsys):
     status, out, err = run(["evaluate", model], capsys)
     assert status == 0, err

@@ -361,3 +361,12 @@ def test_history_round_trips_numpy_scalars_and_refuses_what_it_cannot_be():
     d["records"][1]["eta"] = True                  # a bool is not a number here
     with pytest.raises(DataError, match="history record 1: 'eta' must be a number; got True"):
         History.from_dict(d)
+
+
+def test_history_repr_is_a_short_summary():
+    rng = np.random.default_rng(0)
+    net = Network([3, 4, 2], rng=0)
+    h = net.fit(rng.random((20, 3)), np.arange(20) % 2, epochs=3, eta=0.5)
+    text = repr(h)
+    assert text.startswith("History(3 epochs, last train_cost=") and len(text) < 200
+    assert "EpochRecord(" not in text

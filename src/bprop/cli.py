@@ -1046,10 +1046,13 @@ def cmd_evaluate(args):
     _out(f"model {args.model}  dataset {data.name}  split {args.split}  examples {len(y)}")
     _out(f"accuracy {accuracy:.4f}  ({correct} / {len(y)})")
     _out()
-    _out("class  accuracy  correct  total")
+    names = datasets.CLASS_NAMES.get(datasets.canonical_name(data.name))
+    names = names if names is not None and len(names) == k else None
+    _out("class  accuracy  correct  total" + ("  name" if names else ""))
     for c in range(k):
         acc = "-" if per_class[c] is None else f"{per_class[c]:.4f}"
-        _out(f"{c:<5}  {acc:<8}  {correct_per_class[c]:<7}  {totals[c]}")
+        line = f"{c:<5}  {acc:<8}  {correct_per_class[c]:<7}  {totals[c]:<5}"
+        _out((line + (f"  {names[c]}" if names else "")).rstrip())
     _out()
     _out("confusion matrix (rows: true class, columns: predicted class)")
     width = max(len(str(int(confusion.max()))), len(str(k - 1))) + 1

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import datasets
 from .diagnostics import confusion_counts
 from .errors import BpropError, DataError
 from .io import atomic_write, history_paths, load_checkpoint
@@ -42,11 +43,7 @@ FIGSIZE = (6.4, 4.8)        # inches
 DPI = 100
 PIXELS = (round(FIGSIZE[1] * DPI), round(FIGSIZE[0] * DPI))    # (height, width) of each PNG
 
-#: Class names of the named data sets whose labels are not just digits.
-CLASS_NAMES = {
-    "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                "Sneaker", "Bag", "Ankle boot"),
-}
+CLASS_NAMES = datasets.CLASS_NAMES       # kept here too: plots used to define it
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 

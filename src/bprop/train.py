@@ -150,6 +150,19 @@ class History:
     state: dict = field(default_factory=dict)
     best_params: list | None = field(default=None, repr=False)
 
+    def __repr__(self):
+        last = self.records[-1] if self.records else None
+        shown = [f"{len(self.records)} epoch{'s' if len(self.records) != 1 else ''}"]
+        for name in ("train_cost", "val_accuracy", "test_accuracy"):
+            value = getattr(last, name, None)
+            if value is not None:
+                shown.append(f"last {name}={value:.4g}")
+        if self.best_epoch is not None:
+            shown.append(f"best_epoch={self.best_epoch}")
+        if self.stopped_early:
+            shown.append(f"stopped_early={self.stopped_early!r}")
+        return f"History({', '.join(shown)}; .records has one EpochRecord per epoch)"
+
     def column(self, name):
         """One field across epochs, e.g. ``history.column("val_accuracy")``."""
         return [getattr(r, name) for r in self.records]

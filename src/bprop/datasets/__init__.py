@@ -245,6 +245,13 @@ def _check_classes(y_train, n_classes, name):
                       f"column? (Labels should be 0, 1, 2, ...)", stacklevel=3)
 
 
+#: Class names of the named data sets whose labels are not just digits.
+CLASS_NAMES = {
+    "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                "Sneaker", "Bag", "Ankle boot"),
+}
+
+
 def uses_data_dir(name_or_path):
     """Whether ``data_dir`` means anything for this data set (mnist and fashion only)."""
     return canonical_name(name_or_path) in ("mnist", "fashion")
