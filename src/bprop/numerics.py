@@ -14,26 +14,33 @@ import math
 import numpy as np
 
 
+# below this a sum of squares may have lost digits to gradual underflow: recompute scaled
+_TRUST_ABOVE = {np.dtype(t): np.finfo(t).tiny / np.finfo(t).eps for t in (np.float32, np.float64)}
+
+
 def norm(a) -> float:
     """‖a‖ (the Frobenius norm of an array of any shape) as a Python float.
 
     inf only when a holds inf (or the norm exceeds the float64 range); nan when a holds nan.
-    Not np.dot or np.linalg.norm: a multithreaded BLAS wakes its threads for a dot product
-    of a few thousand numbers, which can cost milliseconds.
+    One ``einsum`` pass in a's dtype (it raises no floating-point warnings); a second,
+    scaled pass only when that sum overflowed or came out near the underflow range. Not
+    np.dot or np.linalg.norm: a multithreaded BLAS wakes its threads for a dot product of a
+    few thousand numbers, which can cost milliseconds.
     """
     a = np.asarray(a)
-    if a.size == 0:
-        return 0.0
+    if a.dtype not in _TRUST_ABOVE:
+        a = a.astype(np.float64)
     flat = a.reshape(-1)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        squares = float(np.einsum("i,i->", flat, flat, dtype=np.float64))
-    if 0.0 < squares < math.inf and squares > 1e-280:
+    squares = float(np.einsum("i,i->", flat, flat))
+    if _TRUST_ABOVE[a.dtype] < squares < math.inf:
         return math.sqrt(squares)
+    if flat.size == 0:
+        return 0.0
     biggest = float(np.max(np.abs(flat)))       # nan propagates; 0 means a is all zeros
     if biggest == 0.0 or not math.isfinite(biggest):
         return biggest
-    scaled = flat / biggest
-    return biggest * math.sqrt(float(np.einsum("i,i->", scaled, scaled, dtype=np.float64)))
+    scaled = flat.astype(np.float64) / biggest
+    return biggest * math.sqrt(float(np.einsum("i,i->", scaled, scaled)))
 
 
 def squared_norm_times(c, a) -> float:
