@@ -267,15 +267,14 @@ def test_a_zero_gradient_is_named_without_a_ratio():
 
 
 @pytest.mark.parametrize("activations,init,sigmoid_words,remedy", [
-    (["relu", "relu", "softmax"], "he", False, "Fewer layers, or a smaller eta help."),
+    (["relu", "relu", "softmax"], "he", False, "Fewer layers or a smaller eta help."),
     (["relu", "relu", "softmax"], "normal", False,
      "Fewer layers, He initialisation (init='he'), or a smaller eta help."),
     (["sigmoid", "relu", "softmax"], "normal", True,
-     "Fewer layers, tanh hidden layers, or a careful initialisation (init='xavier') help."),
+     "Fewer layers, tanh hidden layers, or Xavier initialisation (init='xavier') help."),
     (["sigmoid", "sigmoid", "sigmoid"], "normal", True,
-     "Fewer layers, ReLU or tanh hidden layers, or a careful initialisation"),
-    (["tanh", "tanh", "softmax"], "xavier", False,
-     "Fewer layers, ReLU hidden layers, or a careful initialisation"),
+     "Fewer layers, ReLU or tanh hidden layers, or Xavier initialisation (init='xavier') help."),
+    (["tanh", "tanh", "softmax"], "xavier", False, "Fewer layers or ReLU hidden layers help."),
 ])
 def test_vanishing_advice_fits_the_network(activations, init, sigmoid_words, remedy):
     """No advice to use what the network already uses (ReLU, tanh, He initialisation)."""

@@ -89,3 +89,14 @@ def test_divergence_names_lmbda_when_it_is_set():
                                                      r"try a smaller eta \(now 1e\+300\) or "
                                                      r"lmbda \(now 1e\+300\)"):
             train(net, X, y, TrainConfig(epochs=2, mini_batch_size=10, eta=1e300, lmbda=1e300))
+
+
+def test_an_l2_term_beyond_float64_is_inf_and_training_says_diverged():
+    X, y = _data()
+    net = Network([4, 5, 3], rng=0)
+    net.weights[0] = net.weights[0] * 1e160
+    assert net.mean_cost(X, y, lmbda=1.0) == math.inf          # not an OverflowError
+    assert squared_norm_times(1.0, np.full(4, 1e200)) == math.inf
+    with pytest.raises(FloatingPointError, match="training diverged in epoch"):
+        train(Network([4, 5, 3], rng=0), X, y,
+              TrainConfig(epochs=10, mini_batch_size=10, eta=100.0, lmbda=1e4))

@@ -330,3 +330,18 @@ def test_plots_and_report_count_epochs_from_1_as_the_command_line_does():
     table = _history_table(records)
     assert "<tr><td>1</td>" in table and "<tr><td>3</td>" in table
     assert "<tr><td>0</td>" not in table
+
+
+@needs_mpl
+def test_a_model_whose_outputs_overflow_still_gets_its_other_plots(tmp_path):
+    from bprop import save
+    from bprop.plots import run_figures
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 4))
+    np.savez(tmp_path / "d.npz", X=X, y=np.arange(30) % 3)
+    net = Network([4, 5, 3], "relu", output="identity", rng=0)
+    net.weights = [w * 1e200 for w in net.weights]
+    save(net, tmp_path / "big.npz", extra={"dataset": {"name": str(tmp_path / "d.npz")}})
+    figures, notes = run_figures(tmp_path / "big.npz")
+    assert any("confusion matrix and most-wrong images skipped: the network's outputs "
+               "overflow" in n for n in notes)

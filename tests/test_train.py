@@ -356,6 +356,9 @@ def test_history_round_trips_numpy_scalars_and_refuses_what_it_cannot_be():
     back = History.from_dict(h.to_dict())
     assert back.column("eta") == h.column("eta") and back.column("epoch") == [0, 1]
     d = h.to_dict()
+    assert type(d["records"][0]["eta"]) is float   # to_dict writes JSON types
+    import json
+    json.dumps(d)                                  # so the history can be saved
     d["records"][1]["epoch"] = np.int64(1)
     assert History.from_dict(d).records[1].epoch == 1
     d["records"][1]["eta"] = True                  # a bool is not a number here

@@ -1046,8 +1046,7 @@ def cmd_evaluate(args):
     _out(f"model {args.model}  dataset {data.name}  split {args.split}  examples {len(y)}")
     _out(f"accuracy {accuracy:.4f}  ({correct} / {len(y)})")
     _out()
-    names = datasets.CLASS_NAMES.get(datasets.canonical_name(data.name))
-    names = names if names is not None and len(names) == k else None
+    names = data.class_names if data.class_names and len(data.class_names) == k else None
     _out("class  accuracy  correct  total" + ("  name" if names else ""))
     for c in range(k):
         acc = "-" if per_class[c] is None else f"{per_class[c]:.4f}"

@@ -374,12 +374,20 @@ def _remedy(d):
     """What helps a vanishing gradient, for the hidden activations and initialisation the
     network has (nothing it already uses)."""
     hidden = set(d.get("activations", ["sigmoid"])[:-1])
-    if hidden and hidden <= {"relu"}:
-        he = "" if d.get("init") == "he" else "He initialisation (init='he'), "
-        return f"Fewer layers, {he}or a smaller eta help."
-    others = [name for name in ("ReLU", "tanh") if name.lower() not in hidden]
-    swap = f"{' or '.join(others)} hidden layers, " if others else ""
-    return f"Fewer layers, {swap}or a careful initialisation (init='xavier') help."
+    relu_only = bool(hidden) and hidden <= {"relu"}
+    helps = ["Fewer layers"]
+    if not relu_only:
+        others = [name for name in ("ReLU", "tanh") if name.lower() not in hidden]
+        if others:
+            helps.append(f"{' or '.join(others)} hidden layers")
+    init = "he" if relu_only else "xavier"
+    if d.get("init") != init:
+        helps.append(f"{'He' if init == 'he' else 'Xavier'} initialisation (init='{init}')")
+    if relu_only:
+        helps.append("a smaller eta")
+    if len(helps) <= 2:
+        return f"{' or '.join(helps)} help."
+    return f"{', '.join(helps[:-1])}, or {helps[-1]} help."
 
 
 def _epochs_note(items, what):

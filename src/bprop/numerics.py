@@ -46,4 +46,7 @@ def norm(a) -> float:
 def squared_norm_times(c, a) -> float:
     """c · ‖a‖² for c ≥ 0, overflowing only where the product itself does (the L2 term
     ½(λ/n)‖w‖² with huge weights and a tiny λ/n)."""
-    return (math.sqrt(c) * norm(a)) ** 2 if c else 0.0
+    if not c:
+        return 0.0
+    root = math.sqrt(c) * norm(a)
+    return root * root          # a float product overflows to inf; ** would raise instead

@@ -412,20 +412,22 @@ def run_figures(run, dataset=None):
     else:
         notes.append(f"first layer's weights skipped: {_not_images(image_shape)}")
     if ds is not None:
-        name = ds.name if isinstance(ds.name, str) else ""
         n_classes = run.net.sizes[-1]
-        class_names = (getattr(ds, "class_names", None) or run.dataset_info.get("class_names")
-                       or CLASS_NAMES.get(name.lower().replace("-mnist", "")))
+        class_names = getattr(ds, "class_names", None) or run.dataset_info.get("class_names")
         if class_names is not None and len(class_names) != n_classes:
             class_names = None
-        figures.append(("confusion_matrix", "Confusion matrix (test set)",
-                        confusion_figure(run.net, ds.X_test, ds.y_test, n_classes, class_names)))
-        if image_shape and len(image_shape) == 2:
-            figures.append(("most_wrong", "Most confidently wrong test images",
-                            most_wrong_figure(run.net, ds.X_test, ds.y_test, image_shape,
-                                              class_names=class_names)))
-        else:
-            notes.append(f"most-wrong images skipped: {_not_images(image_shape)}")
+        try:
+            figures.append(("confusion_matrix", "Confusion matrix (test set)",
+                            confusion_figure(run.net, ds.X_test, ds.y_test, n_classes,
+                                             class_names)))
+            if image_shape and len(image_shape) == 2:
+                figures.append(("most_wrong", "Most confidently wrong test images",
+                                most_wrong_figure(run.net, ds.X_test, ds.y_test, image_shape,
+                                                  class_names=class_names)))
+            else:
+                notes.append(f"most-wrong images skipped: {_not_images(image_shape)}")
+        except DataError as e:          # outputs that overflow: no prediction to plot
+            notes.append(f"confusion matrix and most-wrong images skipped: {e}")
     return figures, notes
 
 

@@ -168,8 +168,9 @@ class History:
         return [getattr(r, name) for r in self.records]
 
     def to_dict(self):
-        """Everything but best_params (arrays, which model files store beside it)."""
-        return {"records": [asdict(r) for r in self.records],
+        """Everything but best_params (arrays, which model files store beside it), as JSON
+        types (a NumPy scalar such as ``fit(eta=np.float32(0.5))`` records becomes a float)."""
+        return {"records": [{k: _plain(v) for k, v in asdict(r).items()} for r in self.records],
                 "stopped_early": self.stopped_early, "best_epoch": self.best_epoch,
                 "state": dict(self.state)}
 
@@ -192,6 +193,10 @@ class History:
         return cls(records=[_record_from_dict(r, i) for i, r in enumerate(records)],
                    stopped_early=stopped, best_epoch=best, state=dict(state),
                    best_params=best_params)
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 _INT_FIELDS = ("epoch", "test_correct", "test_total")

@@ -58,6 +58,8 @@ class Dataset:
     y_*: ``(N,)`` int64 labels in ``[0, n_classes)``.
     X_val, y_val: None when no validation set was asked for (or stored in the file).
     image_shape: e.g. ``(28, 28)``, for showing a row as an image; None for plain features.
+    class_names: one name per class for the built-in data sets whose labels are not digits
+        (Fashion-MNIST's "T-shirt/top", ...); None otherwise.
     """
 
     name: str
@@ -69,6 +71,7 @@ class Dataset:
     y_test: np.ndarray
     n_classes: int
     image_shape: tuple[int, ...] | None
+    class_names: tuple[str, ...] | None = None
 
     @property
     def n_features(self) -> int:
@@ -373,4 +376,5 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         X_train, y_train, X_val, y_val = split_validation(
             X_train, y_train, validation, seed=seed, tail=(kind == "mnist"), name=name
         )
-    return Dataset(name, X_train, y_train, X_val, y_val, X_test, y_test, n_classes, image_shape)
+    return Dataset(name, X_train, y_train, X_val, y_val, X_test, y_test, n_classes, image_shape,
+                   class_names=CLASS_NAMES.get(kind))    # kind: "fashion" only when built in
