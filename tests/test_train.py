@@ -143,7 +143,7 @@ def test_plateau_schedule_halves_and_stops(monkeypatch):
                       min_eta_factor=8, monitor_training_cost=False)
     h = train(net, X, y, cfg, validation=(X, y))
     assert h.column("eta")[:7] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
-    assert "eta fell to 1/8 of its start" in h.stopped_early
+    assert "eta fell to 1/8 of its start, the plateau schedule's limit 1/8" in h.stopped_early
     assert len(h.records) == 7          # the 3rd halving reaches 1/8 of eta and stops
 
 
@@ -373,3 +373,15 @@ def test_history_repr_is_a_short_summary():
     text = repr(h)
     assert text.startswith("History(3 epochs, last train_cost=") and len(text) < 200
     assert "EpochRecord(" not in text
+
+
+def test_plateau_stop_message_shows_the_limit_unrounded():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((30, 3)), np.zeros(30, int)
+    y[::2] = 1
+    net = Network([3, 2], rng=0)
+    h = train(net, X, y, TrainConfig(epochs=20, mini_batch_size=10, eta=1e-9,
+                                     schedule="plateau", patience=1, min_eta_factor=1.0000001),
+              validation=(X, y))
+    assert h.stopped_early == "eta fell to 1/2 of its start, the plateau schedule's limit " \
+                              "1/1.0000001"

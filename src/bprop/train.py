@@ -380,8 +380,9 @@ def _track(net, record, config, history):
                 state["eta"] = state.get("eta", config.eta) / 2.0
                 state["plateau_wait"] = 0
                 if state["eta"] <= config.eta / config.min_eta_factor:
-                    history.stopped_early = (f"eta fell to 1/{config.min_eta_factor:g} of its "
-                                             f"start (plateau schedule)")
+                    history.stopped_early = (
+                        f"eta fell to 1/{config.eta / state['eta']:g} of its start, the "
+                        f"plateau schedule's limit 1/{config.min_eta_factor!r}")
                     return True
     if config.early_stopping and state["since_best"] >= config.patience:
         history.stopped_early = f"no improvement in {config.monitor} for {config.patience} epochs"
