@@ -273,7 +273,7 @@ def test_a_zero_gradient_is_named_without_a_ratio():
     (["sigmoid", "relu", "softmax"], "normal", True,
      "Fewer layers, tanh hidden layers, or Xavier initialisation (init='xavier') help."),
     (["sigmoid", "sigmoid", "sigmoid"], "normal", True,
-     "Fewer layers, ReLU or tanh hidden layers, or Xavier initialisation (init='xavier') help."),
+     "Fewer layers, ReLU (or tanh) hidden layers, or Xavier initialisation (init='xavier') help."),
     (["tanh", "tanh", "softmax"], "xavier", False, "Fewer layers or ReLU hidden layers help."),
 ])
 def test_vanishing_advice_fits_the_network(activations, init, sigmoid_words, remedy):

@@ -345,3 +345,17 @@ def test_a_model_whose_outputs_overflow_still_gets_its_other_plots(tmp_path):
     figures, notes = run_figures(tmp_path / "big.npz")
     assert any("confusion matrix and most-wrong images skipped: the network's outputs "
                "overflow" in n for n in notes)
+
+
+@needs_mpl
+def test_run_figures_skips_only_overflow_not_bad_data(tmp_path):
+    """Bad test data passed in from Python is still an error, not a quiet note."""
+    from bprop import DataError, save
+    from bprop.datasets import Dataset
+    from bprop.plots import run_figures
+    save(Network([4, 3], rng=0), tmp_path / "m.npz")
+    X = np.full((5, 4), 0.5)
+    X[0, 0] = np.nan
+    ds = Dataset("mine", X, np.zeros(5, int), None, None, X, np.zeros(5, int), 3, None)
+    with pytest.raises(DataError, match="non-finite"):
+        run_figures(tmp_path / "m.npz", dataset=ds)

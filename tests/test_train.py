@@ -385,3 +385,24 @@ def test_plateau_stop_message_shows_the_limit_unrounded():
               validation=(X, y))
     assert h.stopped_early == "eta fell to 1/2 of its start, the plateau schedule's limit " \
                               "1/1.0000001"
+    h = train(Network([3, 2], rng=0), X, y,
+              TrainConfig(epochs=20, mini_batch_size=10, eta=1e-9, schedule="plateau",
+                          patience=1, min_eta_factor=np.float64(4.0)), validation=(X, y))
+    assert h.stopped_early.endswith("limit 1/4")                # not np.float64(4.0)
+
+
+def test_checkpoint_of_numpy_scalar_settings_saves_and_loads(tmp_path):
+    """eta as np.float32 reaches TrainConfig, the records and the plateau state: all saved
+    as JSON numbers."""
+    from bprop import save
+    from bprop.io import load_checkpoint
+    rng = np.random.default_rng(0)
+    X, y = rng.random((30, 3)), np.arange(30) % 2
+    net = Network([3, 4, 2], rng=0)
+    config = TrainConfig(epochs=3, mini_batch_size=10, eta=np.float32(1e-9),
+                         schedule="plateau", patience=1, min_eta_factor=1e6)   # halves eta
+    h = train(net, X, y, config, validation=(X, y))
+    save(net, tmp_path / "c.npz", config=config, history=h, epoch=3)
+    ck = load_checkpoint(tmp_path / "c.npz")
+    assert ck.meta["config"]["eta"] == pytest.approx(1e-9, rel=1e-6)
+    assert type(ck.meta["history"]["state"]["eta"]) is float

@@ -379,7 +379,8 @@ def _remedy(d):
     if not relu_only:
         others = [name for name in ("ReLU", "tanh") if name.lower() not in hidden]
         if others:
-            helps.append(f"{' or '.join(others)} hidden layers")
+            helps.append(f"{others[0]}{f' (or {others[1]})' if len(others) > 1 else ''} "
+                         f"hidden layers")
     init = "he" if relu_only else "xavier"
     if d.get("init") != init:
         helps.append(f"{'He' if init == 'he' else 'Xavier'} initialisation (init='{init}')")

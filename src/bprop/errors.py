@@ -23,6 +23,10 @@ class DataError(BpropError, ValueError):
     """Data is unusable: non-finite values, labels out of range, empty, corrupt or missing files."""
 
 
+class OutputOverflowError(DataError):
+    """The network's outputs overflow its dtype (weights far too large): no prediction."""
+
+
 class ModelFileError(BpropError, ValueError):
     """A model file is truncated, corrupt or inconsistent."""
 

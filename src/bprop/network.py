@@ -40,7 +40,8 @@ import numpy as np
 from .activations import Activation, get_activation, sigmoid, sigmoid_prime  # noqa: F401
 from .costs import closed_form_delta, cost_from_logits, get_cost
 from .numerics import squared_norm_times
-from .errors import ConfigError, DataError, ShapeError, check_int, check_number
+from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_int,
+                     check_number)
 from .optimizers import SGD
 
 #: Weight initialisers: name -> (weight std as a function of (n_in, n_out), bias std).
@@ -347,7 +348,7 @@ class Network:
                 out[start:start + chunk] = self.feedforward(X[start:start + chunk].T).T
         bad = ~np.isfinite(out).all(axis=1)
         if bad.any():       # argmax of inf or nan would name class 0: a wrong answer
-            raise DataError(f"the network's outputs overflow ({self.dtype.name}) for "
+            raise OutputOverflowError(f"the network's outputs overflow ({self.dtype.name}) for "
                             f"{int(bad.sum())} of {len(X)} examples (first in row "
                             f"{int(np.flatnonzero(bad)[0])}): its weights are too large")
         return out

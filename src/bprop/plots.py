@@ -35,7 +35,7 @@ import numpy as np
 
 from . import datasets
 from .diagnostics import confusion_counts
-from .errors import BpropError, DataError
+from .errors import BpropError, DataError, OutputOverflowError
 from .io import atomic_write, history_paths, load_checkpoint
 from .train import History
 
@@ -426,7 +426,7 @@ def run_figures(run, dataset=None):
                                                   class_names=class_names)))
             else:
                 notes.append(f"most-wrong images skipped: {_not_images(image_shape)}")
-        except DataError as e:          # outputs that overflow: no prediction to plot
+        except OutputOverflowError as e:    # weights far too large: no prediction to plot
             notes.append(f"confusion matrix and most-wrong images skipped: {e}")
     return figures, notes
 

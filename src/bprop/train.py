@@ -22,7 +22,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .errors import ConfigError, DataError, ShapeError, check_int, check_number
+from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_int,
+                     check_number)
 from .optimizers import OPTIMIZERS, make_optimizer
 
 SCHEDULES = ("constant", "step", "plateau")
@@ -105,7 +106,8 @@ class TrainConfig:
             raise ConfigError("shift needs image_shape (the inputs' height and width)")
 
     def to_dict(self):
-        return asdict(self)
+        """The settings as JSON types (NumPy scalars become Python numbers)."""
+        return {k: _plain(v) for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, d, strict=False):
@@ -171,8 +173,8 @@ class History:
         """Everything but best_params (arrays, which model files store beside it), as JSON
         types (a NumPy scalar such as ``fit(eta=np.float32(0.5))`` records becomes a float)."""
         return {"records": [{k: _plain(v) for k, v in asdict(r).items()} for r in self.records],
-                "stopped_early": self.stopped_early, "best_epoch": self.best_epoch,
-                "state": dict(self.state)}
+                "stopped_early": self.stopped_early, "best_epoch": _plain(self.best_epoch),
+                "state": {k: _plain(v) for k, v in self.state.items()}}
 
     @classmethod
     def from_dict(cls, d, best_params=None):
@@ -197,6 +199,12 @@ class History:
 
 def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _shown(x):
+    """x as short as it reads exactly: 128, 1.0000001, 1048576 (not 128.0 or 1.04858e+06)."""
+    x = float(x)
+    return f"{x:.0f}" if x.is_integer() and abs(x) < 1e16 else repr(x)
 
 
 _INT_FIELDS = ("epoch", "test_correct", "test_total")
@@ -322,7 +330,7 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
     def predicted(rows):
         try:
             return net.predict(rows)
-        except DataError as e:      # outputs that overflow: the weights grew too large
+        except OutputOverflowError as e:    # the weights grew too large
             raise _diverged(j, config, eta, str(e)) from None
 
     if config.monitor_training_accuracy:
@@ -381,8 +389,8 @@ def _track(net, record, config, history):
                 state["plateau_wait"] = 0
                 if state["eta"] <= config.eta / config.min_eta_factor:
                     history.stopped_early = (
-                        f"eta fell to 1/{config.eta / state['eta']:g} of its start, the "
-                        f"plateau schedule's limit 1/{config.min_eta_factor!r}")
+                        f"eta fell to 1/{_shown(config.eta / state['eta'])} of its start, "
+                        f"the plateau schedule's limit 1/{_shown(config.min_eta_factor)}")
                     return True
     if config.early_stopping and state["since_best"] >= config.patience:
         history.stopped_early = f"no improvement in {config.monitor} for {config.patience} epochs"
