@@ -8,7 +8,8 @@ interface (``fit``, ``predict``, ``score``). Importing bprop needs NumPy only.
 
 from .activations import ACTIVATIONS, sigmoid, sigmoid_prime
 from .costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost
-from .errors import BpropError, ConfigError, DataError, ModelFileError, ShapeError
+from .errors import (BpropError, ConfigError, DataError, ModelFileError, OutputOverflowError,
+                     ShapeError)
 from .gradcheck import gradcheck
 from .io import load, save
 from .network import INITIALIZERS, Network
@@ -19,6 +20,6 @@ __version__ = "0.1.0"
 __all__ = [
     "ACTIVATIONS", "COSTS", "INITIALIZERS", "BpropError", "ConfigError", "CrossEntropyCost",
     "DataError", "EpochRecord", "History", "LogLikelihoodCost", "ModelFileError", "Network",
-    "QuadraticCost", "ShapeError", "TrainConfig", "gradcheck", "load", "save", "sigmoid",
+    "OutputOverflowError", "QuadraticCost", "ShapeError", "TrainConfig", "gradcheck", "load", "save", "sigmoid",
     "sigmoid_prime", "train",
 ]
