@@ -425,28 +425,29 @@ class TorchRunner:
         self.rng.bit_generator.state = bprop_runner.rng_state
 
     def run(self, epochs):
-        torch, cfg = self.torch, self.cfg
-        F = torch.nn.functional
-        n, mbs = len(self.X), cfg.mini_batch_size
-        quadratic = cfg.cost == "quadratic"
+        n, mbs = len(self.X), self.cfg.mini_batch_size
         times = []
         for _ in range(epochs):
             t0 = time.perf_counter()
-            order = torch.from_numpy(self.rng.permutation(n))
+            order = self.torch.from_numpy(self.rng.permutation(n))
             for start in range(0, n, mbs):
-                idx = order[start:start + mbs]
-                out = self.model(self.X.index_select(0, idx))
-                if quadratic:   # (1/m) Σ_x ½‖a − y‖²
-                    loss = F.mse_loss(out, self.Y.index_select(0, idx), reduction="sum")
-                    loss = loss * (0.5 / len(idx))
-                else:           # (1/m) Σ_x −ln softmax(z)_y
-                    loss = F.cross_entropy(out, self.labels.index_select(0, idx),
-                                           reduction="sum") / len(idx)
-                self.opt.zero_grad(set_to_none=True)
-                loss.backward()
-                self.opt.step()
+                self.step(order[start:start + mbs])
             times.append(time.perf_counter() - t0)
         return times, n
+
+    def loss(self, out, idx):
+        """(1/m) Σ_x C_x for the mini-batch ``idx``, scaled as bprop scales its step."""
+        F = self.torch.nn.functional
+        if self.cfg.cost == "quadratic":        # (1/m) Σ_x ½‖a − y‖²
+            return F.mse_loss(out, self.Y.index_select(0, idx), reduction="sum") * (0.5 / len(idx))
+        # (1/m) Σ_x −ln softmax(z)_y
+        return F.cross_entropy(out, self.labels.index_select(0, idx), reduction="sum") / len(idx)
+
+    def step(self, idx):
+        loss = self.loss(self.model(self.X.index_select(0, idx)), idx)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
 
     def parameters(self):
         """Weights (out, in) and biases as (out, 1) arrays, in bprop's order."""
@@ -472,6 +473,7 @@ class TorchFunctionalRunner(TorchRunner):
         linear = [m for m in self.model if isinstance(m, torch.nn.Linear)]
         self.W = [m.weight.detach().clone().requires_grad_() for m in linear]
         self.B = [m.bias.detach().clone().requires_grad_() for m in linear]
+        self.params = self.W + self.B
         self.hidden = {"sigmoid": torch.sigmoid, "relu": torch.relu}[cfg.hidden]
 
     def forward(self, a):
@@ -484,31 +486,13 @@ class TorchFunctionalRunner(TorchRunner):
                 a = z if self.cfg.output == "softmax" else self.torch.sigmoid(z)
         return a
 
-    def run(self, epochs):
-        torch, cfg = self.torch, self.cfg
-        F = torch.nn.functional
-        n, mbs, eta = len(self.X), cfg.mini_batch_size, cfg.eta
-        params = self.W + self.B
-        quadratic = cfg.cost == "quadratic"
-        times = []
-        for _ in range(epochs):
-            t0 = time.perf_counter()
-            order = torch.from_numpy(self.rng.permutation(n))
-            for start in range(0, n, mbs):
-                idx = order[start:start + mbs]
-                out = self.forward(self.X.index_select(0, idx))
-                if quadratic:
-                    loss = F.mse_loss(out, self.Y.index_select(0, idx), reduction="sum")
-                    loss = loss * (0.5 / len(idx))
-                else:
-                    loss = F.cross_entropy(out, self.labels.index_select(0, idx),
-                                           reduction="sum") / len(idx)
-                grads = torch.autograd.grad(loss, params)
-                with torch.no_grad():
-                    for p, g in zip(params, grads):
-                        p.add_(g, alpha=-eta)
-            times.append(time.perf_counter() - t0)
-        return times, n
+    def step(self, idx):
+        params = self.params
+        loss = self.loss(self.forward(self.X.index_select(0, idx)), idx)
+        grads = self.torch.autograd.grad(loss, params)
+        with self.torch.no_grad():
+            for p, g in zip(params, grads):
+                p.add_(g, alpha=-self.cfg.eta)
 
     def parameters(self):
         return ([w.detach().numpy() for w in self.W]
