@@ -112,11 +112,11 @@ def main(argv=None) -> int:
         return _fail(e, 2, debug)
     except FloatingPointError as e:     # training diverged: not bad input, but no traceback
         return _fail(e, 1, debug)
-    except _WriteFailed as e:
+    except _MachineFailure as e:
         return _fail(e, 1, debug)
     except MemoryError as e:            # e.g. --hidden 100000000: the machine, not a bug
-        return _fail(_OutOfMemory(f"out of memory: {e or 'an allocation failed'}; a smaller "
-                                  f"network, mini-batch or data set needs less"), 1, debug)
+        return _fail(_MachineFailure(f"out of memory: {e or 'an allocation failed'}; a smaller "
+                                     f"network, mini-batch or data set needs less"), 1, debug)
     except Exception as e:              # a bug or an environment failure
         if debug:
             traceback.print_exc()
@@ -131,13 +131,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     _note(f"warning: {message}")
 
 
-class _WriteFailed(Exception):
-    """A checkpoint could not be written mid-run (disk full): exit 1, saying what the file
-    still holds."""
-
-
-class _OutOfMemory(Exception):
-    """A MemoryError restated for the user (MemoryError's own text is only NumPy's)."""
+class _MachineFailure(Exception):
+    """The machine, not the input, failed (out of memory, a checkpoint that cannot be
+    written): exit 1 with a message saying what happened and what is left."""
 
 
 def _fail(e, status, debug):
@@ -754,13 +750,13 @@ class _Run:
             except OSError as e:        # disk full, quota, file size limit
                 held = "what it held before" if self.saved_epoch is None \
                     else f"epoch {self.saved_epoch}"
-                raise _WriteFailed(f"cannot save epoch {k} to {self.save_path}: "
+                raise _MachineFailure(f"cannot save epoch {k} to {self.save_path}: "
                                    f"{e.strerror or e}; the file still holds {held}") from e
             self.saved_epoch = k
             try:
                 model_io.save_history(self.history, self.save_path)
             except OSError as e:
-                raise _WriteFailed(f"cannot write the history files beside {self.save_path}: "
+                raise _MachineFailure(f"cannot write the history files beside {self.save_path}: "
                                    f"{e.strerror or e}; the model file holds epoch {k}") from e
 
     def where_saved(self):

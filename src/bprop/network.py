@@ -168,14 +168,9 @@ class Network:
         a: ``(sizes[0], 1)`` for one example, or ``(sizes[0], m)`` for m examples as columns.
         Returns ``(sizes[-1], 1)`` or ``(sizes[-1], m)``.
         """
-        a = self._check_input(a, "a")
-        self._check_parameters()
+        z = self._logits(self._check_input(a, "a"))
         with np.errstate(over="ignore"):
-            for w, b, act in zip(self.weights, self.biases, self.activations):
-                z = w @ a
-                z += b
-                a = act.forward(z, z)
-        return a
+            return self.activations[-1].forward(z, z)
 
     def _summed_cost(self, x, y):
         """Σₓ C_x over checked columns ``x`` and targets ``y``: from zᴸ where the cost and

@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets
 from .diagnostics import confusion_counts
 from .errors import BpropError, DataError, OutputOverflowError
 from .io import atomic_write, history_paths, load_checkpoint
@@ -42,8 +41,6 @@ from .train import History
 FIGSIZE = (6.4, 4.8)        # inches
 DPI = 100
 PIXELS = (round(FIGSIZE[1] * DPI), round(FIGSIZE[0] * DPI))    # (height, width) of each PNG
-
-CLASS_NAMES = datasets.CLASS_NAMES       # kept here too: plots used to define it
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
