@@ -54,14 +54,15 @@ def make_idx_dir(directory, *, n_train=20, n_test=8, shape=(4, 3), gz=True, n_cl
     return arrays
 
 
-def make_pkl_gz(path, sizes=(30, 10, 10), seed=0):
-    """A tiny mnist.pkl.gz: three (images float32 (N, 784), labels int64 (N,)) pairs, protocol 2."""
+def make_pkl_gz(path, sizes=(30, 10, 10), seed=0, protocol=2):
+    """A tiny mnist.pkl.gz: three (images float32 (N, 784), labels int64 (N,)) pairs, protocol 2
+    like the book's file unless told otherwise."""
     rng = np.random.default_rng(seed)
     data = tuple(
         (rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n).astype(np.int64)) for n in sizes
     )
     with gzip.open(path, "wb") as f:
-        pickle.dump(data, f, protocol=2)
+        pickle.dump(data, f, protocol=protocol)
     return data
 
 
@@ -292,6 +293,12 @@ def test_pkl_gz_round_trip(tmp_path):
         np.testing.assert_array_equal(X, X0)
         np.testing.assert_array_equal(y, y0)
         assert X.dtype == np.float32 and y.dtype == np.int64
+    # a file re-saved with today's pickle.HIGHEST_PROTOCOL (5: arrays rebuilt from bytes)
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        data = make_pkl_gz(path, protocol=protocol, seed=protocol)
+        for (X, y), (X0, y0) in zip(mnist.read_pkl_gz(path), data):
+            np.testing.assert_array_equal(X, X0)
+            np.testing.assert_array_equal(y, y0)
     ds = load(path)
     assert ds.X_train.shape == (30, 784) and ds.X_val.shape == (10, 784) and ds.X_test.shape == (10, 784)
     assert ds.X_train.dtype == np.float64 and ds.image_shape == (28, 28) and ds.n_classes == 10
@@ -346,10 +353,26 @@ def test_mnist_loader_wrapper_book_shapes(tmp_path):
     assert isinstance(validation_data[0][1], int)
 
 
-def test_mnist_loader_missing_file(empty_cache):
-    with pytest.raises(DataError, match=r"mnist.pkl.gz not found.*mnielsen/neural-networks-and-deep-learning"):
+def test_mnist_loader_missing_file(empty_cache, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match=r"mnist.pkl.gz not found \(nor ../data/mnist.pkl.gz, "
+                                        r"where the book's loader looks\).*"
+                                        r"mnielsen/neural-networks-and-deep-learning"):
         mnist_loader.load_data()
     assert str(empty_cache) in _message(mnist_loader.load_data)
+
+
+def test_mnist_loader_reads_the_books_data_folder(empty_cache, tmp_path, monkeypatch):
+    """A script run from the book's src/ folder finds ../data/mnist.pkl.gz, as the book's
+    loader does; a file in the cache comes first."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "src").mkdir()
+    monkeypatch.chdir(tmp_path / "src")
+    book = make_pkl_gz(tmp_path / "data" / "mnist.pkl.gz", seed=1)
+    np.testing.assert_array_equal(mnist_loader.load_data()[0][0], book[0][0])
+    empty_cache.mkdir()
+    cached = make_pkl_gz(empty_cache / "mnist.pkl.gz", seed=2)
+    np.testing.assert_array_equal(mnist_loader.load_data()[0][0], cached[0][0])
 
 
 def test_vectorized_result():

@@ -3,8 +3,9 @@
 Programs written for the book run with ``from bprop import mnist_loader``. The data is
 the book's ``mnist.pkl.gz`` (50,000 training, 10,000 validation, 10,000 test images), by
 default from ``cache_dir() / "mnist.pkl.gz"`` (``$BPROP_DATA``, else
-``$XDG_CACHE_HOME/bprop``, else ``~/.cache/bprop``). It is unpickled safely: only NumPy
-arrays are admitted. Nothing is downloaded; ``bprop.datasets.load("mnist",
+``$XDG_CACHE_HOME/bprop``, else ``~/.cache/bprop``), else from ``../data/mnist.pkl.gz``
+where the book's own loader looks (a script run from the book's ``src`` folder). It is
+unpickled safely: only NumPy arrays are admitted. Nothing is downloaded; ``bprop.datasets.load("mnist",
 validation=10000)`` gives the same split from the IDX files, as rows.
 
 Shapes, as in the book: x is a column ``(784, 1)``; a training y is a one-hot column
@@ -25,22 +26,29 @@ from .datasets.mnist import PKL_NAME, PKL_URL, read_pkl_gz
 from .errors import DataError
 
 
-def _default_path() -> Path:
-    return cache_dir() / PKL_NAME
+#: Where the book's ``mnist_loader`` reads the file, relative to the working directory.
+BOOK_PATH = Path("..", "data", PKL_NAME)
 
 
 def load_data(path: str | os.PathLike | None = None):
     """``(training_data, validation_data, test_data)``, each an ``(images, labels)`` pair.
 
     images: ``(N, 784)`` float32 in ``[0, 1)``; labels: ``(N,)`` int64; N is 50,000,
-    10,000 and 10,000. ``path`` defaults to ``cache_dir() / "mnist.pkl.gz"``.
+    10,000 and 10,000. ``path`` defaults to ``cache_dir() / "mnist.pkl.gz"``, or to the
+    book's ``../data/mnist.pkl.gz`` when only that one exists.
     """
-    path = Path(path) if path is not None else _default_path()
+    if path is None:
+        cached = cache_dir() / PKL_NAME
+        path = BOOK_PATH if not cached.exists() and BOOK_PATH.is_file() else cached
+        where = f"{path} not found (nor {BOOK_PATH}, where the book's loader looks)"
+    else:
+        path = Path(path)
+        where = f"{path} not found"
     if path.is_dir():
         raise DataError(f"{path} is a directory; give the path of the book's mnist.pkl.gz")
     if not path.is_file():
         raise DataError(
-            f"{path} not found. Download the book's data from {PKL_URL} and put it there "
+            f"{where}. Download the book's data from {PKL_URL} and put it there "
             "(or set BPROP_DATA, or pass path=...); or use bprop.datasets.load('mnist', "
             "validation=10000), which reads MNIST's IDX files."
         )

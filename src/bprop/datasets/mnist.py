@@ -33,8 +33,10 @@ from .files import read_idx_dir
 
 try:  # NumPy >= 2 moved the array-rebuilding functions; old pickles still name numpy.core.
     from numpy._core import multiarray as _multiarray
+    from numpy._core import numeric as _numeric
 except ImportError:  # pragma: no cover - NumPy 1.x
     from numpy.core import multiarray as _multiarray
+    from numpy.core import numeric as _numeric
 
 FILES = (
     "train-images-idx3-ubyte.gz",
@@ -121,6 +123,9 @@ _ALLOWED = {
     ("numpy._core.multiarray", "_reconstruct"): _multiarray._reconstruct,
     ("numpy.core.multiarray", "scalar"): _multiarray.scalar,
     ("numpy._core.multiarray", "scalar"): _multiarray.scalar,
+    # Protocol 5 (pickle.HIGHEST_PROTOCOL) rebuilds an array from its bytes.
+    ("numpy.core.numeric", "_frombuffer"): _numeric._frombuffer,
+    ("numpy._core.numeric", "_frombuffer"): _numeric._frombuffer,
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     # Python 3 writes bytes as _codecs.encode(str, "latin1") under protocol 2.
