@@ -16,6 +16,8 @@ def test_sigmoid_known_values():
     # the tail the tanh form would round to 0
     assert sigmoid(np.array([-40.0]))[0] == pytest.approx(4.248354255291589e-18, rel=1e-12)
     assert sigmoid_prime(0.0) == 0.25
+    # a number in, a NumPy scalar out (as np.exp gives, and so the book's sigmoid)
+    assert type(sigmoid(0.0)) is np.float64 and type(sigmoid_prime(0.0)) is np.float64
 
 
 def test_relu_tanh_identity_softmax_values():

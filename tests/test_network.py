@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bprop import ConfigError, DataError, Network, ShapeError
+from bprop.network import sigmoid_prime
 
 
 # -- an independent statement of the book's algorithm, for comparison ----------------------
@@ -315,6 +316,60 @@ def test_a_book_style_cost_class_trains_like_the_builtin_one():
         Network([3, 2], cost=BookCrossEntropy, output="softmax")
 
 
+class BookColumnQuadratic:
+    """The book's quadratic cost written for one column, as the book's fn may be: it is
+    wrong on a whole batch (np.dot(d.T, d)[0, 0] is the first example's cost only)."""
+
+    @staticmethod
+    def fn(a, y):
+        d = a - y
+        return 0.5 * np.dot(d.T, d)[0, 0]
+
+    @staticmethod
+    def delta(z, a, y):
+        return (a - y) * sigmoid_prime(z)
+
+
+def test_a_book_style_cost_fn_is_the_cost_of_one_example():
+    from bprop import network2
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 3)), np.arange(40) % 2
+    mine = network2.Network([3, 4, 2], cost=BookColumnQuadratic, rng=1)
+    ours = network2.Network([3, 4, 2], cost=network2.QuadraticCost, rng=1)
+    ours.weights, ours.biases = mine.weights, mine.biases
+    assert mine.mean_cost(X, y, lmbda=0.5) == pytest.approx(ours.mean_cost(X, y, lmbda=0.5), rel=1e-12)
+    data = [(x.reshape(3, 1), int(label)) for x, label in zip(X, y)]
+    assert mine.total_cost(data, 0.0, convert=True) == pytest.approx(
+        ours.total_cost(data, 0.0, convert=True), rel=1e-12)
+
+    class Vector(BookColumnQuadratic):
+        fn = staticmethod(lambda a, y: (a - y).ravel())
+    with pytest.raises(ConfigError, match=r"Vector.fn\(a, y\) must give one number for one "
+                                          r"example; got float64 of shape \(2,\)"):
+        network2.Network([3, 4, 2], cost=Vector, rng=1).mean_cost(X, y)
+
+
+def test_a_cost_instance_stands_for_its_class():
+    """The book's cost methods are static, so cost=CrossEntropyCost() works there."""
+    from bprop import network2
+    assert network2.Network([3, 2], cost=network2.CrossEntropyCost()).cost is network2.CrossEntropyCost
+    assert issubclass(Network([3, 2], cost=BookCrossEntropy()).cost, BookCrossEntropy)
+
+
+def test_weights_assigned_as_a_tuple_are_used():
+    """The book's code only iterates over weights and biases, so a tuple works there."""
+    net = Network([3, 4, 2], rng=0)
+    ref = net.feedforward(np.ones((3, 1)))
+    net.weights = tuple(w.astype(np.float32) for w in net.weights)
+    net.biases = tuple(np.asfortranarray(b) for b in net.biases)
+    np.testing.assert_allclose(net.feedforward(np.ones((3, 1))), ref, rtol=1e-6)
+    assert net.evaluate([(np.ones((3, 1)), 0)]) in (0, 1)
+    assert isinstance(net.weights, list) and net.weights[0].dtype == np.float64
+    net.weights = np.zeros((4, 3))
+    with pytest.raises(ShapeError, match="weights must be a list of arrays, one per layer; got ndarray"):
+        net.feedforward(np.ones((3, 1)))
+
+
 def test_diverging_training_names_the_epoch():
     rng = np.random.default_rng(0)
     X = rng.random((50, 3)) * 10
@@ -401,8 +456,20 @@ def test_malformed_items_name_the_item():
         net.update_mini_batch([np.ones((3, 1))], 1.0)
     with pytest.raises(DataError, match="training_data item 1 is not an \\(x, y\\) pair"):
         net.SGD([(np.ones((3, 1)), np.ones((2, 1))), (1, 2, 3)], 1, 2, 1.0)
-    with pytest.raises(DataError, match="test data item 0 is not an \\(x, y\\) pair"):
+    with pytest.raises(DataError, match="test_data item 0 is not an \\(x, y\\) pair"):
         net.evaluate([5])
+
+
+def test_network2_data_errors_name_the_argument_and_empty_accuracy_is_0():
+    from bprop import network2
+    net = network2.Network([3, 2], rng=0)
+    assert net.accuracy([]) == 0 and net.accuracy([], convert=True) == 0
+    with pytest.raises(DataError, match="data item 0 is not an \\(x, y\\) pair"):
+        net.total_cost([(np.ones((3, 1)),)], 0.0)
+    with pytest.raises(DataError, match="^data is empty"):
+        net.total_cost([], 0.0)
+    with pytest.raises(DataError, match="evaluation_data item 0 is not"):
+        net.SGD([(np.ones((3, 1)), np.ones((2, 1)))], 1, 1, 1.0, evaluation_data=[5])
 
 
 def test_fit_takes_trainconfig_names_and_names_unknown_options():

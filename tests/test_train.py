@@ -391,6 +391,20 @@ def test_plateau_stop_message_shows_the_limit_unrounded():
     assert h.stopped_early.endswith("limit 1/4")                # not np.float64(4.0)
 
 
+@pytest.mark.parametrize("int_type", [np.uint8, np.uint64, np.int32])
+def test_numpy_integer_settings_train_like_python_ints(int_type):
+    """The book's range(0, n, mbs) takes a NumPy unsigned mini-batch size; so must train."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((23, 3)), np.arange(23) % 2
+    nets = [Network([3, 4, 2], rng=0) for _ in range(2)]
+    nets[0].fit(X, y, epochs=int_type(2), batch_size=int_type(5), eta=1.0)
+    nets[1].fit(X, y, epochs=2, batch_size=5, eta=1.0)
+    for a, b in zip(nets[0].weights, nets[1].weights):
+        np.testing.assert_array_equal(a, b)
+    config = TrainConfig(epochs=int_type(1), mini_batch_size=int_type(4), step_size=int_type(3))
+    assert all(type(v) is int for v in (config.epochs, config.mini_batch_size, config.step_size))
+
+
 def test_checkpoint_of_numpy_scalar_settings_saves_and_loads(tmp_path):
     """eta as np.float32 reaches TrainConfig, the records and the plateau state: all saved
     as JSON numbers."""

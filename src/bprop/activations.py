@@ -117,10 +117,11 @@ class Activation:
         return self.prime_into is not None
 
     def fn(self, z):
-        """σ(z), allocating the result; never warns."""
+        """σ(z), allocating the result; never warns. A number gives a NumPy scalar, as
+        NumPy's own functions do."""
         z = _as_float_array(z)
         with np.errstate(over="ignore"):
-            return self.forward(z, np.empty_like(z))
+            return self.forward(z, np.empty_like(z))[()]
 
     def prime(self, z, a=None):
         """σ′(z), elementwise; ``a`` = σ(z) may be passed to save recomputing it."""

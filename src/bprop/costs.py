@@ -248,6 +248,22 @@ class LogLikelihoodCost:
         return out
 
 
+def _per_example_sum(book_cost):
+    """Σₓ C_x over the columns of a batch, from a book cost class's one-example ``fn``."""
+    fn = book_cost.fn
+
+    def summed(a, y):
+        total = 0.0
+        for j in range(a.shape[1]):
+            c = np.asarray(fn(a[:, j:j + 1], y[:, j:j + 1]))
+            if c.size != 1 or c.dtype.kind not in "iuf":
+                raise ConfigError(f"{book_cost.__name__}.fn(a, y) must give one number for "
+                                  f"one example; got {c.dtype} of shape {c.shape}")
+            total += float(c.reshape(()))
+        return total
+    return summed
+
+
 COSTS = {cost.name: cost for cost in (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)}
 # The book's class names, used by its JSON files ("cost": "CrossEntropyCost").
 COSTS_BY_CLASS_NAME = {cost.__name__: cost for cost in COSTS.values()}
@@ -261,14 +277,19 @@ def get_cost(cost):
     A class written for the book (static ``fn(a, y)`` and ``delta(z, a, y)`` only) is
     accepted for a sigmoid output layer, whose σ′ its ``delta`` builds in: it comes back as a
     subclass with ``name`` set and ``derivative_into = None``, which tells the network to
-    take BP1 from ``delta``.
+    take BP1 from ``delta``. Its ``fn`` is the cost of one example, as in the book, so the
+    subclass calls it once per column and sums. An instance of such a class (the book's
+    methods are static, so ``cost=CrossEntropyCost()`` works there) stands for its class.
     """
+    if not isinstance(cost, (type, str)) and hasattr(cost, "fn") and hasattr(cost, "delta"):
+        cost = type(cost)
     if isinstance(cost, type) and hasattr(cost, "fn") and hasattr(cost, "delta"):
         if hasattr(cost, "derivative_into") and hasattr(cost, "matched"):
             return cost
         return type(cost.__name__, (cost,), {"name": getattr(cost, "name", cost.__name__),
                                              "matched": None, "derivative_into": None,
                                              "needs_probabilities": False,
+                                             "fn": staticmethod(_per_example_sum(cost)),
                                              "__doc__": cost.__doc__})
     if isinstance(cost, str):
         key = _ALIASES.get(cost.lower(), cost.lower())

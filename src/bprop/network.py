@@ -502,6 +502,13 @@ class Network:
         they would otherwise come out as a wrong accuracy or a 'diverged' message; not in
         the per-example methods, where it would double the cost).
         """
+        for name in ("weights", "biases"):     # the user may assign a tuple, as the book allows
+            arrays = getattr(self, name)
+            if not isinstance(arrays, list):
+                if isinstance(arrays, np.ndarray) or not hasattr(arrays, "__iter__"):
+                    raise ShapeError(f"{name} must be a list of arrays, one per layer; got "
+                                     f"{type(arrays).__name__}")
+                setattr(self, name, list(arrays))
         if len(self.weights) != self.num_layers - 1 or len(self.biases) != self.num_layers - 1:
             raise ShapeError(f"expected {self.num_layers - 1} weight and bias arrays; got "
                              f"{len(self.weights)} and {len(self.biases)}")
@@ -559,11 +566,12 @@ class Network:
         self.weights = [np.array(w, dtype=self.dtype) for w in self.weights]
         self.biases = [np.array(b, dtype=self.dtype) for b in self.biases]
 
-    def _book_training_arrays(self, training_data):
-        """Rows X, Y from the book's list (or iterable) of (x column, one-hot y column)."""
-        pairs = [_pair(item, i, "training_data") for i, item in enumerate(training_data)]
+    def _book_training_arrays(self, training_data, name="training_data"):
+        """Rows X, Y from the book's list (or iterable) of (x column, one-hot y column);
+        ``name`` is the caller's argument, for the errors."""
+        pairs = [_pair(item, i, name) for i, item in enumerate(training_data)]
         if not pairs:
-            raise DataError("training_data is empty")
+            raise DataError(f"{name} is empty")
         X = np.empty((len(pairs), self.sizes[0]), self.dtype)
         Y = np.empty((len(pairs), self.sizes[-1]), self.dtype)
         for i, (x, y) in enumerate(pairs):
@@ -571,11 +579,12 @@ class Network:
             Y[i] = self._check_book_column(y, self.sizes[-1], "y", i)
         return X, Y
 
-    def _book_test_arrays(self, test_data):
-        """Rows X and int labels from the book's (x column, int label) pairs."""
-        pairs = [_pair(item, i, "test data") for i, item in enumerate(test_data)]
+    def _book_test_arrays(self, test_data, name="test_data"):
+        """Rows X and int labels from the book's (x column, int label) pairs; ``name`` is
+        the caller's argument, for the errors."""
+        pairs = [_pair(item, i, name) for i, item in enumerate(test_data)]
         if not pairs:
-            raise DataError("test data is empty")
+            raise DataError(f"{name} is empty")
         X = np.empty((len(pairs), self.sizes[0]), self.dtype)
         for i, (x, _) in enumerate(pairs):
             X[i] = self._check_book_column(x, self.sizes[0], "x", i)

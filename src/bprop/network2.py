@@ -49,7 +49,8 @@ class Network(_network.Network):
         if evaluation_data is not None:
             evaluation_data = list(evaluation_data)
         # the book tests `if evaluation_data:`, so an empty list means none
-        evaluation = self._book_test_arrays(evaluation_data) if evaluation_data else None
+        evaluation = (self._book_test_arrays(evaluation_data, "evaluation_data")
+                      if evaluation_data else None)
         self._book_fresh_parameters()
         evaluation_cost, evaluation_accuracy = [], []
         training_cost, training_accuracy = [], []
@@ -77,17 +78,19 @@ class Network(_network.Network):
         return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy
 
     def accuracy(self, data, convert=False):
-        """Number of inputs in ``data`` classified correctly.
+        """Number of inputs in ``data`` classified correctly (0 for no data, as the book's sum).
 
         convert=False: targets are int labels (validation/test data); convert=True: one-hot
         columns (training data).
         """
         pairs = list(data)
+        if not pairs:
+            return 0
         if convert:
-            X, Y = self._book_training_arrays(pairs)
+            X, Y = self._book_training_arrays(pairs, "data")
             labels = np.argmax(Y, axis=1)
         else:
-            X, labels = self._book_test_arrays(pairs)
+            X, labels = self._book_test_arrays(pairs, "data")
         return int(np.count_nonzero(self.predict(X) == labels))
 
     def total_cost(self, data, lmbda, convert=False):
@@ -98,9 +101,9 @@ class Network(_network.Network):
         """
         pairs = list(data)
         if convert:
-            X, labels = self._book_test_arrays(pairs)
+            X, labels = self._book_test_arrays(pairs, "data")
             return self.mean_cost(X, labels, lmbda)
-        X, Y = self._book_training_arrays(pairs)
+        X, Y = self._book_training_arrays(pairs, "data")
         return self.mean_cost(X, Y, lmbda)
 
     def save(self, filename):

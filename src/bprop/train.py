@@ -94,6 +94,9 @@ class TrainConfig:
         if self.min_eta_factor <= 1:
             raise ConfigError(f"min_eta_factor must be greater than 1; got {self.min_eta_factor!r}")
         check_int(self.shift, "shift", minimum=0)
+        for name in ("epochs", "mini_batch_size", "step_size", "patience", "shift"):
+            # NumPy integers as Python ints: -(-n // np.uint8(2)) would overflow
+            setattr(self, name, int(getattr(self, name)))
         if self.image_shape is not None:
             try:
                 self.image_shape = tuple(int(s) for s in self.image_shape)
