@@ -8,7 +8,8 @@ same process and run, each implementation:
                    ``monitor_training_cost=False``: permutation, gather into preallocated
                    buffers, matrix-based backprop (BP1-BP4), update;
 * ``per-example``  the book's ``update_mini_batch``: a loop over the examples of each
-                   mini-batch calling ``Network.backprop(x, y)``, summing, then the update.
+                   mini-batch calling ``Network._backprop(x, y)`` (``backprop`` without its
+                   argument checks), summing, then the update.
                    Slow, so it runs on a subset (``--per-example-subset``) and the time is
                    scaled to a full epoch;
 * ``book-code``    the same loop with the operations of the book's own network.py (σ′
@@ -852,8 +853,8 @@ def parse_args(argv):
                     help="interleaved rounds: each implementation in turn, then again")
     ap.add_argument("--epochs-per-round", type=int, default=1)
     ap.add_argument("--budget", type=float, default=480.0,
-                    help="seconds for all configs; a config over its share stops after 2 "
-                    "rounds (default 480)")
+                    help="seconds for all configs; a config over its share stops once it has "
+                    "at least 5 epochs in at least 2 rounds (default 480)")
     ap.add_argument("--per-example-subset", type=int, default=6000)
     ap.add_argument("--n-train", type=int, default=None,
                     help="train on the first N examples (times are scaled to 60,000)")

@@ -14,8 +14,10 @@ class Block(importlib.abc.MetaPathFinder):
         if name.split('.')[0] in {'matplotlib', 'sklearn', 'scipy', 'PIL', 'tqdm', 'torch'}:
             raise ImportError('blocked: ' + name)
 sys.meta_path.insert(0, Block())
-import bprop, bprop.cli, bprop.datasets, bprop.diagnostics, bprop.plots, bprop.report
-import bprop.network2, bprop.mnist_loader, bprop.predict
+import bprop
+assert 'bprop.plots' not in sys.modules          # loaded on first use, not by import bprop
+bprop.diagnostics.Diagnostics, bprop.plots.plot_run, bprop.datasets.load   # as README shows
+import bprop.cli, bprop.report, bprop.network2, bprop.mnist_loader, bprop.predict
 import numpy as np
 net = bprop.Network([3, 2], rng=0)
 net.fit(np.zeros((4, 3)), [0, 1, 0, 1], epochs=1, batch_size=2)

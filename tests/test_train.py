@@ -334,6 +334,7 @@ def test_bad_config_values(kw, match):
         TrainConfig(**kw)
 
 
+@pytest.mark.slow
 def test_learns_the_digits():
     """End to end: the book's network on real handwritten digits beats a floor."""
     pytest.importorskip("sklearn")

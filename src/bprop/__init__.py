@@ -3,8 +3,11 @@
 After chapter 2 of Michael Nielsen's *Neural Networks and Deep Learning*. ``bprop.Network``
 runs programs written for the book's ``network.py`` unchanged (``bprop.network2`` and
 ``bprop.mnist_loader`` stand in for the book's other two modules) and adds an array
-interface (``fit``, ``predict``, ``score``). Importing bprop needs NumPy only.
+interface (``fit``, ``predict``, ``score``). Importing bprop needs NumPy only; the other
+modules (``bprop.diagnostics``, ``bprop.plots``, ``bprop.datasets``, ...) load on first use.
 """
+
+import importlib
 
 from .activations import ACTIVATIONS, sigmoid, sigmoid_prime
 from .costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost
@@ -23,3 +26,12 @@ __all__ = [
     "OutputOverflowError", "QuadraticCost", "ShapeError", "TrainConfig", "gradcheck", "load", "save", "sigmoid",
     "sigmoid_prime", "train",
 ]
+
+_LAZY = {"cli", "datasets", "diagnostics", "mnist_loader", "network2", "plots", "predict", "report"}
+
+
+def __getattr__(name):
+    """``bprop.diagnostics`` and the like after a plain ``import bprop`` (PEP 562)."""
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 ``main(argv)`` parses ``argv`` (default ``sys.argv[1:]``), runs one subcommand and returns
 the exit status; ``bprop/__main__.py`` passes it to ``sys.exit``. This is the only module
-that prints (besides the book's ``Network.SGD``):
+that prints (besides the book's ``network.Network.SGD`` and ``network2.Network.SGD``):
 
 * stdout: results. ``train`` prints one line per epoch,
   ``epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``, or with
@@ -459,7 +459,8 @@ ratio (20x20 in a 28x28 field for MNIST; the box is measured from the training i
 and stored in the model, e.g. the whole 8x8 frame for scikit-learn's digits), centred by
 its centre of mass, values in [0, 1]. The model must take a square image. A .npy file
 holds a vector of the model's input size or a 2-D image (values in [0, 1] or bytes).
-"probability" is the softmax output, or a sigmoid output divided by its sum.
+"probability" is the softmax output, or a sigmoid or ReLU output divided by its sum;
+identity and tanh outputs are shown as they are, as "output".
 
 With --dataset and/or --count K, predicts the first K examples of a data set's test split
 instead and prints the true class beside the predicted one.""",

@@ -4,7 +4,8 @@ Each cost keeps the book's interface (``network2.py``): static methods
 
 * ``fn(a, y)``: the cost summed over the columns (examples) of ``a`` and ``y``, both
   ``(n_L, m)``; for one example, C_x itself.
-* ``delta(z, a, y)``: the book's output error for a sigmoid output layer.
+* ``delta(z, a, y)``: the book's output error δᴸ (BP1) for the cost's own output layer:
+  sigmoid for the quadratic and cross-entropy costs, softmax for log-likelihood.
 
 and adds what a network with any output activation needs:
 
@@ -171,7 +172,7 @@ class QuadraticCost:
     name = "quadratic"
     matched = "identity"
     output_errors = {"identity": _a_minus_y}
-    needs_probabilities = False   # outputs must lie in (0, 1)
+    needs_probabilities = False   # any output activation will do
 
     @staticmethod
     def fn(a, y):

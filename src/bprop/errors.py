@@ -1,8 +1,9 @@
 """Exceptions raised at bprop's public boundary.
 
 Every error a user can cause is a ``ValueError`` or ``TypeError`` subclass whose message
-names what is wrong, what was expected and what was got. The command line turns them into
-one line on stderr and exit status 2. ``check_int`` and ``check_number`` are the checks of
+names what is wrong, what was expected and what was got, or an ``OSError`` for a path that
+is missing or cannot be written (and ``ModuleNotFoundError`` for a missing optional
+package). The command line turns them into one line on stderr and exit status 2. ``check_int`` and ``check_number`` are the checks of
 settings that the network, the optimisers' configuration and the training loop share.
 """
 

@@ -18,8 +18,8 @@ The four equations of backpropagation, and where they are:
 
 :meth:`Network.backprop` is the book's per-example algorithm, kept literal as the reference.
 Training uses :meth:`Network._backprop_batch`, the chapter's "fully matrix-based" version:
-the whole mini-batch goes through as one matrix, one matrix product per layer and pass, into
-buffers allocated once per mini-batch size. The tests hold the two to 1e-10.
+the whole mini-batch goes through as one matrix, one matrix product per layer for each
+equation (forward, BP2, BP3 as δ·1, BP4), into buffers allocated once per mini-batch size. The tests hold the two to 1e-10.
 
 With no options ``Network(sizes)`` *is* the book's ``network.py``: sigmoid everywhere,
 quadratic cost, weights and biases from N(0, 1), and the same ``SGD``, ``update_mini_batch``,

@@ -1,6 +1,6 @@
 """Parameter updates from backprop's gradients: SGD, momentum, Nesterov, Adam.
 
-Every optimiser gets the gradients of the *mean* cost over a mini-batch times
+Every optimiser gets the gradients of the cost summed over a mini-batch times
 ``grad_scale(m)`` (the network's backprop scales δᴸ once, BP2-BP4 being linear in δ):
 
 * plain SGD asks for scale η/m, so the gradient buffers already hold the step
