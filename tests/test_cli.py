@@ -1124,10 +1124,24 @@ def test_read_image_turns_a_photo_by_its_exif_orientation(tmp_path):
     assert read_image(tmp_path / "plain.png").shape == (10, 6)   # no tag: left as stored
 
 
+def test_predict_prints_a_huge_unbounded_output_in_exponent_notation(tmp_path, capsys):
+    net = Network([4, 3], "identity", rng=0)
+    net.weights[0][:] = 1e150
+    net.save(tmp_path / "huge.npz")
+    np.save(tmp_path / "v.npy", np.full(4, 0.5))
+    status, out, _ = run(["predict", tmp_path / "huge.npz", tmp_path / "v.npy"], capsys)
+    assert status == 0 and out.strip().endswith("predicted 0  output 2e+150")
+
+
 def test_predict_show_draws_the_input(digits_model, capsys):
     status, out, _ = run(["predict", digits_model, "--count", 1, "--show"], capsys)
     assert status == 0
     assert len(out.splitlines()) == 1 + 8 + 1 and "@" in out
+    # with --json every line is still one JSON object; the drawing is a field of it
+    status, out, _ = run(["predict", digits_model, "--count", 2, "--show", "--json"], capsys)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert status == 0 and len(records) == 2
+    assert len(records[0]["drawing"]) == 8 and all(len(row) == 16 for row in records[0]["drawing"])
 
 
 # -- image preparation (bprop.predict) -----------------------------------------------------------

@@ -538,10 +538,14 @@ def test_npz_errors(tmp_path):
     with pytest.raises(DataError, match=r"bad.npz must hold arrays x_train, y_train, x_test, y_test .* or X, y; found a"):
         load(path)
     X = np.full((10, 3), 0.5)
-    X[2, 1] = np.nan
+    X[7, 1] = np.nan            # the row as stored, not its row in the training split
     np.savez(path, X=X, y=np.zeros(10, np.int64))
-    with pytest.raises(DataError, match=r"X in bad.npz contains 1 NaN values \(first in row \d+\)"):
+    with pytest.raises(DataError, match=r"features in bad.npz\['X'\] contain 1 NaN value \(first in row 7\)"):
         load(path)
+    X[7, 1], X[8, :] = 0.5, np.inf
+    np.savetxt(tmp_path / "bad.csv", np.c_[X, np.arange(10) % 2], delimiter=",")
+    with pytest.raises(DataError, match=r"features in bad.csv contain 3 infinite values \(first in row 8\)"):
+        load(tmp_path / "bad.csv")
     np.savez(path, X=np.full((10, 3), 300.0), y=np.zeros(10, np.int64))
     with pytest.raises(DataError, match=r"must lie in \[0, 1\] or be pixel bytes 0..255; got min=300, max=300"):
         load(path)

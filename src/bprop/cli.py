@@ -475,7 +475,8 @@ instead and prints the true class beside the predicted one.""",
                    help="with a data set: how many test examples (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object per input")
     p.add_argument("--show", action="store_true",
-                   help="draw each prepared input as text (to check the preparation)")
+                   help="draw each prepared input as text (to check the preparation); "
+                        "with --json, as the object's \"drawing\", a list of rows")
     p.set_defaults(func=cmd_predict)
 
 
@@ -1077,15 +1078,10 @@ def cmd_predict(args):
     side = _side_or_none(net, meta)
     for i in range(count):
         p, t = int(predicted[i]), int(y[i])
-        if args.json:
-            _json_line({"index": i, "predicted": p, kind: float(scores[i, p]), "true": t,
-                        "correct": p == t, "scores": scores[i]})
-        else:
-            _out(f"test[{i}]  predicted {p}  {kind} {scores[i, p]:.4f}  true {t}  "
-                 f"correct {'yes' if p == t else 'no'}")
-        if args.show and side:
-            for row in ascii_art(X[i], side):
-                _out(row)
+        _print_prediction(args, side, X[i], {"index": i, "predicted": p, kind: float(scores[i, p]),
+                                             "true": t, "correct": p == t, "scores": scores[i]},
+                          f"test[{i}]  predicted {p}  {kind} {_number(scores[i, p])}  true {t}  "
+                          f"correct {'yes' if p == t else 'no'}")
     if not args.json:
         right = int(np.count_nonzero(predicted == y))
         _out(f"correct {right} / {count}")
@@ -1100,14 +1096,27 @@ def _predict_files(args, net, meta):
     side = _side_or_none(net, meta)
     for f, x, s in zip(args.files, inputs, scores):
         p = int(np.argmax(s))
-        if args.json:
-            _json_line({"file": f, "predicted": p, kind: float(s[p]), "scores": s})
-        else:
-            _out(f"{f}  predicted {p}  {kind} {s[p]:.4f}")
-        if args.show and side:
-            for row in ascii_art(x, side):
-                _out(row)
+        _print_prediction(args, side, x, {"file": f, "predicted": p, kind: float(s[p]), "scores": s},
+                          f"{f}  predicted {p}  {kind} {_number(s[p])}")
     return 0
+
+
+def _print_prediction(args, side, x, record, line):
+    """One prediction: a JSON object (with the drawing as a list of rows under --show, so
+    that stdout stays one JSON object per line) or a text line (the drawing below it)."""
+    drawing = ascii_art(x, side) if args.show and side else []
+    if args.json:
+        _json_line(dict(record, drawing=drawing) if drawing else record)
+        return
+    _out(line)
+    for row in drawing:
+        _out(row)
+
+
+def _number(v):
+    """A score for a text line: 4 decimals, or 4 significant digits beyond 1e6 (an
+    unbounded output that has grown huge)."""
+    return f"{v:.4f}" if abs(v) < 1e6 else f"{v:.4g}"
 
 
 def _read_named(path, n_inputs, image_shape, box):

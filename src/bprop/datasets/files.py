@@ -124,17 +124,11 @@ def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
 
     Values already in ``[0, 1]`` are kept; integers in ``0..255`` (pixel bytes) are
     divided by 255, with a warning when none reaches 128 (sklearn's 0..16 digits, say,
-    which are not bytes). Anything else, and NaN or infinity, raises ``DataError``.
+    which are not bytes). Anything else, and NaN or infinity, raises ``DataError``
+    (:func:`check_features` has already named the row, before any split).
     """
     for X in arrays:
-        if X.dtype.kind not in "biuf":
-            raise DataError(f"features {where} must be numbers; got dtype {X.dtype}")
-        if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
-            bad = ~np.isfinite(X)
-            n_nan = int(np.isnan(X).sum())
-            first = int(np.flatnonzero(bad.reshape(len(X), -1).any(axis=1))[0])
-            what = f"{n_nan} NaN values" if n_nan else f"{int(bad.sum())} infinite values"
-            raise DataError(f"X {where} contains {what} (first in row {first})")
+        check_features(X, where)
     lo = min(float(X.min()) for X in arrays if X.size)
     hi = max(float(X.max()) for X in arrays if X.size)
     if 0.0 <= lo and hi <= 1.0:
@@ -155,6 +149,20 @@ def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
         f"features {where} must lie in [0, 1] or be pixel bytes 0..255; got min={lo:g}, max={hi:g}; "
         "rescale them first"
     )
+
+
+def check_features(X: np.ndarray, where: str) -> None:
+    """Refuse features that are not numbers, or NaN or infinite ones, naming the first bad
+    row of ``X`` as stored (so call it before splitting off a test set)."""
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"features {where} must be numbers; got dtype {X.dtype}")
+    if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
+        bad = ~np.isfinite(X)
+        n_nan = int(np.isnan(X).sum())
+        first = int(np.flatnonzero(bad.reshape(len(X), -1).any(axis=1))[0])
+        n = n_nan or int(bad.sum())
+        what = f"{n} {'NaN' if n_nan else 'infinite'} value{'s' if n != 1 else ''}"
+        raise DataError(f"features {where} contain {what} (first in row {first})")
 
 
 def _flat(X: np.ndarray, where: str) -> tuple[np.ndarray, tuple[int, ...] | None]:
@@ -205,6 +213,7 @@ def read_npz(path: str | os.PathLike):
     for split, (xk, yk) in splits.items():
         where = f"in {path.name}[{keys[xk]!r}]"
         X, shape = _flat(get(xk), where)
+        check_features(X, where)
         y = as_labels(get(yk), f"in {path.name}[{keys[yk]!r}]")
         if len(X) != len(y):
             raise DataError(f"{path.name} has {len(X)} rows in {keys[xk]!r} but {len(y)} labels in {keys[yk]!r}")
@@ -277,5 +286,6 @@ def read_csv(path: str | os.PathLike):
     where = ("in the last column" if label_column == data.shape[1] - 1
              else f"in column {label_column + 1}")
     y = as_labels(data[:, label_column], f"{where} of {path.name}")
+    check_features(X, f"in {path.name}")
     train, test = _split_off_test(X, y, path.name)
     return {"train": train, "val": None, "test": test, "image_shape": None}
