@@ -575,6 +575,10 @@ def test_resume_with_nothing_left_to_train(model, tmp_path, capsys):
     assert status == 0 and out == ""
     assert "nothing to train" in err
     assert load_checkpoint(copy).epoch == 5
+    # fewer --epochs than it holds: the copy still says 5 of 5, not "epoch 5/3"
+    status, out, err = run(["train", "--resume", model, "--epochs", 3, "--save", copy], capsys)
+    assert status == 0 and "already holds 5 of 3 epochs" in err
+    assert load_checkpoint(copy).meta["config"]["epochs"] == 5
 
 
 def test_resume_in_place_with_fewer_epochs_changes_nothing_and_says_so(model, tmp_path,
@@ -593,11 +597,23 @@ def test_resume_in_place_with_fewer_epochs_changes_nothing_and_says_so(model, tm
 @pytest.mark.parametrize("argv,message", [
     (["--epochs", "0"], "--epochs must be at least 1"),
     (["--save", ""], "--save needs a path; got an empty string"),
-    (["--data-dir", " "], "--data-dir needs a path"),
+    (["--data-dir", " "], "argument --data-dir: must not be empty"),
+    (["--dataset", ""], "argument --dataset: must not be empty"),
+    (["--shift", "-1"], "--shift must be an integer >= 0; got -1"),
+    (["--validation", "-5"], "--validation must be >= 0; got -5"),
+    (["--validation", "0.99999"], "--validation=0.99999 holds out"),
 ])
 def test_train_flags_that_would_do_nothing(argv, message, data, capsys):
     status, _, err = run(["train", "--dataset", data, *argv], capsys)
     assert status == 2 and message in one_error_line(err)
+
+
+def test_help_on_a_console_without_unicode(tmp_path):
+    """η, λ and ½ in --help become '?' on an ASCII console, not a traceback."""
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    out = subprocess.run([sys.executable, "-m", "bprop", "train", "--help"], capture_output=True,
+                         text=True, env=env, cwd=tmp_path, encoding="ascii", errors="strict")
+    assert out.returncode == 0 and out.stderr == "" and "--lmbda" in out.stdout
 
 
 def test_data_dir_is_stored_absolute(tmp_path, monkeypatch):
@@ -959,6 +975,7 @@ def test_predict_takes_files_after_flags_and_names_an_empty_array(model, data, t
     assert after == before
     status, _, err = run(["predict", model, "--cout", 3], capsys)
     assert status == 2 and "unrecognized arguments: --cout 3" in err     # 3 is not a FILE
+    assert "(see 'bprop predict --help')" in err
     np.save(tmp_path / "empty.npy", np.zeros((0, 16)))
     status, _, err = run(["predict", model, tmp_path / "empty.npy"], capsys)
     assert status == 2

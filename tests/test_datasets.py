@@ -419,10 +419,14 @@ def test_download_sha_mismatch_leaves_nothing(tmp_path, serve):
     served = tmp_path / "served"
     served.mkdir()
     (served / "a.bin").write_bytes(b"tampered")
-    dest = tmp_path / "dest"
+    dest = tmp_path / "new" / "dest"
     with pytest.raises(DataError, match=r"(?s)could not download a.bin.*404.*SHA-256 mismatch: expected 0{64}"):
         download_files(["a.bin"], [serve(served) + "nope/", serve(served)], dest, {"a.bin": "0" * 64}, timeout=5)
-    assert os.listdir(dest) == []
+    assert not (tmp_path / "new").exists()      # the folders it made for the download are gone
+    dest.mkdir(parents=True)
+    with pytest.raises(DataError, match=r"SHA-256 mismatch"):
+        download_files(["a.bin"], [serve(served)], dest, {"a.bin": "0" * 64}, timeout=5)
+    assert os.listdir(dest) == []               # one that was there stays, empty
 
 
 def test_download_needs_a_hash(tmp_path):

@@ -48,7 +48,7 @@ from . import io as model_io
 from .activations import ACTIVATIONS, get_activation
 from .costs import COSTS, get_cost
 from .diagnostics import confusion_counts
-from .errors import ConfigError, DataError, ModelFileError, ShapeError
+from .errors import ConfigError, DataError, ModelFileError, ShapeError, check_int
 from .gradcheck import gradcheck
 from .network import INITIALIZERS, Network
 from .optimizers import OPTIMIZERS, make_optimizer
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
             args.files += extra
             extra = []
         if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:             # --help, --version, or a usage error already printed
         return e.code if isinstance(e.code, int) else 2
     debug = getattr(args, "debug", False)
@@ -248,6 +248,14 @@ _positive_int = _int_at_least(1, "a positive integer")
 _nonnegative_int = _int_at_least(0, "an integer >= 0")
 
 
+def _name_or_path(text):
+    """argparse type of --dataset and --data-dir: not empty (an empty path would mean the
+    working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -294,6 +302,7 @@ Run 'bprop COMMAND --help' for a command's options.""")
     _add_info(sub, common)
     _add_plot(sub, common)
     _add_report(sub, common)
+    parser.commands = sub.choices       # name -> its parser, for errors found after parsing
     return parser
 
 
@@ -331,12 +340,12 @@ weights and continues from those).""",
 datasets (--dataset):
 """ + datasets.describe())
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", metavar="NAME|PATH",
+    g.add_argument("--dataset", metavar="NAME|PATH", type=_name_or_path,
                    help="mnist (default; downloaded once), fashion, digits (scikit-learn's "
                         "8x8 digits, no download), or a directory of IDX files, a .npz, a "
                         ".csv (label last, or in the column a header names 'label'), or the "
                         "book's mnist.pkl.gz")
-    g.add_argument("--data-dir", metavar="DIR",
+    g.add_argument("--data-dir", metavar="DIR", type=_name_or_path,
                    help="where the mnist/fashion IDX files are (or are downloaded to)")
     g.add_argument("--validation", type=_count_or_fraction, metavar="N|FRACTION",
                    help="hold out this many training examples (or this fraction) as a "
@@ -438,9 +447,9 @@ def _add_evaluate(sub, common):
 
 
 def _add_dataset_flags(p):
-    p.add_argument("--dataset", metavar="NAME|PATH",
+    p.add_argument("--dataset", metavar="NAME|PATH", type=_name_or_path,
                    help="data set (default: the one the model was trained on, from its file)")
-    p.add_argument("--data-dir", metavar="DIR",
+    p.add_argument("--data-dir", metavar="DIR", type=_name_or_path,
                    help="where the mnist/fashion IDX files are")
 
 
@@ -568,6 +577,7 @@ def cmd_train(args):
     config_fields.update({k: v for k, v in given.items() if k in _CONFIG_FIELDS})
     # shift needs the data's image shape; it is checked once the data is loaded
     shift = config_fields.pop("shift", 0)
+    check_int(shift, "--shift", minimum=0)
     config_fields.pop("image_shape", None)
     try:
         config = TrainConfig(**config_fields)
@@ -576,7 +586,7 @@ def cmd_train(args):
 
     save_path = opts["save"] or opts["resume"]
     if save_path is not None:
-        _check_writable(save_path)
+        _check_writable(save_path, "--save" if opts["save"] else "--resume")
         _check_not_the_data(save_path, opts["dataset"])
     diagnostics = _optional("bprop.diagnostics", "--diagnostics") if opts["diagnostics"] \
         else None
@@ -585,9 +595,12 @@ def cmd_train(args):
     if plots is not None:
         _check_directory(os.path.abspath(opts["plot"]), "--plot", opts["plot"])
 
-    data = datasets.load(opts["dataset"], validation=opts["validation"],
-                         dtype=np.dtype(checkpoint.net.dtype if checkpoint else opts["dtype"]),
-                         seed=opts["seed"], data_dir=opts["data_dir"])
+    try:
+        data = datasets.load(opts["dataset"], validation=opts["validation"],
+                             dtype=np.dtype(checkpoint.net.dtype if checkpoint else opts["dtype"]),
+                             seed=opts["seed"], data_dir=opts["data_dir"])
+    except ConfigError as e:        # "validation=0.5" is the library's name for --validation
+        raise ConfigError(_flag_names(str(e), ("validation",))) from None
     if checkpoint is not None:
         net = checkpoint.net
         _check_fits(net, data, opts["resume"])
@@ -635,6 +648,8 @@ def cmd_train(args):
               f"{config.epochs} epochs (raise --epochs to continue)")
     else:
         _note(_describe_run(net, data, config, start_epoch, save_path))
+    if nothing_left:    # a --save copy holds what the checkpoint holds, its settings too
+        config = run.config = dataclasses.replace(config, epochs=start_epoch)
     callbacks = [diagnostics.Diagnostics()] if diagnostics is not None else []
     try:
         train(net, data.X_train, data.y_train, config,
@@ -787,9 +802,10 @@ def _epoch_line(record, k, config):
     return "  ".join(parts)
 
 
-def _flag_names(message):
-    """A TrainConfig message with its field names written as the flags that set them."""
-    for field in sorted(_CONFIG_FIELDS, key=len, reverse=True):
+def _flag_names(message, fields=None):
+    """A TrainConfig message with its field names (or ``fields``) written as the flags that
+    set them."""
+    for field in sorted(_CONFIG_FIELDS if fields is None else fields, key=len, reverse=True):
         message = re.sub(rf"(?<![\w-]){field}\b", "--" + field.replace("_", "-"), message)
     return message
 
@@ -906,7 +922,7 @@ def _check_writable(path, flag="--save"):
     its directory."""
     if os.path.isdir(path):
         raise ConfigError(f"{flag} {path} is a directory; give a file name, e.g. "
-                          f"{os.path.join(path, 'model.npz' if flag == '--save' else 'out')}")
+                          f"{os.path.join(path, 'model.npz' if flag in ('--save', '--resume') else 'out')}")
     if os.path.exists(path) and not os.path.isfile(path):
         raise ConfigError(f"{flag} {path} exists and is not a regular file")
     _check_directory(os.path.dirname(os.path.realpath(path)), flag, path)
@@ -936,7 +952,7 @@ def _check_directory(directory, flag, given):
                           f"directory") from None
     except OSError as e:
         raise ConfigError(f"cannot write {flag} {given}: {e.strerror or e} "
-                          f"({e.filename or directory})") from None
+                          f"({directory})") from None
 
 
 def _parents(directory):
@@ -1296,7 +1312,7 @@ def cmd_report(args):
     _require_file(args.run)
     report = _optional("bprop.report", "bprop report")
     out = _out_path(args.out, os.path.splitext(args.run)[0] + "-report.html")
-    _check_writable(out, "--out")
+    _check_writable(out, "--out" if args.out is not None else "the report")
     _out(str(report.write_report(args.run, out)))
     return 0
 

@@ -86,10 +86,23 @@ def download_files(names: Iterable[str], mirrors: Iterable[str], dest_dir: str |
     if not mirrors:
         raise ConfigError("no mirrors given to download from")
     dest_dir = Path(dest_dir)
+    created = [d for d in (dest_dir, *dest_dir.parents) if not d.exists()]
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DataError(f"cannot create the download directory {dest_dir}: {e.strerror or e}") from None
+    try:
+        return _download_into(dest_dir, names, mirrors, sha256, timeout)
+    except BaseException:
+        for d in created:               # deepest first; a folder with anything in it stays
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _download_into(dest_dir, names, mirrors, sha256, timeout):
     paths = []
     for name in names:
         dest = dest_dir / name
