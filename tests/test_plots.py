@@ -292,10 +292,11 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert image[2000:, :, :3].std() > 0.05
 
 
-@pytest.mark.parametrize("early_stopping", [True, False])
-def test_report_summary_quotes_the_saved_weights_accuracy(early_stopping):
+@pytest.mark.parametrize("early_stopping,holds_best", [(True, True), (True, False), (False, True)])
+def test_report_summary_quotes_the_saved_weights_accuracy(early_stopping, holds_best):
     """After early stopping the file holds the best epoch's weights: quote that epoch's test
-    accuracy, not the last epoch's."""
+    accuracy, not the last epoch's; but a checkpoint saved before the run ended holds the
+    last epoch's weights, and then the last epoch's accuracy is the saved weights'."""
     from types import SimpleNamespace
 
     from bprop.report import _summary
@@ -306,16 +307,41 @@ def test_report_summary_quotes_the_saved_weights_accuracy(early_stopping):
                                for j, (v, t) in enumerate([(0.5, 0.4), (0.9, 0.8),
                                                            (0.7, 0.6)])])
     history.best_epoch = 1
-    info = SimpleNamespace(net=Network([2, 3]), dataset_info={}, history=history,
+    net = Network([2, 3], rng=0)
+    history.best_params = [p + (0 if holds_best else 1) for p in (*net.weights, *net.biases)]
+    info = SimpleNamespace(net=net, dataset_info={}, history=history,
                            config={"early_stopping": early_stopping})
     text = _summary(info)
     # the record of epoch 1 (from 0) is the second epoch: the report counts from 1, as the
     # command line does
-    if early_stopping:
+    if early_stopping and holds_best:
         assert "the saved weights' (epoch 2, restored by early stopping) test accuracy " \
                "80.00%" in text
     else:
         assert "final test accuracy 60.00% (best validation epoch 2)" in text
+
+
+def test_report_of_an_early_stopping_file_saved_before_and_after_the_end(tmp_path):
+    """End to end through the model file: a checkpoint saved mid-run holds the last epoch's
+    weights; the file saved after early stopping holds the best epoch's."""
+    from bprop import save
+    from bprop.plots import load_run
+    from bprop.report import _summary
+    from bprop.train import History
+    rng = np.random.default_rng(0)
+    X, y = rng.random((60, 4)), (np.arange(60) % 3)
+    net = Network([4, 5, 3], rng=0)
+    config = TrainConfig(epochs=12, mini_batch_size=5, eta=8.0, early_stopping=True, patience=12)
+
+    def checkpoint(record):
+        save(net, tmp_path / "mid.npz", config=config, history=history, epoch=record.epoch + 1)
+    history = History()
+    history = train(net, X, y, config, validation=(X[:20], y[:20]), test=(X, y),
+                    history=history, on_epoch_end=checkpoint)
+    assert history.best_epoch < 11, "the test needs a best epoch before the last"
+    save(net, tmp_path / "end.npz", config=config, history=history, epoch=12)
+    assert "restored by early stopping" in _summary(load_run(tmp_path / "end.npz"))
+    assert "; final test accuracy" in _summary(load_run(tmp_path / "mid.npz"))
 
 
 @needs_mpl

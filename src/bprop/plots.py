@@ -335,7 +335,7 @@ def load_run(run):
     checkpoint = load_checkpoint(path)
     meta = checkpoint.meta
     if meta.get("history"):
-        history = History.from_dict(meta["history"])
+        history = checkpoint.history        # with the best weights, where kept
     else:
         json_path = history_paths(path)[0]
         history = History()

@@ -16,6 +16,8 @@ import html
 import math
 from pathlib import Path
 
+import numpy as np
+
 from .diagnostics import explain
 from .io import atomic_write
 
@@ -150,8 +152,10 @@ def _summary(info):
     if records:
         text += f", {len(records)} epoch{'s' if len(records) != 1 else ''}"
         best = info.history.best_epoch
-        # early stopping saved the best epoch's weights, not the last epoch's
-        restored = best is not None and info.config.get("early_stopping")
+        # a finished early-stopping run saved the best epoch's weights, not the last
+        # epoch's; a checkpoint written before the end holds the last epoch's
+        restored = best is not None and info.config.get("early_stopping") \
+            and _holds_best(net, info.history.best_params)
         shown = next((r for r in records if r.epoch == best), records[-1]) if restored \
             else records[-1]
         for field, label in (("test_accuracy", "test"), ("val_accuracy", "validation")):
@@ -164,6 +168,13 @@ def _summary(info):
         if best is not None and not restored:
             text += f" (best validation epoch {best + 1})"
     return text + "."
+
+
+def _holds_best(net, best_params):
+    """Whether the network's weights and biases are the saved best ones."""
+    params = (*net.weights, *net.biases)
+    return best_params is not None and len(best_params) == len(params) and \
+        all(np.array_equal(p, b) for p, b in zip(params, best_params))
 
 
 def _history_table(records):
