@@ -162,6 +162,18 @@ def test_gradcheck_restores_parameters_and_checks_float32_in_float64():
         np.testing.assert_array_equal(a, b)
 
 
+def test_gradcheck_of_float32_checks_the_network_given_not_one_rebuilt_from_names():
+    """A custom Activation with a 2% wrong σ′ fails in float32 as it does in float64."""
+    from bprop.activations import Activation, _sigmoid_into
+    wrong = Activation("sigmoid", _sigmoid_into, lambda a, out: np.multiply(1.02 * a, 1 - a, out=out))
+    x, y = _batch([6, 5, 3], 4)
+    for dtype in (np.float64, np.float32):
+        net = Network([6, 5, 3], [wrong, "softmax"], cost="log-likelihood", rng=0, dtype=dtype)
+        r = gradcheck(net, x.astype(dtype), np.array([0, 2, 1, 2]))
+        assert r.max_error > 1e-3, dtype
+        assert net.dtype == dtype and net.weights[0].dtype == dtype
+
+
 @pytest.mark.parametrize("output,cost", [("sigmoid", "cross-entropy"), ("softmax", "log-likelihood"),
                                          ("softmax", "cross-entropy"), ("sigmoid", "log-likelihood")])
 def test_gradcheck_of_a_saturated_network_passes(output, cost):

@@ -16,6 +16,7 @@ array is ‖g − ĝ‖ / max(‖g‖ + ‖ĝ‖, 1e-12).
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from numbers import Real
@@ -131,9 +132,11 @@ def _numeric(p, cost, eps):
 
 
 def _float64_copy(net):
-    from .network import Network
-
-    copy = Network(net.sizes, net.activation_names, net.cost, dtype=np.float64)
-    copy.weights = [w.astype(np.float64) for w in net.weights]
-    copy.biases = [b.astype(np.float64) for b in net.biases]
-    return copy
+    """The same network (its class, activation and cost objects) with float64 parameters."""
+    net._check_parameters()
+    twin = copy.copy(net)
+    twin.dtype = np.dtype(np.float64)
+    twin.weights = [w.astype(np.float64) for w in net.weights]
+    twin.biases = [b.astype(np.float64) for b in net.biases]
+    twin._workspaces = {}
+    return twin
