@@ -162,7 +162,9 @@ def test_other_activations(activations, cost):
     h = train(net, X_, y_, TrainConfig(epochs=1, mini_batch_size=5, eta=0.1),
               callbacks=[Diagnostics(every=1)])
     d = h.records[0].diagnostics
-    assert d["output_saturated_wrong"] is None and d["saturated"][1] is None
+    # a softmax output saturates too (its Jacobian's diagonal a(1 − a)); identity does not
+    softmax = activations[1] == "softmax"
+    assert (d["output_saturated_wrong"] is None) != softmax and (d["saturated"][1] is None) != softmax
     assert (d["saturated"][0] is None) == (activations[0] == "relu")
     assert all(g > 0 for g in d["grad_b"] + d["grad_w"])
     json.dumps(d, allow_nan=False)
@@ -275,14 +277,16 @@ def test_a_zero_gradient_is_named_without_a_ratio():
     (["sigmoid", "sigmoid", "sigmoid"], "normal", True,
      "Fewer layers, ReLU (or tanh) hidden layers, or Xavier initialisation (init='xavier') help."),
     (["tanh", "tanh", "softmax"], "xavier", False, "Fewer layers or ReLU hidden layers help."),
+    (["sigmoid", "softmax"], "xavier", True, "ReLU (or tanh) hidden layers help."),   # 1 hidden
 ])
 def test_vanishing_advice_fits_the_network(activations, init, sigmoid_words, remedy):
     """No advice to use what the network already uses (ReLU, tanh, He initialisation)."""
-    record = _grad_record(0, [1e-5, 0.1, 0.2], activations)
+    record = _grad_record(0, [1e-5, 0.1, 0.2][:len(activations)], activations)
     record.diagnostics["init"] = init
     (message,) = explain(History(records=[record]))
     assert message.startswith("Gradients vanish: in epoch 0, ‖∂C/∂b‖ of layer 2 was 1e-05, "
-                              "20,000× smaller than layer 4's")
+                              f"{'20,000' if len(activations) == 3 else '10,000'}× smaller than "
+                              f"layer {4 if len(activations) == 3 else 3}'s")
     assert ("at most 1/4 for a sigmoid" in message) == sigmoid_words
     assert remedy in message
 
@@ -294,6 +298,55 @@ def test_dead_relu_advice_leaves_out_he_initialisation_when_it_is_in_use():
         (message,) = explain(History(records=[record]))
         assert message.startswith("90% of the ReLU units in layer 2 were never active")
         assert ("He initialisation" in message) == he and "Lower eta" in message
+
+
+def test_a_diverging_run_with_finite_numbers_is_called_divergence_not_vanishing():
+    """Epoch 1 of a run that overflowed in epoch 2: finite but absurd numbers. The ratio of
+    its gradients means nothing; the warning is divergence."""
+    record = _grad_record(0, [22.0, 3e139], ["relu", "identity"])
+    record.train_cost = 1.9e285
+    (message,) = explain(History(records=[record]), first_epoch=1)
+    assert message.startswith("Training was diverging in epoch 1: the training cost was 1.9e+285.")
+    assert "smaller eta (it was 2)" in message
+    record.train_cost = 0.5
+    record.diagnostics["weight_norm"] = [1e92, 1e40]
+    (message,) = explain(History(records=[record]))
+    assert "the largest gradient norm was 3e+139" in message
+
+
+def test_huge_ratios_are_quoted_in_exponent_notation():
+    (message,) = explain(History(records=[_grad_record(0, [1e-20, 1e15], ["sigmoid", "sigmoid"])]))
+    assert "1e+35× smaller" in message
+
+
+def test_dead_units_name_how_many_examples_were_seen():
+    X_, y_ = _classification()
+    net = Network([20, 10, 4], "relu", init="he", rng=0)
+    net.biases[0][...] = -100.0                      # every hidden unit dead
+    h = train(net, X_, y_, TrainConfig(epochs=1, mini_batch_size=10, eta=0.1),
+              callbacks=[Diagnostics(every=3)])
+    assert h.records[0].diagnostics["examples"] == 70          # batches 0, 3, ..., 18
+    (message,) = [m for m in explain(h) if "never active" in m]
+    assert "every one of the 70 examples observed (every 3rd mini-batch)" in message
+    assert message.endswith("A unit active on only a few examples can look dead in a sample of 70.")
+    (message,) = [m for m in explain(layer_stats(net, X_, y_)) if "never active" in m]
+    assert "every one of the 200 examples given" in message
+
+
+def test_softmax_output_saturated_under_the_quadratic_cost_is_explained():
+    """δᴸ = Jᵀ(a − y): a saturated softmax has J ≈ 0, as σ′ ≈ 0 for a sigmoid."""
+    X_, y_ = _classification()
+    messages = {}
+    for cost in ("quadratic", "log-likelihood"):
+        net = Network([20, 10, 4], output="softmax", cost=cost, init="scaled-normal", rng=0)
+        net.biases[1][...] = 0.0
+        net.biases[1][0] = 30.0                       # class 0 for everything, a₀ ≈ 1
+        stats = layer_stats(net, X_, y_)
+        assert stats["output_saturated_wrong"] == pytest.approx(0.5 * np.mean(y_ != 0))
+        messages[cost] = explain(stats)
+    (message,) = messages["quadratic"]
+    assert "∂aⱼ/∂zⱼ = aⱼ(1 − aⱼ)" in message and "Use the log-likelihood cost" in message
+    assert messages["log-likelihood"] == []
 
 
 def test_epochs_in_messages_can_count_from_1():
@@ -325,6 +378,7 @@ def test_non_finite_cost_is_explained(value, words):
     messages = explain(h)
     assert len(messages) == 1
     assert words in messages[0] and "epoch 1" in messages[0]
+    assert messages[0].startswith("The training cost ")
     assert "smaller eta (it was 30)" in messages[0]
 
 

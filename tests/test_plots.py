@@ -358,6 +358,43 @@ def test_plots_and_report_count_epochs_from_1_as_the_command_line_does():
     assert "<tr><td>0</td>" not in table
 
 
+def _diag_record(epoch, grad_b, grad_w, dead):
+    from bprop.train import EpochRecord
+    return EpochRecord(epoch=epoch, eta=1.0, seconds=0.1, train_cost=0.5, diagnostics=dict(
+        layers=[2, 3], activations=["relu", "softmax"], grad_b=grad_b, grad_w=grad_w,
+        saturated=[None, 0.1], dead=[dead, None], output_saturated_wrong=0.0,
+        saturation_threshold=0.1))
+
+
+@needs_mpl
+def test_zero_gradients_are_marked_on_the_log_scale_not_dropped():
+    from bprop.plots import gradient_norms_figure
+    records = [_diag_record(0, [0.3, 0.5], [0.2, 0.4], 0.1),
+               _diag_record(1, [0.0, 0.4], [0.0, 0.0], 1.0),
+               _diag_record(2, [0.0, 0.2], [0.0, 0.0], 1.0)]
+    ax = gradient_norms_figure(records).axes[0]
+    bottom = ax.get_ylim()[0]
+    marks = [line for line in ax.lines if line.get_marker() == "v" and len(line.get_xdata())]
+    assert sorted(tuple(line.get_xdata()) for line in marks) == [(2, 3), (2, 3), (2, 3)]
+    assert all(np.allclose(line.get_ydata(), bottom) for line in marks)
+    assert "0 (no gradient)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # every norm 0: still a figure, the marks on an arbitrary range
+    ax = gradient_norms_figure([_diag_record(0, [0.0, 0.0], [0.0, 0.0], 1.0)]).axes[0]
+    assert sum(len(line.get_xdata()) for line in ax.lines if line.get_marker() == "v") == 4
+
+
+@needs_mpl
+def test_one_epoch_plots_show_every_series_at_epoch_1():
+    from bprop.plots import gradient_norms_figure, learning_curves_figure, saturation_figure
+    records = [_diag_record(0, [0.3, 0.5], [0.2, 0.4], 0.1)]
+    for fig in (gradient_norms_figure(records), saturation_figure(records),
+                learning_curves_figure(records)):
+        ax = fig.axes[0]
+        assert list(ax.get_xticks()) == [1]
+        assert all(line.get_marker() not in (None, "None", "") for line in ax.lines
+                   if len(line.get_xdata()))
+
+
 @needs_mpl
 def test_a_model_whose_outputs_overflow_still_gets_its_other_plots(tmp_path):
     from bprop import save

@@ -7,11 +7,15 @@ learns, layer by layer (the book's layer l = 2 … L; list index l − 2 in code
   the quantities chapter 5 plots to show that early layers learn more slowly;
 * saturation: the share of sigmoid or tanh neurons whose σ′(zˡ) is below a tenth of its
   peak (sigmoid: σ′ < 0.025, i.e. a ≲ 0.03 or a ≳ 0.97; tanh: |a| ≳ 0.95). BP1 and BP2
-  multiply δ by σ′(z), so a saturated neuron learns at least ten times slower than it could;
+  multiply δ by σ′(z), so a saturated neuron learns at least ten times slower than it could.
+  For a softmax output the same test applies to ∂aⱼ/∂zⱼ = aⱼ(1 − aⱼ), the diagonal of its
+  Jacobian, which BP1 multiplies by when the cost is not the log-likelihood;
 * for the output layer, the share of neurons saturated at the *wrong* value
   (|a − y| > ½ and σ′(zᴸ) small): chapter 3's learning slowdown under the quadratic cost,
   δᴸ = (a − y) ⊙ σ′(zᴸ), which the cross-entropy cost removes (δᴸ = a − y);
-* dead ReLU units: never active (z ≤ 0, so σ′ = 0 and no gradient) on any observed example;
+* dead ReLU units: never active (z ≤ 0, so σ′ = 0 and no gradient) on any observed example
+  (``examples`` says how many were observed: a unit active on few examples can look dead in
+  a small sample);
 * the mean activation and the weight norm ‖wˡ‖ of each layer.
 
 :class:`Diagnostics` is a callback for :func:`bprop.train.train`: it looks at every
@@ -39,8 +43,8 @@ from .network import _Workspace
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
 SATURATION = 0.1
-#: Peak of σ′ for the activations that saturate (at z = 0).
-PEAK_PRIME = {"sigmoid": 0.25, "tanh": 1.0}
+#: Peak of σ′ for the activations that saturate (at z = 0); softmax: of aⱼ(1 − aⱼ).
+PEAK_PRIME = {"sigmoid": 0.25, "tanh": 1.0, "softmax": 0.25}
 
 #: explain() warns when more than this share of output neurons is saturated at the wrong value,
 OUTPUT_SATURATION_WARN = 0.1
@@ -48,6 +52,8 @@ OUTPUT_SATURATION_WARN = 0.1
 DEAD_WARN = 0.5
 #: and when layer 2's ‖∂C/∂b‖ is this many times smaller (or larger) than a later layer's.
 GRADIENT_RATIO_WARN = 100.0
+#: A cost, gradient norm or weight norm beyond this is a run diverging, even while finite.
+DIVERGING = 1e30
 
 
 class Diagnostics:
@@ -89,6 +95,7 @@ class Diagnostics:
         inv = 1.0 / (scale * m)
         last = len(net.weights) - 1
         self._batches += 1
+        self._examples += m
         for l, act in enumerate(net.activations):
             self._grad_b[l] += norm(nabla_b[l]) * inv                   # ‖∂C/∂bˡ‖ = ‖δˡ‖
             self._grad_w[l] += norm(nabla_w[l]) * inv                   # ‖∂C/∂wˡ‖
@@ -99,7 +106,8 @@ class Diagnostics:
             if peak is not None:
                 a = act.forward(z, np.empty_like(z))
                 self._mean_a[l] += float(a.sum()) / a.size
-                sp = act.prime_into(a, np.empty_like(a))
+                sp = (act.prime_into(a, np.empty_like(a)) if act.prime_into is not None
+                      else a * (1.0 - a))       # softmax: its Jacobian's diagonal
                 slow = sp < self.saturation * peak
                 self._saturated[l] += float(np.count_nonzero(slow)) / slow.size
                 if l == last:
@@ -123,7 +131,7 @@ class Diagnostics:
         """The statistics so far this epoch, as a JSON-able dict.
 
         Keys: ``layers`` (the book's numbers 2 … L), ``activations``, ``cost``, ``every``,
-        ``batches`` (how many were observed), ``saturation_threshold`` (as a fraction of σ′'s
+        ``batches`` and ``examples`` (how many were observed), ``saturation_threshold`` (as a fraction of σ′'s
         peak), and per layer: ``grad_b`` (mean ‖∂C/∂bˡ‖), ``grad_w`` (mean ‖∂C/∂wˡ‖),
         ``mean_activation``, ``saturated`` (share of sigmoid/tanh neurons with small σ′),
         ``dead`` (share of ReLU units never active), ``weight_norm`` (‖wˡ‖ now); and
@@ -142,6 +150,7 @@ class Diagnostics:
             "init": net.init,
             "every": self.every,
             "batches": self._batches,
+            "examples": self._examples,
             "saturation_threshold": self.saturation,
             "grad_b": [g / n for g in self._grad_b],
             "grad_w": [g / n for g in self._grad_w],
@@ -167,7 +176,7 @@ class Diagnostics:
         weights = self._net.weights if self._net is not None else []
         activations = self._net.activations if self._net is not None else []
         n = self._n_layers = len(weights)
-        self._batches = 0
+        self._batches = self._examples = 0
         self._grad_b = [0.0] * n
         self._grad_w = [0.0] * n
         self._mean_a = [0.0] * n
@@ -219,7 +228,8 @@ def explain(history, cost=None, first_epoch=0):
     first_epoch: the number the messages give the records' epoch 0 (the command line, which
     counts epochs from 1, passes 1). Looks for:
 
-    * a cost that stopped being finite (divergence);
+    * a cost that stopped being finite, or a cost, gradient or weight norm beyond 1e30
+      (divergence; the gradient ratios of such a run mean nothing and are not quoted);
     * output neurons saturated at the wrong value under a cost whose δᴸ keeps σ′(zᴸ) (BP1):
       learning slows down (chapter 3); the cross-entropy cost fixes it;
     * hidden ReLU layers with mostly dead units;
@@ -231,15 +241,16 @@ def explain(history, cost=None, first_epoch=0):
     def number(epoch):
         return None if epoch is None else epoch + first_epoch
 
-    messages = []
-    messages += _explain_nonfinite(records, number)
+    diverged = _explain_divergence(records, number)
+    messages = list(diverged)
     diags = [(number(_get(r, "epoch")), _get(r, "diagnostics") or {}) for r in records]
     diags = [(epoch, d) for epoch, d in diags if d.get("layers")]
     if not diags:
         return messages
     messages += _explain_output_saturation(diags, cost)
     messages += _explain_dead(diags)
-    messages += _explain_gradient_ratio(diags)
+    if not diverged:
+        messages += _explain_gradient_ratio(diags)
     return messages
 
 
@@ -257,26 +268,44 @@ def _get(record, name):
     return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
 
 
-def _explain_nonfinite(records, number):
+def _explain_divergence(records, number):
     for r in records:
         when, eta = _when(number(_get(r, "epoch"))), _get(r, "eta")
         was = "" if eta is None else f" (it was {eta:g})"
-        for name in ("train_cost", "val_cost"):
+        advice = (f"the steps were too large. Try a smaller eta{was}, e.g. a tenth of it; L2 "
+                  f"regularisation (lmbda) or gradient clipping also keep the weights in range.")
+        for name, label in (("train_cost", "training cost"), ("val_cost", "validation cost")):
             value = _get(r, name)
             if value is not None and not math.isfinite(value):
                 what = ("became nan (not a number: inf − inf or 0·inf along the way)"
                         if math.isnan(value) else f"overflowed to {value}")
-                return [f"The {name.replace('_', ' ')} {what} {when}. The weights grew "
-                        f"until z = w·a + b or the cost overflowed: the steps were too large. "
-                        f"Try a smaller eta{was}, e.g. a tenth of it; L2 "
-                        f"regularisation (lmbda) or gradient clipping also keep the weights "
-                        f"in range."]
+                return [f"The {label} {what} {when}. The weights grew until z = w·a + b or "
+                        f"the cost overflowed: {advice}"]
         diag = _get(r, "diagnostics") or {}
         for g in (*diag.get("grad_b", ()), *diag.get("grad_w", ())):
             if g is not None and not math.isfinite(g):
                 return [f"The gradients were not finite {when}: the weights are too large "
                         f"(training diverged). Try a smaller eta{was}."]
+        huge = [(label, value) for label, value in (
+            ("training cost", _get(r, "train_cost")), ("validation cost", _get(r, "val_cost")),
+            ("largest gradient norm", max(_finite(diag.get("grad_b", ())) +
+                                          _finite(diag.get("grad_w", ())), default=None)),
+            ("largest weight norm", max(_finite(diag.get("weight_norm", ())), default=None)))
+            if value is not None and value > DIVERGING]
+        if huge:
+            label, value = huge[0]
+            return [f"Training was diverging {when}: the {label} was {value:.2g}. The weights "
+                    f"grow without bound when {advice}"]
     return []
+
+
+def _finite(values):
+    return [v for v in values if v is not None and math.isfinite(v)]
+
+
+def _times(ratio):
+    """A ratio for a message: 1,234 or, when huge, 1.2e+140."""
+    return f"{ratio:,.0f}" if ratio < 1e6 else f"{ratio:.2g}"
 
 
 def _explain_output_saturation(diags, cost):
@@ -292,12 +321,17 @@ def _explain_output_saturation(diags, cost):
     output = d["activations"][-1]
     if closed_form_delta(cost_obj, output) is not None:
         return []       # σ′(zᴸ) cancels from δᴸ: saturation does not slow learning
-    suggestion = ("the cross-entropy cost, for which δᴸ = a − y" if output == "sigmoid"
-                  else "a softmax output layer with the log-likelihood cost (δᴸ = a − y)")
+    if output == "softmax":
+        slope, bp1 = "∂aⱼ/∂zⱼ = aⱼ(1 − aⱼ)", "δᴸ = Jᵀ ∇ₐC with the softmax Jacobian J"
+        suggestion = "the log-likelihood cost, for which δᴸ = a − y"
+    else:
+        slope, bp1 = "σ′(zᴸ)", "δᴸ = ∇ₐC ⊙ σ′(zᴸ)"
+        suggestion = ("the cross-entropy cost, for which δᴸ = a − y" if output == "sigmoid"
+                      else "a softmax output layer with the log-likelihood cost (δᴸ = a − y)")
     return [f"Learning is slowed by saturated output neurons: {_when(epoch)}, "
             f"{share:.0%} of the output neurons were saturated at the wrong value "
-            f"(|a − y| > 0.5 with σ′(zᴸ) below {d['saturation_threshold']:g} of its peak). "
-            f"Under the {cost_obj.name} cost the output error is δᴸ = (a − y) ⊙ σ′(zᴸ) "
+            f"(|a − y| > 0.5 with {slope} below {d['saturation_threshold']:g} of its peak). "
+            f"Under the {cost_obj.name} cost the output error is {bp1} "
             f"(BP1), so these neurons barely learn although they are badly wrong (the book's "
             f"chapter 3). Use {suggestion}."
             + _epochs_note(bad, f"more than {OUTPUT_SATURATION_WARN:.0%} were")]
@@ -310,11 +344,13 @@ def _explain_dead(diags):
     epoch, d = diags[-1]
     for layer, dead in zip(d["layers"][:-1], d.get("dead", ())[:-1]):
         if dead is not None and dead > DEAD_WARN:
+            where, caveat = _observed(d)
             messages.append(
                 f"{dead:.0%} of the ReLU units in layer {layer} were never active {_when(epoch)} "
-                f"(\"dead\": z ≤ 0 on every observed example, so σ′(z) = 0 and BP2 passes them "
-                f"no gradient). Lower eta"
-                + ("." if d.get("init") == "he" else ", or use He initialisation (init='he')."))
+                f"(\"dead\": z ≤ 0 on {where}, so σ′(z) = 0 and BP2 passes them no "
+                f"gradient). Lower eta"
+                + ("." if d.get("init") == "he" else ", or use He initialisation (init='he').")
+                + caveat)
     return messages
 
 
@@ -353,7 +389,7 @@ def _explain_gradient_ratio(diags):
                  if "sigmoid" in d.get("activations", ["sigmoid"])[:-1] else "")
         messages.append(
             f"Gradients vanish: {_when(epoch)}, ‖∂C/∂b‖ of layer {layers[0]} was "
-            f"{g[0]:.2g}, {ratio:,.0f}× smaller than layer {layers[j]}'s ({g[j]:.2g}), so "
+            f"{g[0]:.2g}, {_times(ratio)}× smaller than layer {layers[j]}'s ({g[j]:.2g}), so "
             f"layer {layers[0]} learns that much more slowly. Going back through each layer, "
             f"BP2 multiplies δ by (wˡ⁺¹)ᵀ and by σ′(zˡ){bound} (the book's chapter 5, "
             f"\"the vanishing gradient problem\"). {_remedy(d)}"
@@ -363,7 +399,7 @@ def _explain_gradient_ratio(diags):
         g, layers = d["grad_b"], d["layers"]
         messages.append(
             f"Gradients explode: {_when(epoch)}, ‖∂C/∂b‖ of layer {layers[0]} was "
-            f"{g[0]:.2g}, {ratio:,.0f}× larger than layer {layers[j]}'s ({g[j]:.2g}): large "
+            f"{g[0]:.2g}, {_times(ratio)}× larger than layer {layers[j]}'s ({g[j]:.2g}): large "
             f"weights multiply δ on the way back (BP2; the book's chapter 5). Lower eta, or "
             f"initialise with smaller weights."
             + _epochs_note(explode, f"the ratio was above {GRADIENT_RATIO_WARN:g}"))
@@ -375,7 +411,7 @@ def _remedy(d):
     network has (nothing it already uses)."""
     hidden = set(d.get("activations", ["sigmoid"])[:-1])
     relu_only = bool(hidden) and hidden <= {"relu"}
-    helps = ["Fewer layers"]
+    helps = ["Fewer layers"] if len(d.get("layers", ())) > 2 else []
     if not relu_only:
         others = [name for name in ("ReLU", "tanh") if name.lower() not in hidden]
         if others:
@@ -386,9 +422,27 @@ def _remedy(d):
         helps.append(f"{'He' if init == 'he' else 'Xavier'} initialisation (init='{init}')")
     if relu_only:
         helps.append("a smaller eta")
+    if not helps:
+        return ""
     if len(helps) <= 2:
         return f"{' or '.join(helps)} help."
     return f"{', '.join(helps[:-1])}, or {helps[-1]} help."
+
+
+def _observed(d):
+    """(which examples a 'dead' share was measured on, a caveat or "") for a message."""
+    n, every = d.get("examples"), d.get("every", 1)
+    if n is None:
+        return "every observed example", ""
+    if every == 1:
+        return f"every one of the {n:,} examples {'given' if d.get('batches') == 1 else 'seen'}", ""
+    return (f"every one of the {n:,} examples observed (every {_nth(every)} mini-batch)",
+            f" A unit active on only a few examples can look dead in a sample of {n:,}.")
+
+
+def _nth(k):
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
 
 
 def _epochs_note(items, what):

@@ -93,10 +93,15 @@ def _marker(epochs):
     return "o" if len(epochs) <= 30 else None       # dots for a few epochs, a line for many
 
 
-def _integer_epochs(ax):
-    from matplotlib.ticker import MaxNLocator
+def _integer_epochs(ax, epochs):
+    """Whole-number epoch ticks (one epoch alone gets its own tick, not 0.95, 0.96, ...)."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(set(epochs)) == 1:
+        ax.xaxis.set_major_locator(FixedLocator(list(epochs)[:1]))
+        ax.set_xlim(epochs[0] - 1, epochs[0] + 1)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def learning_curves_figure(history):
@@ -122,7 +127,7 @@ def learning_curves_figure(history):
         else:
             ax.text(0.5, 0.5, "not monitored", ha="center", va="center", transform=ax.transAxes)
         ax.grid(alpha=0.3)
-        _integer_epochs(ax)
+        _integer_epochs(ax, [r.epoch + 1 for r in records] or [1])
     return fig
 
 
@@ -146,20 +151,32 @@ def gradient_norms_figure(history):
     ax = fig.subplots()
     epochs = [r.epoch + 1 for r in records]     # counted from 1, as the command line does
     layers = records[-1].diagnostics["layers"]
+    zeros = []      # (epochs, color) of norms that are exactly 0: no place on a log scale
     for i, layer in enumerate(layers):
         color = f"C{i % 10}"
-        gb = [r.diagnostics["grad_b"][i] for r in records]
-        gw = [r.diagnostics["grad_w"][i] for r in records]
-        ax.plot(epochs, gb, marker=_marker(epochs), ms=3, color=color,
-                label=f"‖∂C/∂b{_sup(layer)}‖")
-        ax.plot(epochs, gw, ls="--", color=color, label=f"‖∂C/∂w{_sup(layer)}‖")
+        for key, ls, marker, sym in (("grad_b", "-", "o", "b"), ("grad_w", "--", "s", "w")):
+            values = [r.diagnostics[key][i] for r in records]
+            ax.plot(epochs, [v if v else np.nan for v in values], ls=ls, color=color,
+                    marker=marker if _marker(epochs) else None, ms=3,
+                    label=f"‖∂C/∂{sym}{_sup(layer)}‖")
+            zeros.append(([e for e, v in zip(epochs, values) if v == 0], color))
     ax.set_yscale("log")
+    if any(e for e, _ in zeros):
+        if not any(np.isfinite(line.get_ydata()).any() for line in ax.lines):
+            ax.set_ylim(1e-3, 1)                # every norm was 0: any range will do
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(bottom, top)                # fixed: the marks sit on the bottom edge
+        for e, color in zeros:
+            if e:
+                ax.plot(e, [bottom] * len(e), ls="", marker="v", ms=6, color=color,
+                        clip_on=False)
+        ax.plot([], [], ls="", marker="v", color="grey", label="0 (no gradient)")
     ax.set(title="speed of learning per layer (BP3, BP4; mean over sampled mini-batches)",
            xlabel="epoch", ylabel="gradient norm")
     ax.title.set_fontsize("medium")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize="small", ncols=2)
-    _integer_epochs(ax)
+    _integer_epochs(ax, epochs)
     return fig
 
 
@@ -180,16 +197,18 @@ def saturation_figure(history):
                     label=f"layer {layer} ({name}): saturated")
         if any(v is not None for v in dead):
             ax.plot(epochs, [np.nan if v is None else 100 * v for v in dead], ls=":",
-                    color=color, label=f"layer {layer} (relu): dead")
+                    marker="s" if _marker(epochs) else None, ms=3, color=color,
+                    label=f"layer {layer} (relu): dead in the observed mini-batches")
     wrong = [r.diagnostics.get("output_saturated_wrong") for r in records]
     if any(v is not None for v in wrong):
         ax.plot(epochs, [np.nan if v is None else 100 * v for v in wrong], ls="--", color="k",
+                marker="^" if _marker(epochs) else None, ms=3,
                 label=f"layer {last['layers'][-1]}: saturated at the wrong value")
     threshold = last.get("saturation_threshold", 0.1)
     ax.set(title=f"saturated neurons: σ′(z) < {threshold:g} × its peak", xlabel="epoch",
            ylabel="% of neurons", ylim=(-3, 103))
     ax.grid(alpha=0.3)
-    _integer_epochs(ax)
+    _integer_epochs(ax, epochs)
     if ax.lines:
         ax.legend(fontsize="small")
     else:
@@ -296,15 +315,16 @@ def most_wrong_figure(net, X, y, image_shape, k=15, class_names=None):
         top, left = r * (h + gap_y) + gap_y, c * (w + gap_x)
         montage[top:top + h, left:left + w] = np.asarray(X[i]).reshape(h, w)
         pred = int(np.argmax(out))
-        ax.text(left + w / 2, top - 0.5, f"{name(int(y[i]))} → {name(pred)}\na={out[pred]:.2f}",
+        a_pred = f"{out[pred]:.2f}" if abs(out[pred]) < 100 else f"{out[pred]:.2g}"
+        ax.text(left + w / 2, top - 0.5, f"{name(int(y[i]))} → {name(pred)}\na={a_pred}",
                 ha="center", va="bottom", fontsize=7)
     import matplotlib
 
     cmap = matplotlib.colormaps["gray_r"].with_extremes(bad="white")
     ax.imshow(montage, cmap=cmap, vmin=0, vmax=max(1.0, float(np.nanmax(montage))),
               interpolation="nearest")
-    ax.set_title("most confidently wrong (true → predicted; a: output of the prediction)",
-                 fontsize="medium")
+    ax.set_title("most confidently wrong, most first (by a of the prediction − a of the true "
+                 "class)\ntrue → predicted; a: output of the predicted class", fontsize="medium")
     return fig
 
 
