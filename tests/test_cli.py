@@ -1189,6 +1189,36 @@ def test_prepare_image_rejects_blank_and_bad_arrays():
         prepare_image(np.zeros(5), 28)
 
 
+def _photo_of_a_seven(background, ink, size=400, noise=0.0, gradient=0.0, seed=0):
+    """A '7' (a bar and a slanted stroke, 24 px thick) on paper of grey level
+    ``background`` (bytes), with Gaussian noise and a left-to-right lighting gradient."""
+    img = np.full((size, size), float(background))
+    img[80:104, 100:300] = ink
+    for r in range(104, 330):
+        c = int(300 - (r - 104) * 0.6)
+        img[r, c - 12:c + 12] = ink
+    img += gradient * np.linspace(-1, 1, size)[None, :]
+    img += np.random.default_rng(seed).normal(0, noise, img.shape) if noise else 0
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("background,ink,noise,gradient", [
+    (215, 0, 2, 0), (215, 0, 3, 0), (215, 0, 8, 0), (215, 0, 2, 15),   # noisy, uneven light
+    (120, 20, 0, 0), (120, 20, 4, 0),                   # dark ink on mid-grey paper
+    (150, 250, 0, 0),                                   # chalk on a light-grey board
+])
+def test_prepare_image_of_a_photo_matches_the_clean_drawing(background, ink, noise, gradient):
+    """Stray noisy pixels and uneven light must not stretch the crop, and the ink decides
+    the inversion, not the paper's grey level alone."""
+    clean = prepare_image(_photo_of_a_seven(255, 0), 28).reshape(28, 28)
+    photo = prepare_image(_photo_of_a_seven(background, ink, noise=noise, gradient=gradient),
+                          28).reshape(28, 28)
+    for field in (clean, photo):
+        rows, cols = np.flatnonzero(field.max(1) > 0.3), np.flatnonzero(field.max(0) > 0.3)
+        assert rows[-1] - rows[0] + 1 >= 19 and rows[0] >= 3    # the 7 fills the 20x20 box
+    assert np.abs(photo - clean).mean() < 0.03 and np.abs(photo - clean).max() < 0.5
+
+
 def test_resize_area_keeps_the_mean():
     a = np.random.default_rng(0).random((13, 7))
     for shape in ((5, 3), (20, 11), (13, 7)):

@@ -463,7 +463,8 @@ its probability for each file:
   digit.png  predicted 3  probability 0.9712
 
 A picture of any size is prepared the way MNIST's digits were: grey levels, inverted
-when the background is light, cropped to the ink, fitted into a box keeping its aspect
+when the ink is darker than the paper, the paper's grey and noise taken away, cropped to
+the ink, fitted into a box keeping its aspect
 ratio (20x20 in a 28x28 field for MNIST; the box is measured from the training images
 and stored in the model, e.g. the whole 8x8 frame for scikit-learn's digits), centred by
 its centre of mass, values in [0, 1]. The model must take a square image. A .npy file
