@@ -501,6 +501,14 @@ def test_validation_split_deterministic_and_sized(tmp_path):
     merged = np.concatenate([a.X_train, a.X_val])
     assert sorted(map(bytes, merged)) == sorted(map(bytes, full.X_train))
     assert load(tmp_path, validation=0.2).X_val.shape == (10, 12)
+    # the bytes are split before they become floats: the same rows and values as splitting
+    # the floats, in either dtype
+    for dtype in (np.float64, np.float32):
+        whole, part = load(tmp_path, dtype=dtype), load(tmp_path, validation=10, seed=3, dtype=dtype)
+        for got, want in zip((part.X_train, part.y_train, part.X_val, part.y_val),
+                             split_validation(whole.X_train, whole.y_train, 10, seed=3)):
+            np.testing.assert_array_equal(got, want)
+            assert got.dtype == want.dtype
 
 
 def test_validation_split_tail_and_errors():

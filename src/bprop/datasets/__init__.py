@@ -228,7 +228,8 @@ def _check_dtype(dtype) -> np.dtype:
 
 
 def _images_to_rows(images: np.ndarray, dtype: np.dtype, scale: float) -> np.ndarray:
-    """Images ``(N, rows, cols)`` of integers 0..scale as rows ``(N, rows * cols)`` in [0, 1]."""
+    """Images ``(N, rows, cols)`` (or rows ``(N, n)``) of integers 0..scale as rows
+    ``(N, rows * cols)`` in [0, 1]."""
     X = images.reshape(len(images), -1).astype(dtype)
     X /= scale
     return X
@@ -322,6 +323,7 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     X_val = y_val = None
     image_shape = None
     n_classes = None
+    scale = None    # integer images: X_train stays integers until split, then / scale
 
     if kind in ("mnist", "fashion", "idx"):
         if kind == "mnist":
@@ -335,13 +337,13 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         if kind != "idx":
             n_classes = 10
         image_shape = tuple(tr_images.shape[1:])
-        X_train = _images_to_rows(tr_images, dt, 255)
+        X_train, scale = tr_images.reshape(len(tr_images), -1), 255
         X_test = _images_to_rows(te_images, dt, 255)
     elif kind == "digits":
         from .digits import read_digits
         tr_images, y_train, te_images, y_test = read_digits()
         n_classes, image_shape = 10, (8, 8)
-        X_train = _images_to_rows(tr_images, dt, 16)
+        X_train, scale = tr_images.reshape(len(tr_images), -1), 16
         X_test = _images_to_rows(te_images, dt, 16)
     elif kind == "pkl":
         from .mnist import read_pkl_gz
@@ -376,5 +378,8 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         X_train, y_train, X_val, y_val = split_validation(
             X_train, y_train, validation, seed=seed, tail=(kind == "mnist"), name=name
         )
+    if scale is not None:       # split as bytes, converted once: no float copy of the whole
+        X_train = _images_to_rows(X_train, dt, scale)
+        X_val = None if X_val is None else _images_to_rows(X_val, dt, scale)
     return Dataset(name, X_train, y_train, X_val, y_val, X_test, y_test, n_classes, image_shape,
                    class_names=CLASS_NAMES.get(kind))    # kind: "fashion" only when built in
