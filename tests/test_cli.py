@@ -997,6 +997,10 @@ def test_predict_npy_vector_and_image(model, data, tmp_path, capsys):
     status, out, _ = run(["predict", model, tmp_path / "v.npy", "--json"], capsys)
     result = json.loads(out)
     assert result["predicted"] == expected[0] and abs(sum(result["scores"]) - 1) < 1e-9
+    # integers 0..16 (scikit-learn's raw digits) are not bytes: read as bytes, with a warning
+    np.save(tmp_path / "raw.npy", np.arange(16).reshape(4, 4) + 1)
+    status, out, err = run(["predict", model, tmp_path / "raw.npy"], capsys)
+    assert status == 0 and "the values in raw.npy are integers 0..16, read as pixel bytes" in err
 
 
 def test_predict_npy_row_and_column_are_vectors_and_batches_are_refused(model, data,

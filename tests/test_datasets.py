@@ -10,6 +10,7 @@ import hashlib
 import http.server
 import os
 import pickle
+import re
 import socket
 import subprocess
 import sys
@@ -145,13 +146,21 @@ def test_bad_magic_raises(tmp_path):
         read_idx(path, magic=IMAGES_MAGIC)
     with pytest.raises(DataError, match=r"not an IDX file: magic 0x00000000"):
         read_idx(path)
+    # a valid IDX file of another type is named as such, not 'not an IDX file'
+    path = write_idx(tmp_path / "train-images-idx3-ubyte", np.ones((2, 4, 4), np.int16))
+    with pytest.raises(DataError, match=r"^train-images-idx3-ubyte is an IDX file of 3-dimensional "
+                                        r"int16 values \(magic 0x00000B03\); bprop reads "
+                                        r"3-dimensional uint8 values \(magic 0x00000803\)$"):
+        read_idx(path, magic=IMAGES_MAGIC)
+    assert read_idx(path).dtype == np.int16
 
 
 def test_labels_file_in_place_of_images_raises(tmp_path):
     make_idx_dir(tmp_path)
     os.replace(tmp_path / "train-labels-idx1-ubyte.gz", tmp_path / "train-images-idx3-ubyte.gz")
     write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(20, np.uint8))
-    with pytest.raises(DataError, match=r"magic 0x00000801 in train-images-idx3-ubyte.gz \(expected 0x00000803\)"):
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz is an IDX file of 1-dimensional uint8 values "
+                                        r"\(magic 0x00000801\); bprop reads 3-dimensional"):
         load(tmp_path)
 
 
@@ -448,6 +457,13 @@ def test_load_mnist_downloads_once_into_cache(tmp_path, serve, empty_cache, monk
     # Cached now: no server needed.
     monkeypatch.setattr(mnist, "MIRRORS", [dead_url()])
     assert load("mnist").X_train.shape == (20, 12)
+    # A damaged cached file: where it is, and what to do
+    labels = empty_cache / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    labels.write_bytes(gzip.compress(gzip.decompress(labels.read_bytes())[:-2]))
+    with pytest.raises(DataError, match=r"^truncated IDX file t10k-labels-idx1-ubyte.gz: .* \(in "
+                                        + re.escape(str(empty_cache / "mnist"))
+                                        + r"; delete it to download it again\)$"):
+        load("mnist")
 
 
 def test_offline_with_nothing_cached(empty_cache, monkeypatch):
@@ -569,12 +585,14 @@ def test_npz_errors(tmp_path):
         load(path)
 
 
-@pytest.mark.parametrize("header", [True, False])
+@pytest.mark.parametrize("header", ["a,b,c,d,label", "0,1,2,3,4", None])
 def test_csv(tmp_path, header):
+    """A header of names, or of the numbers 0, 1, 2, ... that pandas writes for an unnamed
+    array, is not a data row."""
     rng = np.random.default_rng(1)
     X = rng.integers(0, 256, (20, 4))
     y = np.arange(20) % 3
-    lines = (["a,b,c,d,label"] if header else []) + [",".join(map(str, [*row, label])) for row, label in zip(X, y)]
+    lines = ([header] if header else []) + [",".join(map(str, [*row, label])) for row, label in zip(X, y)]
     path = tmp_path / "data.csv"
     path.write_text("\n".join(lines) + "\n")
     ds = load(path, dtype=np.float32)
@@ -591,6 +609,10 @@ def test_csv_errors(tmp_path):
         load(path)
     path.write_text("0.1,0.2,1\n0.3,oops,1\n")
     with pytest.raises(DataError, match=r"cannot parse d.csv as comma-separated numbers"):
+        load(path)
+    # a value missing in the first row: an error there, not a 'header' dropped in silence
+    path.write_text("0.1,,1\n0.3,0.4,1\n0.5,0.6,0\n")
+    with pytest.raises(DataError, match=r"cannot parse d.csv .* at row 0, column 2"):
         load(path)
     path.write_text("0.1,0.2,-1\n0.3,0.4,1\n")
     with pytest.raises(DataError, match=r"must be integers >= 0; got min=-1, max=1"):

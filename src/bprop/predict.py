@@ -290,6 +290,8 @@ def _unit(a, name):
     if 0.0 <= lo and hi <= 1.0:
         return a
     if 0.0 <= lo and hi <= 255.0 and np.all(a == np.round(a)):
+        from .datasets.files import warn_if_not_bytes
+        warn_if_not_bytes(f"the values in {name}", hi)
         return a / 255.0
     raise DataError(f"{name} must hold values in [0, 1] or bytes 0-255; "
                     f"got min={lo:g}, max={hi:g}")

@@ -119,6 +119,15 @@ def as_labels(y, where: str) -> np.ndarray:
     return y
 
 
+def warn_if_not_bytes(what, hi, stacklevel=2):
+    """Warn that integers 0..hi read as pixel bytes may not be bytes, when none reaches 128
+    (sklearn's 0..16 digits, say)."""
+    if hi < 128:
+        warnings.warn(f"{what} are integers 0..{hi:g}, read as pixel bytes and divided by 255 "
+                      f"(so at most {hi / 255:.3g}); if they are not bytes, scale them to "
+                      f"[0, 1] first", stacklevel=stacklevel + 1)
+
+
 def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
     """The feature arrays as ``dtype``, all scaled by one rule so that they lie in ``[0, 1]``.
 
@@ -135,10 +144,7 @@ def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
         return [X.astype(dtype) for X in arrays]
     integral = all(X.dtype.kind in "biu" or np.all(X == np.round(X)) for X in arrays)
     if integral and 0.0 <= lo and hi <= 255.0:
-        if hi < 128:
-            warnings.warn(f"features {where} are integers 0..{hi:g}, read as pixel bytes and "
-                          f"divided by 255 (so at most {hi / 255:.3g}); if they are not bytes, "
-                          f"scale them to [0, 1] first", stacklevel=3)
+        warn_if_not_bytes(f"features {where}", hi, stacklevel=3)
         out = []
         for X in arrays:
             X = X.astype(dtype)
@@ -242,6 +248,23 @@ def _split_off_test(X, y, name):
 LABEL_COLUMN_NAMES = ("label", "labels")
 
 
+def _is_header(line):
+    """Whether a CSV's first line names the columns: some field is not a number, or the
+    fields are 0, 1, 2, ... (the column names pandas writes for an unnamed array). A line
+    of numbers with an empty field is a data row with a value missing, not a header."""
+    fields = [field.strip().strip('"') for field in line.rstrip("\r\n").split(",")]
+
+    def number(text):
+        try:
+            float(text)
+            return True
+        except ValueError:
+            return False
+    if all(number(f) for f in fields):
+        return fields == [str(i) for i in range(len(fields))] and len(fields) > 1
+    return not all(number(f) or not f for f in fields)
+
+
 def read_csv(path: str | os.PathLike):
     """Like ``read_npz`` for a ``.csv``: features, then the label in the last column, or in
     the column an optional header line names ``label`` (see the module docstring)."""
@@ -250,11 +273,8 @@ def read_csv(path: str | os.PathLike):
     try:
         with open(path, encoding="utf-8-sig") as f:
             first = f.readline()
-            try:
-                [float(field) for field in first.split(",")]
-                header = 0
-            except ValueError:
-                header = 1
+            header = int(_is_header(first))
+            if header:
                 names = [field.strip().strip('"').lower() for field in first.split(",")]
                 named = [i for i, name in enumerate(names) if name in LABEL_COLUMN_NAMES]
                 if len(named) > 1:

@@ -76,6 +76,10 @@ def read_idx(path: str | os.PathLike, *, magic: int | None = None) -> np.ndarray
     found = int.from_bytes(data[:4], "big")
     code, ndim = data[2], data[3]
     if magic is not None and found != magic:
+        if data[:2] == b"\x00\x00" and code in _DTYPES and ndim > 0:    # IDX, another kind
+            want = _describe_magic(magic)
+            raise DataError(f"{name} is an IDX file of {_describe_magic(found)} (magic "
+                            f"0x{found:08X}); bprop reads {want} (magic 0x{magic:08X})")
         raise DataError(f"not an IDX file: magic 0x{found:08X} in {name} (expected 0x{magic:08X})")
     if data[:2] != b"\x00\x00" or code not in _DTYPES or ndim == 0:
         raise DataError(
@@ -104,6 +108,12 @@ def read_idx(path: str | os.PathLike, *, magic: int | None = None) -> np.ndarray
         )
     a = np.frombuffer(data, dtype=dtype, offset=header_len).reshape(dims)
     return a.astype(dtype.newbyteorder("="))  # a writable copy in native byte order
+
+
+def _describe_magic(magic):
+    """'3-dimensional int16 values' for an IDX magic number."""
+    code, ndim = (magic >> 8) & 0xFF, magic & 0xFF
+    return f"{ndim}-dimensional {_DTYPES[code].name.lstrip('>')} values"
 
 
 def write_idx(path: str | os.PathLike, a: np.ndarray) -> Path:

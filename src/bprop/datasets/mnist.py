@@ -104,6 +104,16 @@ def ensure_files(directory: Path, files: Sequence[str], mirrors: Sequence[str],
         raise DataError(f"{what} is not in {directory} and {e}\n{where}") from None
 
 
+def read_fetched(directory: Path, *, downloadable: bool):
+    """``read_idx_dir(directory, n_classes=10)``, its errors saying where the damaged file
+    is and, for files bprop downloads, that deleting it fetches it afresh."""
+    try:
+        return read_idx_dir(directory, n_classes=10)
+    except DataError as e:
+        fix = "; delete it to download it again" if downloadable else ""
+        raise DataError(f"{e} (in {directory}{fix})") from None
+
+
 def read_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True):
     """``(train_images, train_labels, test_images, test_labels)`` of MNIST, downloading once if needed.
 
@@ -111,7 +121,7 @@ def read_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = Tr
     """
     directory = Path(data_dir) if data_dir is not None else default_dir()
     ensure_files(directory, FILES, MIRRORS, SHA256, download=download, what="MNIST", hint=OFFLINE_HINT)
-    return read_idx_dir(directory, n_classes=10)
+    return read_fetched(directory, downloadable=True)
 
 
 # ---------------------------------------------------------------------------- mnist.pkl.gz
