@@ -220,7 +220,7 @@ def _corrupt_idx_dir(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["--dataset", "{tmp}/missing.npz"], "no such file or directory"),
-    (["--dataset", "{idx}"], "not an IDX file: magic 0x00000801 in train-images-idx3-ubyte"),
+    (["--dataset", "{idx}"], "train-images-idx3-ubyte is an IDX file of 1-dimensional uint8 values (magic 0x00000801)"),
     (["--dataset", "mnistt"], "unknown dataset 'mnistt'"),
     (["--activation", "sigmod"], "unknown activation 'sigmod'; choose from identity, relu"),
     (["--output-activation", "softmaxx"], "unknown activation 'softmaxx'"),
