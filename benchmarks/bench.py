@@ -229,6 +229,17 @@ class BlasThreads:
             self.torch.set_num_threads(self.n)
         return self
 
+    def current(self):
+        """The thread counts in force now: the BLAS libraries' (threadpoolctl, else
+        OpenBLAS's own getter) and torch's."""
+        try:
+            from threadpoolctl import threadpool_info
+            blas = [d["num_threads"] for d in threadpool_info() if d.get("user_api") == "blas"]
+        except ImportError:
+            blas = [get() for get, _, _, _ in _openblas_controls()]
+        return {"blas": blas,
+                "torch": self.torch.get_num_threads() if self.torch is not None else None}
+
     def __exit__(self, *exc):
         if self.ctx is not None:
             self.ctx.restore_original_limits()
@@ -255,6 +266,8 @@ def machine_info(torch_mod):
         info["cpu"] = platform.processor()
     try:
         from threadpoolctl import threadpool_info
+        # num_threads here is the default before any config's limit; each result's
+        # "threads_in_force" holds what its runs had
         info["blas"] = [{k: d.get(k) for k in ("internal_api", "prefix", "version",
                                                 "architecture", "num_threads",
                                                 "threading_layer", "filepath")}
@@ -638,6 +651,7 @@ def bench_config(cfg, data, args, torch, budget=None):
     for r in runners:
         rows[r.name] = Row(cfg.name, r.name)
     with BlasThreads(cfg.threads, torch) as threads:
+        in_force = threads.current()
         sync = agreement(cfg, data, args.seed, torch) if "torch" in rows else None
         sync_f = (agreement(cfg, data, args.seed, torch, TorchFunctionalRunner)
                   if "torch-functional" in rows else None)
@@ -672,7 +686,7 @@ def bench_config(cfg, data, args, torch, budget=None):
             row.note = f"timed on {row.measured_on} examples, scaled to {N_TRAIN}"
     return dict(config=asdict(cfg), rows=list(rows.values()), eval=evals,
                 torch_weight_diff=sync, torch_functional_weight_diff=sync_f,
-                threads_fixed=threads.fixed, rounds=rounds_done)
+                threads_fixed=threads.fixed, threads_in_force=in_force, rounds=rounds_done)
 
 
 # -- peak memory in a subprocess -----------------------------------------------------------------
@@ -687,9 +701,12 @@ def _status_kib(key):
 def memory_child(cfg_name, args):
     """Runs in a fresh interpreter: load data, train one epoch, report peak RSS as JSON."""
     cfg = next(c for c in CONFIGS if c.name == cfg_name)
+    if args.threads is not None:
+        cfg = replace(cfg, threads=args.threads)
     base = _status_kib("VmRSS")
-    data = load_data(args.data_dir, np.dtype(cfg.dtype), args.n_train, test=False)
-    X, y = data["X"], data["y"]
+    # test=True: the same rule as the timed runs (all four files, else random data)
+    data = load_data(args.data_dir, np.dtype(cfg.dtype), args.n_train)
+    X, y, source = data["X"], data["y"], data["source"]
     del data
     gc.collect()
     net = make_net(cfg, args.seed)
@@ -703,7 +720,7 @@ def memory_child(cfg_name, args):
     with BlasThreads(cfg.threads):
         train(net, X, y, TrainConfig(epochs=1, mini_batch_size=cfg.mini_batch_size, eta=cfg.eta,
                                      monitor_training_cost=False))
-    out = dict(base_kib=base, loaded_kib=loaded, peak_kib=_status_kib("VmHWM"),
+    out = dict(base_kib=base, loaded_kib=loaded, peak_kib=_status_kib("VmHWM"), source=source,
                ru_maxrss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                hwm_reset=reset, data_bytes=X.nbytes + y.nbytes,
                model_bytes=sum(w.nbytes + b.nbytes for w, b in zip(net.weights, net.biases)))
@@ -712,16 +729,20 @@ def memory_child(cfg_name, args):
 
 def measure_memory(cfg, args):
     cmd = [sys.executable, __file__, "--memory-child", cfg.name, "--data-dir", str(args.data_dir),
-           "--seed", str(args.seed)]
+           "--seed", str(args.seed), "--threads", str(cfg.threads)]
     if args.n_train:
         cmd += ["--n-train", str(args.n_train)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if res.returncode != 0:
-        return {"error": res.stderr.strip().splitlines()[-1] if res.stderr else "failed"}
+        return {"config": cfg.name,
+                "error": res.stderr.strip().splitlines()[-1] if res.stderr else "failed"}
     m = json.loads(res.stdout.strip().splitlines()[-1])
     peak = m["peak_kib"] if m["hwm_reset"] else m["ru_maxrss_kib"]
+    # against the interpreter before loading (what the check uses: it also counts what
+    # loading leaves behind), and against the resident size once loaded (training alone)
     m["overhead_mib"] = (peak * 1024 - m["base_kib"] * 1024 - m["data_bytes"]
                          - m["model_bytes"]) / 2**20
+    m["training_mib"] = (peak - m["loaded_kib"]) / 1024
     m["config"] = cfg.name
     return m
 
@@ -777,6 +798,13 @@ def print_report(info, results, memory, checks, args, file=None):
     if not all(res["threads_fixed"] for res in results):
         p("WARNING: the BLAS thread counts in the table could not be applied (no threadpoolctl "
           "and no OpenBLAS found to set through ctypes; pip install threadpoolctl)")
+    for res in results:
+        got = res.get("threads_in_force") or {}
+        want = res["config"]["threads"]
+        wrong = [n for n in got.get("blas", []) if n != want]
+        if wrong or got.get("torch") not in (None, want):
+            p(f"WARNING: {res['config']['name']} ran with BLAS threads {got.get('blas')} and "
+              f"torch threads {got.get('torch')}, not {want}")
     p(f"data: {args.source}; {args.rounds} interleaved rounds x {args.epochs_per_round} epochs; "
       f"s/epoch are medians per {N_TRAIN} examples")
     cut = [f"{res['config']['name']} ({res['rounds']})" for res in results
@@ -817,16 +845,21 @@ def print_report(info, results, memory, checks, args, file=None):
           f"{ev['accuracy']:.4f} | {d} |")
     if memory:
         p("")
-        p("| config | peak RSS, training | interpreter | data | model | overhead | allowed |")
-        p("|---|---:|---:|---:|---:|---:|---:|")
+        p("| config | peak RSS, training | interpreter | data | model | overhead | of which "
+          "training | allowed |")
+        p("|---|---:|---:|---:|---:|---:|---:|---:|")
         for m in memory:
             if "error" in m:
-                p(f"| {m['config']} | error: {m['error']} | | | | | |")
+                p(f"| {m['config']} | error: {m['error']} | | | | | | |")
                 continue
             peak = m["peak_kib"] if m["hwm_reset"] else m["ru_maxrss_kib"]
             p(f"| {m['config']} | {peak / 1024:.1f} MiB | {m['base_kib'] / 1024:.1f} MiB | "
               f"{m['data_bytes'] / 2**20:.1f} MiB | {m['model_bytes'] / 2**20:.2f} MiB | "
-              f"{m['overhead_mib']:.1f} MiB | {MEMORY_SLACK_MIB:.0f} MiB |")
+              f"{m['overhead_mib']:.1f} MiB | {m['training_mib']:.1f} MiB | "
+              f"{MEMORY_SLACK_MIB:.0f} MiB |")
+        sources = {m["source"] for m in memory if "source" in m} - {args.source}
+        if sources:
+            p(f"WARNING: the memory runs read other data than the timed runs: {sources}")
     p("")
     for c in checks:
         if c["ratio"] is None:
@@ -896,7 +929,7 @@ def main(argv=None):
               f"{', '.join(c.name for c in CONFIGS)}", file=sys.stderr)
         return 2
     torch = None
-    if not args.no_torch and "torch" in args.impls:
+    if not args.no_torch and {"torch", "torch-functional"} & set(args.impls):
         try:
             import torch
         except ImportError:
@@ -923,7 +956,7 @@ def main(argv=None):
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s; command: "
           f"{Path(sys.executable).name} benchmarks/bench.py {' '.join(argv or sys.argv[1:])}")
     failed = [c for c in checks if c["kind"] == "target" and c["ok"] is False]
-    failed += [m for m in memory if m.get("overhead_mib", 0) > MEMORY_SLACK_MIB]
+    failed += [m for m in memory if "error" in m or m["overhead_mib"] > MEMORY_SLACK_MIB]
     if args.json:
         out = dict(machine=info, args={k: (sorted(v) if isinstance(v, set) else str(v)
                                            if isinstance(v, Path) else v)

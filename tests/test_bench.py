@@ -7,6 +7,7 @@ report do what the README says, on small random data.
 
 import importlib.util
 import json
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -118,6 +119,21 @@ def test_quick_run_on_random_data_writes_the_report(bench, tmp_path, capsys):
     for impl in ("bprop", "per-example", "book-code", "matmul-floor"):
         assert f"| book-mb100 | {impl}" in report
     assert out.exists() and '"ratio_min"' in out.read_text()
+    result = json.loads(out.read_text())["results"][0]
+    assert all(n == 1 for n in result["threads_in_force"]["blas"])     # book-mb100: 1 thread
+
+
+def test_a_failed_memory_run_is_reported_and_fails_the_check(bench, tmp_path, capsys,
+                                                              monkeypatch):
+    def failing(cmd, **kw):
+        return subprocess.CompletedProcess(cmd, 1, stdout="", stderr="Traceback\nMemoryError: boom")
+    monkeypatch.setattr(bench.subprocess, "run", failing)
+    code = bench.main(["--configs", "book-mb10", "--n-train", "300", "--rounds", "2",
+                       "--impls", "bprop", "--no-torch", "--eval-repeats", "1",
+                       "--data-dir", str(tmp_path / "absent"), "--check"])
+    out, err = capsys.readouterr()
+    assert "| book-mb10 | error: MemoryError: boom |" in out
+    assert code == 1 and "--check: 1 target(s) not met" in err
 
 
 @pytest.mark.parametrize("epochs_per_round, rounds_kept", [(1, 5), (3, 2)])
