@@ -162,6 +162,26 @@ def test_gradcheck_restores_parameters_and_checks_float32_in_float64():
         np.testing.assert_array_equal(a, b)
 
 
+def test_gradcheck_catches_one_wrong_entry_of_a_large_matrix():
+    """0.1% off in one median-sized weight of 3,000: the 2-norm error alone was 1.0e-6, on
+    the tolerance; the max-norm form makes it 1.2e-5."""
+    net = Network([100, 30, 10], rng=0)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((100, 5)), rng.integers(0, 10, 5)
+    assert gradcheck(net, x, y).max_error < 1e-8
+    correct = net._backprop_batch
+
+    def one_entry_off(*args, **kwargs):
+        nabla_b, nabla_w = correct(*args, **kwargs)
+        order = np.argsort(np.abs(nabla_w[0]).ravel())
+        nabla_w[0].ravel()[order[len(order) // 2]] *= 1.001
+        return nabla_b, nabla_w
+    net._backprop_batch = one_entry_off
+    r = gradcheck(net, x, y)
+    assert r.max_error > 1e-5 and not r.ok()
+    assert r.layers[1].worst < 1e-8            # the other layer is still right
+
+
 def test_gradcheck_of_float32_checks_the_network_given_not_one_rebuilt_from_names():
     """A custom Activation with a 2% wrong σ′ fails in float32 as it does in float64."""
     from bprop.activations import Activation, _sigmoid_into

@@ -495,7 +495,8 @@ def _add_gradcheck(sub, common):
         "gradcheck", parents=[common], formatter_class=_Formatter,
         help="check backprop against finite differences, and time both",
         description="""Compare backpropagation's gradient with central finite differences on
-a small random network, layer by layer (relative error |g - g'| / (|g| + |g'|)), and
+a small random network, layer by layer (relative error |g - g'| / (|g| + |g'|), in the
+2-norm or of the largest entry, whichever is worse), and
 measure how much faster backprop is: it needs one forward and one backward pass, finite
 differences two forward passes per parameter (the chapter's "In what sense is
 backpropagation a fast algorithm?"). Exit status 0 when the largest error is below --tol,

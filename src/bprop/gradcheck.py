@@ -10,8 +10,11 @@ passes. Backprop gets all of it from one forward and one backward pass. ``gradch
 measures both, so the ratio the chapter argues for is seen, not just stated.
 
 The checker perturbs parameters in place and restores them in a ``finally``. It works in
-float64 (a float32 network is checked through a float64 copy of itself). Relative error per
-array is ‖g − ĝ‖ / max(‖g‖ + ‖ĝ‖, 1e-12).
+float64 (a float32 network is checked through a float64 copy of itself). The relative error
+of an array is the larger of ‖g − ĝ‖ / (‖g‖ + ‖ĝ‖) in the 2-norm and in the max-norm
+(largest entry): the 2-norm alone spreads one wrong entry of a large matrix over all the
+others. A 0.1% error in one median-sized entry of [100, 30, 10]'s 3,000 first-layer weights
+scores 1.0e-6 in the 2-norm, on the default tolerance, and 1.2e-5 in the max-norm.
 """
 
 from __future__ import annotations
@@ -69,9 +72,13 @@ class GradcheckResult:
 
 
 def relative_error(g, g_hat):
-    """‖g − ĝ‖ / max(‖g‖ + ‖ĝ‖, 1e-12)."""
-    return float(np.linalg.norm(g - g_hat) /
-                 max(np.linalg.norm(g) + np.linalg.norm(g_hat), 1e-12))
+    """‖g − ĝ‖ / max(‖g‖ + ‖ĝ‖, 1e-12), the larger of the 2-norm and the max-norm forms."""
+    g, g_hat = np.asarray(g, dtype=np.float64).ravel(), np.asarray(g_hat, dtype=np.float64).ravel()
+    diff = g - g_hat
+    return float(max(
+        np.linalg.norm(diff) / max(np.linalg.norm(g) + np.linalg.norm(g_hat), 1e-12),
+        np.abs(diff).max(initial=0.0) / max(np.abs(g).max(initial=0.0)
+                                            + np.abs(g_hat).max(initial=0.0), 1e-12)))
 
 
 def gradcheck(net, x, y, eps=1e-5):
