@@ -11,15 +11,17 @@ Notation (the book's):
 
 The four equations of backpropagation, and where they are:
 
-* BP1  δᴸ = ∇ₐC ⊙ σ′(zᴸ)             :meth:`Network._output_error` (and ``costs.py``)
-* BP2  δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ)   :meth:`Network.backprop`, :meth:`Network._backprop_batch`
+* BP1  δᴸ = ∇ₐC ⊙ σ′(zᴸ)             :meth:`Network._output_error` (∇ₐC and closed forms:
+                                      ``costs.py``)
+* BP2  δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ)   :meth:`Network._backprop`, :meth:`Network._backprop_batch`
 * BP3  ∂C/∂bˡ = δˡ                    same places
 * BP4  ∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ            same places
 
 :meth:`Network.backprop` is the book's per-example algorithm, kept literal as the reference.
 Training uses :meth:`Network._backprop_batch`, the chapter's "fully matrix-based" version:
 the whole mini-batch goes through as one matrix, one matrix product per layer for each
-equation (forward, BP2, BP3 as δ·1, BP4), into buffers allocated once per mini-batch size. The tests hold the two to 1e-10.
+equation (forward, BP2, BP3 as δ·1, BP4), into buffers allocated once per mini-batch size.
+The tests hold the two to 1e-10.
 
 With no options ``Network(sizes)`` *is* the book's ``network.py``: sigmoid everywhere,
 quadratic cost, weights and biases from N(0, 1), and the same ``SGD``, ``update_mini_batch``,
@@ -430,7 +432,7 @@ class Network:
                     a *= mask           # inverted dropout: E[a] is unchanged
                     ws.sps[l] *= mask   # a = mask ⊙ σ(z), so ∂a/∂z = mask ⊙ σ′(z)
         ws.activations[0] = x
-        delta = self._output_error_into(z, a, y, ws)                   # BP1
+        delta = self._output_error(z, a, y, ws.deltas[-1], ws.sps[-1])  # BP1
         if scale != 1.0:
             delta *= scale
         for l in range(last, -1, -1):
@@ -443,37 +445,27 @@ class Network:
                 delta = prev
         return ws.nabla_b, ws.nabla_w
 
-    def _output_error(self, z, a, y):
-        """BP1, allocating: δᴸ = ∇ₐC ⊙ σ′(zᴸ), or its closed form for the cost and output
-        activation (a − y for a matched pair; see :func:`bprop.costs.closed_form_delta`)."""
-        act = self.activations[-1]
-        closed = closed_form_delta(self.cost, act.name)
-        if closed is not None:
-            return closed(z, a, y, np.empty(np.broadcast_shapes(a.shape, y.shape),
-                                            np.result_type(a, y)))
-        if self.cost.derivative_into is None:       # a book-style cost class: its own BP1
-            return self.cost.delta(z, a, y)
-        grad = self.cost.derivative_into(a, y, np.empty_like(a))
-        if act.prime_into is None:      # softmax: δ = Jᵀ ∇ₐC, J = diag(a) − a aᵀ
-            return a * (grad - np.sum(a * grad, axis=0, keepdims=True))
-        return grad * act.prime(z, a)
-
-    def _output_error_into(self, z, a, y, ws):
-        """BP1 into ``ws.deltas[-1]``, in place; same cases as :meth:`_output_error`."""
-        delta = ws.deltas[-1]
+    def _output_error(self, z, a, y, delta=None, sp=None):
+        """BP1: δᴸ = ∇ₐC ⊙ σ′(zᴸ), written into ``delta`` (a new array when None; ``sp`` a
+        buffer for σ′(zᴸ)). For the built-in pairs where the division in ∇ₐC cancels
+        against σ′ (a − y for cross-entropy + sigmoid, log-likelihood + softmax, quadratic +
+        identity, and the others in :func:`bprop.costs.closed_form_delta`), the closed form
+        instead, which stays exact when the output saturates."""
+        if delta is None:
+            delta = np.empty(np.broadcast_shapes(a.shape, y.shape), np.result_type(a, y))
         act = self.activations[-1]
         closed = closed_form_delta(self.cost, act.name)
         if closed is not None:
             return closed(z, a, y, delta)
-        if self.cost.derivative_into is None:
+        if self.cost.derivative_into is None:       # a book-style cost class: its own BP1
             delta[...] = self.cost.delta(z, a, y)
             return delta
-        self.cost.derivative_into(a, y, delta)
-        if act.prime_into is None:
+        self.cost.derivative_into(a, y, delta)      # ∇ₐC
+        if act.prime_into is None:      # softmax: δ = Jᵀ ∇ₐC, J = diag(a) − a aᵀ
             delta -= np.sum(a * delta, axis=0, keepdims=True)
             delta *= a
         else:
-            delta *= act.prime_into(a, ws.sps[-1])
+            delta *= act.prime_into(a, np.empty_like(a) if sp is None else sp)   # ⊙ σ′(zᴸ)
         return delta
 
     # -- validation at the boundary ------------------------------------------------------------
