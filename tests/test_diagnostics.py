@@ -173,8 +173,15 @@ def test_other_activations(activations, cost):
 def test_bad_arguments():
     with pytest.raises(ConfigError, match="every must be an integer >= 1; got 0"):
         Diagnostics(every=0)
-    with pytest.raises(ConfigError, match="saturation must be in"):
+    with pytest.raises(ConfigError, match=r"saturation must be a number in \(0, 1\); got 1.5"):
         Diagnostics(saturation=1.5)
+    with pytest.raises(ConfigError, match=r"saturation must be a number in \(0, 1\); got 'a'"):
+        Diagnostics(saturation="a")             # not a TypeError from 0 < 'a'
+    from bprop.optimizers import make_optimizer
+    with pytest.raises(ConfigError, match=r"momentum must be a number in \[0, 1\); got None"):
+        make_optimizer("momentum", 0.1, momentum=None)
+    with pytest.raises(ConfigError, match=r"beta2 must be a number in \[0, 1\); got '0.9'"):
+        make_optimizer("adam", 0.1, beta2="0.9")
 
 
 # -- explain() ---------------------------------------------------------------------------------

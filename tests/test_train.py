@@ -311,11 +311,16 @@ def test_network2_initialisers():
     net = network2.Network([400, 300], rng=0)                 # default: N(0, 1/n_in) weights
     assert net.weights[0].std() == pytest.approx(1 / 20, rel=0.02)
     assert net.biases[0].std() == pytest.approx(1.0, rel=0.2)
+    assert net.init == "scaled-normal"
     net.large_weight_initializer()                            # N(0, 1) for both
     assert net.weights[0].std() == pytest.approx(1.0, rel=0.02)
     assert net.biases[0].std() == pytest.approx(1.0, rel=0.2)
+    assert net.init == "normal"           # recorded: model files and diagnostics read it
     net.default_weight_initializer()
     assert net.weights[0].std() == pytest.approx(1 / 20, rel=0.02)
+    assert net.init == "scaled-normal"
+    with pytest.raises(ConfigError, match="unknown init 'nope'"):
+        net.initialize("nope")
 
 
 @pytest.mark.parametrize("kw,match", [

@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 from .costs import closed_form_delta, get_cost
-from .errors import ConfigError
+from .errors import ConfigError, check_range
 from .numerics import norm
 from .network import _Workspace
 
@@ -73,8 +73,7 @@ class Diagnostics:
     def __init__(self, every=20, saturation=SATURATION):
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ConfigError(f"every must be an integer >= 1; got {every!r}")
-        if not 0.0 < saturation < 1.0:
-            raise ConfigError(f"saturation must be in (0, 1); got {saturation!r}")
+        check_range(saturation, "saturation", 0.0, 1.0, low_open=True, high_open=True)
         self.every = int(every)
         self.saturation = float(saturation)
         self._net = None

@@ -49,3 +49,13 @@ def check_number(value, name, positive=False):
     if not ok:
         raise ConfigError(f"{name} must be a {'positive' if positive else 'non-negative'} "
                           f"number; got {value!r}")
+
+
+def check_range(value, name, low, high, low_open=False, high_open=False):
+    """value must be a number in the interval from low to high (open ends as flagged)."""
+    ok = not isinstance(value, bool) and isinstance(value, Real) \
+        and (value > low if low_open else value >= low) \
+        and (value < high if high_open else value <= high)
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ConfigError(f"{name} must be a number in {interval}; got {value!r}")

@@ -124,19 +124,21 @@ class Network:
             raise ConfigError(f"the {self.cost.name} cost needs outputs in (0, 1): use a "
                               f"sigmoid or softmax output layer; got {self.activations[-1].name}")
         self.rng = _as_rng(rng)
-        self.init = _INIT_ALIASES.get(init, init) if isinstance(init, str) else init
-        if not isinstance(self.init, str) or self.init not in INITIALIZERS:
-            raise ConfigError(f"unknown init {init!r}; choose from {', '.join(INITIALIZERS)}")
-        self.initialize(self.init)
+        self.initialize(init)
         self._workspaces = {}
 
     # -- set-up --------------------------------------------------------------------------------
     def initialize(self, init="normal"):
-        """Draw fresh weights and biases with the named initialiser from ``self.rng``.
+        """Draw fresh weights and biases with the named initialiser from ``self.rng``, and
+        record its name in ``self.init`` (model files and the diagnostics' advice read it).
 
         Biases first, then weights, layer by layer, as the book's constructor does.
         """
-        w_std, b_std = INITIALIZERS[_INIT_ALIASES.get(init, init)]
+        name = _INIT_ALIASES.get(init, init) if isinstance(init, str) else init
+        if not isinstance(name, str) or name not in INITIALIZERS:
+            raise ConfigError(f"unknown init {init!r}; choose from {', '.join(INITIALIZERS)}")
+        self.init = name
+        w_std, b_std = INITIALIZERS[name]
         pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
         self.biases = [(b_std * self.rng.standard_normal((n_out, 1))).astype(self.dtype)
                        for _, n_out in pairs]

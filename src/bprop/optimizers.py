@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, check_range
 from .numerics import norm
 
 
@@ -124,8 +124,7 @@ class Momentum(Optimizer):
 
     def __init__(self, eta, momentum=0.9, nesterov=False, **kw):
         super().__init__(eta, **kw)
-        if not 0.0 <= momentum < 1.0:
-            raise ConfigError(f"momentum must be in [0, 1); got {momentum}")
+        check_range(momentum, "momentum", 0.0, 1.0, high_open=True)
         self.momentum = momentum
         self.nesterov = nesterov
         if nesterov:
@@ -167,8 +166,7 @@ class Adam(Optimizer):
     def __init__(self, eta, beta1=0.9, beta2=0.999, epsilon=1e-8, **kw):
         super().__init__(eta, **kw)
         for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0.0 <= beta < 1.0:
-                raise ConfigError(f"{name} must be in [0, 1); got {beta}")
+            check_range(beta, name, 0.0, 1.0, high_open=True)
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
         self.t = 0
         self.moments = None

@@ -23,7 +23,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_int,
-                     check_number)
+                     check_number, check_range)
 from .optimizers import OPTIMIZERS, make_optimizer
 
 SCHEDULES = ("constant", "step", "plateau")
@@ -85,11 +85,11 @@ class TrainConfig:
             check_number(self.clip_norm, "clip_norm", positive=True)
         check_int(self.step_size, "step_size", minimum=1)
         check_int(self.patience, "patience", minimum=1)
-        _check_range(self.gamma, "gamma", 0.0, 1.0, low_open=True)
-        _check_range(self.dropout, "dropout", 0.0, 1.0, high_open=True)
-        _check_range(self.momentum, "momentum", 0.0, 1.0, high_open=True)
-        _check_range(self.beta1, "beta1", 0.0, 1.0, high_open=True)
-        _check_range(self.beta2, "beta2", 0.0, 1.0, high_open=True)
+        check_range(self.gamma, "gamma", 0.0, 1.0, low_open=True)
+        check_range(self.dropout, "dropout", 0.0, 1.0, high_open=True)
+        check_range(self.momentum, "momentum", 0.0, 1.0, high_open=True)
+        check_range(self.beta1, "beta1", 0.0, 1.0, high_open=True)
+        check_range(self.beta2, "beta2", 0.0, 1.0, high_open=True)
         check_number(self.min_eta_factor, "min_eta_factor", positive=True)
         if self.min_eta_factor <= 1:
             raise ConfigError(f"min_eta_factor must be greater than 1; got {self.min_eta_factor!r}")
@@ -436,13 +436,3 @@ def _eval_set(net, data, name):
         raise DataError(f"{name} must be an (X, y) pair") from None
     X = net.check_X(X)
     return X, net._labels_of(y, len(X))
-
-
-def _check_range(value, name, low, high, low_open=False, high_open=False):
-    """value must be a number in the interval from low to high (open ends as flagged)."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number)) \
-        and (value > low if low_open else value >= low) \
-        and (value < high if high_open else value <= high)
-    if not ok:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ConfigError(f"{name} must be a number in {interval}; got {value!r}")
