@@ -59,3 +59,12 @@ def check_range(value, name, low, high, low_open=False, high_open=False):
     if not ok:
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise ConfigError(f"{name} must be a number in {interval}; got {value!r}")
+
+
+def check_class_index(j, n):
+    """Refuse a class index outside [0, n) (NumPy would wrap -1 round to the last class);
+    an int, a NumPy integer, or a 0-d integer array."""
+    if isinstance(j, np.ndarray) and j.ndim == 0 and j.dtype.kind in "iu":
+        j = j[()]
+    if isinstance(j, (bool, np.bool_)) or not isinstance(j, Integral) or not 0 <= j < n:
+        raise DataError(f"class index must be an integer in [0, {n}); got {j!r}")

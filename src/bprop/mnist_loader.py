@@ -15,7 +15,6 @@ Shapes, as in the book: x is a column ``(784, 1)``; a training y is a one-hot co
 from __future__ import annotations
 
 import os
-from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ import numpy as np
 from .datasets import to_book_format
 from .datasets.download import cache_dir
 from .datasets.mnist import PKL_NAME, PKL_URL, read_pkl_gz
-from .errors import DataError
+from .errors import DataError, check_class_index
 
 
 #: Where the book's ``mnist_loader`` reads the file, relative to the working directory.
@@ -69,18 +68,10 @@ def load_data_wrapper(path: str | os.PathLike | None = None):
     return training_data, validation_data, test_data
 
 
-def vectorized_result(j: int) -> np.ndarray:
-    """The one-hot ``(10, 1)`` column for digit ``j`` (float64, as in the book)."""
-    check_class_index(j, 10)
-    e = np.zeros((10, 1))
+def vectorized_result(j, n=10) -> np.ndarray:
+    """The one-hot ``(n, 1)`` column for digit ``j`` (float64, as in the book; ``n`` = 10
+    there), refusing a ``j`` outside [0, n) (NumPy would wrap -1 round to the last class)."""
+    check_class_index(j, n)
+    e = np.zeros((n, 1))
     e[j] = 1.0
     return e
-
-
-def check_class_index(j, n):
-    """Refuse a class index outside [0, n) (NumPy would wrap -1 round to the last class);
-    an int, a NumPy integer, or a 0-d integer array."""
-    if isinstance(j, np.ndarray) and j.ndim == 0 and j.dtype.kind in "iu":
-        j = j[()]
-    if isinstance(j, (bool, np.bool_)) or not isinstance(j, Integral) or not 0 <= j < n:
-        raise DataError(f"class index must be an integer in [0, {n}); got {j!r}")

@@ -23,7 +23,6 @@ from . import network as _network
 from .activations import sigmoid, sigmoid_prime  # noqa: F401  (the book's module-level names)
 from .costs import CrossEntropyCost, QuadraticCost  # noqa: F401
 from .io import load_book_json, save_book_json
-from .mnist_loader import check_class_index
 
 
 class Network(_network.Network):
@@ -118,8 +117,7 @@ def load(filename):
 
 def vectorized_result(j, n=10):
     """The one-hot ``(n, 1)`` column with a 1.0 in position j (an int in [0, n))."""
-    check_class_index(j, n)
-    e = np.zeros((n, 1))
-    e[j] = 1.0
-    return e
+    from .mnist_loader import vectorized_result as one_hot    # one definition, loaded on use
+
+    return one_hot(j, n)
 
