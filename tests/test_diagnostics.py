@@ -321,6 +321,26 @@ def test_a_diverging_run_with_finite_numbers_is_called_divergence_not_vanishing(
     assert "the largest gradient norm was 3e+139" in message
 
 
+def test_a_rising_training_cost_blames_eta_not_the_cost_or_the_initialisation():
+    """The book's eta = 100 run: outputs saturate at the wrong value and the cost rises;
+    the remedy is a smaller eta, not cross-entropy (which stays stuck at eta = 100 too)."""
+    records = []
+    for epoch, cost in enumerate([0.5, 0.9, 0.9]):
+        record = _grad_record(epoch, [1e-6, 1e-3], ["sigmoid", "sigmoid"])
+        record.train_cost, record.eta = cost, 100.0
+        record.diagnostics.update(output_saturated_wrong=0.18, saturation_threshold=0.1,
+                                  cost="quadratic")
+        records.append(record)
+    (message,) = explain(History(records=records), first_epoch=1)
+    assert message.startswith("The training cost rose from 0.5 in epoch 1 to 0.9 in epoch 3")
+    assert "smaller eta (it was 100)" in message
+    # a rise within 10% is noise, and the other warnings are given as before
+    for record, cost in zip(records, [0.5, 0.45, 0.49]):
+        record.train_cost = cost
+    messages = explain(History(records=records))
+    assert not any("rose" in m for m in messages) and any("saturated" in m for m in messages)
+
+
 def test_huge_ratios_are_quoted_in_exponent_notation():
     (message,) = explain(History(records=[_grad_record(0, [1e-20, 1e15], ["sigmoid", "sigmoid"])]))
     assert "1e+35× smaller" in message
