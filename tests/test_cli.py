@@ -413,6 +413,29 @@ def test_resume_gives_exactly_the_uninterrupted_weights(optimizer, data, tmp_pat
                      for r in ca.meta["history"]["records"]]
 
 
+def test_train_size_trains_on_the_first_examples_and_is_kept_on_resume(data, tmp_path, capsys):
+    """--train-size N: the book's training_data[:N] (chapter 3's 1,000 images); the model
+    file records it, so resume, evaluate and info use the same N."""
+    path = tmp_path / "m.npz"
+    status, out, err = run(["train", "--dataset", data, "--validation", 20, "--train-size", 50,
+                            "--epochs", 1, "--save", path], capsys)
+    assert status == 0, err
+    assert "50 training, 20 validation, 40 test examples" in err
+    assert load_checkpoint(path).meta["dataset"]["train_size"] == 50
+    status, out, _ = run(["evaluate", path, "--split", "train"], capsys)
+    assert status == 0 and "examples 50" in out
+    status, out, _ = run(["info", path], capsys)
+    assert "training on the first 50" in out
+    status, out, err = run(["train", "--resume", path, "--epochs", 2], capsys)
+    assert status == 0 and out.startswith("epoch 2/2"), err
+    status, _, err = run(["train", "--resume", path, "--epochs", 3, "--train-size", 60], capsys)
+    assert status == 2 and "--train-size 60 differs from" in one_error_line(err)
+    status, _, err = run(["train", "--dataset", data, "--train-size", 500], capsys)
+    assert status == 2
+    assert one_error_line(err) == ("bprop: error: --train-size=500 is more than the 160 "
+                                   "training examples of tiny.npz")
+
+
 def test_resume_refuses_to_change_the_network(model, capsys):
     status, _, err = run(["train", "--resume", model, "--hidden", 7], capsys)
     assert status == 2
@@ -619,7 +642,7 @@ def test_help_on_a_console_without_unicode(tmp_path):
 def test_data_dir_is_stored_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = types.SimpleNamespace(name="mnist", n_classes=10, image_shape=None)
-    opts = {"dataset": "mnist", "validation": 0, "seed": 0, "data_dir": "rel"}
+    opts = {"dataset": "mnist", "validation": 0, "seed": 0, "data_dir": "rel", "train_size": None}
     assert cli._data_header(opts, data, None)["dataset"]["data_dir"] == str(tmp_path / "rel")
 
 

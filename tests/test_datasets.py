@@ -517,6 +517,15 @@ def test_validation_split_deterministic_and_sized(tmp_path):
     merged = np.concatenate([a.X_train, a.X_val])
     assert sorted(map(bytes, merged)) == sorted(map(bytes, full.X_train))
     assert load(tmp_path, validation=0.2).X_val.shape == (10, 12)
+    # train_size: the first rows of the training split, as the book's training_data[:1000]
+    first = load(tmp_path, validation=10, seed=3, train_size=7)
+    np.testing.assert_array_equal(first.X_train, a.X_train[:7])
+    np.testing.assert_array_equal(first.y_train, a.y_train[:7])
+    np.testing.assert_array_equal(first.X_val, a.X_val)
+    with pytest.raises(ConfigError, match=r"train_size=41 is more than the 40 training examples"):
+        load(tmp_path, validation=10, train_size=41)
+    with pytest.raises(ConfigError, match=r"train_size must be an integer >= 1; got 0"):
+        load(tmp_path, train_size=0)
     # the bytes are split before they become floats: the same rows and values as splitting
     # the floats, in either dtype
     for dtype in (np.float64, np.float32):

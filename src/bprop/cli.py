@@ -65,7 +65,7 @@ _CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)} - {
 
 # `train` defaults outside TrainConfig. TrainConfig's own defaults are the book's.
 _TRAIN_DEFAULTS = {
-    "dataset": "mnist", "data_dir": None, "validation": 0, "hidden": [30],
+    "dataset": "mnist", "data_dir": None, "validation": 0, "train_size": None, "hidden": [30],
     "activation": ["sigmoid"], "output_activation": None, "cost": "quadratic",
     "init": "normal", "seed": 0, "dtype": "float64", "save": None, "resume": None,
     "json": False, "quiet": False, "diagnostics": False, "plot": None,
@@ -73,7 +73,7 @@ _TRAIN_DEFAULTS = {
 
 # What a resumed run takes from its checkpoint and may not change.
 _FIXED_ON_RESUME = ("hidden", "activation", "output_activation", "cost", "init", "dtype",
-                    "seed", "validation")
+                    "seed", "validation", "train_size")
 
 
 # ==============================================================================================
@@ -351,6 +351,10 @@ datasets (--dataset):
                    help="hold out this many training examples (or this fraction) as a "
                         "validation set (default 0; MNIST holds out the last ones, like the "
                         "book's 50,000/10,000 split)")
+    g.add_argument("--train-size", type=_positive_int, metavar="N",
+                   help="train on the first N training examples only (after the validation "
+                        "split), as the book's chapter 3 does with 1,000 images to show "
+                        "overfitting; L2's n is then N (default: all)")
     g = p.add_argument_group("network")
     g.add_argument("--hidden", type=_positive_int, nargs="*", metavar="N",
                    help="hidden layer widths, e.g. --hidden 100 50 (default 30; "
@@ -600,9 +604,10 @@ def cmd_train(args):
     try:
         data = datasets.load(opts["dataset"], validation=opts["validation"],
                              dtype=np.dtype(checkpoint.net.dtype if checkpoint else opts["dtype"]),
-                             seed=opts["seed"], data_dir=opts["data_dir"])
+                             seed=opts["seed"], data_dir=opts["data_dir"],
+                             train_size=opts["train_size"])
     except ConfigError as e:        # "validation=0.5" is the library's name for --validation
-        raise ConfigError(_flag_names(str(e), ("validation",))) from None
+        raise ConfigError(_flag_names(str(e), ("validation", "train_size"))) from None
     if checkpoint is not None:
         net = checkpoint.net
         _check_fits(net, data, opts["resume"])
@@ -728,7 +733,8 @@ def _train_options(given):
     _check_resume(checkpoint, given, opts["resume"])
     info = _data_info(checkpoint.meta)
     for key, field in (("dataset", "name"), ("data_dir", "data_dir"),
-                       ("validation", "validation"), ("seed", "seed")):
+                       ("validation", "validation"), ("seed", "seed"),
+                       ("train_size", "train_size")):
         if key not in given and info.get(field) is not None:
             opts[key] = info[field]
     if "data_dir" not in given and not datasets.uses_data_dir(opts["dataset"]):
@@ -821,7 +827,8 @@ def _check_resume(checkpoint, given, path):
     info = _data_info(meta)
     stored = {"hidden": net.sizes[1:-1], "output_activation": net.activation_names[-1],
               "cost": net.cost.name, "init": net.init, "dtype": net.dtype.name,
-              "seed": info.get("seed"), "validation": info.get("validation")}
+              "seed": info.get("seed"), "validation": info.get("validation"),
+              "train_size": info.get("train_size")}
     hidden_acts = net.activation_names[:-1]
     stored_name = info.get("name")
     if given.get("dataset") is not None and stored_name is not None \
@@ -872,12 +879,13 @@ def _data_header(opts, data, checkpoint):
     evaluate, predict, plot and report reload the data a model was trained on.
 
     name: the canonical data set name, or the absolute path of the user's file or directory;
-    validation, seed: as passed to ``datasets.load``; data_dir: the same, made absolute so
+    validation, seed, train_size: as passed to ``datasets.load``; data_dir: the same, made absolute so
     that the model file works from any directory; n_classes, image_shape: the
     data's; box: the side of the box its images' ink fills (:func:`bprop.predict.typical_box`),
     for preparing pictures like the training images.
     """
     info = {"name": _dataset_id(opts["dataset"]), "validation": opts["validation"], "seed": opts["seed"],
+            "train_size": opts["train_size"],
             "data_dir": None if opts["data_dir"] is None else
             os.path.abspath(os.path.expanduser(opts["data_dir"])),
             "n_classes": data.n_classes,
@@ -1171,7 +1179,7 @@ def _data_for_model(args, checkpoint, model_path):
     stored_dir = info.get("data_dir") if datasets.uses_data_dir(name) else None
     data = datasets.load(name, validation=info.get("validation") or 0,
                          dtype=checkpoint.net.dtype, seed=info.get("seed") or 0,
-                         data_dir=args.data_dir or stored_dir)
+                         data_dir=args.data_dir or stored_dir, train_size=info.get("train_size"))
     _check_fits(checkpoint.net, data, model_path)
     return data
 
@@ -1258,6 +1266,8 @@ def cmd_info(args):
         bits = [str(info["name"])]
         if info.get("validation"):
             bits.append(f"validation {info['validation']}")
+        if info.get("train_size"):
+            bits.append(f"training on the first {info['train_size']:,}")
         if info.get("image_shape"):
             bits.append("images " + "x".join(map(str, info["image_shape"])))
         if info.get("n_classes") is not None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, check_int
 from .download import cache_dir, download_files
 from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
 from .idx import read_idx, write_idx
@@ -298,7 +298,8 @@ def _resolve(name_or_path) -> tuple[str, Path | None]:
 
 
 def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
-         data_dir: str | os.PathLike | None = None, download: bool = True) -> Dataset:
+         data_dir: str | os.PathLike | None = None, download: bool = True,
+         train_size: int | None = None) -> Dataset:
     """Load a data set by name or path as a ``Dataset`` (rows ``(N, n_features)``, labels ``(N,)``).
 
     name_or_path: "mnist", "fashion" (or "fashion-mnist"), "digits", a directory of IDX
@@ -310,12 +311,16 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         ``x_val``) keeps it; ``validation`` must then be 0 or its size.
     dtype: float64 (default) or float32, for the X arrays.
     seed: for the validation split only; test sets never move.
+    train_size: keep only the first ``train_size`` training examples (after the validation
+        split), as the book's chapter 3 trains on ``training_data[:1000]``; None keeps all.
     data_dir: for "mnist" and "fashion", the directory to read (and download) the IDX
         files in, instead of the cache.
     download: for "mnist" and "fashion", fetch missing files; False raises ``DataError``
         naming the directory and files instead.
     """
     dt = _check_dtype(dtype)
+    if train_size is not None:
+        check_int(train_size, "train_size", minimum=1)
     kind, path = _resolve(name_or_path)
     if data_dir is not None and not uses_data_dir(kind):
         raise ConfigError(f"a data directory (data_dir, --data-dir) is only for mnist and "
@@ -378,6 +383,14 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         X_train, y_train, X_val, y_val = split_validation(
             X_train, y_train, validation, seed=seed, tail=(kind == "mnist"), name=name
         )
+    if train_size is not None:
+        if train_size > len(X_train):
+            raise ConfigError(f"train_size={train_size} is more than the {len(X_train)} "
+                              f"training examples of {name}")
+        # copies (or, for bytes, the conversion below), so the rest can be freed
+        X_train, y_train = X_train[:train_size], y_train[:train_size].copy()
+        if scale is None:
+            X_train = X_train.copy()
     if scale is not None:       # split as bytes, converted once: no float copy of the whole
         X_train = _images_to_rows(X_train, dt, scale)
         X_val = None if X_val is None else _images_to_rows(X_val, dt, scale)
