@@ -1297,11 +1297,13 @@ def cmd_info(args):
             _out("  " + _epoch_line(r, r.epoch + 1, config))
         if history.get("stopped_early"):
             _out(f"stopped early: {history['stopped_early']}")
-        key = "val_accuracy" if records[0].val_accuracy is not None else "test_accuracy"
-        scored = [r for r in records if getattr(r, key) is not None]
+        # the best epoch by validation accuracy only: picking one by test accuracy is
+        # fitting the test set (the book's chapter 3)
+        scored = [r for r in records if r.val_accuracy is not None]
         if scored:
-            best = max(scored, key=lambda r: getattr(r, key))
-            _out(f"best {key} {getattr(best, key):.4f} at epoch {best.epoch + 1}")
+            best = max(scored, key=lambda r: r.val_accuracy)
+            test = "" if best.test_accuracy is None else f" (test_accuracy {best.test_accuracy:.4f})"
+            _out(f"best val_accuracy {best.val_accuracy:.4f} at epoch {best.epoch + 1}{test}")
     return 0
 
 
