@@ -125,6 +125,27 @@ def test_idx_round_trip(tmp_path, suffix, dtype):
     assert b.flags.writeable
 
 
+def test_write_idx_replaces_a_file_whole(tmp_path, monkeypatch):
+    """Written through a temporary file: a failure part-way leaves the old file as it was."""
+    path = write_idx(tmp_path / "x", np.arange(6, dtype=np.uint8))
+    before = path.read_bytes()
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            self.f.write(data[:5])
+            raise OSError(28, "No space left on device")
+    import bprop.io
+    real = bprop.io.atomic_write
+    monkeypatch.setattr(bprop.io, "atomic_write",
+                        lambda p, write: real(p, lambda f: write(Full(f))))
+    with pytest.raises(OSError, match="No space left"):
+        write_idx(path, np.arange(100, dtype=np.uint8))
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["x"]
+
+
 def test_idx_gzip_detected_from_content(tmp_path):
     a = np.arange(10, dtype=np.uint8)
     write_idx(tmp_path / "labels.gz", a)
@@ -253,7 +274,7 @@ def test_load_float32(tmp_path):
     make_idx_dir(tmp_path)
     ds = load(tmp_path, dtype=np.float32)
     assert ds.X_train.dtype == ds.X_test.dtype == np.float32
-    with pytest.raises(ConfigError, match=r"dtype must be float32 or float64; got int32"):
+    with pytest.raises(ConfigError, match=r"dtype must be float64 or float32; got int32"):
         load(tmp_path, dtype=np.int32)
 
 

@@ -68,3 +68,14 @@ def check_class_index(j, n):
         j = j[()]
     if isinstance(j, (bool, np.bool_)) or not isinstance(j, Integral) or not 0 <= j < n:
         raise DataError(f"class index must be an integer in [0, {n}); got {j!r}")
+
+
+def check_dtype(dtype):
+    """``np.dtype(dtype)``, which must be float64 or float32 (the two bprop computes in)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ConfigError(f"dtype must be float64 or float32; got {dtype!r}") from None
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ConfigError(f"dtype must be float64 or float32; got {dt}")
+    return dt

@@ -42,8 +42,8 @@ import numpy as np
 from .activations import Activation, get_activation, sigmoid, sigmoid_prime  # noqa: F401
 from .costs import closed_form_delta, cost_from_logits, get_cost
 from .numerics import squared_norm_times
-from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_int,
-                     check_number)
+from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_dtype,
+                     check_int, check_number)
 from .optimizers import SGD
 
 #: Weight initialisers: name -> (weight std as a function of (n_in, n_out), bias std).
@@ -55,7 +55,9 @@ INITIALIZERS = {
 }
 _INIT_ALIASES = {"large": "normal", "book": "normal", "default": "scaled-normal",
                  "glorot": "xavier", "kaiming": "he"}
-_DTYPES = {np.dtype(np.float64), np.dtype(np.float32)}
+#: Rows per batched pass when predicting, costing or checking many rows: one pass for a test
+#: set of 10,000, and memory bounded beyond.
+ROWS_PER_PASS = 10_000
 PROBABILITY_OUTPUTS = ("sigmoid", "softmax")     # output activations whose a lies in (0, 1)
 
 
@@ -105,12 +107,7 @@ class Network:
                  output=None, rng=None, dtype=np.float64):
         self.sizes = _check_sizes(sizes)
         self.num_layers = len(self.sizes)
-        try:
-            self.dtype = np.dtype(dtype)
-        except TypeError:
-            raise ConfigError(f"dtype must be float64 or float32; got {dtype!r}") from None
-        if self.dtype not in _DTYPES:
-            raise ConfigError(f"dtype must be float64 or float32; got {self.dtype}")
+        self.dtype = check_dtype(dtype)
         self.activations = _layer_activations(activations, output, self.num_layers - 1)
         self.cost = get_cost(cost)
         if self.activations[-1].name == "softmax" and self.sizes[-1] < 2:
@@ -341,7 +338,7 @@ class Network:
         X = self.check_X(X)
         self._check_parameters(finite=True)
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
-        chunk = 10_000          # one batched pass for a test set of 10k; bounded memory beyond
+        chunk = ROWS_PER_PASS
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, X.shape[0], chunk):
                 out[start:start + chunk] = self.feedforward(X[start:start + chunk].T).T
@@ -371,7 +368,7 @@ class Network:
         X = self.check_X(X)
         Y = self.targets(y, len(X))
         cost = 0.0
-        chunk = 10_000
+        chunk = ROWS_PER_PASS
         # a diverging run's overflow comes out as an inf or nan cost, which train reports
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, len(X), chunk):
@@ -670,7 +667,7 @@ def _as_float(a, name, dtype):
 
 def _check_finite(a, name):
     # in chunks of rows, so that checking a large data set allocates little
-    chunk = 10_000
+    chunk = ROWS_PER_PASS
     if all(np.isfinite(a[i:i + chunk]).all() for i in range(0, max(len(a), 1), chunk)):
         return
     bad = ~np.isfinite(a)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError, check_int
+from ..errors import ConfigError, DataError, check_dtype, check_int
 from .download import cache_dir, download_files
 from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
 from .idx import read_idx, write_idx
@@ -217,16 +217,6 @@ def split_validation(X: np.ndarray, y: np.ndarray, validation, *, seed: int = 0,
     return X[keep], y[keep], X[out], y[out]
 
 
-def _check_dtype(dtype) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise ConfigError(f"dtype must be float32 or float64; got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ConfigError(f"dtype must be float32 or float64; got {dt}")
-    return dt
-
-
 def _images_to_rows(images: np.ndarray, dtype: np.dtype, scale: float) -> np.ndarray:
     """Images ``(N, rows, cols)`` (or rows ``(N, n)``) of integers 0..scale as rows
     ``(N, rows * cols)`` in [0, 1]."""
@@ -318,7 +308,7 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     download: for "mnist" and "fashion", fetch missing files; False raises ``DataError``
         naming the directory and files instead.
     """
-    dt = _check_dtype(dtype)
+    dt = check_dtype(dtype)
     if train_size is not None:
         check_int(train_size, "train_size", minimum=1)
     kind, path = _resolve(name_or_path)

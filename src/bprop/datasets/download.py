@@ -40,15 +40,6 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "bprop"
 
 
-def sha256_of(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of the file at ``path``."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _fetch(url: str, dest: Path, sha256: str, timeout: float) -> None:
     """Download ``url`` to ``dest`` if its SHA-256 is ``sha256``; otherwise raise and leave ``dest`` alone."""
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")

@@ -2,7 +2,7 @@
 
 60,000 training and 10,000 test images of clothing, ``(N, 28, 28)`` uint8, labels 0-9:
 T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot
-(``CLASSES``). MIT licence.
+(``bprop.datasets.CLASS_NAMES["fashion"]``). MIT licence.
 
 Looked for, in order:
 1. ``data_dir``, if given (and downloaded there if missing);
@@ -21,9 +21,6 @@ from pathlib import Path
 
 from .download import cache_dir
 from .mnist import FILES, ensure_files, present_file, read_fetched
-
-CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 DEBIAN_DIRS = [Path("/usr/share/datasets/fashion-mnist")]
 

@@ -122,7 +122,7 @@ def write_idx(path: str | os.PathLike, a: np.ndarray) -> Path:
     uint8 arrays get type code 0x08, so an ``(N, rows, cols)`` uint8 array is written
     with the MNIST images magic 0x00000803 and an ``(N,)`` one with the labels magic
     0x00000801. Returns the path. The gzip header carries no timestamp, so equal arrays
-    give equal bytes.
+    give equal bytes. The file is written atomically (a temporary file renamed into place).
     """
     path = Path(path)
     a = np.asarray(a)
@@ -138,7 +138,9 @@ def write_idx(path: str | os.PathLike, a: np.ndarray) -> Path:
     data = header + np.ascontiguousarray(a, dtype=_DTYPES[code]).tobytes()
     if path.name.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
-    path.write_bytes(data)
+    from ..io import atomic_write      # a file is replaced whole or not at all
+
+    atomic_write(path, lambda f: f.write(data))
     return path
 
 
