@@ -862,16 +862,20 @@ def _show(value):
 def _build_network(opts, data):
     """A new Network sized from the data: [n_features, *hidden, n_classes]."""
     hidden = opts["hidden"]
-    acts = opts["activation"]
-    if len(acts) != 1 and len(acts) != len(hidden):
-        raise ConfigError(f"--activation takes one name, or one per hidden layer "
-                          f"({len(hidden)}); got {len(acts)}")
-    hidden_acts = acts * len(hidden) if len(acts) == 1 else acts
-    output = opts["output_activation"] or ("softmax" if opts["cost"] == "log-likelihood"
-                                           else "sigmoid")
     sizes = [data.n_features, *hidden, data.n_classes]
-    return Network(sizes, [*hidden_acts, output], opts["cost"], opts["init"],
-                   rng=opts["seed"], dtype=opts["dtype"])
+    return Network(sizes, _layer_activations(opts["activation"], len(hidden),
+                                             opts["output_activation"], opts["cost"]),
+                   opts["cost"], opts["init"], rng=opts["seed"], dtype=opts["dtype"])
+
+
+def _layer_activations(acts, n_hidden, output, cost):
+    """Every layer's activation from --activation (one name, or one per hidden layer) and
+    --output-activation (default: softmax for the log-likelihood cost, else sigmoid)."""
+    if len(acts) != 1 and len(acts) != n_hidden:
+        raise ConfigError(f"--activation takes one name, or one per hidden layer ({n_hidden}); "
+                          f"got {len(acts)}")
+    hidden_acts = acts * n_hidden if len(acts) == 1 else acts
+    return [*hidden_acts, output or ("softmax" if cost == "log-likelihood" else "sigmoid")]
 
 
 def _data_header(opts, data, checkpoint):
@@ -1204,17 +1208,11 @@ def cmd_gradcheck(args):
     sizes = args.sizes
     if len(sizes) < 2:
         raise ConfigError(f"--sizes needs at least two layers (input and output); got {sizes}")
-    n_hidden = len(sizes) - 2
-    acts = args.activation
-    if len(acts) != 1 and len(acts) != n_hidden:
-        raise ConfigError(f"--activation takes one name, or one per hidden layer ({n_hidden}); "
-                          f"got {len(acts)}")
-    hidden_acts = acts * n_hidden if len(acts) == 1 else acts
-    output = args.output_activation or ("softmax" if args.cost == "log-likelihood"
-                                        else "sigmoid")
+    activations = _layer_activations(args.activation, len(sizes) - 2, args.output_activation,
+                                     args.cost)
     if not (0 < args.eps < 1):
         raise ConfigError(f"--eps must be in (0, 1); got {args.eps}")
-    net = Network(sizes, [*hidden_acts, output], args.cost, "scaled-normal", rng=args.seed)
+    net = Network(sizes, activations, args.cost, "scaled-normal", rng=args.seed)
     x = net.rng.random((sizes[0], args.examples))                     # (n_in, m)
     labels = net.rng.integers(0, sizes[-1], size=args.examples)
     result = gradcheck(net, x, labels, eps=args.eps)
