@@ -1180,10 +1180,8 @@ def _data_for_model(args, checkpoint, model_path):
     if name is None:
         raise ConfigError(f"{model_path} does not say which data set it was trained on; "
                           f"give --dataset")
-    stored_dir = info.get("data_dir") if datasets.uses_data_dir(name) else None
-    data = datasets.load(name, validation=info.get("validation") or 0,
-                         dtype=checkpoint.net.dtype, seed=info.get("seed") or 0,
-                         data_dir=args.data_dir or stored_dir, train_size=info.get("train_size"))
+    data = datasets.load_recorded(info, name=name, data_dir=args.data_dir,
+                                  dtype=checkpoint.net.dtype)
     _check_fits(checkpoint.net, data, model_path)
     return data
 

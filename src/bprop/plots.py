@@ -379,12 +379,8 @@ def _load_dataset(run, dataset, notes):
                          "dataset=)")
             return None
         try:
-            from .datasets import load, uses_data_dir
-            info = run.dataset_info
-            dataset = load(name, validation=info.get("validation") or 0,
-                           seed=info.get("seed") or 0,
-                           data_dir=info.get("data_dir") if uses_data_dir(name) else None,
-                           dtype=run.net.dtype, download=False)
+            from .datasets import load_recorded
+            dataset = load_recorded(run.dataset_info, dtype=run.net.dtype, download=False)
         except (BpropError, ImportError, OSError, ValueError) as e:
             notes.append(f"confusion matrix and most-wrong images skipped: cannot load the "
                          f"data set {name!r} ({e})")

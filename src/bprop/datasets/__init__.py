@@ -217,6 +217,17 @@ def split_validation(X: np.ndarray, y: np.ndarray, validation, *, seed: int = 0,
     return X[keep], y[keep], X[out], y[out]
 
 
+def load_recorded(info: dict, *, dtype, name=None, data_dir=None, download: bool = True) -> Dataset:
+    """The data set a model file's ``dataset`` header describes (name, validation split and
+    seed, training-set size, data directory), so that its splits are the ones the model was
+    trained with; ``name`` and ``data_dir`` override the recorded ones."""
+    name = name if name is not None else info.get("name")
+    stored_dir = info.get("data_dir") if uses_data_dir(name) else None
+    return load(name, validation=info.get("validation") or 0, seed=info.get("seed") or 0,
+                train_size=info.get("train_size"), data_dir=data_dir or stored_dir,
+                dtype=dtype, download=download)
+
+
 def _images_to_rows(images: np.ndarray, dtype: np.dtype, scale: float) -> np.ndarray:
     """Images ``(N, rows, cols)`` (or rows ``(N, n)``) of integers 0..scale as rows
     ``(N, rows * cols)`` in [0, 1]."""
