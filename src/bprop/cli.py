@@ -51,7 +51,7 @@ from .diagnostics import confusion_counts
 from .errors import ConfigError, DataError, ModelFileError, ShapeError, check_int
 from .gradcheck import gradcheck
 from .network import INITIALIZERS, Network
-from .optimizers import OPTIMIZERS, make_optimizer
+from .optimizers import OPTIMIZERS, optimizer_for
 from .predict import ascii_art, input_side, output_scores, read_input, typical_box
 from .train import MONITORS, SCHEDULES, EpochRecord, History, TrainConfig, train
 
@@ -625,9 +625,7 @@ def cmd_train(args):
         what = "--early-stopping" if config.early_stopping else "--schedule plateau"
         raise ConfigError(f"{what} needs a validation set: add --validation (e.g. 0.1)")
 
-    optimizer = make_optimizer(config.optimizer, config.eta, lmbda=config.lmbda, l1=config.l1,
-                               clip_norm=config.clip_norm, momentum=config.momentum,
-                               beta1=config.beta1, beta2=config.beta2)
+    optimizer = optimizer_for(config)
     history, start_epoch = History(), 0
     if checkpoint is not None:
         history = checkpoint.history

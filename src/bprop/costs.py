@@ -180,7 +180,8 @@ class QuadraticCost:
 
     @staticmethod
     def delta(z, a, y):
-        """BP1 for a sigmoid output layer: δ = (a − y) ⊙ σ′(z)."""
+        """BP1 for a sigmoid output layer: δ = (a − y) ⊙ σ′(z). The book's interface; training takes BP1 from
+        :meth:`bprop.Network._output_error`, with any output activation."""
         return (a - y) * sigmoid_prime(z)
 
     @staticmethod
@@ -206,7 +207,8 @@ class CrossEntropyCost:
 
     @staticmethod
     def delta(z, a, y):
-        """BP1 for a sigmoid output layer: σ′ cancels, δ = a − y."""
+        """BP1 for a sigmoid output layer: σ′ cancels, δ = a − y. The book's interface; training takes BP1 from
+        :meth:`bprop.Network._output_error`, with any output activation."""
         return a - y
 
     @staticmethod
@@ -238,7 +240,8 @@ class LogLikelihoodCost:
 
     @staticmethod
     def delta(z, a, y):
-        """BP1 for a softmax output layer: δ = a − y."""
+        """BP1 for a softmax output layer: δ = a − y. The book's interface; training takes BP1 from
+        :meth:`bprop.Network._output_error`, with any output activation."""
         return a - y
 
     @staticmethod

@@ -211,6 +211,13 @@ class Adam(Optimizer):
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 
 
+def optimizer_for(config):
+    """The optimiser a :class:`bprop.TrainConfig` names, with its settings."""
+    return make_optimizer(config.optimizer, config.eta, lmbda=config.lmbda, l1=config.l1,
+                          clip_norm=config.clip_norm, momentum=config.momentum,
+                          beta1=config.beta1, beta2=config.beta2)
+
+
 def make_optimizer(name, eta, *, lmbda=0.0, l1=0.0, clip_norm=None, momentum=0.9,
                    beta1=0.9, beta2=0.999):
     """Build the named optimiser."""

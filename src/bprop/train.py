@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_int,
                      check_number, check_range)
-from .optimizers import OPTIMIZERS, make_optimizer
+from .optimizers import OPTIMIZERS, optimizer_for
 
 SCHEDULES = ("constant", "step", "plateau")
 MONITORS = ("val_accuracy", "val_cost")
@@ -268,10 +268,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                          f"pixels; the network takes {net.sizes[0]} inputs")
     net._check_parameters(finite=True)
     history = history if history is not None else History()
-    optimizer = optimizer or make_optimizer(
-        config.optimizer, config.eta, lmbda=config.lmbda, l1=config.l1,
-        clip_norm=config.clip_norm, momentum=config.momentum, beta1=config.beta1,
-        beta2=config.beta2)
+    optimizer = optimizer or optimizer_for(config)
     observers = [c for c in callbacks if hasattr(c, "observe_batch")]
     n, mbs = len(X), config.mini_batch_size
     dropout = (1.0 - config.dropout, net.rng) if config.dropout else None
