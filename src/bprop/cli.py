@@ -47,7 +47,7 @@ from . import __version__, datasets
 from . import io as model_io
 from .activations import ACTIVATIONS, get_activation
 from .costs import COSTS, get_cost
-from .diagnostics import confusion_counts
+from .diagnostics import Diagnostics, confusion_counts, explain
 from .errors import ConfigError, DataError, ModelFileError, ShapeError, check_int
 from .gradcheck import gradcheck
 from .network import INITIALIZERS, Network
@@ -579,23 +579,12 @@ def cmd_train(args):
     given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "debug")}
     opts, checkpoint = _train_options(given)
     quiet = opts["quiet"]
-    config_fields = dict(checkpoint.meta.get("config") or {}) if checkpoint else {}
-    config_fields.update({k: v for k, v in given.items() if k in _CONFIG_FIELDS})
-    # shift needs the data's image shape; it is checked once the data is loaded
-    shift = config_fields.pop("shift", 0)
-    check_int(shift, "--shift", minimum=0)
-    config_fields.pop("image_shape", None)
-    try:
-        config = TrainConfig(**config_fields)
-    except ConfigError as e:        # name the flag, not the TrainConfig field
-        raise ConfigError(_flag_names(str(e))) from None
+    config, shift = _train_config(given, checkpoint)
 
     save_path = opts["save"] or opts["resume"]
     if save_path is not None:
         _check_writable(save_path, "--save" if opts["save"] else "--resume")
         _check_not_the_data(save_path, opts["dataset"])
-    diagnostics = _optional("bprop.diagnostics", "--diagnostics") if opts["diagnostics"] \
-        else None
     plots = _optional("bprop.plots", "--plot", needs="matplotlib") \
         if opts["plot"] is not None else None
     if plots is not None:
@@ -613,32 +602,12 @@ def cmd_train(args):
         _check_fits(net, data, opts["resume"])
     else:
         net = _build_network(opts, data)
-    image_shape = data.image_shape if data.image_shape and len(data.image_shape) == 2 else None
-    if shift and image_shape is None:
-        raise ConfigError(f"--shift needs image data; {data.name} has no image shape")
-    if shift and shift >= min(image_shape):
-        raise ConfigError(f"--shift {shift} would move the {image_shape[0]}x{image_shape[1]} "
-                          f"images of {data.name} out of the picture; give less than "
-                          f"{min(image_shape)}")
-    config = dataclasses.replace(config, shift=shift, image_shape=image_shape)
-    if data.X_val is None and (config.early_stopping or config.schedule == "plateau"):
-        what = "--early-stopping" if config.early_stopping else "--schedule plateau"
-        raise ConfigError(f"{what} needs a validation set: add --validation (e.g. 0.1)")
-
+    config = _fit_config_to_data(config, shift, data)
     optimizer = optimizer_for(config)
     history, start_epoch = History(), 0
     if checkpoint is not None:
-        history = checkpoint.history
-        start_epoch = int(checkpoint.epoch)
-        saved_opt = (checkpoint.meta.get("optimizer") or {}).get("name")
-        if saved_opt == optimizer.name:
-            try:
-                optimizer.check_state(checkpoint.optimizer_state, (*net.weights, *net.biases))
-            except DataError as e:
-                raise ModelFileError(f"{opts['resume']}: {e}") from None
-            optimizer.load_state(checkpoint.optimizer_state)
-        elif checkpoint.optimizer_state and not quiet:
-            _note(f"note: the checkpoint's {saved_opt} state is dropped (now {optimizer.name})")
+        history, start_epoch = checkpoint.history, int(checkpoint.epoch)
+        _restore_optimizer(optimizer, checkpoint, net, opts["resume"], quiet)
     extra = _data_header(opts, data, checkpoint)
 
     run = _Run(net, config, history, optimizer, save_path, extra, opts["json"],
@@ -646,16 +615,13 @@ def cmd_train(args):
     if checkpoint is not None and save_path == opts["resume"]:
         run.saved_epoch = start_epoch           # the file holds that much until overwritten
     nothing_left = start_epoch >= config.epochs
-    if quiet:
-        pass
-    elif nothing_left:
+    if not quiet:
         _note(f"note: nothing to train: {opts['resume']} already holds {start_epoch} of "
-              f"{config.epochs} epochs (raise --epochs to continue)")
-    else:
-        _note(_describe_run(net, data, config, start_epoch, save_path))
+              f"{config.epochs} epochs (raise --epochs to continue)" if nothing_left
+              else _describe_run(net, data, config, start_epoch, save_path))
     if nothing_left:    # a --save copy holds what the checkpoint holds, its settings too
         config = run.config = dataclasses.replace(config, epochs=start_epoch)
-    callbacks = [diagnostics.Diagnostics()] if diagnostics is not None else []
+    callbacks = [Diagnostics()] if opts["diagnostics"] else []
     try:
         train(net, data.X_train, data.y_train, config,
               validation=None if data.X_val is None else (data.X_val, data.y_val),
@@ -679,8 +645,8 @@ def cmd_train(args):
         run.save(run.saved_epoch or start_epoch)
     if history.stopped_early and not quiet:
         _note(f"stopped early: {history.stopped_early}")
-    if diagnostics is not None:
-        for warning in diagnostics.explain(history, cost=net.cost.name, first_epoch=1):
+    if opts["diagnostics"]:
+        for warning in explain(history, cost=net.cost.name, first_epoch=1):
             _note(f"warning: {warning}")
     if save_path is not None and not quiet and not (nothing_left and saved_before is not None):
         _note(f"model saved to {save_path}")
@@ -689,6 +655,50 @@ def cmd_train(args):
             if not quiet:
                 _note(f"plot written to {path}")
     return 0
+
+
+def _train_config(given, checkpoint):
+    """``(TrainConfig, shift)`` from the given flags over a checkpoint's settings. The shift
+    is checked against the images once the data is loaded (:func:`_fit_config_to_data`)."""
+    fields = dict(checkpoint.meta.get("config") or {}) if checkpoint else {}
+    fields.update({k: v for k, v in given.items() if k in _CONFIG_FIELDS})
+    shift = fields.pop("shift", 0)
+    check_int(shift, "--shift", minimum=0)
+    fields.pop("image_shape", None)
+    try:
+        return TrainConfig(**fields), shift
+    except ConfigError as e:        # name the flag, not the TrainConfig field
+        raise ConfigError(_flag_names(str(e))) from None
+
+
+def _fit_config_to_data(config, shift, data):
+    """The config with the data's image shape and the shift, refusing what the data cannot
+    give (no images to shift, no validation set to stop early on)."""
+    image_shape = data.image_shape if data.image_shape and len(data.image_shape) == 2 else None
+    if shift and image_shape is None:
+        raise ConfigError(f"--shift needs image data; {data.name} has no image shape")
+    if shift and shift >= min(image_shape):
+        raise ConfigError(f"--shift {shift} would move the {image_shape[0]}x{image_shape[1]} "
+                          f"images of {data.name} out of the picture; give less than "
+                          f"{min(image_shape)}")
+    if data.X_val is None and (config.early_stopping or config.schedule == "plateau"):
+        what = "--early-stopping" if config.early_stopping else "--schedule plateau"
+        raise ConfigError(f"{what} needs a validation set: add --validation (e.g. 0.1)")
+    return dataclasses.replace(config, shift=shift, image_shape=image_shape)
+
+
+def _restore_optimizer(optimizer, checkpoint, net, path, quiet):
+    """Load a checkpoint's optimiser state (velocities, moments) into ``optimizer`` when it
+    is the same kind; a different optimiser starts afresh, with a note."""
+    saved = (checkpoint.meta.get("optimizer") or {}).get("name")
+    if saved == optimizer.name:
+        try:
+            optimizer.check_state(checkpoint.optimizer_state, (*net.weights, *net.biases))
+        except DataError as e:
+            raise ModelFileError(f"{path}: {e}") from None
+        optimizer.load_state(checkpoint.optimizer_state)
+    elif checkpoint.optimizer_state and not quiet:
+        _note(f"note: the checkpoint's {saved} state is dropped (now {optimizer.name})")
 
 
 @contextlib.contextmanager
