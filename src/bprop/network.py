@@ -162,7 +162,7 @@ class Network:
         return (f"Network(sizes={self.sizes}, activations={self.activation_names}, "
                 f"cost={self.cost.name!r}, dtype={self.dtype.name})")
 
-    # -- the book's interface ------------------------------------------------------------------
+    # -- the forward pass and backpropagation (BP1-BP4) ----------------------------------------
     def feedforward(self, a):
         """Output of the network for input ``a``: a = σ(w a + b) layer by layer.
 
@@ -172,14 +172,6 @@ class Network:
         z = self._logits(self._check_input(a, "a"))
         with np.errstate(over="ignore"):
             return self.activations[-1].forward(z, z)
-
-    def _summed_cost(self, x, y):
-        """Σₓ C_x over checked columns ``x`` and targets ``y``: from zᴸ where the cost and
-        output allow it (:func:`bprop.costs.cost_from_logits`), else ``cost.fn(a, y)``."""
-        from_logits = cost_from_logits(self.cost, self.activations[-1].name)
-        if from_logits is None:
-            return self.cost.fn(self.feedforward(x), y)
-        return from_logits(self._logits(x), y)
 
     def _logits(self, x):
         """zᴸ, the output layer's weighted input, for checked columns ``x``."""
@@ -193,6 +185,14 @@ class Network:
             z = self.weights[-1] @ a
             z += self.biases[-1]
         return z
+
+    def _summed_cost(self, x, y):
+        """Σₓ C_x over checked columns ``x`` and targets ``y``: from zᴸ where the cost and
+        output allow it (:func:`bprop.costs.cost_from_logits`), else ``cost.fn(a, y)``."""
+        from_logits = cost_from_logits(self.cost, self.activations[-1].name)
+        if from_logits is None:
+            return self.cost.fn(self.feedforward(x), y)
+        return from_logits(self._logits(x), y)
 
     def backprop(self, x, y):
         """Gradient of C_x for one example (BP1-BP4), the book's per-example algorithm.
@@ -232,6 +232,89 @@ class Network:
             nabla_w[-l] = np.dot(delta, activations[-l - 1].T)        # BP4
         return nabla_b, nabla_w
 
+    def _output_error(self, z, a, y, delta=None, sp=None):
+        """BP1: δᴸ = ∇ₐC ⊙ σ′(zᴸ), written into ``delta`` (a new array when None; ``sp`` a
+        buffer for σ′(zᴸ)). For the built-in pairs where the division in ∇ₐC cancels
+        against σ′ (a − y for cross-entropy + sigmoid, log-likelihood + softmax, quadratic +
+        identity, and the others in :func:`bprop.costs.closed_form_delta`), the closed form
+        instead, which stays exact when the output saturates."""
+        if delta is None:
+            delta = np.empty(np.broadcast_shapes(a.shape, y.shape), np.result_type(a, y))
+        act = self.activations[-1]
+        closed = closed_form_delta(self.cost, act.name)
+        if closed is not None:
+            return closed(z, a, y, delta)
+        if self.cost.derivative_into is None:       # a book-style cost class: its own BP1
+            delta[...] = self.cost.delta(z, a, y)
+            return delta
+        self.cost.derivative_into(a, y, delta)      # ∇ₐC
+        if act.prime_into is None:      # softmax: δ = Jᵀ ∇ₐC, J = diag(a) − a aᵀ
+            delta -= np.sum(a * delta, axis=0, keepdims=True)
+            delta *= a
+        else:
+            delta *= act.prime_into(a, np.empty_like(a) if sp is None else sp)   # ⊙ σ′(zᴸ)
+        return delta
+
+    def backprop_batch(self, x, y):
+        """Gradient of Σₓ C_x over a mini-batch, matrix-based (the chapter's Problem).
+
+        x: ``(sizes[0], m)``, one example per column; y: ``(sizes[-1], m)``. Returns new
+        ``(nabla_b, nabla_w)`` lists: the sums over the batch of what :meth:`backprop` gives
+        for each column.
+        """
+        x = self._check_input(x, "x")
+        y = self._check_target(y, columns=x.shape[1])
+        self._check_parameters()
+        with np.errstate(over="ignore"):
+            nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(x.shape[1]))
+        return [nb.copy() for nb in nabla_b], [nw.copy() for nw in nabla_w]
+
+    def _workspace(self, m):
+        ws = self._workspaces.get(m)
+        if ws is None or ws.x_rows.dtype != self.dtype:
+            ws = self._workspaces[m] = _Workspace(self.sizes, m, self.dtype)
+        return ws
+
+    def _backprop_batch(self, x, y, ws, scale=1.0, dropout=None):
+        """Matrix-based BP1-BP4 into the buffers of ``ws``; returns (nabla_b, nabla_w).
+
+        x: ``(sizes[0], m)``; y: ``(sizes[-1], m)``. The gradients are of ``scale`` times the
+        summed cost: BP2-BP4 are linear in δ, so scaling δᴸ once by η/m hands back the SGD
+        step itself and spares a pass over every weight matrix. The caller silences
+        overflow (sigmoid of large negative z) once around its loop.
+
+        dropout: None, or (keep probability, Generator): inverted dropout on hidden layers.
+        """
+        last = len(self.weights) - 1
+        a = x
+        for l, (w, b, act) in enumerate(zip(self.weights, self.biases, self.activations)):
+            z = ws.zs[l]
+            np.matmul(w, a, out=z)                                     # (n_l, m)
+            z += b
+            a = act.forward(z, ws.activations[l + 1])
+            if l < last:
+                # σ′(z) for BP2, now, while it can be read off the unmasked a
+                act.prime_into(a, ws.sps[l])
+                if dropout is not None:
+                    keep, rng = dropout
+                    mask = ws.masks[l] = (rng.random(a.shape) < keep).astype(a.dtype) / keep
+                    a *= mask           # inverted dropout: E[a] is unchanged
+                    ws.sps[l] *= mask   # a = mask ⊙ σ(z), so ∂a/∂z = mask ⊙ σ′(z)
+        ws.activations[0] = x
+        delta = self._output_error(z, a, y, ws.deltas[-1], ws.sps[-1])  # BP1
+        if scale != 1.0:
+            delta *= scale
+        for l in range(last, -1, -1):
+            np.matmul(delta, ws.activations[l].T, out=ws.nabla_w[l])    # BP4
+            np.matmul(delta, ws.ones, out=ws.nabla_b[l])               # BP3, summed over m
+            if l > 0:
+                prev = ws.deltas[l - 1]
+                np.matmul(self.weights[l].T, delta, out=prev)          # BP2 ...
+                prev *= ws.sps[l - 1]                                  # ... ⊙ σ′(z)
+                delta = prev
+        return ws.nabla_b, ws.nabla_w
+
+    # -- the book's training interface ---------------------------------------------------------
     def update_mini_batch(self, mini_batch, eta, lmbda=0.0, n=None):
         """One gradient-descent step on a mini-batch of ``(x, y)`` pairs.
 
@@ -383,89 +466,6 @@ class Network:
         from .io import save
 
         save(self, path)
-
-    def backprop_batch(self, x, y):
-        """Gradient of Σₓ C_x over a mini-batch, matrix-based (the chapter's Problem).
-
-        x: ``(sizes[0], m)``, one example per column; y: ``(sizes[-1], m)``. Returns new
-        ``(nabla_b, nabla_w)`` lists: the sums over the batch of what :meth:`backprop` gives
-        for each column.
-        """
-        x = self._check_input(x, "x")
-        y = self._check_target(y, columns=x.shape[1])
-        self._check_parameters()
-        with np.errstate(over="ignore"):
-            nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(x.shape[1]))
-        return [nb.copy() for nb in nabla_b], [nw.copy() for nw in nabla_w]
-
-    # -- the hot path --------------------------------------------------------------------------
-    def _workspace(self, m):
-        ws = self._workspaces.get(m)
-        if ws is None or ws.x_rows.dtype != self.dtype:
-            ws = self._workspaces[m] = _Workspace(self.sizes, m, self.dtype)
-        return ws
-
-    def _backprop_batch(self, x, y, ws, scale=1.0, dropout=None):
-        """Matrix-based BP1-BP4 into the buffers of ``ws``; returns (nabla_b, nabla_w).
-
-        x: ``(sizes[0], m)``; y: ``(sizes[-1], m)``. The gradients are of ``scale`` times the
-        summed cost: BP2-BP4 are linear in δ, so scaling δᴸ once by η/m hands back the SGD
-        step itself and spares a pass over every weight matrix. The caller silences
-        overflow (sigmoid of large negative z) once around its loop.
-
-        dropout: None, or (keep probability, Generator): inverted dropout on hidden layers.
-        """
-        last = len(self.weights) - 1
-        a = x
-        for l, (w, b, act) in enumerate(zip(self.weights, self.biases, self.activations)):
-            z = ws.zs[l]
-            np.matmul(w, a, out=z)                                     # (n_l, m)
-            z += b
-            a = act.forward(z, ws.activations[l + 1])
-            if l < last:
-                # σ′(z) for BP2, now, while it can be read off the unmasked a
-                act.prime_into(a, ws.sps[l])
-                if dropout is not None:
-                    keep, rng = dropout
-                    mask = ws.masks[l] = (rng.random(a.shape) < keep).astype(a.dtype) / keep
-                    a *= mask           # inverted dropout: E[a] is unchanged
-                    ws.sps[l] *= mask   # a = mask ⊙ σ(z), so ∂a/∂z = mask ⊙ σ′(z)
-        ws.activations[0] = x
-        delta = self._output_error(z, a, y, ws.deltas[-1], ws.sps[-1])  # BP1
-        if scale != 1.0:
-            delta *= scale
-        for l in range(last, -1, -1):
-            np.matmul(delta, ws.activations[l].T, out=ws.nabla_w[l])    # BP4
-            np.matmul(delta, ws.ones, out=ws.nabla_b[l])               # BP3, summed over m
-            if l > 0:
-                prev = ws.deltas[l - 1]
-                np.matmul(self.weights[l].T, delta, out=prev)          # BP2 ...
-                prev *= ws.sps[l - 1]                                  # ... ⊙ σ′(z)
-                delta = prev
-        return ws.nabla_b, ws.nabla_w
-
-    def _output_error(self, z, a, y, delta=None, sp=None):
-        """BP1: δᴸ = ∇ₐC ⊙ σ′(zᴸ), written into ``delta`` (a new array when None; ``sp`` a
-        buffer for σ′(zᴸ)). For the built-in pairs where the division in ∇ₐC cancels
-        against σ′ (a − y for cross-entropy + sigmoid, log-likelihood + softmax, quadratic +
-        identity, and the others in :func:`bprop.costs.closed_form_delta`), the closed form
-        instead, which stays exact when the output saturates."""
-        if delta is None:
-            delta = np.empty(np.broadcast_shapes(a.shape, y.shape), np.result_type(a, y))
-        act = self.activations[-1]
-        closed = closed_form_delta(self.cost, act.name)
-        if closed is not None:
-            return closed(z, a, y, delta)
-        if self.cost.derivative_into is None:       # a book-style cost class: its own BP1
-            delta[...] = self.cost.delta(z, a, y)
-            return delta
-        self.cost.derivative_into(a, y, delta)      # ∇ₐC
-        if act.prime_into is None:      # softmax: δ = Jᵀ ∇ₐC, J = diag(a) − a aᵀ
-            delta -= np.sum(a * delta, axis=0, keepdims=True)
-            delta *= a
-        else:
-            delta *= act.prime_into(a, np.empty_like(a) if sp is None else sp)   # ⊙ σ′(zᴸ)
-        return delta
 
     # -- validation at the boundary ------------------------------------------------------------
     def _check_input(self, a, name, columns=None):
