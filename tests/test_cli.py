@@ -1247,6 +1247,25 @@ def test_prepare_image_of_a_photo_matches_the_clean_drawing(background, ink, noi
     assert np.abs(photo - clean).mean() < 0.03 and np.abs(photo - clean).max() < 0.5
 
 
+def test_prepare_image_of_thin_strokes_uneven_light_and_a_stray_pixel():
+    """Review cases: a 1-pixel stroke on noisy paper (the 3x3 mean never clears the noise
+    floor: it crashed), a strong left-to-right fall of light (called blank), and one bright
+    pixel on noisy paper (blank, not a crop around it)."""
+    rng = np.random.default_rng(0)
+    thin = np.clip(0.7 + rng.normal(0, 0.06, (28, 28)), 0, 1)
+    thin[4:24, 14] = 0.0
+    field = prepare_image(thin, 28).reshape(28, 28)
+    assert np.count_nonzero(field.max(0) > 0.5) <= 3 and np.count_nonzero(field.max(1) > 0.5) >= 18
+    uneven = np.ones((28, 28)) * np.linspace(0.6, 1.0, 28)[None, :]
+    uneven[5:23, 12:16] *= 0.2
+    field = prepare_image(uneven, 28).reshape(28, 28)
+    assert np.count_nonzero(field.max(1) > 0.5) >= 19           # the bar fills the box's height
+    lone = np.clip(0.7 + rng.normal(0, 0.06, (28, 28)), 0, 1)
+    lone[10, 10] = 0.0
+    with pytest.raises(DataError, match="nothing but a stray pixel stands out"):
+        prepare_image(lone, 28)
+
+
 def test_resize_area_keeps_the_mean():
     a = np.random.default_rng(0).random((13, 7))
     for shape in ((5, 3), (20, 11), (13, 7)):

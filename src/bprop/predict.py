@@ -6,13 +6,14 @@ and placed in a 28x28 field with its centre of mass at the centre. :func:`prepar
 does the same to any picture, for a network whose input is a square image of ``side**2``
 pixels:
 
-1. grey levels in ``[0, 1]``; inverted when the ink is darker than the background (the
-   border's median): the data sets have light ink on black. Which side the ink lies on is
-   read from the picture slightly blurred (3x3), so that stray noisy pixels do not decide;
-2. the background level subtracted and the grey levels stretched so that the brightest
-   ink is 1; what is left below the noise floor is set to 0. The floor is 5% of the ink,
-   or, for a photo or scan, six times the spread of the border's grey levels (noise,
-   uneven light), whichever is higher;
+1. grey levels in ``[0, 1]``; the paper taken away: a plane fitted to the border's grey
+   levels, so that light falling off across a photo goes with it; inverted when the ink
+   is darker than the paper (the data sets have light ink on black). Which side the ink
+   lies on is read from the picture slightly blurred (3x3), so that stray noisy pixels
+   do not decide;
+2. the grey levels stretched so that the brightest ink is 1, and what is left below the
+   noise floor set to 0. The floor is 5% of the ink, or, for a photo or scan, six times
+   the border's deviation from the fitted plane (noise, grain), whichever is higher;
 3. cropped to the ink's bounding box and resized, by area averaging, to fit a
    ``box x box`` square keeping the aspect ratio (``box`` = 20 for a 28x28 input);
 4. pasted into a ``side x side`` field with its centre of mass at the centre.
@@ -106,27 +107,32 @@ def prepare_image(pixels, side, *, box=None):
         box = default_box(side)
     if not 1 <= box <= side:
         raise ConfigError(f"box must be in [1, {side}]; got {box}")
-    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
-    background = float(np.median(border))
-    # the border's spread, as a standard deviation (median absolute deviation × 1.4826)
-    spread = 1.4826 * float(np.median(np.abs(border - background)))
+    paper, noise = _paper(img)
+    img -= paper                                # signed: ink is below or above the paper
     blurred = _blur3(img)
-    if background - blurred.min() > blurred.max() - background:    # dark ink: make it light
-        img, background = 1.0 - img, 1.0 - background
-    img -= background
+    if -blurred.min() > blurred.max():          # dark ink: make it light on black
+        np.negative(img, out=img)
     np.clip(img, 0.0, None, out=img)
     peak = float(img.max())
-    if peak <= max(1e-6, NOISE_FLOOR_SIGMAS * spread):
+    if peak <= max(1e-6, NOISE_FLOOR_SIGMAS * noise):
         raise DataError("the image is blank: no ink differs from the background")
     img /= peak
-    floor = max(INK_THRESHOLD, NOISE_FLOOR_SIGMAS * spread / peak)
+    floor = max(INK_THRESHOLD, NOISE_FLOOR_SIGMAS * noise / peak)
     img[img <= floor] = 0.0
     # the crop: the ink that has ink around it (a 3x3 mean above the floor; a lone noisy
-    # pixel has not), then tightened to the ink pixels inside that box
-    (r0, r1), (c0, c1) = _box(_blur3(np.pad(img, 1)) > floor)
+    # pixel has not), tightened to the ink pixels inside that box
+    core = _blur3(np.pad(img, 1)) > floor
+    if not core.any():                          # strokes too thin for the mean to clear it
+        if np.count_nonzero(img) < 3:
+            raise DataError("the image is blank: nothing but a stray pixel stands out from "
+                            "the paper's noise")
+        core = img > 0.0
+    (r0, r1), (c0, c1) = _box(core)
+    if not img[r0:r1, c0:c1].any():             # the ink that lifted the mean is just outside
+        r0, c0 = max(r0 - 1, 0), max(c0 - 1, 0)
+        r1, c1 = min(r1 + 1, img.shape[0]), min(c1 + 1, img.shape[1])
     (dr0, dr1), (dc0, dc1) = _box(img[r0:r1, c0:c1] > 0.0)
-    r0, r1, c0, c1 = r0 + dr0, r0 + dr1, c0 + dc0, c0 + dc1
-    img = img[r0:r1, c0:c1]
+    img = img[r0 + dr0:r0 + dr1, c0 + dc0:c0 + dc1]
     h, w = img.shape
     scale = box / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
@@ -302,6 +308,33 @@ def _read_npy(path):
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
         raise DataError(f"cannot read {path.name} as a .npy array: {e}") from None
+
+
+def _paper(img):
+    """``(paper, noise)``: the paper's grey level over the whole picture, a plane
+    a + b·row + c·col fitted to the border pixels (so that light falling off across the
+    sheet is taken away with it), and the standard deviation of the border around that
+    plane (median absolute deviation × 1.4826: noise, grain). Border pixels more than 3
+    deviations off (ink that touches the edge) are left out of the fit."""
+    rows, cols = img.shape
+    r = np.concatenate([np.zeros(cols), np.full(cols, rows - 1), np.arange(rows),
+                        np.arange(rows)])
+    c = np.concatenate([np.arange(cols), np.arange(cols), np.zeros(rows),
+                        np.full(rows, cols - 1)])
+    v = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    A = np.column_stack([np.ones_like(r), r, c])
+    # first the border pixels near its median (ink touching the edge left out), then the
+    # plane through them, twice
+    spread = np.abs(v - np.median(v))
+    keep = spread <= 3.0 * 1.4826 * float(np.median(spread)) + 1e-9
+    for _ in range(2):
+        coef = np.linalg.lstsq(A[keep], v[keep], rcond=None)[0]
+        residual = v - A @ coef
+        centre = np.median(residual[keep])
+        noise = 1.4826 * float(np.median(np.abs(residual[keep] - centre)))
+        keep = np.abs(residual - centre) <= 3.0 * noise + 1e-9
+    paper = coef[0] + coef[1] * np.arange(rows)[:, None] + coef[2] * np.arange(cols)[None, :]
+    return paper, noise
 
 
 def _blur3(img):
