@@ -334,11 +334,14 @@ def test_a_rising_training_cost_blames_eta_not_the_cost_or_the_initialisation():
     (message,) = explain(History(records=records), first_epoch=1)
     assert message.startswith("The training cost rose from 0.5 in epoch 1 to 0.9 in epoch 3")
     assert "smaller eta (it was 100)" in message
-    # a rise within 10% is noise, and the other warnings are given as before
-    for record, cost in zip(records, [0.5, 0.45, 0.49]):
-        record.train_cost = cost
-    messages = explain(History(records=records))
-    assert not any("rose" in m for m in messages) and any("saturated" in m for m in messages)
+    # a converging run that wobbles near its minimum is not overshooting (review: 0.0115 to
+    # 0.0128 in the last epoch of 60 was called 'eta too large'), and the other warnings
+    # are given as before
+    for costs in ([0.5, 0.45, 0.54], [0.887, 0.0115, 0.0128]):
+        for record, cost in zip(records, costs):
+            record.train_cost = cost
+        messages = explain(History(records=records))
+        assert not any("rose" in m for m in messages) and any("saturated" in m for m in messages)
 
 
 def test_huge_ratios_are_quoted_in_exponent_notation():

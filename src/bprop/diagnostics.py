@@ -229,9 +229,10 @@ def explain(history, cost=None, first_epoch=0):
 
     * a cost that stopped being finite, or a cost, gradient or weight norm beyond 1e30
       (divergence; the gradient ratios of such a run mean nothing and are not quoted);
-    * a training cost that ended more than 10% above its lowest earlier value: the steps
-      overshoot (eta too large; the saturation and gradient advice is then left out, since
-      a smaller eta is the remedy for what they would describe);
+    * a training cost that ended more than 10% above where the first epoch left it: the
+      steps overshoot (eta too large; the saturation and gradient advice is then left out,
+      since a smaller eta is the remedy for what they would describe). A converging run's
+      epoch-to-epoch wobble near its minimum is not this;
     * output neurons saturated at the wrong value under a cost whose δᴸ keeps σ′(zᴸ) (BP1):
       learning slows down (chapter 3); the cross-entropy cost fixes it;
     * hidden ReLU layers with mostly dead units;
@@ -302,8 +303,8 @@ def _explain_divergence(records, number):
     return []
 
 
-#: explain() calls the steps too large when the last training cost exceeds the lowest
-#: earlier one by more than this factor.
+#: explain() calls the steps too large when the last training cost exceeds the first
+#: epoch's by more than this factor.
 COST_RISE_WARN = 1.1
 
 
@@ -312,12 +313,11 @@ def _explain_rising_cost(records, number):
     costs = [c for c in costs if c[1] is not None and math.isfinite(c[1])]
     if len(costs) < 2:
         return []
-    best = min(costs[:-1], key=lambda c: c[1])
-    last = costs[-1]
-    if not last[1] > COST_RISE_WARN * best[1]:
+    first, last = costs[0], costs[-1]
+    if not last[1] > COST_RISE_WARN * first[1]:
         return []
     was = "" if last[2] is None else f" (it was {last[2]:g})"
-    return [f"The training cost rose from {best[1]:.4g} {_when(best[0])} to {last[1]:.4g} "
+    return [f"The training cost rose from {first[1]:.4g} {_when(first[0])} to {last[1]:.4g} "
             f"{_when(last[0])}: the steps overshoot the minimum they are meant to approach, "
             f"so eta is too large (the book's chapter 3, choosing the learning rate). Try a "
             f"smaller eta{was}, e.g. a tenth of it."]
