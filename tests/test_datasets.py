@@ -632,6 +632,23 @@ def test_csv(tmp_path, header):
     assert sorted(map(tuple, np.rint(got).astype(int))) == sorted(map(tuple, X))
 
 
+def test_csv_from_pandas_with_its_row_index_and_a_first_row_of_0_1(tmp_path):
+    """pandas' default to_csv: a header ',0,1,...' and the row index as a first column,
+    which is not a feature. A short first row 0,1 is data, not pandas' column names."""
+    rng = np.random.default_rng(1)
+    X, y = rng.integers(0, 256, (20, 4)), np.arange(20) % 3
+    path = tmp_path / "pd.csv"
+    path.write_text(",0,1,2,3,4\n" + "".join(f"{i}," + ",".join(map(str, [*row, label])) + "\n"
+                                              for i, (row, label) in enumerate(zip(X, y))))
+    ds = load(path)
+    got = np.rint(np.concatenate([ds.X_train, ds.X_test]) * 255).astype(int)
+    assert ds.X_train.shape[1] == 4 and sorted(map(tuple, got)) == sorted(map(tuple, X))
+    path = tmp_path / "two.csv"
+    path.write_text("0,1\n" + "".join(f"0.{k},{k % 2}\n" for k in range(1, 10)))
+    ds = load(path)
+    assert len(ds.X_train) + len(ds.X_test) == 10
+
+
 def test_csv_errors(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("0.1,0.2,1.5\n0.3,0.4,1\n")

@@ -250,8 +250,9 @@ LABEL_COLUMN_NAMES = ("label", "labels")
 
 def _is_header(line):
     """Whether a CSV's first line names the columns: some field is not a number, or the
-    fields are 0, 1, 2, ... (the column names pandas writes for an unnamed array). A line
-    of numbers with an empty field is a data row with a value missing, not a header."""
+    fields are 0, 1, 2, ... (at least 5 of them: the column names pandas writes for an
+    unnamed array), after an empty one for pandas' row index. Any other line of numbers
+    with an empty field is a data row with a value missing, not a header."""
     fields = [field.strip().strip('"') for field in line.rstrip("\r\n").split(",")]
 
     def number(text):
@@ -260,8 +261,9 @@ def _is_header(line):
             return True
         except ValueError:
             return False
-    if all(number(f) for f in fields):
-        return fields == [str(i) for i in range(len(fields))] and len(fields) > 1
+    pandas = fields[1:] if fields[:1] == [""] else fields
+    if len(pandas) >= 5 and pandas == [str(i) for i in range(len(pandas))]:
+        return True
     return not all(number(f) or not f for f in fields)
 
 
@@ -297,6 +299,10 @@ def read_csv(path: str | os.PathLike):
         raise DataError(f"cannot parse {path.name} as comma-separated numbers: {e}") from None
     if data.size == 0:
         raise DataError(f"{path.name} holds no data rows")
+    if header and names[0] == "" and np.array_equal(data[:, 0], np.arange(len(data))):
+        # pandas' to_csv writes its row index as an unnamed first column: not a feature
+        data = data[:, 1:]
+        label_column = label_column - 1 if label_column > 0 else label_column
     if data.shape[1] < 2:
         raise DataError(f"{path.name} needs at least 2 columns (features, then the label); got {data.shape[1]}")
     if label_column == -1 or label_column == data.shape[1] - 1:
