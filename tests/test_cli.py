@@ -413,7 +413,8 @@ def test_resume_gives_exactly_the_uninterrupted_weights(optimizer, data, tmp_pat
                      for r in ca.meta["history"]["records"]]
 
 
-def test_train_size_trains_on_the_first_examples_and_is_kept_on_resume(data, tmp_path, capsys):
+def test_train_size_trains_on_the_first_examples_and_is_kept_on_resume(data, model, tmp_path,
+                                                                        capsys):
     """--train-size N: the book's training_data[:N] (chapter 3's 1,000 images); the model
     file records it, so resume, evaluate and info use the same N."""
     path = tmp_path / "m.npz"
@@ -434,6 +435,20 @@ def test_train_size_trains_on_the_first_examples_and_is_kept_on_resume(data, tmp
     assert status == 2
     assert one_error_line(err) == ("bprop: error: --train-size=500 is more than the 160 "
                                    "training examples of tiny.npz")
+    status, _, err = run(["train", "--resume", model, "--epochs", 6, "--train-size", 60], capsys)
+    assert status == 2 and "--train-size 60 differs from" in err and "'s all;" in err
+
+
+def test_library_words_in_data_errors_become_flags_only_where_they_name_the_setting(
+        tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    arrays = {f"{x}_{split}": (rng.random((n, 4)) if x == "x" else np.arange(n) % 2)
+              for split, n in (("train", 20), ("val", 6), ("test", 6)) for x in "xy"}
+    np.savez(tmp_path / "own.npz", **arrays)
+    status, _, err = run(["train", "--dataset", tmp_path / "own.npz", "--validation", 5], capsys)
+    assert status == 2
+    assert one_error_line(err) == ("bprop: error: own.npz brings its own validation set of 6 "
+                                   "examples; pass --validation=0 to use it; got --validation=5")
 
 
 def test_resume_refuses_to_change_the_network(model, capsys):
@@ -1025,6 +1040,12 @@ def test_predict_npy_vector_and_image(model, data, tmp_path, capsys):
     np.save(tmp_path / "raw.npy", np.arange(16).reshape(4, 4) + 1)
     status, out, err = run(["predict", model, tmp_path / "raw.npy"], capsys)
     assert status == 0 and "the values in raw.npy are integers 0..16, read as pixel bytes" in err
+    # a picture of another shape is stretched to peak 1 anyway: no warning
+    picture = np.zeros((12, 12), int)
+    picture[2:10, 5:7] = 16
+    np.save(tmp_path / "pic.npy", picture)
+    status, out, err = run(["predict", model, tmp_path / "pic.npy"], capsys)
+    assert status == 0 and "pixel bytes" not in err, err
 
 
 def test_predict_npy_row_and_column_are_vectors_and_batches_are_refused(model, data,

@@ -355,6 +355,16 @@ def test_a_cost_instance_stands_for_its_class():
     assert network2.Network([3, 2], cost=network2.CrossEntropyCost()).cost is network2.CrossEntropyCost
     assert issubclass(Network([3, 2], cost=BookCrossEntropy()).cost, BookCrossEntropy)
 
+    class Methods:                      # instance methods: an instance would fail in training
+        def fn(self, a, y):
+            return 0.0
+
+        def delta(self, z, a, y):
+            return a - y
+    with pytest.raises(ConfigError, match=r"cost Methods\(\): give the class, with fn\(a, y\) "
+                                          r"and delta\(z, a, y\) as static methods"):
+        Network([3, 2], cost=Methods())
+
 
 def test_weights_assigned_as_a_tuple_are_used():
     """The book's code only iterates over weights and biases, so a tuple works there."""

@@ -596,7 +596,9 @@ def cmd_train(args):
                              seed=opts["seed"], data_dir=opts["data_dir"],
                              train_size=opts["train_size"])
     except ConfigError as e:        # "validation=0.5" is the library's name for --validation
-        raise ConfigError(_flag_names(str(e), ("validation", "train_size"))) from None
+        raise ConfigError(re.sub(r"(?<![\w-])(validation|train_size)(?==| must)",
+                                 lambda m: "--" + m.group(1).replace("_", "-"),
+                                 str(e))) from None
     if checkpoint is not None:
         net = checkpoint.net
         _check_fits(net, data, opts["resume"])
@@ -818,10 +820,9 @@ def _epoch_line(record, k, config):
     return "  ".join(parts)
 
 
-def _flag_names(message, fields=None):
-    """A TrainConfig message with its field names (or ``fields``) written as the flags that
-    set them."""
-    for field in sorted(_CONFIG_FIELDS if fields is None else fields, key=len, reverse=True):
+def _flag_names(message):
+    """A TrainConfig message with its field names written as the flags that set them."""
+    for field in sorted(_CONFIG_FIELDS, key=len, reverse=True):
         message = re.sub(rf"(?<![\w-]){field}\b", "--" + field.replace("_", "-"), message)
     return message
 
@@ -836,7 +837,7 @@ def _check_resume(checkpoint, given, path):
     stored = {"hidden": net.sizes[1:-1], "output_activation": net.activation_names[-1],
               "cost": net.cost.name, "init": net.init, "dtype": net.dtype.name,
               "seed": info.get("seed"), "validation": info.get("validation"),
-              "train_size": info.get("train_size")}
+              "train_size": info.get("train_size") or "all"}
     hidden_acts = net.activation_names[:-1]
     stored_name = info.get("name")
     if given.get("dataset") is not None and stored_name is not None \

@@ -42,6 +42,8 @@ outputs: :func:`cost_from_logits` computes them from zᴸ, exact however wrong t
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .activations import sigmoid_prime
@@ -286,6 +288,11 @@ def get_cost(cost):
     methods are static, so ``cost=CrossEntropyCost()`` works there) stands for its class.
     """
     if not isinstance(cost, (type, str)) and hasattr(cost, "fn") and hasattr(cost, "delta"):
+        if not all(isinstance(inspect.getattr_static(type(cost), name, None), staticmethod)
+                   for name in ("fn", "delta")):
+            raise ConfigError(f"cost {type(cost).__name__}(): give the class, with fn(a, y) "
+                              f"and delta(z, a, y) as static methods (as the book's), not an "
+                              f"instance")
         cost = type(cost)
     if isinstance(cost, type) and hasattr(cost, "fn") and hasattr(cost, "delta"):
         if hasattr(cost, "derivative_into") and hasattr(cost, "matched"):

@@ -236,7 +236,7 @@ def read_input(path, n_inputs, *, image_shape=None, box=None):
         if a.ndim != 2:
             raise ShapeError(f"{path.name} has shape {a.shape}; expected a vector of "
                              f"{n_inputs} values or a 2-D image")
-        pixels = _unit(a, path.name)
+        pixels = _unit(a, path.name, warn=False)    # stretched to peak 1 when prepared
     else:
         pixels = read_image(path)
     side = input_side(n_inputs, image_shape)
@@ -285,8 +285,9 @@ def _grey(pixels):
     return np.clip(grey, 0.0, 1.0, out=grey)
 
 
-def _unit(a, name):
-    """Values in [0, 1] as float64; bytes 0-255 divided by 255; anything else refused."""
+def _unit(a, name, warn=True):
+    """Values in [0, 1] as float64; bytes 0-255 divided by 255 (with ``warn``, a warning
+    when none reaches 128: maybe not bytes); anything else refused."""
     if a.dtype.kind not in "biuf":
         raise DataError(f"{name} must hold numbers; got dtype {a.dtype}")
     a = a.astype(np.float64)
@@ -296,8 +297,9 @@ def _unit(a, name):
     if 0.0 <= lo and hi <= 1.0:
         return a
     if 0.0 <= lo and hi <= 255.0 and np.all(a == np.round(a)):
-        from .datasets.files import warn_if_not_bytes
-        warn_if_not_bytes(f"the values in {name}", hi)
+        if warn:
+            from .datasets.files import warn_if_not_bytes
+            warn_if_not_bytes(f"the values in {name}", hi)
         return a / 255.0
     raise DataError(f"{name} must hold values in [0, 1] or bytes 0-255; "
                     f"got min={lo:g}, max={hi:g}")
