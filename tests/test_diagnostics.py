@@ -208,7 +208,7 @@ def test_saturated_output_under_quadratic_cost_is_explained():
     messages = explain(h)
     assert len(messages) == 1
     assert "saturated" in messages[0] and "cross-entropy" in messages[0]
-    assert "σ′(zᴸ)" in messages[0] and "in epoch" in messages[0]
+    assert "δᴸ = (a − y) ⊙ σ′(zᴸ) (BP1)" in messages[0] and "in epoch" in messages[0]
     # the same from the dict form of the history, and from layer_stats
     assert explain(h.to_dict()) == messages
     assert "on the data given" in explain(stats)[0]

@@ -345,11 +345,12 @@ def _explain_output_saturation(diags, cost):
     output = d["activations"][-1]
     if closed_form_delta(cost_obj, output) is not None:
         return []       # σ′(zᴸ) cancels from δᴸ: saturation does not slow learning
+    grad = "(a − y)" if cost_obj.name == "quadratic" else "∇ₐC"
     if output == "softmax":
-        slope, bp1 = "∂aⱼ/∂zⱼ = aⱼ(1 − aⱼ)", "δᴸ = Jᵀ ∇ₐC with the softmax Jacobian J"
+        slope, bp1 = "∂aⱼ/∂zⱼ = aⱼ(1 − aⱼ)", f"δᴸ = Jᵀ {grad} with the softmax Jacobian J"
         suggestion = "the log-likelihood cost, for which δᴸ = a − y"
     else:
-        slope, bp1 = "σ′(zᴸ)", "δᴸ = ∇ₐC ⊙ σ′(zᴸ)"
+        slope, bp1 = "σ′(zᴸ)", f"δᴸ = {grad} ⊙ σ′(zᴸ)"
         suggestion = ("the cross-entropy cost, for which δᴸ = a − y" if output == "sigmoid"
                       else "a softmax output layer with the log-likelihood cost (δᴸ = a − y)")
     return [f"Learning is slowed by saturated output neurons: {_when(epoch)}, "
