@@ -1238,10 +1238,13 @@ def test_prepare_image_rejects_blank_and_bad_arrays():
         prepare_image(np.zeros(5), 28)
 
 
-def _photo_of_a_seven(background, ink, size=400, noise=0.0, gradient=0.0, seed=0):
+def _photo_of_a_seven(background, ink, size=400, noise=0.0, gradient=0.0, seed=0,
+                      vignette=0.0):
     """A '7' (a bar and a slanted stroke, 24 px thick) on paper of grey level
-    ``background`` (bytes), with Gaussian noise and a left-to-right lighting gradient."""
-    img = np.full((size, size), float(background))
+    ``background`` (bytes), with Gaussian noise, a left-to-right lighting gradient, and
+    light falling off toward the corners (to 1 - vignette of the centre's)."""
+    radius2 = np.add.outer(np.linspace(-1, 1, size) ** 2, np.linspace(-1, 1, size) ** 2) / 2
+    img = float(background) * (1.0 - vignette * radius2)
     img[80:104, 100:300] = ink
     for r in range(104, 330):
         c = int(300 - (r - 104) * 0.6)
@@ -1251,17 +1254,19 @@ def _photo_of_a_seven(background, ink, size=400, noise=0.0, gradient=0.0, seed=0
     return np.clip(np.round(img), 0, 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize("background,ink,noise,gradient", [
-    (215, 0, 2, 0), (215, 0, 3, 0), (215, 0, 8, 0), (215, 0, 2, 15),   # noisy, uneven light
-    (120, 20, 0, 0), (120, 20, 4, 0),                   # dark ink on mid-grey paper
-    (150, 250, 0, 0),                                   # chalk on a light-grey board
+@pytest.mark.parametrize("background,ink,noise,gradient,vignette", [
+    (215, 0, 2, 0, 0), (215, 0, 3, 0, 0), (215, 0, 8, 0, 0), (215, 0, 2, 15, 0),  # noise, light
+    (230, 0, 0, 0, 0.6), (230, 0, 3, 0, 0.5),           # corners at 40-50% of the centre
+    (120, 20, 0, 0, 0), (120, 20, 4, 0, 0),             # dark ink on mid-grey paper
+    (150, 250, 0, 0, 0),                                # chalk on a light-grey board
 ])
-def test_prepare_image_of_a_photo_matches_the_clean_drawing(background, ink, noise, gradient):
+def test_prepare_image_of_a_photo_matches_the_clean_drawing(background, ink, noise, gradient,
+                                                            vignette):
     """Stray noisy pixels and uneven light must not stretch the crop, and the ink decides
     the inversion, not the paper's grey level alone."""
     clean = prepare_image(_photo_of_a_seven(255, 0), 28).reshape(28, 28)
-    photo = prepare_image(_photo_of_a_seven(background, ink, noise=noise, gradient=gradient),
-                          28).reshape(28, 28)
+    photo = prepare_image(_photo_of_a_seven(background, ink, noise=noise, gradient=gradient,
+                                            vignette=vignette), 28).reshape(28, 28)
     for field in (clean, photo):
         rows, cols = np.flatnonzero(field.max(1) > 0.3), np.flatnonzero(field.max(0) > 0.3)
         assert rows[-1] - rows[0] + 1 >= 19 and rows[0] >= 3    # the 7 fills the 20x20 box
@@ -1283,7 +1288,7 @@ def test_prepare_image_of_thin_strokes_uneven_light_and_a_stray_pixel():
     assert np.count_nonzero(field.max(1) > 0.5) >= 19           # the bar fills the box's height
     lone = np.clip(0.7 + rng.normal(0, 0.06, (28, 28)), 0, 1)
     lone[10, 10] = 0.0
-    with pytest.raises(DataError, match="nothing but a stray pixel stands out"):
+    with pytest.raises(DataError, match="the image is blank"):
         prepare_image(lone, 28)
 
 

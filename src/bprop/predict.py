@@ -6,14 +6,15 @@ and placed in a 28x28 field with its centre of mass at the centre. :func:`prepar
 does the same to any picture, for a network whose input is a square image of ``side**2``
 pixels:
 
-1. grey levels in ``[0, 1]``; the paper taken away: a plane fitted to the border's grey
-   levels, so that light falling off across a photo goes with it; inverted when the ink
-   is darker than the paper (the data sets have light ink on black). Which side the ink
+1. grey levels in ``[0, 1]``; the paper taken away: a quadratic surface fitted to the
+   border's grey levels, so that light falling off across a photo, or toward its corners,
+   goes with it; inverted when the ink is darker than the paper (the data sets have light
+   ink on black). Which side the ink
    lies on is read from the picture slightly blurred (3x3), so that stray noisy pixels
    do not decide;
 2. the grey levels stretched so that the brightest ink is 1, and what is left below the
    noise floor set to 0. The floor is 5% of the ink, or, for a photo or scan, six times
-   the border's deviation from the fitted plane (noise, grain), whichever is higher;
+   the border's deviation from the fitted surface (noise, grain), whichever is higher;
 3. cropped to the ink's bounding box and resized, by area averaging, to fit a
    ``box x box`` square keeping the aspect ratio (``box`` = 20 for a 28x28 input);
 4. pasted into a ``side x side`` field with its centre of mass at the centre.
@@ -313,21 +314,26 @@ def _read_npy(path):
 
 
 def _paper(img):
-    """``(paper, noise)``: the paper's grey level over the whole picture, a plane
-    a + b·row + c·col fitted to the border pixels (so that light falling off across the
-    sheet is taken away with it), and the standard deviation of the border around that
-    plane (median absolute deviation × 1.4826: noise, grain). Border pixels more than 3
-    deviations off (ink that touches the edge) are left out of the fit."""
+    """``(paper, noise)``: the paper's grey level over the whole picture, a quadratic
+    surface in the row and column fitted to the border pixels (so that light falling off
+    across the sheet, or toward its corners, is taken away with it), and the standard
+    deviation of the border around that surface (median absolute deviation × 1.4826: noise,
+    grain). Border pixels more than 3 deviations off (ink that touches the edge) are left
+    out of the fit."""
     rows, cols = img.shape
     r = np.concatenate([np.zeros(cols), np.full(cols, rows - 1), np.arange(rows),
                         np.arange(rows)])
     c = np.concatenate([np.arange(cols), np.arange(cols), np.zeros(rows),
                         np.full(rows, cols - 1)])
     v = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
-    A = np.column_stack([np.ones_like(r), r, c])
+    level = float(np.median(v))
+    v = v - level               # fitted around the median: flat paper comes out exactly flat
+    # scaled to [-1, 1] so that the quadratic terms are well conditioned
+    u, w = (2.0 * r / max(rows - 1, 1) - 1.0), (2.0 * c / max(cols - 1, 1) - 1.0)
+    A = np.column_stack([np.ones_like(u), u, w, u * u, w * w, u * w])
     # first the border pixels near its median (ink touching the edge left out), then the
     # plane through them, twice
-    spread = np.abs(v - np.median(v))
+    spread = np.abs(v)
     keep = spread <= 3.0 * 1.4826 * float(np.median(spread)) + 1e-9
     for _ in range(2):
         coef = np.linalg.lstsq(A[keep], v[keep], rcond=None)[0]
@@ -335,7 +341,9 @@ def _paper(img):
         centre = np.median(residual[keep])
         noise = 1.4826 * float(np.median(np.abs(residual[keep] - centre)))
         keep = np.abs(residual - centre) <= 3.0 * noise + 1e-9
-    paper = coef[0] + coef[1] * np.arange(rows)[:, None] + coef[2] * np.arange(cols)[None, :]
+    U, W = np.linspace(-1.0, 1.0, rows)[:, None], np.linspace(-1.0, 1.0, cols)[None, :]
+    paper = level + (coef[0] + coef[1] * U + coef[2] * W + coef[3] * U * U + coef[4] * W * W
+                     + coef[5] * U * W)
     return paper, noise
 
 
