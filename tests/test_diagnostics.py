@@ -334,6 +334,12 @@ def test_a_rising_training_cost_blames_eta_not_the_cost_or_the_initialisation():
     (message,) = explain(History(records=records), first_epoch=1)
     assert message.startswith("The training cost rose from 0.5 in epoch 1 to 0.9 in epoch 3")
     assert "smaller eta (it was 100)" in message
+    # down first, then back up far above the lowest (review: cross-entropy at eta = 10 on
+    # the digits, 22.99 -> 6.86 -> 18.46, was told 'gradients vanish')
+    for record, cost in zip(records, [22.99, 6.86, 18.46]):
+        record.train_cost = cost
+    (message,) = explain(History(records=records), first_epoch=1)
+    assert message.startswith("The training cost rose from 6.86 in epoch 2 to 18.46 in epoch 3")
     # a converging run that wobbles near its minimum is not overshooting (review: 0.0115 to
     # 0.0128 in the last epoch of 60 was called 'eta too large'), and the other warnings
     # are given as before

@@ -229,10 +229,11 @@ def explain(history, cost=None, first_epoch=0):
 
     * a cost that stopped being finite, or a cost, gradient or weight norm beyond 1e30
       (divergence; the gradient ratios of such a run mean nothing and are not quoted);
-    * a training cost that ended more than 10% above where the first epoch left it: the
-      steps overshoot (eta too large; the saturation and gradient advice is then left out,
-      since a smaller eta is the remedy for what they would describe). A converging run's
-      epoch-to-epoch wobble near its minimum is not this;
+    * a training cost that ended more than 10% above where the first epoch left it, or at
+      more than twice its lowest: the steps overshoot (eta too large; the saturation and
+      gradient advice is then left out, since a smaller eta is the remedy for what they
+      would describe). A converging run's epoch-to-epoch wobble near its minimum is not
+      this;
     * output neurons saturated at the wrong value under a cost whose δᴸ keeps σ′(zᴸ) (BP1):
       learning slows down (chapter 3); the cross-entropy cost fixes it;
     * hidden ReLU layers with mostly dead units;
@@ -304,8 +305,9 @@ def _explain_divergence(records, number):
 
 
 #: explain() calls the steps too large when the last training cost exceeds the first
-#: epoch's by more than this factor.
+#: epoch's by more than this factor, or the lowest one by more than COST_REBOUND_WARN.
 COST_RISE_WARN = 1.1
+COST_REBOUND_WARN = 2.0
 
 
 def _explain_rising_cost(records, number):
@@ -313,11 +315,15 @@ def _explain_rising_cost(records, number):
     costs = [c for c in costs if c[1] is not None and math.isfinite(c[1])]
     if len(costs) < 2:
         return []
-    first, last = costs[0], costs[-1]
-    if not last[1] > COST_RISE_WARN * first[1]:
+    last, best = costs[-1], min(costs[:-1], key=lambda c: c[1])
+    if last[1] > COST_RISE_WARN * costs[0][1]:
+        start = costs[0]
+    elif last[1] > COST_REBOUND_WARN * best[1]:
+        start = best
+    else:
         return []
     was = "" if last[2] is None else f" (it was {last[2]:g})"
-    return [f"The training cost rose from {first[1]:.4g} {_when(first[0])} to {last[1]:.4g} "
+    return [f"The training cost rose from {start[1]:.4g} {_when(start[0])} to {last[1]:.4g} "
             f"{_when(last[0])}: the steps overshoot the minimum they are meant to approach, "
             f"so eta is too large (the book's chapter 3, choosing the learning rate). Try a "
             f"smaller eta{was}, e.g. a tenth of it."]
