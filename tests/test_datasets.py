@@ -647,6 +647,16 @@ def test_csv_from_pandas_with_its_row_index_and_a_first_row_of_0_1(tmp_path):
     path.write_text("0,1\n" + "".join(f"0.{k},{k % 2}\n" for k in range(1, 10)))
     ds = load(path)
     assert len(ds.X_train) + len(ds.X_test) == 10
+    # a shuffled frame's index, and a narrow frame (review)
+    order = rng.permutation(20) + 100
+    path = tmp_path / "shuffled.csv"
+    path.write_text(",0,1,2,3,4\n" + "".join(f"{i}," + ",".join(map(str, [*X[i - 100], y[i - 100]]))
+                                              + "\n" for i in order))
+    assert load(path).X_train.shape[1] == 4
+    path = tmp_path / "narrow.csv"
+    path.write_text(",0,1\n" + "".join(f"{i},0.{i},{i % 2}\n" for i in range(10)))
+    ds = load(path)
+    assert ds.X_train.shape[1] == 1 and len(ds.X_train) + len(ds.X_test) == 10
 
 
 def test_csv_errors(tmp_path):

@@ -250,9 +250,10 @@ LABEL_COLUMN_NAMES = ("label", "labels")
 
 def _is_header(line):
     """Whether a CSV's first line names the columns: some field is not a number, or the
-    fields are 0, 1, 2, ... (at least 5 of them: the column names pandas writes for an
-    unnamed array), after an empty one for pandas' row index. Any other line of numbers
-    with an empty field is a data row with a value missing, not a header."""
+    fields are the column names pandas writes for an unnamed array: an empty one (its row
+    index) then 0, 1, 2, ..., or 0, 1, 2, ... alone when there are at least 5 (a shorter
+    such line is more likely data). Any other line of numbers with an empty field is a
+    data row with a value missing, not a header."""
     fields = [field.strip().strip('"') for field in line.rstrip("\r\n").split(",")]
 
     def number(text):
@@ -261,8 +262,9 @@ def _is_header(line):
             return True
         except ValueError:
             return False
-    pandas = fields[1:] if fields[:1] == [""] else fields
-    if len(pandas) >= 5 and pandas == [str(i) for i in range(len(pandas))]:
+    if fields[:1] == [""] and len(fields) > 1 and fields[1:] == [str(i) for i in range(len(fields) - 1)]:
+        return True                             # pandas: its index's empty name, then 0, 1, ...
+    if len(fields) >= 5 and fields == [str(i) for i in range(len(fields))]:
         return True
     return not all(number(f) or not f for f in fields)
 
@@ -299,8 +301,11 @@ def read_csv(path: str | os.PathLike):
         raise DataError(f"cannot parse {path.name} as comma-separated numbers: {e}") from None
     if data.size == 0:
         raise DataError(f"{path.name} holds no data rows")
-    if header and names[0] == "" and np.array_equal(data[:, 0], np.arange(len(data))):
-        # pandas' to_csv writes its row index as an unnamed first column: not a feature
+    first = data[:, 0]
+    if header and names[0] == "" and np.all(first == np.round(first)) and np.all(first >= 0) \
+            and len(np.unique(first)) == len(first):
+        # pandas' to_csv writes its row index (shuffled or filtered, maybe) as an unnamed
+        # first column of distinct integers: not a feature
         data = data[:, 1:]
         label_column = label_column - 1 if label_column > 0 else label_column
     if data.shape[1] < 2:
