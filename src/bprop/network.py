@@ -238,16 +238,18 @@ class Network:
         against σ′ (a − y for cross-entropy + sigmoid, log-likelihood + softmax, quadratic +
         identity, and the others in :func:`bprop.costs.closed_form_delta`), the closed form
         instead, which stays exact when the output saturates."""
-        if delta is None:
-            delta = np.empty(np.broadcast_shapes(a.shape, y.shape), np.result_type(a, y))
         act = self.activations[-1]
         closed = closed_form_delta(self.cost, act.name)
         if closed is not None:
+            if delta is None:
+                delta = np.empty(np.broadcast_shapes(a.shape, y.shape), np.result_type(a, y))
             return closed(z, a, y, delta)
         if self.cost.derivative_into is None:       # a book-style cost class: its own BP1
+            if delta is None:
+                return self.cost.delta(z, a, y)
             delta[...] = self.cost.delta(z, a, y)
             return delta
-        self.cost.derivative_into(a, y, delta)      # ∇ₐC
+        delta = self.cost.derivative_into(a, y, np.empty_like(a) if delta is None else delta)  # ∇ₐC
         if act.prime_into is None:      # softmax: δ = Jᵀ ∇ₐC, J = diag(a) − a aᵀ
             delta -= np.sum(a * delta, axis=0, keepdims=True)
             delta *= a
