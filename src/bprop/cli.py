@@ -596,9 +596,7 @@ def cmd_train(args):
                              seed=opts["seed"], data_dir=opts["data_dir"],
                              train_size=opts["train_size"])
     except ConfigError as e:        # "validation=0.5" is the library's name for --validation
-        raise ConfigError(re.sub(r"(?<![\w-])(validation|train_size)(?==| must)",
-                                 lambda m: "--" + m.group(1).replace("_", "-"),
-                                 str(e))) from None
+        raise ConfigError(_flag_names(str(e), ("validation", "train_size"))) from None
     if checkpoint is not None:
         net = checkpoint.net
         _check_fits(net, data, opts["resume"])
@@ -820,11 +818,13 @@ def _epoch_line(record, k, config):
     return "  ".join(parts)
 
 
-def _flag_names(message):
-    """A TrainConfig message with its field names written as the flags that set them."""
-    for field in sorted(_CONFIG_FIELDS, key=len, reverse=True):
-        message = re.sub(rf"(?<![\w-]){field}\b", "--" + field.replace("_", "-"), message)
-    return message
+def _flag_names(message, fields=_CONFIG_FIELDS):
+    """A library message with the setting names in ``fields`` written as the flags that set
+    them, where they name the setting ("eta must be ...", "validation=0.5"), not where the
+    word is prose ("its own validation set")."""
+    names = "|".join(sorted(fields, key=len, reverse=True))
+    return re.sub(rf"(?<![\w-])({names})(?==| must)",
+                  lambda m: "--" + m.group(1).replace("_", "-"), message)
 
 
 def _check_resume(checkpoint, given, path):
@@ -892,8 +892,8 @@ def _data_header(opts, data, checkpoint):
     evaluate, predict, plot and report reload the data a model was trained on.
 
     name: the canonical data set name, or the absolute path of the user's file or directory;
-    validation, seed, train_size: as passed to ``datasets.load``; data_dir: the same, made absolute so
-    that the model file works from any directory; n_classes, image_shape: the
+    validation, seed, train_size: as passed to ``datasets.load``; data_dir: the same, made
+    absolute so that the model file works from any directory; n_classes, image_shape: the
     data's; box: the side of the box its images' ink fills (:func:`bprop.predict.typical_box`),
     for preparing pictures like the training images.
     """
@@ -944,8 +944,9 @@ def _check_writable(path, flag="--save"):
     """Fail before any work, not after it, when the file ``path`` cannot be written; makes
     its directory."""
     if os.path.isdir(path):
+        example = "model.npz" if flag in ("--save", "--resume") else "out"
         raise ConfigError(f"{flag} {path} is a directory; give a file name, e.g. "
-                          f"{os.path.join(path, 'model.npz' if flag in ('--save', '--resume') else 'out')}")
+                          f"{os.path.join(path, example)}")
     if os.path.exists(path) and not os.path.isfile(path):
         raise ConfigError(f"{flag} {path} exists and is not a regular file")
     _check_directory(os.path.dirname(os.path.realpath(path)), flag, path)
@@ -1307,7 +1308,8 @@ def cmd_info(args):
         scored = [r for r in records if r.val_accuracy is not None]
         if scored:
             best = max(scored, key=lambda r: r.val_accuracy)
-            test = "" if best.test_accuracy is None else f" (test_accuracy {best.test_accuracy:.4f})"
+            test = ("" if best.test_accuracy is None
+                    else f" (test_accuracy {best.test_accuracy:.4f})")
             _out(f"best val_accuracy {best.val_accuracy:.4f} at epoch {best.epoch + 1}{test}")
     return 0
 

@@ -182,8 +182,10 @@ class QuadraticCost:
 
     @staticmethod
     def delta(z, a, y):
-        """BP1 for a sigmoid output layer: δ = (a − y) ⊙ σ′(z). The book's interface; training takes BP1 from
-        :meth:`bprop.Network._output_error`, with any output activation."""
+        """BP1 for a sigmoid output layer: δ = (a − y) ⊙ σ′(z).
+
+        The book's interface; training takes BP1 from :meth:`bprop.Network._output_error`,
+        with any output activation."""
         return (a - y) * sigmoid_prime(z)
 
     @staticmethod
@@ -209,8 +211,10 @@ class CrossEntropyCost:
 
     @staticmethod
     def delta(z, a, y):
-        """BP1 for a sigmoid output layer: σ′ cancels, δ = a − y. The book's interface; training takes BP1 from
-        :meth:`bprop.Network._output_error`, with any output activation."""
+        """BP1 for a sigmoid output layer: σ′ cancels, δ = a − y.
+
+        The book's interface; training takes BP1 from :meth:`bprop.Network._output_error`,
+        with any output activation."""
         return a - y
 
     @staticmethod
@@ -242,8 +246,10 @@ class LogLikelihoodCost:
 
     @staticmethod
     def delta(z, a, y):
-        """BP1 for a softmax output layer: δ = a − y. The book's interface; training takes BP1 from
-        :meth:`bprop.Network._output_error`, with any output activation."""
+        """BP1 for a softmax output layer: δ = a − y.
+
+        The book's interface; training takes BP1 from :meth:`bprop.Network._output_error`,
+        with any output activation."""
         return a - y
 
     @staticmethod

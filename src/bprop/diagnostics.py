@@ -130,8 +130,8 @@ class Diagnostics:
         """The statistics so far this epoch, as a JSON-able dict.
 
         Keys: ``layers`` (the book's numbers 2 … L), ``activations``, ``cost``, ``every``,
-        ``batches`` and ``examples`` (how many were observed), ``saturation_threshold`` (as a fraction of σ′'s
-        peak), and per layer: ``grad_b`` (mean ‖∂C/∂bˡ‖), ``grad_w`` (mean ‖∂C/∂wˡ‖),
+        ``batches`` and ``examples`` (how many were observed), ``saturation_threshold`` (as a
+        fraction of σ′'s peak), and per layer: ``grad_b`` (mean ‖∂C/∂bˡ‖), ``grad_w`` (mean ‖∂C/∂wˡ‖),
         ``mean_activation``, ``saturated`` (share of sigmoid/tanh neurons with small σ′),
         ``dead`` (share of ReLU units never active), ``weight_norm`` (‖wˡ‖ now); and
         ``output_saturated_wrong`` (share of output neurons saturated at the wrong value).
@@ -276,8 +276,8 @@ def _get(record, name):
 def _explain_divergence(records, number):
     for r in records:
         when, eta = _when(number(_get(r, "epoch"))), _get(r, "eta")
-        was = "" if eta is None else f" (it was {eta:g})"
-        advice = (f"the steps were too large. Try a smaller eta{was}, e.g. a tenth of it; L2 "
+        advice = (f"the steps were too large. Try a smaller eta{_was(eta)}, e.g. a tenth of "
+                  f"it; L2 "
                   f"regularisation (lmbda) or gradient clipping also keep the weights in range.")
         for name, label in (("train_cost", "training cost"), ("val_cost", "validation cost")):
             value = _get(r, name)
@@ -290,7 +290,7 @@ def _explain_divergence(records, number):
         for g in (*diag.get("grad_b", ()), *diag.get("grad_w", ())):
             if g is not None and not math.isfinite(g):
                 return [f"The gradients were not finite {when}: the weights are too large "
-                        f"(training diverged). Try a smaller eta{was}."]
+                        f"(training diverged). Try a smaller eta{_was(eta)}."]
         huge = [(label, value) for label, value in (
             ("training cost", _get(r, "train_cost")), ("validation cost", _get(r, "val_cost")),
             ("largest gradient norm", max(_finite(diag.get("grad_b", ())) +
@@ -322,11 +322,15 @@ def _explain_rising_cost(records, number):
         start = best
     else:
         return []
-    was = "" if last[2] is None else f" (it was {last[2]:g})"
     return [f"The training cost rose from {start[1]:.4g} {_when(start[0])} to {last[1]:.4g} "
             f"{_when(last[0])}: the steps overshoot the minimum they are meant to approach, "
             f"so eta is too large (the book's chapter 3, choosing the learning rate). Try a "
-            f"smaller eta{was}, e.g. a tenth of it."]
+            f"smaller eta{_was(last[2])}, e.g. a tenth of it."]
+
+
+def _was(eta):
+    """" (it was 3)", the eta a message advises lowering, when known."""
+    return "" if eta is None else f" (it was {eta:g})"
 
 
 def _finite(values):

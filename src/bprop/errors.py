@@ -3,8 +3,11 @@
 Every error a user can cause is a ``ValueError`` or ``TypeError`` subclass whose message
 names what is wrong, what was expected and what was got, or an ``OSError`` for a path that
 is missing or cannot be written (and ``ModuleNotFoundError`` for a missing optional
-package). The command line turns them into one line on stderr and exit status 2. ``check_int`` and ``check_number`` are the checks of
-settings that the network, the optimisers' configuration and the training loop share.
+package). The command line turns them into one line on stderr and exit status 2.
+
+``check_int``, ``check_number``, ``check_range``, ``check_dtype`` and ``check_class_index``
+are the checks of settings that the network, the optimisers, the training loop, the data
+sets and the diagnostics share.
 """
 
 from numbers import Integral, Real

@@ -9,9 +9,8 @@ pixels:
 1. grey levels in ``[0, 1]``; the paper taken away: a quadratic surface fitted to the
    border's grey levels, so that light falling off across a photo, or toward its corners,
    goes with it; inverted when the ink is darker than the paper (the data sets have light
-   ink on black). Which side the ink
-   lies on is read from the picture slightly blurred (3x3), so that stray noisy pixels
-   do not decide;
+   ink on black). Which side the ink lies on is read from the picture slightly blurred
+   (3x3), so that stray noisy pixels do not decide;
 2. the grey levels stretched so that the brightest ink is 1, and what is left below the
    noise floor set to 0. The floor is 5% of the ink, or, for a photo or scan, six times
    the border's deviation from the fitted surface (noise, grain), whichever is higher;
@@ -328,11 +327,11 @@ def _paper(img):
     v = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
     level = float(np.median(v))
     v = v - level               # fitted around the median: flat paper comes out exactly flat
-    # scaled to [-1, 1] so that the quadratic terms are well conditioned
-    u, w = (2.0 * r / max(rows - 1, 1) - 1.0), (2.0 * c / max(cols - 1, 1) - 1.0)
-    A = np.column_stack([np.ones_like(u), u, w, u * u, w * w, u * w])
+    # rows and columns scaled to [-1, 1], so that the quadratic terms are well conditioned
+    A = np.column_stack(_quadratic_terms(2.0 * r / max(rows - 1, 1) - 1.0,
+                                         2.0 * c / max(cols - 1, 1) - 1.0))
     # first the border pixels near its median (ink touching the edge left out), then the
-    # plane through them, twice
+    # surface through them, twice
     spread = np.abs(v)
     keep = spread <= 3.0 * 1.4826 * float(np.median(spread)) + 1e-9
     for _ in range(2):
@@ -341,10 +340,14 @@ def _paper(img):
         centre = np.median(residual[keep])
         noise = 1.4826 * float(np.median(np.abs(residual[keep] - centre)))
         keep = np.abs(residual - centre) <= 3.0 * noise + 1e-9
-    U, W = np.linspace(-1.0, 1.0, rows)[:, None], np.linspace(-1.0, 1.0, cols)[None, :]
-    paper = level + (coef[0] + coef[1] * U + coef[2] * W + coef[3] * U * U + coef[4] * W * W
-                     + coef[5] * U * W)
-    return paper, noise
+    terms = _quadratic_terms(np.linspace(-1.0, 1.0, rows)[:, None],
+                             np.linspace(-1.0, 1.0, cols)[None, :])
+    return level + sum(k * t for k, t in zip(coef, terms)), noise
+
+
+def _quadratic_terms(u, w):
+    """1, u, w, u², w², uw: the surface a paper's light makes, to first and second order."""
+    return [np.ones_like(u * w), u, w, u * u, w * w, u * w]
 
 
 def _blur3(img):

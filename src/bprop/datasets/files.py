@@ -248,13 +248,14 @@ def _split_off_test(X, y, name):
 LABEL_COLUMN_NAMES = ("label", "labels")
 
 
-def _is_header(line):
-    """Whether a CSV's first line names the columns: some field is not a number, or the
-    fields are the column names pandas writes for an unnamed array: an empty one (its row
-    index) then 0, 1, 2, ..., or 0, 1, 2, ... alone when there are at least 5 (a shorter
-    such line is more likely data). Any other line of numbers with an empty field is a
-    data row with a value missing, not a header."""
-    fields = [field.strip().strip('"') for field in line.rstrip("\r\n").split(",")]
+def _is_header(fields):
+    """Whether a CSV's first line, split into ``fields``, names the columns: some field is
+    not a number, or the fields are the names pandas writes for an unnamed array: an empty
+    one (its row index) then 0, 1, 2, ..., or 0, 1, 2, ... alone when there are at least 5
+    (a shorter such line is more likely data). Any other line of numbers with an empty
+    field is a data row with a value missing, not a header."""
+    def counting(names):
+        return names == [str(i) for i in range(len(names))]
 
     def number(text):
         try:
@@ -262,9 +263,9 @@ def _is_header(line):
             return True
         except ValueError:
             return False
-    if fields[:1] == [""] and len(fields) > 1 and fields[1:] == [str(i) for i in range(len(fields) - 1)]:
+    if fields[:1] == [""] and len(fields) > 1 and counting(fields[1:]):
         return True                             # pandas: its index's empty name, then 0, 1, ...
-    if len(fields) >= 5 and fields == [str(i) for i in range(len(fields))]:
+    if len(fields) >= 5 and counting(fields):
         return True
     return not all(number(f) or not f for f in fields)
 
@@ -276,10 +277,10 @@ def read_csv(path: str | os.PathLike):
     label_column = -1
     try:
         with open(path, encoding="utf-8-sig") as f:
-            first = f.readline()
-            header = int(_is_header(first))
+            fields = [field.strip().strip('"') for field in f.readline().split(",")]
+            header = int(_is_header(fields))
             if header:
-                names = [field.strip().strip('"').lower() for field in first.split(",")]
+                names = [field.lower() for field in fields]
                 named = [i for i, name in enumerate(names) if name in LABEL_COLUMN_NAMES]
                 if len(named) > 1:
                     raise DataError(f"the header of {path.name} names more than one label "
