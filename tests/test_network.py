@@ -532,3 +532,49 @@ def test_labels_as_0d_arrays_and_ragged_labels():
         net.evaluate([(np.ones((2, 1)), [1, [2]])])
     with pytest.raises(ShapeError, match="x of example 0 is not a \\(2, 1\\) column"):
         net.evaluate([([[1.0], [2.0, 3.0]], 1)])
+
+
+# -- a network with one output: a binary classifier ----------------------------------------
+def _binary(n=200):
+    rng = np.random.default_rng(0)
+    X = rng.random((n, 2))
+    return X, (X[:, 0] > X[:, 1]).astype(np.int64)
+
+
+@pytest.mark.parametrize("as_rows", [False, True])
+def test_one_output_accuracy_thresholds_at_half_instead_of_an_argmax_of_one_column(as_rows):
+    """argmax over a single column is always 0, so every accuracy came out as 1.0."""
+    X, t = _binary()
+    y = t[:, None].astype(float) if as_rows else t           # 0/1 targets or int labels
+    net = Network([2, 8, 1], cost="cross-entropy", init="scaled-normal", rng=0)
+    h = net.fit(X, y, epochs=3, batch_size=10, eta=0.5, validation=(X, t),
+                monitor_training_accuracy=True)
+    a = net.predict_proba(X)[:, 0]
+    want = float(np.mean((a > 0.5) == t))
+    assert want < 0.9                                   # far from the 1.0 that argmax gave
+    assert h.records[-1].train_accuracy == want and h.records[-1].val_accuracy == want
+    assert net.score(X, t) == want and net.score(X, y) == want
+    np.testing.assert_array_equal(net.predict(X), (a > 0.5).astype(int))
+    np.testing.assert_array_equal(net.targets(t, len(t))[:, 0], t)     # label 1 -> target 1
+    with pytest.raises(DataError, match=r"labels must be integers in \[0, 2\)"):
+        net.targets(t + 1, len(t))
+
+
+def test_one_output_early_stopping_sees_the_accuracy_improve():
+    X, t = _binary()
+    net = Network([2, 8, 1], cost="cross-entropy", init="scaled-normal", rng=0)
+    h = net.fit(X, t, epochs=40, batch_size=10, eta=0.5, validation=(X, t),
+                early_stopping=True, patience=5)
+    assert h.best_epoch > 0 and max(h.column("val_accuracy")) > 0.9
+
+
+def test_one_output_book_evaluate_and_prediction_scores():
+    from bprop.predict import output_scores
+    X, t = _binary(50)
+    net = Network([2, 3, 1], rng=1)
+    a = net.predict_proba(X)
+    assert net.evaluate([(x[:, None], int(c)) for x, c in zip(X, t)]) == \
+        int(np.sum((a[:, 0] > 0.5) == t))
+    scores, kind = output_scores(net, X)
+    assert kind == "probability"
+    np.testing.assert_allclose(scores, np.hstack([1 - a, a]))

@@ -86,6 +86,70 @@ def test_momentum_and_nesterov_two_steps(nesterov):
     _close(net, params[:2], params[2:])
 
 
+@pytest.mark.parametrize("optimizer", ["momentum", "nesterov", "adam"])
+def test_regularisation_is_in_the_gradient_that_momentum_and_adam_follow(optimizer):
+    """C = C0 + (λ/2n)Σw² + (λ1/n)Σ|w|: every optimiser steps along ∇C, so the first step of
+    momentum (v = −η∇C) and of Adam (η ∇C/|∇C|) sees the regularisation's gradient too."""
+    X, y = _data()
+    net, ref = _pair()
+    eta, lmbda, l1, mu = 0.3, 4.0, 1.5, 0.8
+    _run(net, X, y, 1, eta=eta, lmbda=lmbda, l1=l1, optimizer=optimizer, momentum=mu)
+    gw, gb = _mean_grads(ref, X, y)
+    gw = [g + lmbda / N * w + l1 / N * np.sign(w) for g, w in zip(gw, ref.weights)]
+    g = gw + gb
+    if optimizer == "adam":
+        step = [eta * gi / (np.abs(gi) + 1e-8) for gi in g]
+    else:
+        step = [eta * gi * (1 + mu if optimizer == "nesterov" else 1) for gi in g]
+    params = [p - d for p, d in zip(ref.weights + ref.biases, step)]
+    _close(net, params[:2], params[2:])
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_every_optimizer_with_lmbda_converges_to_the_minimum_of_the_reported_cost(optimizer):
+    """A linear network under the quadratic cost with L2 is ridge regression: whatever the
+    optimiser, it must end at the ridge solution for λ, whose cost is the one reported."""
+    rng = np.random.default_rng(0)
+    n, d, lmbda = 40, 3, 20.0
+    X = rng.random((n, d))
+    t = (X @ [2.0, -1.0, 0.5] + 0.3 + 0.1 * rng.standard_normal(n))[:, None]
+    # minimise (1/2n)Σ(wx + b − t)² + (λ/2n)‖w‖²: (AᵀA + λ·diag(1, 1, 1, 0)) [w, b] = Aᵀt
+    A = np.hstack([X, np.ones((n, 1))])
+    ridge = np.linalg.solve(A.T @ A + np.diag([lmbda] * d + [0.0]), A.T @ t[:, 0])
+    net = Network([d, 1], activations="identity", init="scaled-normal", rng=0)
+    h = net.fit(X, t, epochs=3000, batch_size=n, eta=0.3 if optimizer != "adam" else 0.01,
+                lmbda=lmbda, optimizer=optimizer)
+    got = np.r_[net.weights[0][0], net.biases[0][0]]
+    np.testing.assert_allclose(got, ridge, atol=1e-6)
+    best = 0.5 * np.mean((A @ ridge - t[:, 0]) ** 2) + 0.5 * lmbda / n * ridge[:d] @ ridge[:d]
+    assert h.records[-1].train_cost == pytest.approx(best, rel=1e-9)
+
+
+def test_reported_cost_includes_the_l1_term():
+    X, y = _data()
+    net = Network([3, 4, 2], rng=3)
+    h = net.fit(X, y, epochs=1, batch_size=5, eta=0.5, l1=5.0, lmbda=2.0)
+    Y = np.eye(2)[y]
+    c0 = 0.5 * np.mean(np.sum((net.predict_proba(X) - Y) ** 2, axis=1))
+    l2 = 0.5 * 2.0 / N * sum(np.sum(w ** 2) for w in net.weights)
+    l1 = 5.0 / N * sum(np.sum(np.abs(w)) for w in net.weights)
+    assert h.records[0].train_cost == pytest.approx(c0 + l2 + l1, rel=1e-12)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_numpy_float32_settings_leave_a_float64_network_in_float64(optimizer):
+    """eta = np.float32(0.1) is the same number as float(np.float32(0.1)); under NumPy 2's
+    promotion rules it would have made the decay and step factors float32."""
+    X, y = _data()
+    a, b = _pair()
+    _run(a, X, y, 3, eta=np.float32(0.1), lmbda=np.float32(3.0), l1=np.float32(0.5),
+         momentum=np.float32(0.9), optimizer=optimizer)
+    _run(b, X, y, 3, eta=float(np.float32(0.1)), lmbda=3.0, l1=0.5,
+         momentum=float(np.float32(0.9)), optimizer=optimizer)
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_array_equal(p, q)
+
+
 def test_adam_two_steps():
     X, y = _data()
     net, ref = _pair()
@@ -352,13 +416,13 @@ def test_learns_the_digits():
 
 
 def test_history_round_trips_numpy_scalars_and_refuses_what_it_cannot_be():
-    """fit(eta=np.float32(...)) records NumPy scalars; from_dict(to_dict()) takes them back."""
+    """A record holding NumPy scalars round-trips: from_dict(to_dict()) takes them back."""
     from bprop.errors import DataError
     from bprop.train import History
     rng = np.random.default_rng(0)
     net = Network([3, 4, 2], rng=0)
-    h = net.fit(rng.random((20, 3)), np.arange(20) % 2, epochs=2, eta=np.float32(0.5))
-    assert isinstance(h.records[0].eta, np.float32)
+    h = net.fit(rng.random((20, 3)), np.arange(20) % 2, epochs=2, eta=0.5)
+    h.records[0].eta = np.float32(0.5)
     back = History.from_dict(h.to_dict())
     assert back.column("eta") == h.column("eta") and back.column("epoch") == [0, 1]
     d = h.to_dict()

@@ -320,9 +320,9 @@ output layers are sized from the data. After each epoch one line goes to stdout:
 
   epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s
 
-(cost: mean training cost, plus ½(λ/n)Σw² with --lmbda, n the training-set size, as the
-book's total_cost; the history's val_cost adds the same term with n the validation-set
-size; val_acc only with --validation; train_acc with
+(cost: mean training cost, plus ½(λ/n)Σw² with --lmbda and (λ₁/n)Σ|w| with --l1, n the
+training-set size, as the book's total_cost; the history's val_cost adds the same terms
+with n the validation-set size; val_acc only with --validation; train_acc with
 --monitor-training-accuracy; eta when a schedule changes it). With --save the model is
 written atomically after every epoch, with its settings, history and optimiser state, so
 it is also a checkpoint: Ctrl-C leaves the last finished epoch on disk (exit status 130),
@@ -382,8 +382,10 @@ datasets (--dataset):
     g.add_argument("--mini-batch-size", type=int, help=f"default {d.mini_batch_size}")
     g.add_argument("--eta", type=float, help=f"learning rate (default {d.eta})")
     g.add_argument("--lmbda", type=float,
-                   help="L2 regularisation: w -> (1 - eta*lmbda/n) w (default 0)")
-    g.add_argument("--l1", type=float, help="L1 regularisation strength (default 0)")
+                   help="L2 regularisation: adds (lmbda/2n) sum w^2 to the cost; with sgd "
+                        "the step is w -> (1 - eta*lmbda/n) w - ... (default 0)")
+    g.add_argument("--l1", type=float,
+                   help="L1 regularisation: adds (l1/n) sum |w| to the cost (default 0)")
     g.add_argument("--optimizer", choices=list(OPTIMIZERS),
                    help="sgd (default), momentum, nesterov, adam")
     g.add_argument("--momentum", type=float,

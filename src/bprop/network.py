@@ -435,21 +435,25 @@ class Network:
         return out
 
     def predict(self, X):
-        """Predicted class (argmax of the output, first index on ties) for each row of X."""
-        return np.argmax(self.predict_proba(X), axis=1)
+        """Predicted class for each row of X: the argmax of the output (first index on
+        ties), or with one output 1 where it exceeds 0.5 (:func:`predicted_classes`)."""
+        return predicted_classes(self.predict_proba(X))
 
     def score(self, X, y):
         """Fraction of rows of X whose predicted class equals the label."""
         labels = self._labels_of(y, len(self.check_X(X)))
         return float(np.mean(self.predict(X) == labels))
 
-    def mean_cost(self, X, y, lmbda=0.0):
-        """Mean cost over rows X (labels or target rows y), plus ½(λ/n)Σ‖w‖², n = len(X).
+    def mean_cost(self, X, y, lmbda=0.0, l1=0.0):
+        """Mean cost over rows X (labels or target rows y), plus the regularisation terms
+        ½(λ/n)Σ‖w‖² and (λ₁/n)Σ|w|, n = len(X) (as the book's ``total_cost``).
 
         The log costs with a sigmoid or softmax output are computed from the output layer's
         zᴸ (:func:`bprop.costs.cost_from_logits`), exactly even where aᴸ rounds to 0 or 1.
         """
         check_number(lmbda, "lmbda")
+        check_number(l1, "l1")
+        lmbda, l1 = float(lmbda), float(l1)
         X = self.check_X(X)
         Y = self.targets(y, len(X))
         cost = 0.0
@@ -461,6 +465,8 @@ class Network:
         cost /= len(X)
         if lmbda:
             cost += sum(squared_norm_times(0.5 * lmbda / len(X), w) for w in self.weights)
+        if l1:
+            cost += l1 / len(X) * sum(float(np.abs(w).sum(dtype=np.float64)) for w in self.weights)
         return cost
 
     def save(self, path):
@@ -534,8 +540,8 @@ class Network:
         if y.ndim == 2 and y.shape == (n, self.sizes[-1]):
             y = _as_float(y, "y", self.dtype)
             _check_finite(y, "y")
-            return np.argmax(y, axis=1)
-        return _check_labels(y, n, self.sizes[-1])
+            return predicted_classes(y)
+        return _check_labels(y, n, n_classes(self.sizes[-1]))
 
     def targets(self, y, n):
         """Target rows ``(n, sizes[-1])`` from int labels or target rows, or raise."""
@@ -547,9 +553,12 @@ class Network:
             y = _as_float(y, "y", self.dtype)
             _check_finite(y, "y")
             return y
-        labels = _check_labels(y, n, self.sizes[-1])
+        labels = _check_labels(y, n, n_classes(self.sizes[-1]))
         Y = np.zeros((n, self.sizes[-1]), self.dtype)
-        Y[np.arange(n), labels] = 1.0
+        if self.sizes[-1] == 1:         # a binary classifier: the target is the label
+            Y[:, 0] = labels
+        else:
+            Y[np.arange(n), labels] = 1.0
         return Y
 
     def _book_fresh_parameters(self):
@@ -582,7 +591,7 @@ class Network:
         for i, (x, _) in enumerate(pairs):
             X[i] = self._check_book_column(x, self.sizes[0], "x", i)
         labels = np.array([self._book_label(label, i) for i, (_, label) in enumerate(pairs)])
-        return X, _check_labels(labels, len(pairs), self.sizes[-1])
+        return X, _check_labels(labels, len(pairs), n_classes(self.sizes[-1]))
 
     def _book_label(self, label, i):
         """An int class label from the book's label: an int (or a 1-element array), or a
@@ -595,7 +604,7 @@ class Network:
         if a.size == 1:
             return a.reshape(())[()]
         if a.shape in ((self.sizes[-1], 1), (self.sizes[-1],)):
-            return int(np.argmax(a))
+            return int(predicted_classes(a.reshape(1, -1))[0])
         raise ShapeError(f"label of example {i} has shape {a.shape}; expected an int class "
                          f"label (or a one-hot column of {self.sizes[-1]})")
 
@@ -611,6 +620,26 @@ class Network:
         if v.dtype.kind not in "fiub" or not np.all(np.isfinite(v)):
             raise DataError(f"{name} of example {i} is not finite numbers")
         return v
+
+
+# -- classes from outputs -----------------------------------------------------------------------
+def class_scores(a):
+    """Per-class scores from output rows ``a`` ``(n, sizes[-1])``: ``a`` itself, or for a
+    network with one output (a binary classifier trained on 0/1 targets) the two columns
+    1 − a and a, the outputs for class 0 and class 1."""
+    a = np.asarray(a)
+    return np.concatenate([1 - a, a], axis=1) if a.shape[1] == 1 else a
+
+
+def predicted_classes(a):
+    """The class of each output row ``a`` ``(n, sizes[-1])``: the argmax of
+    :func:`class_scores` (first index on ties), so with one output 1 where it exceeds 0.5."""
+    return np.argmax(class_scores(a), axis=1)
+
+
+def n_classes(n_outputs):
+    """How many classes a network with ``n_outputs`` outputs tells apart (2 for one)."""
+    return max(n_outputs, 2)
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class Network(_network.Network):
         from .train import TrainConfig, train
 
         X, Y = self._book_training_arrays(training_data)
-        labels = np.argmax(Y, axis=1)
+        labels = _network.predicted_classes(Y)
         if evaluation_data is not None:
             evaluation_data = list(evaluation_data)
         # the book tests `if evaluation_data:`, so an empty list means none
@@ -87,7 +87,7 @@ class Network(_network.Network):
             return 0
         if convert:
             X, Y = self._book_training_arrays(pairs, "data")
-            labels = np.argmax(Y, axis=1)
+            labels = _network.predicted_classes(Y)
         else:
             X, labels = self._book_test_arrays(pairs, "data")
         return int(np.count_nonzero(self.predict(X) == labels))

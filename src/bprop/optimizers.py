@@ -7,9 +7,14 @@ Every optimiser gets the gradients of the cost summed over a mini-batch times
   (η/m)·Σ∇ and the update is ``w -= nabla_w`` with no extra pass over w;
 * the others ask for 1/m and keep their own state (velocities, moments).
 
-Weight decay follows the book: L2 shrinks w by (1 − η·λ/n) before the step, L1 moves it
-by η·λ₁/n·sign(w); n is the training-set size. Biases are never decayed. ``clip_norm``
-rescales the whole gradient when its global 2-norm exceeds the threshold.
+Regularisation is part of the cost, as in chapter 3: C = C₀ + (λ/2n)Σw² + (λ₁/n)Σ|w|, n
+the training-set size, biases left out. Every optimiser therefore follows the gradient
+∇C₀ + (λ/n)w + (λ₁/n)sign(w). For plain SGD that step is the book's: w shrinks by
+(1 − η·λ/n) and moves by η·λ₁/n·sign(w), then ``w -= nabla_w``. The others add (λ/n)w and
+(λ₁/n)sign(w) to the weights' gradients before their own update, so that momentum and Adam
+minimise the same regularised cost that training reports (a decay applied outside the
+velocity would leave momentum with an L2 of λ(1 − μ)). ``clip_norm`` rescales ∇C₀, the
+whole gradient of the unregularised cost, when its global 2-norm exceeds the threshold.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ class Optimizer:
     name = "base"
 
     def __init__(self, eta, lmbda=0.0, l1=0.0, clip_norm=None):
-        self.eta = eta
-        self.lmbda = lmbda
-        self.l1 = l1
-        self.clip_norm = clip_norm
+        # Python floats: a NumPy float32 η would turn a float64 network's steps to float32
+        self.eta = float(eta)
+        self.lmbda = float(lmbda)
+        self.l1 = float(l1)
+        self.clip_norm = None if clip_norm is None else float(clip_norm)
 
     def grad_scale(self, m):
         """What the network should scale the summed gradients by for this optimiser."""
@@ -87,14 +93,25 @@ class Optimizer:
                 g *= shrink
 
     def _decay(self, weights, n):
+        """The regularisation's part of an SGD step, in place: w ← (1 − ηλ/n)w (network2's
+        L2) and w ← w − (ηλ₁/n)sign(w)."""
         if self.lmbda:
-            shrink = 1.0 - self.eta * self.lmbda / n             # L2, as in network2
+            shrink = 1.0 - self.eta * self.lmbda / n
             for w in weights:
                 w *= shrink
         if self.l1:
             step = self.eta * self.l1 / n
             for w in weights:
                 w -= step * np.sign(w)
+
+    def _regularised(self, weights, nabla_w, n):
+        """Add the regularisation's gradient (λ/n)w + (λ₁/n)sign(w) to the mean gradients
+        ``nabla_w`` in place (for the optimisers whose buffers hold ∇C₀, not a step)."""
+        for w, nw in zip(weights, nabla_w):
+            if self.lmbda:
+                nw += (self.lmbda / n) * w
+            if self.l1:
+                nw += (self.l1 / n) * np.sign(w)
 
 
 class SGD(Optimizer):
@@ -114,7 +131,8 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Momentum SGD (chapter 3): v ← μv − η∇C; w ← w + v. Nesterov looks ahead along v.
+    """Momentum SGD (chapter 3): v ← μv − η∇C; w ← w + v, with C the regularised cost.
+    Nesterov looks ahead along v.
 
     Nesterov uses the usual reformulation in terms of the current parameters:
     v ← μv − η∇C; w ← w + μv − η∇C.
@@ -136,7 +154,7 @@ class Momentum(Optimizer):
         params, grads = (*weights, *biases), (*nabla_w, *nabla_b)
         if self.velocities is None:
             self.velocities = [np.zeros_like(p) for p in params]
-        self._decay(weights, n)
+        self._regularised(weights, nabla_w, n)
         mu, eta = self.momentum, self.eta
         for p, g, v in zip(params, grads, self.velocities):
             v *= mu
@@ -159,7 +177,8 @@ class Momentum(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba): bias-corrected first and second moments of the gradient."""
+    """Adam (Kingma & Ba): bias-corrected first and second moments of the gradient of the
+    regularised cost (L2 in the gradient, as PyTorch's ``Adam(weight_decay=...)``; not AdamW)."""
 
     name = "adam"
 
@@ -176,7 +195,7 @@ class Adam(Optimizer):
         params, grads = (*weights, *biases), (*nabla_w, *nabla_b)
         if self.moments is None:
             self.moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
-        self._decay(weights, n)
+        self._regularised(weights, nabla_w, n)
         self.t += 1
         b1, b2, eta, eps = self.beta1, self.beta2, self.eta, self.epsilon
         c1, c2 = 1.0 - b1 ** self.t, 1.0 - b2 ** self.t        # bias corrections

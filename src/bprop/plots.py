@@ -36,6 +36,7 @@ import numpy as np
 from .diagnostics import confusion_counts
 from .errors import BpropError, DataError, OutputOverflowError
 from .io import atomic_write, history_paths, load_checkpoint
+from .network import class_scores, predicted_classes
 from .train import History
 
 FIGSIZE = (6.4, 4.8)        # inches
@@ -283,7 +284,8 @@ def most_wrong(net, X, y, k=15):
     """Indices of the ≤ k misclassified rows with the largest a_predicted − a_true, most first."""
     a = net.predict_proba(X)                                        # (N, sizes[-1])
     y = np.asarray(y)
-    pred = np.argmax(a, axis=1)
+    pred = predicted_classes(a)
+    a = class_scores(a)
     wrong = np.flatnonzero(pred != y)
     margin = a[wrong, pred[wrong]] - a[wrong, y[wrong]]
     order = np.argsort(-margin, kind="stable")[:k]
@@ -300,7 +302,7 @@ def most_wrong_figure(net, X, y, image_shape, k=15, class_names=None):
     if not len(idx):
         ax.text(0.5, 0.5, "no misclassified examples", ha="center", va="center")
         return fig
-    a = net.predict_proba(X[idx])
+    a = class_scores(net.predict_proba(X[idx]))
     cols = math.ceil(math.sqrt(k * 4 / 3))
     rows = math.ceil(len(idx) / cols)
     h, w = image_shape

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, DataError, ShapeError
+from .network import class_scores
 
 #: MNIST's box: digits fit in 20x20 inside the 28x28 field.
 MNIST_BOX_FRACTION = 20 / 28
@@ -251,6 +252,9 @@ def output_scores(net, X):
     returned as they are, with kind "output" instead of "probability".
     """
     a = net.predict_proba(X)
+    if a.shape[1] == 1:     # a binary classifier: outputs 1 − a and a for classes 0 and 1
+        return class_scores(a), "probability" if net.activations[-1].name == "sigmoid" \
+            else "output"
     if net.activations[-1].name == "softmax":
         return a, "probability"
     if net.activations[-1].name in ("sigmoid", "relu"):

@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_int,
                      check_number, check_range)
+from .network import predicted_classes
 from .optimizers import OPTIMIZERS, optimizer_for
 
 SCHEDULES = ("constant", "step", "plateau")
@@ -34,8 +35,10 @@ MONITORS = ("val_accuracy", "val_cost")
 class TrainConfig:
     """Every setting of a training run (recorded in saved models).
 
-    epochs, mini_batch_size, eta: as in the book. lmbda: L2 weight decay λ (the book's
-    w ← (1 − ηλ/n)w); l1: L1 decay λ₁. optimizer: sgd, momentum, nesterov, adam.
+    epochs, mini_batch_size, eta: as in the book. lmbda: L2 regularisation λ, the cost's
+    term (λ/2n)Σw² (with SGD the book's w ← (1 − ηλ/n)w); l1: L1 regularisation λ₁, the
+    term (λ₁/n)Σ|w|. Reported costs include both terms. optimizer: sgd, momentum, nesterov,
+    adam (each minimising the regularised cost, :mod:`bprop.optimizers`).
     schedule: "constant"; "step" (η·gamma every step_size epochs); "plateau" (the book's
     chapter 3 rule: halve η when validation accuracy has not improved for ``patience`` epochs,
     stop once η has fallen to 1/``min_eta_factor`` of its start). early_stopping: stop when ``monitor`` has
@@ -97,6 +100,10 @@ class TrainConfig:
         for name in ("epochs", "mini_batch_size", "step_size", "patience", "shift"):
             # NumPy integers as Python ints: -(-n // np.uint8(2)) would overflow
             setattr(self, name, int(getattr(self, name)))
+        for name in ("eta", "lmbda", "l1", "momentum", "beta1", "beta2", "gamma",
+                     "min_eta_factor", "dropout") + (("clip_norm",) if self.clip_norm else ()):
+            # and Python floats: a NumPy float32 η would do a float64 network's steps in float32
+            setattr(self, name, float(getattr(self, name)))
         if self.image_shape is not None:
             try:
                 self.image_shape = tuple(int(s) for s in self.image_shape)
@@ -323,7 +330,7 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
         if not np.isfinite(w).all():
             raise _diverged(j, config, eta, f"weights[{i}] are no longer finite")
     if config.monitor_training_cost:
-        record.train_cost = net.mean_cost(X, Y, config.lmbda)
+        record.train_cost = net.mean_cost(X, Y, config.lmbda, config.l1)
         if not np.isfinite(record.train_cost):
             raise _diverged(j, config, eta, f"the cost is {record.train_cost}")
 
@@ -334,11 +341,11 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
             raise _diverged(j, config, eta, str(e)) from None
 
     if config.monitor_training_accuracy:
-        record.train_accuracy = float(np.mean(predicted(X) == np.argmax(Y, axis=1)))
+        record.train_accuracy = float(np.mean(predicted(X) == predicted_classes(Y)))
     if validation is not None:
         Xv, yv = validation
         record.val_accuracy = float(np.mean(predicted(Xv) == yv))
-        record.val_cost = net.mean_cost(Xv, yv, config.lmbda)
+        record.val_cost = net.mean_cost(Xv, yv, config.lmbda, config.l1)
     if test is not None:
         Xt, yt = test
         record.test_correct = int(np.count_nonzero(predicted(Xt) == yt))
