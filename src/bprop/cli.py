@@ -16,11 +16,11 @@ report count the same way); the records of a saved History (``.history.json``/``
 count from 0, like the book's ``Epoch 0: ...`` lines.
 
 Exit status: 0 success; 1 an unexpected failure (a one-line message, the traceback with
-``--debug``), running out of memory or disk space, a training run that diverged, or a
-failed ``gradcheck``; 2 bad usage or bad
-input (unknown flag or value, missing, unreadable or corrupt file, data that does not fit
-the model, a ``--save`` path that cannot be written, a missing optional package), one line
-on stderr; 130 after a clean stop on Ctrl-C.
+``--debug``), running out of memory or disk space, a training run whose cost or weights
+stopped being finite, or a failed ``gradcheck``; 2 bad usage or bad input (unknown flag or
+value, missing, unreadable or corrupt file, data that does not fit the model, a ``--save``
+path that cannot be written, a missing optional package), one line on stderr; 130 after a
+clean stop on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -291,7 +291,7 @@ def build_parser():
   bprop gradcheck --sizes 4 5 3
 
 exit status: 0 ok; 1 unexpected failure, out of memory or disk space, diverged training
-or failed gradcheck; 2 bad usage or bad input (one line on stderr); 130 stopped by Ctrl-C.
+(cost or weights no longer finite) or failed gradcheck; 2 bad usage or bad input (one line on stderr); 130 stopped by Ctrl-C.
 Run 'bprop COMMAND --help' for a command's options.""")
     parser.add_argument("--version", action="version", version=f"bprop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -61,8 +61,8 @@ class Diagnostics:
 
     every: look at every ``every``-th mini-batch (train calls :meth:`observe_batch` when
         ``k % every == 0``). At the book's [784, 30, 10] with mini-batches of 10, one look
-        costs about 40 µs against 60 µs for the training step itself: every batch would add
-        ~60% to the training time, every 20th (the default) adds ~5% (measured by
+        costs about 40 µs against 57 µs for the training step itself: every batch would add
+        ~70% to the training time, every 20th (the default) adds ~5% (measured by
         ``examples/walkthrough.py --overhead``). Larger mini-batches make it cheaper still.
     saturation: the fraction of σ′'s peak below which a neuron counts as saturated.
 

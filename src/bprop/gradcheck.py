@@ -13,8 +13,9 @@ The checker perturbs parameters in place and restores them in a ``finally``. It 
 float64 (a float32 network is checked through a float64 copy of itself). The relative error
 of an array is the larger of ‖g − ĝ‖ / (‖g‖ + ‖ĝ‖) in the 2-norm and in the max-norm
 (largest entry): the 2-norm alone spreads one wrong entry of a large matrix over all the
-others. A 0.1% error in one median-sized entry of [100, 30, 10]'s 3,000 first-layer weights
-scores 1.0e-6 in the 2-norm, on the default tolerance, and 1.2e-5 in the max-norm.
+others. For example, [100, 30, 10] with weights N(0, 1/n_in) on 10 random examples, with
+the median-sized entry of its 3,000 first-layer weight gradients made 0.1% too large,
+scores 5e-6 in the 2-norm and 7e-5 to 1e-4 in the max-norm (seeds 0-2).
 """
 
 from __future__ import annotations
