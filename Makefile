@@ -15,7 +15,7 @@ $(VENV)/.installed-dev: pyproject.toml
 # The main job: real handwritten digits (scikit-learn's 8x8 set), no download.
 train: $(VENV)/.installed-dev
 	$(PY) -m bprop train --dataset digits --hidden 30 --epochs 30 --mini-batch-size 10 --eta 3.0 \
-	    --seed 1 --save $(RUN)/model.npz
+	    --seed 1 --save $(RUN)/model.npz --overwrite
 	$(PY) -m bprop predict $(RUN)/model.npz --dataset digits --count 5
 
 test: $(VENV)/.installed-dev

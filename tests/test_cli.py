@@ -614,7 +614,8 @@ def test_resume_with_nothing_left_to_train(model, tmp_path, capsys):
     assert "nothing to train" in err
     assert load_checkpoint(copy).epoch == 5
     # fewer --epochs than it holds: the copy still says 5 of 5, not "epoch 5/3"
-    status, out, err = run(["train", "--resume", model, "--epochs", 3, "--save", copy], capsys)
+    status, out, err = run(["train", "--resume", model, "--epochs", 3, "--save", copy,
+                            "--overwrite"], capsys)
     assert status == 0 and "already holds 5 of 3 epochs" in err
     assert load_checkpoint(copy).meta["config"]["epochs"] == 5
 
@@ -1339,3 +1340,210 @@ def test_epoch_line_shows_any_cost_in_a_few_characters(cost, shown):
     from bprop.train import EpochRecord, TrainConfig
     record = EpochRecord(epoch=0, eta=1.0, seconds=0.1, train_cost=cost)
     assert f"  {shown}  " in cli._epoch_line(record, 1, TrainConfig(epochs=3))
+
+
+# -- nothing the user had is lost; paths checked before training ---------------------------------
+def test_save_refuses_to_replace_an_existing_file_without_overwrite(model, data, tmp_path, capsys):
+    copy = tmp_path / "m.npz"
+    copy.write_bytes(model.read_bytes())
+    status, out, err = run(["train", "--dataset", data, "--epochs", 1, "--save", copy], capsys)
+    assert status == 2 and out == ""
+    assert one_error_line(err) == (f"bprop: error: --save {copy} already exists (a model of 5 "
+                                   f"epochs; continue it with --resume {copy}, or give "
+                                   f"--overwrite to replace it)")
+    assert copy.read_bytes() == model.read_bytes()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    status, _, err = run(["train", "--dataset", data, "--epochs", 1, "--save", notes], capsys)
+    assert status == 2 and "(a file that is not a bprop model give --overwrite" not in err
+    assert "a file that is not a bprop model; give --overwrite to replace it" in err
+    assert notes.read_text() == "my notes\n"
+    status, _, err = run(["train", "--dataset", data, "--epochs", 1, "--save", copy,
+                          "--overwrite", "--quiet"], capsys)
+    assert status == 0, err
+    assert load_checkpoint(copy).epoch == 1
+
+
+def test_resume_saving_to_itself_or_a_new_copy_needs_no_overwrite(model, tmp_path, capsys):
+    copy = tmp_path / "m.npz"
+    copy.write_bytes(model.read_bytes())
+    assert run(["train", "--resume", copy, "--epochs", 6, "--quiet"], capsys)[0] == 0
+    assert run(["train", "--resume", copy, "--epochs", 7, "--save", copy, "--quiet"],
+               capsys)[0] == 0
+    assert load_checkpoint(copy).epoch == 7
+
+
+@pytest.mark.parametrize("make, argv, message", [
+    (None, ["--save", "{tmp}/newdir/"], "--save {tmp}/newdir/ is a directory; give a file name"),
+    (lambda t: (t / "loop.npz").symlink_to(t / "loop.npz"), ["--save", "{tmp}/loop.npz"],
+     "cannot write --save {tmp}/loop.npz: Too many levels of symbolic links"),
+    (lambda t: (t / "m.history.json").mkdir(), ["--save", "{tmp}/m.npz"],
+     "cannot write --save {tmp}/m.npz: {tmp}/m.history.json beside it is a directory"),
+    (None, ["--save", "{tmp}/" + "b" * 250 + ".npz"],
+     "the file {tmp}/" + "b" * 250 + ".history.json beside it is 263 bytes long; the file "
+     "system allows 255"),
+    (None, ["--save", "{tmp}/m.npz", "--plot", "{tmp}/m.npz"],
+     "--plot {tmp}/m.npz is the path of {tmp}/m.npz, which this run writes"),
+])
+def test_save_paths_that_would_fail_after_an_epoch_fail_before_training(make, argv, message,
+                                                                       data, tmp_path, capsys):
+    if make is not None:
+        make(tmp_path)
+    if "--plot" in argv and importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("needs matplotlib")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    status, out, err = run(["train", "--dataset", data, "--epochs", 1, *argv], capsys)
+    assert status == 2 and out == ""
+    assert message.format(tmp=tmp_path) in one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before       # nothing written
+
+
+def test_a_long_name_the_file_system_allows_is_saved_with_its_history(data, tmp_path, capsys):
+    """The temporary files beside a 241-byte name (history: 250) stay within 255 bytes."""
+    path = tmp_path / ("b" * 237 + ".npz")
+    status, _, err = run(["train", "--dataset", data, "--epochs", 1, "--save", path, "--quiet"],
+                         capsys)
+    assert status == 0, err
+    assert load_checkpoint(path).epoch == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["b" * 237 + s for s in (".npz", ".history.json", ".history.csv")])
+
+
+def test_report_out_may_not_replace_the_model_or_its_history(model, tmp_path, capsys):
+    copy = tmp_path / "m.npz"
+    copy.write_bytes(model.read_bytes())
+    history = tmp_path / "m.history.json"
+    history.write_bytes(Path(str(model)[:-4] + ".history.json").read_bytes())
+    for out in (copy, history):
+        before = out.read_bytes()
+        status, stdout, err = run(["report", copy, "--out", out], capsys)
+        assert status == 2 and stdout == ""
+        assert one_error_line(err) == (f"bprop: error: --out {out} is {out}, which the "
+                                       f"report is made from; give another name")
+        assert out.read_bytes() == before
+
+
+def test_resuming_a_run_that_stopped_early_trains_nothing_unless_its_patience_changes(
+        data, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    status, _, err = run(["train", "--dataset", data, "--epochs", 30, "--validation", 40,
+                          "--early-stopping", "--patience", 2, "--eta", 30, "--save", path,
+                          "--quiet"], capsys)
+    assert status == 0, err
+    before, ck = path.read_bytes(), load_checkpoint(path)
+    assert ck.epoch < 30 and ck.meta["history"]["stopped_early"]
+    status, out, err = run(["train", "--resume", path], capsys)
+    assert status == 0 and out == ""
+    assert one_error_line(err) == (f"bprop: note: nothing to train: {path} stopped early after "
+                                   f"epoch {ck.epoch} ({ck.meta['history']['stopped_early']}); "
+                                   f"change --patience to go on")
+    assert path.read_bytes() == before
+    status, out, err = run(["train", "--resume", path, "--patience", 50, "--epochs",
+                            ck.epoch + 2, "--quiet"], capsys)
+    assert status == 0 and len(out.splitlines()) == 2, err
+    after = load_checkpoint(path)
+    assert after.epoch == ck.epoch + 2 and after.meta["history"]["stopped_early"] is None
+
+
+def test_resume_keeps_recording_diagnostics(data, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    assert run(["train", "--dataset", data, "--epochs", 2, "--diagnostics", "--save", path,
+                "--quiet"], capsys)[0] == 0
+    assert run(["train", "--resume", path, "--epochs", 4, "--quiet"], capsys)[0] == 0
+    records = load_checkpoint(path).meta["history"]["records"]
+    assert len(records) == 4 and all(r["diagnostics"] for r in records)
+
+
+@pytest.mark.parametrize("signame, status", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_sigterm_and_sighup_stop_as_cleanly_as_ctrl_c(signame, status, data, tmp_path):
+    if not hasattr(signal, signame):
+        pytest.skip(f"no {signame} here")
+    path = tmp_path / "m.npz"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
+    proc = subprocess.Popen([sys.executable, "-m", "bprop", "train", "--dataset", str(data),
+                             "--epochs", "100000", "--save", str(path), "--quiet"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not path.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert path.exists(), proc.stderr.read() if proc.poll() is not None else "no checkpoint"
+        proc.send_signal(getattr(signal, signame))
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and f"terminated ({signame})" in err
+    ck = load_checkpoint(path)
+    assert f"holds epoch {ck.epoch} of 100000" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.history.csv", "m.history.json",
+                                                          "m.npz"]        # no temporary file
+
+
+def test_a_stop_signal_during_a_save_is_held_until_the_save_is_done():
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("another SIGTERM handler is installed")
+    done = []
+    with cli._stopping_signals():
+        with pytest.raises(KeyboardInterrupt) as stop:
+            with cli._holding_ctrl_c():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.01)
+                done.append("saved")
+    assert done == ["saved"] and cli._stop_status(stop.value) == 143
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_closed_stderr_neither_crashes_nor_writes_errors_to_stdout(data, tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
+    code = ("import os, sys; os.close(2); sys.stderr = None; from bprop import cli; "
+            "sys.exit(cli.main(sys.argv[1:]))")
+    ok = subprocess.run([sys.executable, "-c", code, "train", "--dataset", str(data),
+                         "--epochs", "1"], env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and LINE.match(ok.stdout.strip())
+    bad = subprocess.run([sys.executable, "-c", code, "info", str(tmp_path / "none.npz")],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stdout == ""
+
+
+def test_numpy_advice_for_python_callers_stays_out_of_errors(model, tmp_path, capsys):
+    text = tmp_path / "x.npy"
+    text.write_text("hello\n")
+    status, _, err = run(["predict", model, text], capsys)
+    assert status == 2
+    assert one_error_line(err) == ("bprop: error: cannot read x.npy as a .npy array: it is not "
+                                   "a NumPy file of numbers (NumPy would read it as pickled "
+                                   "Python objects, which bprop does not load)")
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("0.1,0.2,0\n0.3,1\n")
+    status, _, err = run(["train", "--dataset", ragged], capsys)
+    assert status == 2
+    assert one_error_line(err).endswith("the number of columns changed from 3 to 2 at row 2")
+
+
+def test_labels_that_are_ids_not_class_numbers_are_refused(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.3f},{b:.3f},{k}" for a, b, k in zip(rng.random(40), rng.random(40),
+                                                       rng.integers(0, 2, 40))]
+    rows[7] = rows[7].rsplit(",", 1)[0] + ",1000000000000"
+    path = tmp_path / "ids.csv"
+    path.write_text("\n".join(rows) + "\n")
+    status, _, err = run(["train", "--dataset", path, "--epochs", 1], capsys)
+    assert status == 2
+    assert "the labels run up to 1,000,000,000,000, which would need 1,000,000,000,001 " \
+           "outputs for the 3 label values that occur" in err.splitlines()[-1]
+
+
+def test_a_picture_too_large_for_pillow_is_bad_input(model, tmp_path, capsys, monkeypatch):
+    PIL = pytest.importorskip("PIL.Image")
+    monkeypatch.setattr(PIL, "MAX_IMAGE_PIXELS", 1000)     # so a small file is "too large"
+    path = tmp_path / "big.png"
+    PIL.new("L", (100, 100), 255).save(path)
+    status, _, err = run(["predict", model, path], capsys)
+    assert status == 2
+    assert one_error_line(err) == ("bprop: error: big.png is too large a picture to read "
+                                   "(Pillow's limit is 2,000 pixels); scale it down first")

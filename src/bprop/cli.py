@@ -20,7 +20,7 @@ Exit status: 0 success; 1 an unexpected failure (a one-line message, the traceba
 stopped being finite, or a failed ``gradcheck``; 2 bad usage or bad input (unknown flag or
 value, missing, unreadable or corrupt file, data that does not fit the model, a ``--save``
 path that cannot be written, a missing optional package), one line on stderr; 130 after a
-clean stop on Ctrl-C.
+clean stop on Ctrl-C (SIGTERM and SIGHUP stop as cleanly, with 143 and 129).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import errno
 import importlib
 import importlib.util
 import json
@@ -48,7 +49,7 @@ from . import io as model_io
 from .activations import ACTIVATIONS, get_activation
 from .costs import COSTS, get_cost
 from .diagnostics import Diagnostics, confusion_counts, explain
-from .errors import ConfigError, DataError, ModelFileError, ShapeError, check_int
+from .errors import BpropError, ConfigError, DataError, ModelFileError, ShapeError, check_int
 from .gradcheck import gradcheck
 from .network import INITIALIZERS, Network
 from .optimizers import OPTIMIZERS, optimizer_for
@@ -68,7 +69,7 @@ _TRAIN_DEFAULTS = {
     "dataset": "mnist", "data_dir": None, "validation": 0, "train_size": None, "hidden": [30],
     "activation": ["sigmoid"], "output_activation": None, "cost": "quadratic",
     "init": "normal", "seed": 0, "dtype": "float64", "save": None, "resume": None,
-    "json": False, "quiet": False, "diagnostics": False, "plot": None,
+    "json": False, "quiet": False, "diagnostics": False, "plot": None, "overwrite": False,
 }
 
 # What a resumed run takes from its checkpoint and may not change.
@@ -81,6 +82,9 @@ _FIXED_ON_RESUME = ("hidden", "activation", "output_activation", "cost", "init",
 # ==============================================================================================
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:      # closed by the caller (`2>&-`): write nowhere,
+            setattr(sys, name, open(os.devnull, "w"))   # not into the other stream
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -96,12 +100,12 @@ def main(argv=None) -> int:
         return e.code if isinstance(e.code, int) else 2
     debug = getattr(args, "debug", False)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _stopping_signals():
             warnings.showwarning = _show_warning
             return args.func(args)
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
+    except KeyboardInterrupt as e:
+        _err(_stopped_by(e))
+        return _stop_status(e)
     except BrokenPipeError:             # stdout closed early (`bprop info m.npz | head`)
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -124,6 +128,50 @@ def main(argv=None) -> int:
             _err(f"unexpected error: {type(e).__name__}: {_one_line(e)} "
                  f"(run with --debug for the traceback)")
         return 1
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (``kill``, ``timeout``, a closed terminal), handled as Ctrl-C is:
+    the save in progress is finished, the note says what the file holds."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated(signum)
+
+
+_STOPPING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                          if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _stopping_signals():
+    """Within the block, SIGTERM and SIGHUP raise :class:`_Terminated` (a KeyboardInterrupt)
+    where they would kill the process; handlers someone else installed are left alone."""
+    installed = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in _STOPPING_SIGNALS:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                installed[signum] = signal.signal(signum, _raise_terminated)
+    try:
+        yield
+    finally:
+        for signum, previous in installed.items():
+            signal.signal(signum, previous)
+
+
+def _stopped_by(e):
+    if isinstance(e, _Terminated):
+        return f"terminated ({signal.Signals(e.signum).name})"
+    return "interrupted"
+
+
+def _stop_status(e):
+    """128 + the signal's number, as a shell reports a process it stopped: 130 for Ctrl-C."""
+    return 128 + (e.signum if isinstance(e, _Terminated) else signal.SIGINT)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -291,7 +339,8 @@ def build_parser():
   bprop gradcheck --sizes 4 5 3
 
 exit status: 0 ok; 1 unexpected failure, out of memory or disk space, diverged training
-(cost or weights no longer finite) or failed gradcheck; 2 bad usage or bad input (one line on stderr); 130 stopped by Ctrl-C.
+(cost or weights no longer finite) or failed gradcheck; 2 bad usage or bad input (one line
+on stderr); 130 stopped by Ctrl-C (143 by SIGTERM, 129 by SIGHUP: the same clean stop).
 Run 'bprop COMMAND --help' for a command's options.""")
     parser.add_argument("--version", action="version", version=f"bprop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -419,7 +468,10 @@ datasets (--dataset):
     g = p.add_argument_group("output")
     g.add_argument("--save", metavar="PATH",
                    help="write the model (a checkpoint) to PATH after every epoch, with its "
-                        "history as PATH's stem + .history.json/.csv (directories are created)")
+                        "history as PATH's stem + .history.json/.csv (directories are created; "
+                        "an existing PATH is refused unless --overwrite)")
+    g.add_argument("--overwrite", action="store_true",
+                   help="let --save replace an existing file")
     g.add_argument("--resume", metavar="PATH",
                    help="continue the run saved in PATH (saving back to it unless --save "
                         "says otherwise); the network, seed, data set and split come from it "
@@ -585,11 +637,13 @@ def cmd_train(args):
 
     save_path = opts["save"] or opts["resume"]
     if save_path is not None:
-        _check_writable(save_path, "--save" if opts["save"] else "--resume")
         _check_not_the_data(save_path, opts["dataset"])
+        _check_save_paths(save_path, "--save" if opts["save"] else "--resume", opts["resume"],
+                          opts["overwrite"])
     plots = _optional("bprop.plots", "--plot", needs="matplotlib") \
         if opts["plot"] is not None else None
     if plots is not None:
+        _check_apart(opts["plot"], "--plot", (save_path, *model_io.history_paths(save_path)))
         _check_directory(os.path.abspath(opts["plot"]), "--plot", opts["plot"])
 
     try:
@@ -616,13 +670,22 @@ def cmd_train(args):
                _Progress.make(quiet, start_epoch + 1, config.epochs))
     if checkpoint is not None and save_path == opts["resume"]:
         run.saved_epoch = start_epoch           # the file holds that much until overwritten
-    nothing_left = start_epoch >= config.epochs
+    stopped = checkpoint is not None and _stopped_for_good(checkpoint, config)
+    nothing_left = start_epoch >= config.epochs or stopped
     if not quiet:
-        _note(f"note: nothing to train: {opts['resume']} already holds {start_epoch} of "
+        _note(f"note: nothing to train: {opts['resume']} stopped early after epoch "
+              f"{start_epoch} ({history.stopped_early}); change --patience"
+              f"{' or --min-eta-factor' if config.schedule == 'plateau' else ''} to go on"
+              if stopped else
+              f"note: nothing to train: {opts['resume']} already holds {start_epoch} of "
               f"{config.epochs} epochs (raise --epochs to continue)" if nothing_left
               else _describe_run(net, data, config, start_epoch, save_path))
-    if nothing_left:    # a --save copy holds what the checkpoint holds, its settings too
+    if stopped:         # train nothing; a --save copy keeps the run's settings
+        config = dataclasses.replace(config, epochs=start_epoch)
+    elif nothing_left:  # a --save copy holds what the checkpoint holds, its settings too
         config = run.config = dataclasses.replace(config, epochs=start_epoch)
+    elif checkpoint is not None:
+        history.stopped_early = None    # going on with new stopping settings
     callbacks = [Diagnostics()] if opts["diagnostics"] else []
     try:
         train(net, data.X_train, data.y_train, config,
@@ -630,10 +693,10 @@ def cmd_train(args):
               test=(data.X_test, data.y_test), on_epoch_end=run.end_epoch,
               callbacks=callbacks, progress=run.progress, history=history,
               start_epoch=start_epoch, optimizer=optimizer)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         run.progress.close()
-        _note(f"interrupted. {run.where_saved()}")
-        return 130
+        _note(f"{_stopped_by(e)}. {run.where_saved()}")
+        return _stop_status(e)
     except FloatingPointError as e:
         run.progress.close()
         raise FloatingPointError(f"{e}. {run.where_saved()}") from None
@@ -645,7 +708,7 @@ def cmd_train(args):
         # run with nothing left to train still writes its --save file (a new file only:
         # the --resume file already holds what it would write).
         run.save(run.saved_epoch or start_epoch)
-    if history.stopped_early and not quiet:
+    if history.stopped_early and not quiet and not stopped:
         _note(f"stopped early: {history.stopped_early}")
     if opts["diagnostics"]:
         for warning in explain(history, cost=net.cost.name, first_epoch=1):
@@ -657,6 +720,16 @@ def cmd_train(args):
             if not quiet:
                 _note(f"plot written to {path}")
     return 0
+
+
+def _stopped_for_good(checkpoint, config):
+    """Whether a checkpoint's run stopped early (early stopping, the plateau schedule's
+    limit) and would stop again at once: its stopping settings are unchanged."""
+    if not checkpoint.history.stopped_early:
+        return False
+    saved = checkpoint.meta.get("config") or {}
+    return all(saved.get(k) == getattr(config, k) for k in
+               ("early_stopping", "monitor", "patience", "schedule", "min_eta_factor"))
 
 
 def _train_config(given, checkpoint):
@@ -705,25 +778,30 @@ def _restore_optimizer(optimizer, checkpoint, net, path, quiet):
 
 @contextlib.contextmanager
 def _holding_ctrl_c():
-    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block is done.
+    """Hold a Ctrl-C (SIGINT), or a SIGTERM/SIGHUP that :func:`_stopping_signals` turned
+    into one, that arrives inside the block until the block is done.
 
     A KeyboardInterrupt raised just after the model file was renamed into place would leave
     a checkpoint newer than the note that reports it; holding it for the few milliseconds a
     save takes keeps the file, the history files and the note in step. Only the main
-    thread, with Python's default handler in place, holds anything.
+    thread, with Python's default handler (or bprop's) in place, holds anything.
     """
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    ours = {signal.SIGINT: signal.default_int_handler,
+            **{signum: _raise_terminated for signum in _STOPPING_SIGNALS}}
+    held = [signum for signum, handler in ours.items() if signal.getsignal(signum) is handler]
     pending = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    previous = {signum: signal.signal(signum, lambda signum, frame: pending.append(signum))
+                for signum in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if pending:
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt if pending[0] == signal.SIGINT else _Terminated(pending[0])
 
 
 def _train_options(given):
@@ -747,6 +825,8 @@ def _train_options(given):
                        ("train_size", "train_size")):
         if key not in given and info.get(field) is not None:
             opts[key] = info[field]
+    if "diagnostics" not in given and any(r.diagnostics for r in checkpoint.history.records):
+        opts["diagnostics"] = True      # the history goes on recording what it recorded
     if "data_dir" not in given and not datasets.uses_data_dir(opts["dataset"]):
         opts["data_dir"] = None     # stored by older versions, which ignored it for these
     return opts, checkpoint
@@ -942,16 +1022,60 @@ def _describe_run(net, data, config, start_epoch, save_path):
             + (f"; saving to {save_path}" if save_path else ""))
 
 
-def _check_writable(path, flag="--save"):
+def _check_writable(path, flag="--save", shown=None):
     """Fail before any work, not after it, when the file ``path`` cannot be written; makes
-    its directory."""
-    if os.path.isdir(path):
-        example = "model.npz" if flag in ("--save", "--resume") else "out"
-        raise ConfigError(f"{flag} {path} is a directory; give a file name, e.g. "
+    its directory. ``shown``: the path the user gave, when ``path`` is a file beside it."""
+    shown = path if shown is None else shown
+    example = "model.npz" if flag in ("--save", "--resume") else "out"
+    if path != shown and os.path.isdir(path):
+        raise ConfigError(f"cannot write {flag} {shown}: {path} beside it is a directory")
+    if os.path.isdir(path) or path.endswith((os.sep, "/")):
+        raise ConfigError(f"{flag} {shown} is a directory; give a file name, e.g. "
                           f"{os.path.join(path, example)}")
+    directory = os.path.dirname(os.path.realpath(path))
+    name = os.fsencode(os.path.basename(path))
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):   # not made yet
+        limit = 255
+    if len(name) > limit:
+        what = "its name" if path == shown else f"the file {path} beside it"
+        raise ConfigError(f"cannot write {flag} {shown}: {what} is {len(name)} bytes long; "
+                          f"the file system allows {limit}")
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.ENAMETOOLONG):    # a symbolic link loop, ...
+            raise ConfigError(f"cannot write {flag} {shown}: {e.strerror}") from None
     if os.path.exists(path) and not os.path.isfile(path):
-        raise ConfigError(f"{flag} {path} exists and is not a regular file")
-    _check_directory(os.path.dirname(os.path.realpath(path)), flag, path)
+        raise ConfigError(f"{flag} {shown} exists and is not a regular file")
+    _check_directory(directory, flag, shown)
+
+
+def _check_save_paths(save_path, flag, resume, overwrite):
+    """The model file and the history files beside it: writable, and no one's data lost.
+
+    An existing file is replaced only when it is the --resume file or with --overwrite."""
+    for path in (save_path, *model_io.history_paths(save_path)):
+        _check_writable(path, flag, save_path)
+    if flag == "--resume" or overwrite or not os.path.exists(save_path) or \
+            (resume is not None and os.path.realpath(save_path) == os.path.realpath(resume)):
+        return
+    try:
+        held = (f"a model of {int(model_io.load_checkpoint(save_path).epoch)} epochs; "
+                f"continue it with --resume {save_path}, or")
+    except (BpropError, OSError, ValueError):
+        held = "a file that is not a bprop model;"
+    raise ConfigError(f"--save {save_path} already exists ({held} give --overwrite to "
+                      f"replace it)")
+
+
+def _check_apart(directory, flag, files):
+    """Refuse a directory to be made at the path of one of the ``files`` to be written."""
+    for f in files:
+        if os.path.realpath(directory) == os.path.realpath(f):
+            raise ConfigError(f"{flag} {directory} is the path of {f}, which this run writes; "
+                              f"give another directory")
 
 
 def _check_not_the_data(save_path, dataset):
@@ -1335,6 +1459,10 @@ def cmd_report(args):
     _require_file(args.run)
     report = _optional("bprop.report", "bprop report")
     out = _out_path(args.out, os.path.splitext(args.run)[0] + "-report.html")
+    for read in (args.run, *model_io.history_paths(args.run)):
+        if os.path.exists(out) and os.path.exists(read) and os.path.samefile(out, read):
+            raise ConfigError(f"--out {out} is {read}, which the report is made from; "
+                              f"give another name")
     _check_writable(out, "--out" if args.out is not None else "the report")
     _out(str(report.write_report(args.run, out)))
     return 0

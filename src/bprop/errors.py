@@ -10,6 +10,7 @@ are the checks of settings that the network, the optimisers, the training loop, 
 sets and the diagnostics share.
 """
 
+import re
 from numbers import Integral, Real
 
 import numpy as np
@@ -82,3 +83,14 @@ def check_dtype(dtype):
     if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise ConfigError(f"dtype must be float64 or float32; got {dt}")
     return dt
+
+
+def numpy_reason(e):
+    """A NumPy reading error's message without its advice for Python callers (an
+    ``allow_pickle`` or ``usecols`` keyword the command line does not have)."""
+    text = str(e)
+    if "allow_pickle" in text:
+        return "it is not a NumPy file of numbers (NumPy would read it as pickled Python " \
+               "objects, which bprop does not load)"
+    return re.sub(r";?\s*use `?usecols`? to select a subset and avoid this error\.?", "",
+                  text).strip()

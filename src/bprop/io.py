@@ -64,7 +64,10 @@ def atomic_write(path, write):
     else:
         permissions = stat.S_IMODE(mode)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
+        # a short name (".tmp-k2x9f1ab.npz"): the file's own name may already be near the
+        # file system's limit of 255 bytes
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1][:16],
+                                   dir=directory)
     except OSError as e:            # name the directory, not the temporary file's name
         raise type(e)(e.errno, f"cannot create a file in {directory}: {e.strerror}",
                       shown) from None

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, DataError, ShapeError
+from .errors import ConfigError, DataError, ShapeError, numpy_reason
 from .network import class_scores
 
 #: MNIST's box: digits fit in 20x20 inside the 28x28 field.
@@ -200,6 +200,9 @@ def read_image(path):
         raise
     except UnidentifiedImageError:
         raise DataError(f"{path.name} is not an image Pillow can read") from None
+    except Image.DecompressionBombError:
+        raise DataError(f"{path.name} is too large a picture to read (Pillow's limit is "
+                        f"{2 * Image.MAX_IMAGE_PIXELS:,} pixels); scale it down first") from None
     except (OSError, ValueError, SyntaxError) as e:
         raise DataError(f"cannot read image {path.name}: {e}") from None
     return grey
@@ -313,7 +316,7 @@ def _read_npy(path):
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
-        raise DataError(f"cannot read {path.name} as a .npy array: {e}") from None
+        raise DataError(f"cannot read {path.name} as a .npy array: {numpy_reason(e)}") from None
 
 
 def _paper(img):

@@ -238,11 +238,18 @@ def _images_to_rows(images: np.ndarray, dtype: np.dtype, scale: float) -> np.nda
 
 def _check_classes(y_train, n_classes, name):
     """Labels of the user's own data: at least two classes, and a warning when most label
-    values never occur (the label read from the wrong column, or numbered from 1000)."""
+    values never occur (the label read from the wrong column, or numbered from 1000); an
+    error when the outputs they ask for are absurd (over 1,000 and over 10 per label value
+    that occurs: an ID or a measurement, not a class number)."""
     present = np.unique(y_train)
     if len(present) < 2:
         raise DataError(f"every training label in {name} is {present[0]}; a classifier needs "
                         f"at least 2 classes (is the label in another column?)")
+    if n_classes > max(1000, 10 * len(present)):
+        raise DataError(f"{name}: the labels run up to {n_classes - 1:,}, which would need "
+                        f"{n_classes:,} outputs for the {len(present):,} label values that "
+                        f"occur; labels must be class numbers 0, 1, 2, ... (is the label in "
+                        f"another column?)")
     if 2 * len(present) < n_classes:
         warnings.warn(f"{name}: the labels run from 0 to {n_classes - 1}, but only "
                       f"{len(present)} of those {n_classes} values occur in the training set, "

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, numpy_reason
 from .idx import read_pair
 
 TEST_FRACTION = 0.2  # test share for a .npz with only X, y and for a .csv
@@ -193,7 +193,7 @@ def read_npz(path: str | os.PathLike):
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise DataError(f"cannot read {path.name} as a .npz archive: {e}") from None
+        raise DataError(f"cannot read {path.name} as a .npz archive: {numpy_reason(e)}") from None
     keys = {key.lower(): key for key in arrays}
     if len(keys) != len(arrays):
         raise DataError(f"{path.name} has keys that differ only in case: {', '.join(sorted(arrays))}")
@@ -299,7 +299,8 @@ def read_csv(path: str | os.PathLike):
     except DataError:
         raise
     except ValueError as e:
-        raise DataError(f"cannot parse {path.name} as comma-separated numbers: {e}") from None
+        raise DataError(f"cannot parse {path.name} as comma-separated numbers: "
+                        f"{numpy_reason(e)}") from None
     if data.size == 0:
         raise DataError(f"{path.name} holds no data rows")
     first = data[:, 0]
