@@ -578,3 +578,11 @@ def test_one_output_book_evaluate_and_prediction_scores():
     scores, kind = output_scores(net, X)
     assert kind == "probability"
     np.testing.assert_allclose(scores, np.hstack([1 - a, a]))
+
+
+def test_one_output_with_the_log_likelihood_cost_is_refused():
+    """−ln a_y over one output is 0 for every class-0 example: nothing pulls a down."""
+    with pytest.raises(ConfigError, match="log-likelihood cost .* with one output learns only "
+                                          "from class-1 examples"):
+        Network([2, 3, 1], cost="log-likelihood")
+    Network([2, 3, 2], cost="log-likelihood")      # two sigmoid outputs: allowed
