@@ -98,7 +98,8 @@ def _rewrite(path, **changes):
 @pytest.mark.parametrize("change,match", [
     ({"w0": np.zeros((2, 2))}, r"w0 has shape \(2, 2\); the header's sizes \[3, 4, 2\] need \(4, 3\)"),
     ({"b1": None}, "array b1 is missing"),
-    ({"meta": {"sizes": [3, 0, 2]}}, "inconsistent header"),
+    ({"meta": {"sizes": [3, 0, 2]}}, r"header field 'sizes' must be a list of at least two "
+                                     r"positive integers; got \[3, 0, 2\]"),
     ({"meta": {"activations": ["relu", "sigmod"]}}, "unknown activation 'sigmod'"),
     ({"meta": {"version": 99}}, "format version 99 is not supported"),
     ({"meta": {"format": "other"}}, "does not say format"),

@@ -355,15 +355,16 @@ def test_a_cost_instance_stands_for_its_class():
     assert network2.Network([3, 2], cost=network2.CrossEntropyCost()).cost is network2.CrossEntropyCost
     assert issubclass(Network([3, 2], cost=BookCrossEntropy()).cost, BookCrossEntropy)
 
-    class Methods:                      # instance methods: an instance would fail in training
+    class Methods:                      # instance methods: would fail in training
         def fn(self, a, y):
             return 0.0
 
         def delta(self, z, a, y):
             return a - y
-    with pytest.raises(ConfigError, match=r"cost Methods\(\): give the class, with fn\(a, y\) "
-                                          r"and delta\(z, a, y\) as static methods"):
-        Network([3, 2], cost=Methods())
+    for given in (Methods(), Methods):  # the class too, not just an instance
+        with pytest.raises(ConfigError, match=r"cost Methods: fn\(a, y\) and delta\(z, a, y\) "
+                                              r"must be static methods"):
+            Network([3, 2], cost=given)
 
 
 def test_weights_assigned_as_a_tuple_are_used():

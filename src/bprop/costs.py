@@ -294,15 +294,15 @@ def get_cost(cost):
     methods are static, so ``cost=CrossEntropyCost()`` works there) stands for its class.
     """
     if not isinstance(cost, (type, str)) and hasattr(cost, "fn") and hasattr(cost, "delta"):
-        if not all(isinstance(inspect.getattr_static(type(cost), name, None), staticmethod)
-                   for name in ("fn", "delta")):
-            raise ConfigError(f"cost {type(cost).__name__}(): give the class, with fn(a, y) "
-                              f"and delta(z, a, y) as static methods (as the book's), not an "
-                              f"instance")
-        cost = type(cost)
+        cost = type(cost)       # an instance stands for its class
     if isinstance(cost, type) and hasattr(cost, "fn") and hasattr(cost, "delta"):
         if hasattr(cost, "derivative_into") and hasattr(cost, "matched"):
             return cost
+        if not all(isinstance(inspect.getattr_static(cost, name, None), staticmethod)
+                   for name in ("fn", "delta")):
+            raise ConfigError(f"cost {cost.__name__}: fn(a, y) and delta(z, a, y) must be "
+                              f"static methods (@staticmethod, as the book's cost classes "
+                              f"have them)")
         return type(cost.__name__, (cost,), {"name": getattr(cost, "name", cost.__name__),
                                              "matched": None, "derivative_into": None,
                                              "needs_probabilities": False,

@@ -47,9 +47,14 @@ def check_int(value, name, minimum):
 
 
 def check_number(value, name, positive=False):
-    """value must be a finite real number, > 0 if ``positive``, else >= 0."""
-    ok = not isinstance(value, bool) and isinstance(value, Real) and np.isfinite(value) \
-        and (value > 0 if positive else value >= 0)
+    """value must be a finite real number, > 0 if ``positive``, else >= 0, also as the
+    Python float it is computed with (a huge int or a long double beyond float64 is not)."""
+    try:
+        as_float = float(value) if isinstance(value, Real) else None
+    except OverflowError:
+        as_float = None
+    ok = not isinstance(value, bool) and as_float is not None and np.isfinite(as_float) \
+        and (as_float > 0 if positive else as_float >= 0)
     if not ok:
         raise ConfigError(f"{name} must be a {'positive' if positive else 'non-negative'} "
                           f"number; got {value!r}")

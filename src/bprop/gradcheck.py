@@ -27,7 +27,7 @@ from numbers import Real
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 
 
 @dataclass
@@ -91,9 +91,12 @@ def gradcheck(net, x, y, eps=1e-5):
     """
     if isinstance(eps, bool) or not isinstance(eps, Real) or not 0 < eps < 1:
         raise ConfigError(f"eps must be in (0, 1); got {eps!r}")
+    net._check_parameters(finite=True)     # nan weights would give nan errors, no message
     if net.dtype != np.float64:
         net = _float64_copy(net)
     x = net._check_input(x, "x")
+    if x.shape[1] == 0:
+        raise DataError("x has no examples (0 columns): there is no gradient to check")
     y = np.asarray(y)
     if y.ndim == 1:
         y = net.targets(y, x.shape[1]).T

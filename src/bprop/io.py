@@ -31,8 +31,8 @@ import zipfile
 import numpy as np
 
 from .costs import COSTS_BY_CLASS_NAME, get_cost
-from .errors import BpropError, ModelFileError
-from .network import Network
+from .errors import BpropError, ConfigError, ModelFileError, check_int
+from .network import Network, _check_sizes
 
 FORMAT = "bprop-model"
 VERSION = 1
@@ -90,8 +90,23 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
     """Write ``net`` (and optionally a training checkpoint's state) to ``path`` atomically.
 
     config: a TrainConfig; history: a History; epoch: epochs completed; optimizer: the
-    optimiser whose state to keep; extra: more JSON-able header fields.
+    optimiser whose state to keep; extra: more JSON-able header fields. What :func:`load`
+    would refuse is refused here, before anything is written: weights and biases of the
+    wrong shape or not finite, settings of the wrong type.
     """
+    from .train import History, TrainConfig
+
+    if not isinstance(net, Network):
+        raise ConfigError(f"save needs a Network; got {type(net).__name__}")
+    net._check_parameters(finite=True)
+    for value, kind, name in ((config, TrainConfig, "config"), (history, History, "history")):
+        if value is not None and not isinstance(value, kind):
+            raise ConfigError(f"{name} must be a {kind.__name__} or None; got "
+                              f"{type(value).__name__}")
+    if epoch is not None:
+        check_int(epoch, "epoch", minimum=0)
+    if extra is not None and not isinstance(extra, dict):
+        raise ConfigError(f"extra must be a dict of header fields; got {type(extra).__name__}")
     arrays = {}
     meta = {"format": FORMAT, "version": VERSION, "sizes": net.sizes,
             "activations": net.activation_names, "cost": net.cost.name,
@@ -112,8 +127,14 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
         meta["optimizer"] = {"name": optimizer.name, "keys": sorted(state)}
         arrays.update({f"opt_{k}": v for k, v in state.items()})
     if extra:
+        clash = sorted(set(extra) & set(meta))
+        if clash:
+            raise ConfigError(f"extra may not replace the header field {clash[0]!r}")
         meta.update(extra)
-    arrays["meta"] = np.array(json.dumps(meta))
+    try:
+        arrays["meta"] = np.array(json.dumps(meta))
+    except (TypeError, ValueError) as e:      # e.g. a NumPy array in extra
+        raise ConfigError(f"the model header cannot be written as JSON: {e}") from None
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
@@ -178,14 +199,28 @@ def _from_arrays(path, arrays):
         raise ModelFileError(f"{path} has no 'meta' header; not a bprop model file")
     try:
         meta = json.loads(str(arrays["meta"]))
-    except json.JSONDecodeError as e:
-        raise ModelFileError(f"{path}: header is not valid JSON ({e})") from None
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ModelFileError(f"{path}: header is not valid JSON ({_json_reason(e)})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path}: header does not say format '{FORMAT}'")
     if meta.get("version") != VERSION:
         raise ModelFileError(f"{path}: format version {meta.get('version')!r} is not supported "
                              f"(this bprop reads version {VERSION})")
     _check_header(path, meta)
+    # the stored arrays must fit the header's sizes before Network() draws weights of those
+    # sizes: a damaged header must not make it allocate (and fill) gigabytes
+    sizes = meta.get("sizes")
+    if not isinstance(sizes, list) or len(sizes) < 2 or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
+        raise ModelFileError(f"{path}: header field 'sizes' must be a list of at least two "
+                             f"positive integers; got {sizes!r}")
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for name, shape in ((f"w{i}", (n_out, n_in)), (f"b{i}", (n_out, 1))):
+            if name not in arrays:
+                raise ModelFileError(f"{path}: array {name} is missing")
+            if arrays[name].shape != shape:
+                raise ModelFileError(f"{path}: {name} has shape {arrays[name].shape}; the "
+                                     f"header's sizes {sizes} need {shape}")
     try:
         net = Network(meta["sizes"], meta["activations"], meta["cost"], init=meta.get("init", "normal"),
                       dtype=meta.get("dtype", "float64"))
@@ -198,13 +233,7 @@ def _from_arrays(path, arrays):
         for name, shape, out in ((f"w{i}", (n_out, n_in), weights), (f"b{i}", (n_out, 1), biases)):
             if name not in arrays:
                 raise ModelFileError(f"{path}: array {name} is missing")
-            a = arrays[name]
-            if a.shape != shape:
-                raise ModelFileError(f"{path}: {name} has shape {a.shape}; the header's sizes "
-                                     f"{net.sizes} need {shape}")
-            if a.dtype.kind != "f" or not np.isfinite(a).all():
-                raise ModelFileError(f"{path}: {name} holds non-finite or non-float values")
-            out.append(np.array(a, dtype=net.dtype, order="C"))
+            out.append(_parameter(path, name, arrays[name], net.dtype))
     net.weights, net.biases = weights, biases
     if "rng_state" in meta:
         try:
@@ -218,11 +247,30 @@ def _from_arrays(path, arrays):
         missing = [f"best_{i}" for i in range(n_best) if f"best_{i}" not in arrays]
         if missing:
             raise ModelFileError(f"{path}: the saved best weights lack array {missing[0]}")
-        best_params = [np.array(arrays[f"best_{i}"], dtype=net.dtype) for i in range(n_best)]
+        best_params = [_parameter(path, f"best_{i}", arrays[f"best_{i}"], net.dtype)
+                       for i in range(n_best)]
         want = [p.shape for p in (*net.weights, *net.biases)]
         if [p.shape for p in best_params] != want:
             raise ModelFileError(f"{path}: the saved best weights do not fit sizes {net.sizes}")
     return Checkpoint(net, meta, optimizer_state, best_params)
+
+
+def _parameter(path, name, a, dtype):
+    """A stored weight or bias array in the network's dtype: float and finite there too
+    (1e300 stored for a float32 network would become inf)."""
+    if a.dtype.kind != "f":
+        raise ModelFileError(f"{path}: {name} holds non-finite or non-float values")
+    with np.errstate(over="ignore"):
+        out = np.array(a, dtype=dtype, order="C")
+    if not np.isfinite(out).all():
+        what = "non-finite or non-float values" if not np.isfinite(a).all() else \
+            f"values beyond {np.dtype(dtype).name}'s range"
+        raise ModelFileError(f"{path}: {name} holds {what}")
+    return out
+
+
+def _json_reason(e):
+    return "nested too deeply" if isinstance(e, RecursionError) else str(e)
 
 
 def _check_header(path, meta):
@@ -257,6 +305,7 @@ def save_book_json(net, path):
 
     The format has no field for activations or dtype: it holds sigmoid networks only.
     """
+    net._check_parameters(finite=True)
     if any(name != "sigmoid" for name in net.activation_names):
         raise ModelFileError(f"the book's JSON format holds sigmoid networks only; this one "
                              f"has {', '.join(net.activation_names)}: use bprop.save (.npz)")
@@ -283,8 +332,8 @@ def load_book_json(path, network_class=Network):
         raise ModelFileError(f"model file not found: {path}") from None
     except OSError as e:
         raise ModelFileError(f"cannot read model file {path}: {e.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{path} is not valid JSON: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise ModelFileError(f"{path} is not valid JSON: {_json_reason(e)}") from None
     if not isinstance(data, dict) or not {"sizes", "weights", "biases"} <= set(data):
         raise ModelFileError(f"{path}: expected a network2 JSON object with sizes, weights, "
                              f"biases and cost")
@@ -293,9 +342,23 @@ def load_book_json(path, network_class=Network):
         raise ModelFileError(f"{path}: unknown cost {cost_name!r}; expected one of "
                              f"{', '.join(COSTS_BY_CLASS_NAME)}")
     try:
-        net = network_class(data["sizes"], cost=get_cost(cost_name))
         weights = [_json_array(w, f"weights[{i}]") for i, w in enumerate(data["weights"])]
         biases = [_json_array(b, f"biases[{i}]") for i, b in enumerate(data["biases"])]
+        sizes = _check_sizes(data["sizes"])
+        # the arrays must fit the sizes before the network draws weights of those sizes
+        if len(weights) != len(sizes) - 1 or len(biases) != len(sizes) - 1:
+            raise ModelFileError(f"{path}: inconsistent network2 file: sizes {sizes} need "
+                                 f"{len(sizes) - 1} weight and bias arrays; got "
+                                 f"{len(weights)} and {len(biases)}")
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            for name, a, shape in (("weights", weights[i], (n_out, n_in)),
+                                   ("biases", biases[i], (n_out, 1))):
+                if a.shape != shape:
+                    raise ModelFileError(f"{path}: {name}[{i}] has shape {a.shape}; "
+                                         f"expected {shape}")
+        net = network_class(sizes, cost=get_cost(cost_name))
+    except ModelFileError:
+        raise
     except (BpropError, ValueError, TypeError) as e:
         raise ModelFileError(f"{path}: inconsistent network2 file: {e}") from None
     net.weights, net.biases = weights, biases

@@ -329,7 +329,8 @@ class Network:
         training-set size) it is network2.py's. The gradients come from the matrix-based
         backprop: the examples are stacked as the columns of one matrix.
         """
-        mini_batch = [_pair(item, i, "mini_batch") for i, item in enumerate(mini_batch)]
+        mini_batch = [_pair(item, i, "mini_batch")
+                      for i, item in enumerate(_items(mini_batch, "mini_batch"))]
         if not mini_batch:
             raise DataError("mini_batch is empty")
         check_number(eta, "eta", positive=True)
@@ -361,7 +362,7 @@ class Network:
 
         X, Y = self._book_training_arrays(training_data)
         if test_data is not None:
-            test_data = list(test_data)
+            test_data = _items(test_data, "test_data")
         # the book tests `if test_data:`, so an empty list means no test data
         test = self._book_test_arrays(test_data) if test_data else None
         self._book_fresh_parameters()
@@ -379,7 +380,7 @@ class Network:
     def evaluate(self, test_data):
         """Number of ``(x, label)`` pairs whose output's argmax equals the label (an int);
         0 for no pairs, as the book's sum over an empty list."""
-        test_data = list(test_data)
+        test_data = _items(test_data, "test_data")
         if not test_data:
             return 0
         X, labels = self._book_test_arrays(test_data)
@@ -390,13 +391,13 @@ class Network:
         return output_activations - y
 
     # -- the array interface -------------------------------------------------------------------
-    def fit(self, X, y, epochs=30, batch_size=10, eta=3.0, **options):
+    def fit(self, X, y, epochs=30, batch_size=None, eta=3.0, **options):
         """Train on rows ``X`` ``(n_samples, sizes[0])`` and labels ``y``.
 
         y: int labels ``(n_samples,)`` in ``[0, sizes[-1])`` or one-hot/target rows
         ``(n_samples, sizes[-1])``. ``options`` are the fields of
         :class:`bprop.train.TrainConfig` (``lmbda``, ``optimizer``, ...; its
-        ``mini_batch_size`` is taken for ``batch_size``) plus
+        ``mini_batch_size`` may stand for ``batch_size``, default 10) plus
         ``validation=(X_val, y_val)``, ``test=(X_test, y_test)``, ``on_epoch_end`` and
         ``callbacks`` (as :func:`bprop.train.train` takes them).
         Returns a :class:`bprop.train.History`.
@@ -405,7 +406,12 @@ class Network:
 
         extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks")
                  if k in options}
-        batch_size = options.pop("mini_batch_size", batch_size)   # TrainConfig's own name
+        if "mini_batch_size" in options:                # TrainConfig's own name
+            if batch_size is not None and options["mini_batch_size"] != batch_size:
+                raise ConfigError(f"fit got batch_size={batch_size!r} and mini_batch_size="
+                                  f"{options['mini_batch_size']!r}; give one")
+            batch_size = options.pop("mini_batch_size")
+        batch_size = 10 if batch_size is None else batch_size
         known = {f.name for f in dataclasses.fields(TrainConfig)}
         unknown = sorted(set(options) - known)
         if unknown:
@@ -518,10 +524,16 @@ class Network:
         for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
             for name, arrays, shape in (("weights", self.weights, (n_out, n_in)),
                                         ("biases", self.biases, (n_out, 1))):
-                p = np.asarray(arrays[i])
+                try:
+                    p = np.asarray(arrays[i])
+                except ValueError:      # ragged nesting
+                    raise ShapeError(f"{name}[{i}] is not an array of shape {shape}") from None
                 if p.shape != shape:
                     raise ShapeError(f"{name}[{i}] has shape {p.shape}; expected {shape}")
-                if p.dtype != self.dtype or not p.flags.c_contiguous or not p.flags.writeable:
+                if p.dtype.kind not in "fiub":
+                    raise DataError(f"{name}[{i}] must hold real numbers; got dtype {p.dtype}")
+                if type(arrays[i]) is not np.ndarray or p.dtype != self.dtype or \
+                        not p.flags.c_contiguous or not p.flags.writeable:
                     arrays[i] = np.array(p, dtype=self.dtype, order="C")
                 if finite and not np.isfinite(arrays[i]).all():
                     bad = int(np.count_nonzero(~np.isfinite(arrays[i])))
@@ -575,7 +587,7 @@ class Network:
     def _book_training_arrays(self, training_data, name="training_data"):
         """Rows X, Y from the book's list (or iterable) of (x column, one-hot y column);
         ``name`` is the caller's argument, for the errors."""
-        pairs = [_pair(item, i, name) for i, item in enumerate(training_data)]
+        pairs = [_pair(item, i, name) for i, item in enumerate(_items(training_data, name))]
         if not pairs:
             raise DataError(f"{name} is empty")
         X = np.empty((len(pairs), self.sizes[0]), self.dtype)
@@ -588,7 +600,7 @@ class Network:
     def _book_test_arrays(self, test_data, name="test_data"):
         """Rows X and int labels from the book's (x column, int label) pairs; ``name`` is
         the caller's argument, for the errors."""
-        pairs = [_pair(item, i, name) for i, item in enumerate(test_data)]
+        pairs = [_pair(item, i, name) for i, item in enumerate(_items(test_data, name))]
         if not pairs:
             raise DataError(f"{name} is empty")
         X = np.empty((len(pairs), self.sizes[0]), self.dtype)
@@ -682,10 +694,15 @@ def _layer_activations(activations, output, n):
 
 
 def _as_float(a, name, dtype):
-    if isinstance(a, np.ndarray) and a.dtype == dtype:
+    if type(a) is np.ndarray and a.dtype == dtype:
         return a
+    if isinstance(a, np.ma.MaskedArray) and np.ma.is_masked(a):
+        raise DataError(f"{name} is a masked array with {int(np.ma.count_masked(a))} masked "
+                        f"values; fill or drop them first")
     try:
-        arr = np.asarray(a)
+        arr = np.asarray(a)     # a plain array: np.matrix and masked arrays are subclasses
+        if type(arr) is not np.ndarray:
+            arr = np.array(arr)
     except (TypeError, ValueError):
         raise DataError(f"{name} is not a numeric array") from None
     if arr.dtype.kind not in "fiub":
@@ -719,13 +736,21 @@ def _check_labels(y, n, n_classes):
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
             raise DataError("labels must be integers; got non-integer values")
-        y = y.astype(np.int64)
     elif y.dtype.kind not in "iu":
         raise DataError(f"labels must be integers; got dtype {y.dtype}")
-    if n and (y.min() < 0 or y.max() >= n_classes):
-        raise DataError(f"labels must be integers in [0, {n_classes}); "
-                        f"got min={y.min()}, max={y.max()}")
-    return y
+    if n and (y.min() < 0 or y.max() >= n_classes):     # before a cast could wrap them
+        lo, hi = (f"{v:g}" if y.dtype.kind == "f" else str(v) for v in (y.min(), y.max()))
+        raise DataError(f"labels must be integers in [0, {n_classes}); got min={lo}, max={hi}")
+    return y.astype(np.int64, copy=False)
+
+
+def _items(data, what):
+    """The book's data as a list (any iterable of items), or a one-line error."""
+    try:
+        return list(data)
+    except TypeError:
+        raise DataError(f"{what} must be a list (or an iterable) of (x, y) pairs; got "
+                        f"{type(data).__name__}") from None
 
 
 def _pair(item, i, what):

@@ -46,7 +46,7 @@ class Network(_network.Network):
         X, Y = self._book_training_arrays(training_data)
         labels = _network.predicted_classes(Y)
         if evaluation_data is not None:
-            evaluation_data = list(evaluation_data)
+            evaluation_data = _network._items(evaluation_data, "evaluation_data")
         # the book tests `if evaluation_data:`, so an empty list means none
         evaluation = (self._book_test_arrays(evaluation_data, "evaluation_data")
                       if evaluation_data else None)
@@ -82,7 +82,7 @@ class Network(_network.Network):
         convert=False: targets are int labels (validation/test data); convert=True: one-hot
         columns (training data).
         """
-        pairs = list(data)
+        pairs = _network._items(data, "data")
         if not pairs:
             return 0
         if convert:
@@ -98,7 +98,7 @@ class Network(_network.Network):
         convert=False: targets are one-hot columns (training data); convert=True: int labels
         to be made one-hot (validation/test data) -- the opposite sense to ``accuracy``.
         """
-        pairs = list(data)
+        pairs = _network._items(data, "data")
         if convert:
             X, labels = self._book_test_arrays(pairs, "data")
             return self.mean_cost(X, labels, lmbda)

@@ -16,6 +16,7 @@ shifts are options of :class:`TrainConfig`.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 from numbers import Integral, Real
@@ -25,7 +26,7 @@ import numpy as np
 from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_int,
                      check_number, check_range)
 from .network import predicted_classes
-from .optimizers import OPTIMIZERS, optimizer_for
+from .optimizers import OPTIMIZERS, Optimizer, optimizer_for
 
 SCHEDULES = ("constant", "step", "plateau")
 MONITORS = ("val_accuracy", "val_cost")
@@ -104,16 +105,24 @@ class TrainConfig:
                      "min_eta_factor", "dropout") + (("clip_norm",) if self.clip_norm else ()):
             # and Python floats: a NumPy float32 η would do a float64 network's steps in float32
             setattr(self, name, float(getattr(self, name)))
+        for name in ("early_stopping", "monitor_training_cost", "monitor_training_accuracy"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ConfigError(f"{name} must be True or False; got {getattr(self, name)!r}")
+            setattr(self, name, bool(getattr(self, name)))
         if self.image_shape is not None:
-            try:
-                self.image_shape = tuple(int(s) for s in self.image_shape)
-            except (TypeError, ValueError):
-                raise ConfigError(f"image_shape must be (height, width); "
-                                  f"got {self.image_shape!r}") from None
-            if len(self.image_shape) != 2 or min(self.image_shape) < 1:
-                raise ConfigError(f"image_shape must be (height, width); got {self.image_shape}")
+            shape = self.image_shape
+            if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or \
+                    len(shape) != 2 or not all(isinstance(s, Integral) and
+                                               not isinstance(s, bool) and s >= 1 for s in shape):
+                raise ConfigError(f"image_shape must be (height, width), two positive "
+                                  f"integers; got {shape!r}")
+            self.image_shape = tuple(int(s) for s in shape)
         if self.shift and self.image_shape is None:
             raise ConfigError("shift needs image_shape (the inputs' height and width)")
+        if self.shift and self.shift >= min(self.image_shape):
+            raise ConfigError(f"shift {self.shift} would move {self.image_shape[0]}x"
+                              f"{self.image_shape[1]} images out of the picture; give less "
+                              f"than {min(self.image_shape)}")
 
     def to_dict(self):
         """The settings as JSON types (NumPy scalars become Python numbers)."""
@@ -270,12 +279,28 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     if (config.early_stopping or config.schedule == "plateau") and validation is None:
         raise ConfigError(f"{'early stopping' if config.early_stopping else 'the plateau schedule'}"
                           " needs validation data")
-    if config.image_shape is not None and int(np.prod(config.image_shape)) != net.sizes[0]:
-        raise ShapeError(f"image_shape {config.image_shape} has {np.prod(config.image_shape)} "
+    if config.image_shape is not None and math.prod(config.image_shape) != net.sizes[0]:
+        raise ShapeError(f"image_shape {config.image_shape} has {math.prod(config.image_shape)} "
                          f"pixels; the network takes {net.sizes[0]} inputs")
     net._check_parameters(finite=True)
+    callbacks = _check_callbacks(callbacks, on_epoch_end, progress)
+    check_int(start_epoch, "start_epoch", minimum=0)
     history = history if history is not None else History()
+    if not isinstance(history, History):
+        raise ConfigError(f"history must be a History (to resume a run) or None; got "
+                          f"{type(history).__name__}")
+    if history.best_params is not None and [p.shape for p in history.best_params] != \
+            [p.shape for p in (*net.weights, *net.biases)]:
+        raise ShapeError("the history's best weights are another network's (their shapes "
+                         "differ from this one's)")
     optimizer = optimizer or optimizer_for(config)
+    if not isinstance(optimizer, Optimizer):
+        raise ConfigError(f"optimizer must be an Optimizer (bprop.optimizers) or None; got "
+                          f"{optimizer!r}")
+    try:
+        optimizer.check_state(optimizer.state(), (*net.weights, *net.biases))
+    except DataError as e:
+        raise ShapeError(f"the optimizer holds state for another network: {e}") from None
     observers = [c for c in callbacks if hasattr(c, "observe_batch")]
     n, mbs = len(X), config.mini_batch_size
     dropout = (1.0 - config.dropout, net.rng) if config.dropout else None
@@ -320,8 +345,28 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
             break
         if stop:
             break
-    _restore_best(net, history)
+    _restore_best(net, config, history)
     return history
+
+
+def _check_callbacks(callbacks, on_epoch_end, progress):
+    """The callbacks as a list, each hook callable and each ``every`` a positive integer,
+    checked before the first epoch rather than failing at its end."""
+    try:
+        callbacks = list(callbacks)
+    except TypeError:
+        raise ConfigError(f"callbacks must be a list of callback objects; got "
+                          f"{type(callbacks).__name__}") from None
+    for name, fn in (("on_epoch_end", on_epoch_end), ("progress", progress)):
+        if fn is not None and not callable(fn):
+            raise ConfigError(f"{name} must be a function or None; got {fn!r}")
+    for cb in callbacks:
+        hooks = [h for h in ("observe_batch", "end_epoch") if hasattr(cb, h)]
+        if not hooks or not all(callable(getattr(cb, h)) for h in hooks):
+            raise ConfigError(f"callback {cb!r} has no callable observe_batch or end_epoch")
+        if hasattr(cb, "observe_batch"):
+            check_int(getattr(cb, "every", 1), f"{type(cb).__name__}.every", minimum=1)
+    return callbacks
 
 
 def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
@@ -405,8 +450,9 @@ def _track(net, record, config, history):
     return False
 
 
-def _restore_best(net, history):
-    if history.best_params is not None:
+def _restore_best(net, config, history):
+    """Early stopping's last step: the best epoch's weights back into the network."""
+    if config.early_stopping and history.best_params is not None:
         for dst, src in zip((*net.weights, *net.biases), history.best_params):
             dst[...] = src
 
