@@ -35,7 +35,7 @@ from bprop.datasets import (
 )
 from bprop.datasets import fashion, mnist
 from bprop.datasets.idx import IMAGES_MAGIC
-from bprop.errors import ConfigError, DataError
+from bprop.errors import ConfigError, DataError, ShapeError
 
 NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
@@ -782,3 +782,61 @@ def test_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+# -- arguments refused at the boundary (fuzzing review) ----------------------------------------
+def test_npz_without_features_is_named(tmp_path):
+    path = tmp_path / "empty.npz"
+    np.savez(path, X=np.zeros((20, 0)), y=np.arange(20) % 2)
+    with pytest.raises(DataError, match=r"X in empty.npz\['X'\] has no features: shape \(20, 0\)"):
+        load(path)
+    np.savez(path, x_train=np.zeros((4, 3, 0)), y_train=np.zeros(4, int),
+             x_test=np.zeros((2, 3, 0)), y_test=np.zeros(2, int))
+    with pytest.raises(DataError, match=r"has no features: shape \(4, 3, 0\)"):
+        load(path)
+
+
+@pytest.mark.parametrize("name", [["digits"], None, 3])
+def test_load_refuses_a_name_that_is_not_text(name):
+    with pytest.raises(ConfigError, match="load\\(\\) takes a dataset name or a path; got "):
+        load(name)
+
+
+@pytest.mark.parametrize("seed", [-1, "a", 1.5, True])
+def test_load_refuses_a_bad_seed(tmp_path, seed):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.linspace(0, 1, 50 * 3).reshape(50, 3), y=np.arange(50) % 3)
+    with pytest.raises(ConfigError, match=r"seed must be an integer >= 0, or None; got "):
+        load(path, validation=0.2, seed=seed)
+    with pytest.raises(ConfigError, match=r"seed must be an integer >= 0, or None"):
+        split_validation(np.zeros((5, 2)), np.arange(5), 2, seed=seed)
+    # None draws a fresh split, as documented
+    assert len(load(path, validation=0.2, seed=None).X_val) == 8
+
+
+def test_load_refuses_a_data_dir_that_is_not_a_path():
+    with pytest.raises(ConfigError, match="data_dir must be a path to a directory; got 3"):
+        load("mnist", data_dir=3, download=False)
+
+
+def test_split_validation_checks_lengths_and_takes_lists():
+    X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    with pytest.raises(ShapeError, match=r"X has shape \(5, 2\) and y has shape \(3,\)"):
+        split_validation(X, y[:3], 3)
+    X_tr, y_tr, X_val, y_val = split_validation(X.tolist(), y.tolist(), 2)
+    assert X_tr.shape == (3, 2) and X_val.shape == (2, 2) and y_val.shape == (2,)
+    np.testing.assert_array_equal(np.sort(np.concatenate([y_tr, y_val])), y)
+
+
+@pytest.mark.parametrize("n", [10.5, "10", 0, True, 10**12])
+def test_to_book_format_refuses_a_bad_number_of_classes(n):
+    X, y = np.zeros((4, 3)), np.array([0, 2, 1, 2])
+    with pytest.raises(ConfigError, match=r"n_classes must be an integer in \[1, 1000000\]; got "):
+        to_book_format(X, y, n, one_hot=True)
+
+
+@pytest.mark.parametrize("n", [2.5, "10", 0, 10**12])
+def test_vectorized_result_refuses_a_bad_n(n):
+    with pytest.raises(ConfigError, match=r"n must be an integer in \[1, 1000000\]; got "):
+        mnist_loader.vectorized_result(0, n=n)
+    assert mnist_loader.vectorized_result(1, n=np.int64(3))[:, 0].tolist() == [0, 1, 0]

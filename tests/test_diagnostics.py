@@ -434,3 +434,56 @@ def test_output_saturation_warning_only_where_bp1_has_sigma_prime(cost, output, 
     X, y = rng.random((50, 4)), rng.integers(0, 3, 50)
     warnings = explain(layer_stats(net, X, y), cost=cost)
     assert any("saturated output neurons" in w for w in warnings) == warns
+
+
+# -- explain() refuses what it cannot read (fuzzing review) -------------------------------------
+@pytest.mark.parametrize("history,got", [(None, "got NoneType"), ("abc", "got str"),
+                                         ([1, 2], "got a list of int"),
+                                         ({"epochs": []}, "got a dict with keys epochs")])
+def test_explain_refuses_what_is_not_a_history(history, got):
+    """'abc', [1, 2] and a dict of something else used to come back [] ("healthy")."""
+    with pytest.raises(ConfigError, match=r"explain needs a History \(or its to_dict\(\), or a "
+                                          r"list of its records\), or the dict of layer_stats; "
+                                          + got):
+        explain(history)
+
+
+def test_explain_checks_record_dicts_like_history_from_dict():
+    from bprop import DataError
+
+    with pytest.raises(DataError, match="history 'records' must be a list; got str"):
+        explain({"records": "abc"})
+    with pytest.raises(DataError, match="history record 0: 'train_cost' must be a number; got 'a'"):
+        explain([{"epoch": 0, "eta": 1.0, "seconds": 1.0, "train_cost": "a"}])
+    record = _grad_record(0, [1e-5, 0.1], ["sigmoid", "sigmoid"])
+    from dataclasses import asdict
+    assert explain([asdict(record)]) == explain(History(records=[record]))
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("grad_b", "ab", r"'grad_b' must be a list of numbers, one per layer \(2\); got 'ab'"),
+    ("grad_w", [1.0], r"'grad_w' must be a list of numbers, one per layer \(2\)"),
+    ("activations", [1, 2], r"'activations' must be a list of names"),
+    ("layers", "ab", r"'layers' must be a list of layer numbers; got 'ab'"),
+    ("every", 0, r"'every' must be an integer >= 1; got 0"),
+    ("saturation_threshold", "0.1", r"'saturation_threshold' must be a number; got '0.1'"),
+])
+def test_explain_names_a_diagnostics_field_of_the_wrong_type(field, value, words):
+    from bprop import DataError
+
+    record = _grad_record(0, [1e-5, 0.1], ["sigmoid", "sigmoid"])
+    record.diagnostics[field] = value
+    with pytest.raises(DataError, match="the diagnostics of epoch 0: " + words):
+        explain(History(records=[record]))
+    with pytest.raises(DataError, match="the layer_stats dict: " if field != "layers" else "'layers'"):
+        explain(record.diagnostics)
+
+
+def test_explain_tolerates_diagnostics_that_leave_fields_out():
+    record = _grad_record(0, [0.1, 0.2], ["sigmoid", "sigmoid"])
+    record.diagnostics.update(output_saturated_wrong=0.5, dead=None, activations=None,
+                              cost="quadratic")
+    (message,) = explain(History(records=[record]))
+    assert "saturated at the wrong value" in message and "below 0.1 of its peak" in message
+    with pytest.raises(ConfigError, match="first_epoch must be an integer >= 0; got '1'"):
+        explain(History(records=[record]), first_epoch="1")

@@ -422,3 +422,119 @@ def test_run_figures_skips_only_overflow_not_bad_data(tmp_path):
     ds = Dataset("mine", X, np.zeros(5, int), None, None, X, np.zeros(5, int), 3, None)
     with pytest.raises(DataError, match="non-finite"):
         run_figures(tmp_path / "m.npz", dataset=ds)
+
+
+# -- arguments refused at the boundary (fuzzing review) ----------------------------------------
+def _net_and_data():
+    net = Network([30, 12, 10], rng=0)
+    X = np.random.default_rng(0).random((40, 30))
+    return net, X, np.arange(40) % 10
+
+
+@needs_mpl
+@pytest.mark.parametrize("shift,error,words", [
+    (3, "DataError", r"labels must be integers in \[0, 10\); got min=3, max=12"),
+    (-1, "DataError", r"labels must be integers in \[0, 10\); got min=-1, max=8"),
+    (0.5, "DataError", "labels must be integers; got non-integer values"),
+])
+def test_confusion_figure_names_bad_labels(shift, error, words):
+    from bprop import errors, plots
+
+    net, X, y = _net_and_data()
+    with pytest.raises(getattr(errors, error), match=words):
+        plots.confusion_figure(net, X, y + shift)
+
+
+@needs_mpl
+def test_confusion_figure_checks_lengths_classes_and_names():
+    from bprop import ConfigError, ShapeError, plots
+
+    net, X, y = _net_and_data()
+    with pytest.raises(ShapeError, match=r"y has shape \(5,\); expected \(40,\) labels"):
+        plots.confusion_figure(net, X, y[:5])
+    with pytest.raises(ConfigError, match="n_classes must be an integer >= 10; got 5"):
+        plots.confusion_figure(net, X, y, n_classes=5)
+    with pytest.raises(ConfigError, match="class_names must be a list of 10 names"):
+        plots.confusion_figure(net, X, y, class_names=["a", "b"])
+    plots.confusion_figure(net, X, y, n_classes=12)         # more classes than outputs: fine
+
+
+def test_most_wrong_refuses_labels_outside_the_classes():
+    from bprop import ConfigError, DataError, plots
+
+    net, X, y = _net_and_data()
+    with pytest.raises(DataError, match=r"labels must be integers in \[0, 10\); got min=3, max=12"):
+        plots.most_wrong(net, X, y + 3)
+    # -1 would silently index the last class
+    with pytest.raises(DataError, match=r"labels must be integers in \[0, 10\); got min=-1"):
+        plots.most_wrong(net, X, y - 1)
+    with pytest.raises(ConfigError, match="k must be an integer >= 1; got 0"):
+        plots.most_wrong(net, X, y, k=0)
+
+
+@needs_mpl
+@pytest.mark.parametrize("shape", [(30,), (4,), (5, 6, 1), None, (6.0, 5), "ab"])
+def test_figures_refuse_an_image_shape_that_is_not_two_sides(shape):
+    from bprop import ShapeError, plots
+
+    net, X, y = _net_and_data()
+    with pytest.raises(ShapeError, match=r"image_shape must be \(height, width\), two positive "
+                                         r"integers; got "):
+        plots.weights_figure(net, shape)
+    with pytest.raises(ShapeError, match=r"image_shape must be \(height, width\)"):
+        plots.most_wrong_figure(net, X, y, shape)
+
+
+@needs_mpl
+@pytest.mark.parametrize("max_tiles", [0, -1, 2.5])
+def test_weights_figure_refuses_a_bad_max_tiles(max_tiles):
+    from bprop import ConfigError, plots
+
+    with pytest.raises(ConfigError, match="max_tiles must be an integer >= 1; got "):
+        plots.weights_figure(Network([30, 12, 10], rng=0), (6, 5), max_tiles=max_tiles)
+
+
+@needs_mpl
+@pytest.mark.parametrize("history", [None, [1, 2], "abc", {"a": 1}])
+def test_learning_curves_need_a_history(history):
+    from bprop import ConfigError, plots
+
+    with pytest.raises(ConfigError, match=r"learning_curves_figure needs a History \(or its "
+                                          r"to_dict\(\), or a list of its records\); got "):
+        plots.learning_curves_figure(history)
+
+
+@needs_mpl
+def test_per_layer_figures_name_missing_diagnostics(run):
+    from bprop import DataError, plots
+
+    record = {"epoch": 0, "eta": 1.0, "seconds": 1.0, "diagnostics": {"layers": [2, 3]}}
+    with pytest.raises(DataError, match="the diagnostics of epoch 0 have no 'grad_b'"):
+        plots.gradient_norms_figure([record])
+    with pytest.raises(DataError, match="the diagnostics of epoch 0 have no 'activations'"):
+        plots.saturation_figure({"records": [record]})
+    record["diagnostics"].update(grad_b=[0.1], grad_w=[0.1, 0.2])
+    with pytest.raises(DataError, match=r"'grad_b' must be a list of numbers, one per layer \(2\)"):
+        plots.gradient_norms_figure([record])
+    # a list of record dicts is a history too
+    record["diagnostics"].update(grad_b=[0.1, 0.3])
+    plots.gradient_norms_figure([record])
+
+
+@needs_mpl
+def test_plot_run_takes_a_dataset_name_or_path(run, tmp_path):
+    from bprop import ConfigError
+    from bprop.plots import plot_run
+
+    path, ds = run
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x_train=ds.X_train, y_train=ds.y_train, x_test=ds.X_test, y_test=ds.y_test)
+    paths = plot_run(path, out_dir=tmp_path / "out", dataset=str(data))
+    assert [p.stem for p in paths] == ALL_PLOTS
+    with pytest.raises(ConfigError, match="dataset must be a bprop.datasets.Dataset, or a data "
+                                          "set's name or path; got int"):
+        plot_run(path, out_dir=tmp_path / "out", dataset=3)
+    with pytest.raises(ConfigError, match="unknown dataset 'digitz'"):
+        plot_run(path, out_dir=tmp_path / "out", dataset="digitz")
+    with pytest.raises(ConfigError, match=r"run must be a model file's path \(or a Run\); got NoneType"):
+        plot_run(None)

@@ -33,13 +33,15 @@ layer, dead units of a sigmoid layer) are None. This module does not print and d
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 
 import numpy as np
 
 from .costs import closed_form_delta, get_cost
-from .errors import ConfigError, check_range
+from .errors import ConfigError, DataError, check_int, check_range
 from .numerics import norm
 from .network import _Workspace
+from .train import EpochRecord, History
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
 SATURATION = 0.1
@@ -221,8 +223,10 @@ def layer_stats(net, X, y, saturation=SATURATION):
 def explain(history, cost=None, first_epoch=0):
     """Plain-language warnings about a training history; an empty list when nothing stands out.
 
-    history: a :class:`bprop.train.History`, its ``to_dict()``, a list of epoch records
-    (whose ``diagnostics`` come from :class:`Diagnostics`), or one :func:`layer_stats` dict.
+    history: a :class:`bprop.train.History`, its ``to_dict()``, a list of its epoch records
+    (``EpochRecord``s, or their dicts; ``diagnostics`` from :class:`Diagnostics`), or one
+    :func:`layer_stats` dict. Anything else is a ``ConfigError``; a dict whose fields have
+    the wrong types a ``DataError`` naming the field (:func:`check_diagnostics`).
     cost: the cost's name; default: the one the diagnostics record.
     first_epoch: the number the messages give the records' epoch 0 (the command line, which
     counts epochs from 1, passes 1). Looks for:
@@ -240,7 +244,16 @@ def explain(history, cost=None, first_epoch=0):
     * ‖∂C/∂b²‖ orders of magnitude below (or above) a later layer's: vanishing (exploding)
       gradients (chapter 5), or exactly 0: no gradient reaches the first layer.
     """
-    records = _records(history)
+    check_int(first_epoch, "first_epoch", minimum=0)
+    if isinstance(history, dict) and "layers" in history:       # one layer_stats() result
+        check_diagnostics(history, "the layer_stats dict")
+        records = [{"epoch": None, "diagnostics": history}]
+    else:
+        records = history_records(history, "explain needs a History (or its to_dict(), or a "
+                                           "list of its records), or the dict of layer_stats")
+        for r in records:
+            check_diagnostics(_get(r, "diagnostics") or {},
+                              f"the diagnostics of epoch {_get(r, 'epoch')}")
 
     def number(epoch):
         return None if epoch is None else epoch + first_epoch
@@ -259,14 +272,71 @@ def explain(history, cost=None, first_epoch=0):
     return messages
 
 
-def _records(history):
-    if isinstance(history, dict) and "layers" in history:      # one layer_stats() result
-        return [{"epoch": None, "diagnostics": history}]
-    if isinstance(history, dict):
-        return history.get("records", [])
-    if hasattr(history, "records"):
+def history_records(history, needs):
+    """The epoch records of a History, of its ``to_dict()``, or of a list of EpochRecords
+    (or of their dicts); dicts are checked by ``History.from_dict`` (``DataError`` naming
+    the field). Anything else: ``ConfigError`` starting with ``needs``, which says what the
+    caller takes."""
+    if isinstance(history, History):
         return history.records
-    return list(history)
+    if isinstance(history, dict) and "records" in history:
+        return History.from_dict(history).records
+    if isinstance(history, (list, tuple)):
+        if all(isinstance(r, EpochRecord) for r in history):
+            return list(history)
+        if all(isinstance(r, dict) for r in history):
+            return History.from_dict({"records": list(history)}).records
+        kinds = sorted({type(r).__name__ for r in history})
+        raise ConfigError(f"{needs}; got a {type(history).__name__} of {', '.join(kinds)}")
+    if isinstance(history, dict):
+        keys = ", ".join(map(str, list(history)[:5])) or "none"
+        raise ConfigError(f"{needs}; got a dict with keys {keys}")
+    raise ConfigError(f"{needs}; got {type(history).__name__}")
+
+
+#: The per-layer lists of a diagnostics dict (one number, or None, per layer).
+PER_LAYER = ("grad_b", "grad_w", "mean_activation", "saturated", "dead", "weight_norm")
+
+
+def check_diagnostics(d, where, need=()):
+    """Refuse a diagnostics dict (:meth:`Diagnostics.summary`, hand-written or read from a
+    file) whose fields have the wrong types, or that lacks one of the keys in ``need``:
+    ``DataError`` naming ``where`` and the field. Other fields may be left out."""
+    if not isinstance(d, dict):
+        raise DataError(f"{where} must be a dict; got {type(d).__name__}")
+    missing = [key for key in need if d.get(key) is None]
+    if missing:
+        raise DataError(f"{where} have no {missing[0]!r}; expected the dict that "
+                        f"bprop.diagnostics.Diagnostics writes")
+
+    def number(v):
+        return v is None or (isinstance(v, Real) and not isinstance(v, bool))
+
+    def count(v, low):
+        return v is None or (isinstance(v, Integral) and not isinstance(v, bool) and v >= low)
+
+    layers = d.get("layers")
+    if layers is not None and not (isinstance(layers, (list, tuple))
+                                   and all(count(k, 1) and k is not None for k in layers)):
+        raise DataError(f"{where}: 'layers' must be a list of layer numbers; got {layers!r:.80}")
+    n = len(layers) if layers else None
+    for key in ("activations", *PER_LAYER):
+        v = d.get(key)
+        item = (lambda a: isinstance(a, str)) if key == "activations" else number
+        if v is not None and not (isinstance(v, (list, tuple)) and all(map(item, v))
+                                  and (n is None or len(v) == n)):
+            want = "names" if key == "activations" else "numbers"
+            per = f", one per layer ({n})" if n is not None else ""
+            raise DataError(f"{where}: {key!r} must be a list of {want}{per}; got {v!r:.80}")
+    checks = [(key, number, "a number") for key in ("output_saturated_wrong",
+                                                    "saturation_threshold")]
+    checks += [("every", lambda v: count(v, 1), "an integer >= 1")]
+    checks += [(key, lambda v: count(v, 0), "an integer >= 0") for key in ("batches", "examples")]
+    checks += [(key, lambda v: v is None or isinstance(v, str), "a name")
+               for key in ("cost", "init")]
+    for key, ok, want in checks:
+        if not ok(d.get(key)):
+            raise DataError(f"{where}: {key!r} must be {want}; got {d[key]!r:.80}")
 
 
 def _get(record, name):
@@ -287,15 +357,15 @@ def _explain_divergence(records, number):
                 return [f"The {label} {what} {when}. The weights grew until z = w·a + b or "
                         f"the cost overflowed: {advice}"]
         diag = _get(r, "diagnostics") or {}
-        for g in (*diag.get("grad_b", ()), *diag.get("grad_w", ())):
+        for g in (*(diag.get("grad_b") or ()), *(diag.get("grad_w") or ())):
             if g is not None and not math.isfinite(g):
                 return [f"The gradients were not finite {when}: the weights are too large "
                         f"(training diverged). Try a smaller eta{_was(eta)}."]
         huge = [(label, value) for label, value in (
             ("training cost", _get(r, "train_cost")), ("validation cost", _get(r, "val_cost")),
-            ("largest gradient norm", max(_finite(diag.get("grad_b", ())) +
-                                          _finite(diag.get("grad_w", ())), default=None)),
-            ("largest weight norm", max(_finite(diag.get("weight_norm", ())), default=None)))
+            ("largest gradient norm", max(_finite(diag.get("grad_b") or ()) +
+                                          _finite(diag.get("grad_w") or ()), default=None)),
+            ("largest weight norm", max(_finite(diag.get("weight_norm") or ()), default=None)))
             if value is not None and value > DIVERGING]
         if huge:
             label, value = huge[0]
@@ -328,6 +398,12 @@ def _explain_rising_cost(records, number):
             f"smaller eta{_was(last[2])}, e.g. a tenth of it."]
 
 
+def _threshold(d):
+    """The saturation threshold a diagnostics dict records (the default when it does not)."""
+    threshold = d.get("saturation_threshold")
+    return SATURATION if threshold is None else threshold
+
+
 def _was(eta):
     """" (it was 3)", the eta a message advises lowering, when known."""
     return "" if eta is None else f" (it was {eta:g})"
@@ -351,8 +427,8 @@ def _explain_output_saturation(diags, cost):
     if not bad:
         return []
     epoch, share, d = max(bad, key=lambda t: t[1])
-    cost_obj = get_cost(cost or d.get("cost", "quadratic"))
-    output = d["activations"][-1]
+    cost_obj = get_cost(cost or d.get("cost") or "quadratic")
+    output = (d.get("activations") or ["sigmoid"])[-1]
     if closed_form_delta(cost_obj, output) is not None:
         return []       # σ′(zᴸ) cancels from δᴸ: saturation does not slow learning
     grad = "(a − y)" if cost_obj.name == "quadratic" else "∇ₐC"
@@ -365,7 +441,7 @@ def _explain_output_saturation(diags, cost):
                       else "a softmax output layer with the log-likelihood cost (δᴸ = a − y)")
     return [f"Learning is slowed by saturated output neurons: {_when(epoch)}, "
             f"{share:.0%} of the output neurons were saturated at the wrong value "
-            f"(|a − y| > 0.5 with {slope} below {d['saturation_threshold']:g} of its peak). "
+            f"(|a − y| > 0.5 with {slope} below {_threshold(d):g} of its peak). "
             f"Under the {cost_obj.name} cost the output error is {bp1} "
             f"(BP1), so these neurons barely learn although they are badly wrong (the book's "
             f"chapter 3). Use {suggestion}."
@@ -377,7 +453,7 @@ def _explain_dead(diags):
     # mostly saturated (90% at the book's [784, 30, 10] after one epoch) and learn fine.
     messages = []
     epoch, d = diags[-1]
-    for layer, dead in zip(d["layers"][:-1], d.get("dead", ())[:-1]):
+    for layer, dead in zip(d["layers"][:-1], (d.get("dead") or ())[:-1]):
         if dead is not None and dead > DEAD_WARN:
             where, caveat = _observed(d)
             messages.append(
@@ -421,7 +497,7 @@ def _explain_gradient_ratio(diags):
         epoch, ratio, d, j = max(vanish, key=lambda t: t[1])
         g, layers = d["grad_b"], d["layers"]
         bound = (", which is at most 1/4 for a sigmoid"
-                 if "sigmoid" in d.get("activations", ["sigmoid"])[:-1] else "")
+                 if "sigmoid" in (d.get("activations") or ["sigmoid"])[:-1] else "")
         messages.append(
             f"Gradients vanish: {_when(epoch)}, ‖∂C/∂b‖ of layer {layers[0]} was "
             f"{g[0]:.2g}, {_times(ratio)}× smaller than layer {layers[j]}'s ({g[j]:.2g}), so "
@@ -444,7 +520,7 @@ def _explain_gradient_ratio(diags):
 def _remedy(d):
     """What helps a vanishing gradient, for the hidden activations and initialisation the
     network has (nothing it already uses)."""
-    hidden = set(d.get("activations", ["sigmoid"])[:-1])
+    hidden = set((d.get("activations") or ["sigmoid"])[:-1])
     relu_only = bool(hidden) and hidden <= {"relu"}
     helps = ["Fewer layers"] if len(d.get("layers", ())) > 2 else []
     if not relu_only:
@@ -466,7 +542,7 @@ def _remedy(d):
 
 def _observed(d):
     """(which examples a 'dead' share was measured on, a caveat or "") for a message."""
-    n, every = d.get("examples"), d.get("every", 1)
+    n, every = d.get("examples"), d.get("every") or 1
     if n is None:
         return "every observed example", ""
     if every == 1:

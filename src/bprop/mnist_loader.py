@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import to_book_format
+from .datasets import check_n_classes, to_book_format
 from .datasets.download import cache_dir
 from .datasets.mnist import PKL_NAME, PKL_URL, read_pkl_gz
 from .errors import DataError, check_class_index
@@ -70,7 +70,9 @@ def load_data_wrapper(path: str | os.PathLike | None = None):
 
 def vectorized_result(j, n=10) -> np.ndarray:
     """The one-hot ``(n, 1)`` column for digit ``j`` (float64, as in the book; ``n`` = 10
-    there), refusing a ``j`` outside [0, n) (NumPy would wrap -1 round to the last class)."""
+    there), refusing a ``j`` outside [0, n) (NumPy would wrap -1 round to the last class)
+    and an ``n`` that is not an integer in [1, ``bprop.datasets.MAX_CLASSES``]."""
+    check_n_classes(n, "n")
     check_class_index(j, n)
     e = np.zeros((n, 1))
     e[j] = 1.0

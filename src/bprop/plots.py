@@ -29,14 +29,15 @@ import math
 import os
 import warnings
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
-from .diagnostics import confusion_counts
-from .errors import BpropError, DataError, OutputOverflowError
+from .diagnostics import check_diagnostics, confusion_counts, history_records
+from .errors import BpropError, ConfigError, DataError, OutputOverflowError, ShapeError, check_int
 from .io import atomic_write, history_paths, load_checkpoint
-from .network import class_scores, predicted_classes
+from .network import _check_labels, class_scores, n_classes as classes_of, predicted_classes
 from .train import History
 
 FIGSIZE = (6.4, 4.8)        # inches
@@ -78,10 +79,9 @@ def save_figure(fig, path):
 
 
 # -- figures from a History --------------------------------------------------------------------
-def _records(history):
-    if isinstance(history, dict):
-        history = History.from_dict(history)
-    return history.records if hasattr(history, "records") else list(history)
+def _records(history, caller):
+    return history_records(history, f"{caller} needs a History (or its to_dict(), or a list "
+                                    f"of its records)")
 
 
 def _series(records, name):
@@ -106,8 +106,10 @@ def _integer_epochs(ax, epochs):
 
 
 def learning_curves_figure(history):
-    """Mean cost (left) and accuracy (right) per epoch, for whatever the run monitored."""
-    records = _records(history)
+    """Mean cost (left) and accuracy (right) per epoch, for whatever the run monitored.
+
+    history: a :class:`History`, its ``to_dict()``, or a list of its records."""
+    records = _records(history, "learning_curves_figure")
     fig = _new_figure()
     ax_cost, ax_acc = fig.subplots(1, 2)
     for name, label in (("train_cost", "training"), ("val_cost", "validation")):
@@ -133,21 +135,30 @@ def learning_curves_figure(history):
 
 
 def _diagnostic_records(records):
-    return [r for r in records if (r.diagnostics or {}).get("layers")]
+    return [r for r in records if isinstance(r.diagnostics, dict) and r.diagnostics.get("layers")]
 
 
-def _required_diagnostic_records(history):
-    """The records of ``history`` that carry diagnostics; raises when there are none."""
-    records = _diagnostic_records(_records(history))
+def _required_diagnostic_records(history, caller, need):
+    """The records of ``history`` that carry diagnostics, each holding the keys in ``need``
+    for the same layers; raises when there are none."""
+    records = _diagnostic_records(_records(history, caller))
     if not records:
         raise DataError("the history has no diagnostics; train with them on (bprop train "
                         "--diagnostics, or callbacks=[bprop.diagnostics.Diagnostics()])")
+    layers = records[-1].diagnostics["layers"]
+    for r in records:
+        check_diagnostics(r.diagnostics, f"the diagnostics of epoch {r.epoch}", need)
+        if list(r.diagnostics["layers"]) != list(layers):
+            raise DataError(f"the diagnostics of epoch {r.epoch} are for layers "
+                            f"{r.diagnostics['layers']}, those of epoch {records[-1].epoch} "
+                            f"for {layers}: not one network")
     return records
 
 
 def gradient_norms_figure(history):
     """‖∂C/∂bˡ‖ (solid) and ‖∂C/∂wˡ‖ (dashed) per layer across epochs, log scale."""
-    records = _required_diagnostic_records(history)
+    records = _required_diagnostic_records(history, "gradient_norms_figure",
+                                           ("grad_b", "grad_w"))
     fig = _new_figure()
     ax = fig.subplots()
     epochs = [r.epoch + 1 for r in records]     # counted from 1, as the command line does
@@ -183,7 +194,8 @@ def gradient_norms_figure(history):
 
 def saturation_figure(history):
     """Share of saturated (σ′ small) neurons per layer across epochs; dead ReLU units."""
-    records = _required_diagnostic_records(history)
+    records = _required_diagnostic_records(history, "saturation_figure",
+                                           ("activations", "saturated", "dead"))
     fig = _new_figure()
     ax = fig.subplots()
     epochs = [r.epoch + 1 for r in records]     # counted from 1, as the command line does
@@ -205,7 +217,8 @@ def saturation_figure(history):
         ax.plot(epochs, [np.nan if v is None else 100 * v for v in wrong], ls="--", color="k",
                 marker="^" if _marker(epochs) else None, ms=3,
                 label=f"layer {last['layers'][-1]}: saturated at the wrong value")
-    threshold = last.get("saturation_threshold", 0.1)
+    threshold = last.get("saturation_threshold")
+    threshold = 0.1 if threshold is None else threshold
     ax.set(title=f"saturated neurons: σ′(z) < {threshold:g} × its peak", xlabel="epoch",
            ylabel="% of neurons", ylim=(-3, 103))
     ax.grid(alpha=0.3)
@@ -219,19 +232,41 @@ def saturation_figure(history):
 
 
 # -- figures from a network ----------------------------------------------------------------------
+def _image_shape(image_shape, n_inputs):
+    """``(height, width)`` from ``image_shape``, which must be two positive integers whose
+    product is the network's number of inputs."""
+    shape = tuple(image_shape) if isinstance(image_shape, (tuple, list, np.ndarray)) else ()
+    if len(shape) != 2 or not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0
+                                  for s in shape):
+        raise ShapeError(f"image_shape must be (height, width), two positive integers; "
+                         f"got {image_shape!r}")
+    h, w = (int(s) for s in shape)
+    if h * w != n_inputs:
+        raise DataError(f"image_shape {(h, w)} has {h * w} pixels; the network takes "
+                        f"{n_inputs} inputs")
+    return h, w
+
+
+def _class_names(class_names, n):
+    """``class_names`` as a list of ``n`` names, or None."""
+    if class_names is None:
+        return None
+    if not isinstance(class_names, (list, tuple, np.ndarray)) or len(class_names) != n:
+        raise ConfigError(f"class_names must be a list of {n} names, one per class; "
+                          f"got {class_names!r:.80}")
+    return [str(c) for c in class_names]
+
+
 def weights_figure(net, image_shape, max_tiles=100):
     """The first layer's weights as images: tile j is row j of ``weights[0]`` (neuron j of
-    layer 2), reshaped to ``image_shape``; red positive, blue negative, each tile scaled to
-    its own largest |w|."""
-    image_shape = tuple(int(s) for s in image_shape)
+    layer 2), reshaped to ``image_shape`` ``(height, width)``; red positive, blue negative,
+    each tile scaled to its own largest |w|. At most ``max_tiles`` (>= 1) tiles."""
+    check_int(max_tiles, "max_tiles", minimum=1)
     w = np.asarray(net.weights[0], dtype=np.float64)             # (sizes[1], sizes[0])
-    if int(np.prod(image_shape)) != w.shape[1]:
-        raise DataError(f"image_shape {image_shape} has {int(np.prod(image_shape))} pixels; "
-                        f"the network takes {w.shape[1]} inputs")
+    h, wd = _image_shape(image_shape, w.shape[1])
     n = min(w.shape[0], max_tiles)
     cols = math.ceil(math.sqrt(n * 4 / 3))                       # about the figure's aspect
     rows = math.ceil(n / cols)
-    h, wd = image_shape
     montage = np.full((rows * (h + 1) - 1, cols * (wd + 1) - 1), np.nan)
     for j in range(n):
         r, c = divmod(j, cols)
@@ -254,10 +289,18 @@ def weights_figure(net, image_shape, max_tiles=100):
 
 
 def confusion_figure(net, X, y, n_classes=None, class_names=None):
-    """Confusion matrix of ``net`` on rows X with int labels y (rows true, columns predicted)."""
-    y = np.asarray(y)
-    n_classes = n_classes or net.sizes[-1]
+    """Confusion matrix of ``net`` on rows X with int labels y (rows true, columns predicted).
+
+    n_classes: default the network's number of classes (2 for one output), at least that;
+    the labels must lie in ``[0, n_classes)``. class_names: one per class, or None.
+    """
+    n_out = classes_of(net.sizes[-1])
+    if n_classes is None:
+        n_classes = n_out
+    check_int(n_classes, "n_classes", minimum=n_out)
+    class_names = _class_names(class_names, n_classes)
     pred = net.predict(X)
+    y = _check_labels(y, len(pred), n_classes)
     counts = confusion_counts(y, pred, n_classes)
     fig = _new_figure()
     ax = fig.subplots()
@@ -281,11 +324,14 @@ def confusion_figure(net, X, y, n_classes=None, class_names=None):
 
 
 def most_wrong(net, X, y, k=15):
-    """Indices of the ≤ k misclassified rows with the largest a_predicted − a_true, most first."""
+    """Indices of the ≤ k misclassified rows with the largest a_predicted − a_true, most first.
+
+    y: int labels in ``[0, classes)``, one per row of X; k: an integer >= 1."""
+    check_int(k, "k", minimum=1)
     a = net.predict_proba(X)                                        # (N, sizes[-1])
-    y = np.asarray(y)
     pred = predicted_classes(a)
     a = class_scores(a)
+    y = _check_labels(y, len(a), a.shape[1])
     wrong = np.flatnonzero(pred != y)
     margin = a[wrong, pred[wrong]] - a[wrong, y[wrong]]
     order = np.argsort(-margin, kind="stable")[:k]
@@ -294,7 +340,10 @@ def most_wrong(net, X, y, k=15):
 
 def most_wrong_figure(net, X, y, image_shape, k=15, class_names=None):
     """A grid of the test images the network gets wrong most confidently (:func:`most_wrong`)."""
-    image_shape = tuple(int(s) for s in image_shape)
+    h, w = _image_shape(image_shape, net.sizes[0])
+    class_names = _class_names(class_names, classes_of(net.sizes[-1]))
+    X = net.check_X(X)
+    y = np.asarray(y)
     idx = most_wrong(net, X, y, k)
     fig = _new_figure()
     ax = fig.subplots()
@@ -305,7 +354,6 @@ def most_wrong_figure(net, X, y, image_shape, k=15, class_names=None):
     a = class_scores(net.predict_proba(X[idx]))
     cols = math.ceil(math.sqrt(k * 4 / 3))
     rows = math.ceil(len(idx) / cols)
-    h, w = image_shape
     gap_x, gap_y = max(1, w // 4), max(2, h // 2)       # room for a caption above each image
     montage = np.full((rows * (h + gap_y), cols * (w + gap_x) - gap_x), np.nan)
 
@@ -353,6 +401,8 @@ class Run:
 
 def load_run(run):
     """A model file's network, header and history (the header's, else ``<stem>.history.json``)."""
+    if not isinstance(run, (str, os.PathLike)):
+        raise ConfigError(f"run must be a model file's path (or a Run); got {type(run).__name__}")
     path = Path(run)
     checkpoint = load_checkpoint(path)
     meta = checkpoint.meta
@@ -371,8 +421,33 @@ def load_run(run):
     return Run(path, checkpoint.net, meta, history, info if isinstance(info, dict) else {})
 
 
+def _same_dataset(given, stored):
+    """Whether a data set's name or path names the one a model header records."""
+    from .datasets import canonical_name
+
+    if stored is None:
+        return False
+    if canonical_name(given) == canonical_name(stored):
+        return True
+    try:
+        return Path(given).expanduser().resolve() == Path(stored).expanduser().resolve()
+    except (OSError, RuntimeError, TypeError):
+        return False
+
+
 def _load_dataset(run, dataset, notes):
-    """The run's data set: the one given, else the one its header names; None with a note."""
+    """The run's data set: the one given (a Dataset, or a name or path, loaded without
+    downloading), else the one its header names; None with a note."""
+    if isinstance(dataset, (str, os.PathLike)):
+        from .datasets import load_recorded
+
+        # the header's split where it names the same data set (only the test set is used)
+        info = run.dataset_info if _same_dataset(dataset, run.dataset_info.get("name")) else {}
+        dataset = load_recorded(info, name=dataset, dtype=run.net.dtype, download=False)
+    elif dataset is not None and not all(hasattr(dataset, a) for a in ("X_test", "y_test",
+                                                                        "n_classes")):
+        raise ConfigError(f"dataset must be a bprop.datasets.Dataset, or a data set's name or "
+                          f"path; got {type(dataset).__name__}")
     if dataset is None:
         name = run.dataset_info.get("name")
         if not name:
@@ -387,7 +462,8 @@ def _load_dataset(run, dataset, notes):
             notes.append(f"confusion matrix and most-wrong images skipped: cannot load the "
                          f"data set {name!r} ({e})")
             return None
-    if dataset.X_test.shape[1] != run.net.sizes[0] or dataset.n_classes > run.net.sizes[-1]:
+    if dataset.X_test.shape[1] != run.net.sizes[0] or \
+            dataset.n_classes > classes_of(run.net.sizes[-1]):
         notes.append(f"confusion matrix and most-wrong images skipped: data set "
                      f"{dataset.name!r} ({dataset.X_test.shape[1]} features, "
                      f"{dataset.n_classes} classes) does not fit the network {run.net.sizes}")
@@ -412,9 +488,13 @@ def run_figures(run, dataset=None):
     else:
         notes.append("learning curves skipped: the model file has no training history")
     if _diagnostic_records(records):
-        figures.append(("gradient_norms", "Speed of learning per layer",
-                        gradient_norms_figure(records)))
-        figures.append(("saturation", "Saturated neurons per layer", saturation_figure(records)))
+        try:
+            figures.append(("gradient_norms", "Speed of learning per layer",
+                            gradient_norms_figure(records)))
+            figures.append(("saturation", "Saturated neurons per layer",
+                            saturation_figure(records)))
+        except DataError as e:      # diagnostics edited by hand, or from another program
+            notes.append(f"per-layer plots skipped: {e}")
     elif records:
         notes.append("per-layer plots skipped: the history has no diagnostics (train with "
                      "them on: bprop train --diagnostics, or "
@@ -427,9 +507,9 @@ def run_figures(run, dataset=None):
     else:
         notes.append(f"first layer's weights skipped: {_not_images(image_shape)}")
     if ds is not None:
-        n_classes = run.net.sizes[-1]
+        n_classes = classes_of(run.net.sizes[-1])
         class_names = getattr(ds, "class_names", None) or run.dataset_info.get("class_names")
-        if class_names is not None and len(class_names) != n_classes:
+        if not isinstance(class_names, (list, tuple)) or len(class_names) != n_classes:
             class_names = None
         try:
             figures.append(("confusion_matrix", "Confusion matrix (test set)",
@@ -451,8 +531,10 @@ def plot_run(run, out_dir=None, dataset=None):
 
     run: the model's ``.npz`` path (its header gives the config, history and data set).
     out_dir: where to write (created if needed); default ``<stem>-plots/`` beside the model.
-    dataset: a :class:`bprop.datasets.Dataset` for the confusion matrix and the most-wrong
-        images; default: reload the one named in the header (never downloads). Plots that
+    dataset: the data set for the confusion matrix and the most-wrong images: a
+        :class:`bprop.datasets.Dataset`, or a name or path as for
+        :func:`bprop.datasets.load` (loaded without downloading; an error if it cannot
+        be); default: reload the one named in the header (never downloads). Plots that
         cannot be made are skipped with a ``warnings.warn`` saying why.
     Files: learning_curves.png, gradient_norms.png, saturation.png,
     first_layer_weights.png, confusion_matrix.png, most_wrong.png.

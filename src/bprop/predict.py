@@ -31,11 +31,13 @@ Nothing here prints.
 from __future__ import annotations
 
 import math
+import os
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, DataError, ShapeError, numpy_reason
+from .errors import ConfigError, DataError, ShapeError, check_int, numpy_reason
 from .network import class_scores
 
 #: MNIST's box: digits fit in 20x20 inside the 28x28 field.
@@ -44,13 +46,18 @@ MNIST_BOX_FRACTION = 20 / 28
 INK_THRESHOLD = 0.05
 #: ... and when it stands out from the background by this many times the border's spread.
 NOISE_FLOOR_SIGMAS = 6.0
+#: The largest input image prepared, MAX_SIDE x MAX_SIDE (16.8 million inputs): a larger
+#: side is a mistake, not the input layer of a dense network.
+MAX_SIDE = 4096
 
 
 def input_side(n_inputs, image_shape=None):
-    """Side of the square image a network with ``n_inputs`` inputs takes, or raise ShapeError.
+    """Side of the square image a network with ``n_inputs`` inputs takes, or raise ShapeError
+    (also for a side above :data:`MAX_SIDE`).
 
     image_shape: the training data's ``(rows, cols)`` when known (stored in the model file).
     """
+    check_int(n_inputs, "n_inputs", minimum=1)
     if image_shape is not None and len(image_shape) == 2:
         rows, cols = (int(s) for s in image_shape)
         what = f"images of shape ({rows}, {cols})"
@@ -63,6 +70,9 @@ def input_side(n_inputs, image_shape=None):
     if not square:
         raise ShapeError(f"the model takes {what}; predicting on pictures needs a model for "
                          f"square images (e.g. 784 = 28x28 or 64 = 8x8 inputs)")
+    if side > MAX_SIDE:
+        raise ShapeError(f"the model takes {n_inputs} inputs, a {side}x{side} image; pictures "
+                         f"are prepared for inputs of at most {MAX_SIDE}x{MAX_SIDE}")
     return side
 
 
@@ -72,6 +82,11 @@ def typical_box(X, image_shape=None):
     The median over the images of the longer side of the ink's bounding box: 20 for MNIST,
     8 for scikit-learn's digits, which fill their whole frame. X: ``(N, side * side)``.
     """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ShapeError(f"X has shape {X.shape}; expected rows of images, (N, side * side)")
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"X must hold numbers; got dtype {X.dtype}")
     side = input_side(X.shape[1], image_shape)
     images = np.asarray(X[:2000], dtype=np.float64).reshape(-1, side, side)  # enough for a median
     peaks = images.max(axis=(1, 2), keepdims=True)
@@ -100,14 +115,18 @@ def prepare_image(pixels, side, *, box=None):
     """A picture as a network input: ``(side * side,)`` float64 in ``[0, 1]``, light ink on black.
 
     pixels: 2-D grey levels ``(rows, cols)``; integers are taken as bytes (0-255), floats
-    as lying in ``[0, 1]``. box: size of the square the ink is fitted into (default MNIST's
-    20/28 of the side; :func:`typical_box` measures it from training data).
+    as lying in ``[0, 1]``. side: an integer in ``[1, MAX_SIDE]``. box: size of the square
+    the ink is fitted into, an integer in ``[1, side]`` (default MNIST's 20/28 of the side;
+    :func:`typical_box` measures it from training data).
     """
-    img = _grey(pixels)
+    if isinstance(side, (bool, np.bool_)) or not isinstance(side, Integral) \
+            or not 1 <= side <= MAX_SIDE:
+        raise ConfigError(f"side must be a positive integer, at most {MAX_SIDE}; got {side!r}")
     if box is None:
         box = default_box(side)
-    if not 1 <= box <= side:
-        raise ConfigError(f"box must be in [1, {side}]; got {box}")
+    if isinstance(box, (bool, np.bool_)) or not isinstance(box, Integral) or not 1 <= box <= side:
+        raise ConfigError(f"box must be an integer in [1, {side}] (the side); got {box!r}")
+    img = _grey(pixels)
     paper, noise = _paper(img)
     img -= paper                                # signed: ink is below or above the paper
     blurred = _blur3(img)
@@ -217,6 +236,9 @@ def read_input(path, n_inputs, *, image_shape=None, box=None):
     example per file); a 2-D array of any other shape is prepared like a picture. Anything
     else is read with Pillow and prepared by :func:`prepare_image`.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"path must be the path of an image or .npy file; got {path!r}")
+    check_int(n_inputs, "n_inputs", minimum=1)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")

@@ -25,11 +25,12 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError, check_dtype, check_int
+from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
 from .download import cache_dir, download_files
 from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
 from .idx import read_idx, write_idx
@@ -152,13 +153,25 @@ def describe() -> str:
     return "\n".join(lines)
 
 
+#: More classes than this is a mistake (a count of examples, say), not a classifier's outputs.
+MAX_CLASSES = 1_000_000
+
+
+def check_n_classes(n, name="n_classes"):
+    """Refuse a number of classes that is not an integer in [1, MAX_CLASSES]."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, Integral) or not 1 <= n <= MAX_CLASSES:
+        raise ConfigError(f"{name} must be an integer in [1, {MAX_CLASSES}]; got {n!r}")
+
+
 def to_book_format(X: np.ndarray, y: np.ndarray, n_classes: int, *, one_hot: bool = False):
     """The book's list of ``(x, y)`` tuples from rows ``X (N, n)`` and labels ``y (N,)``.
 
     Each x is a column ``(n, 1)`` (a view of its row). With ``one_hot`` each y is the
     one-hot column ``(n_classes, 1)`` of X's dtype (training data); otherwise a Python
-    ``int`` (validation and test data).
+    ``int`` (validation and test data). n_classes: an integer in ``[1, MAX_CLASSES]``
+    above every label.
     """
+    check_n_classes(n_classes)
     X = np.asarray(X)
     if X.ndim != 2:
         raise DataError(f"X has shape {X.shape}; expected (N, n_features)")
@@ -203,10 +216,16 @@ def split_validation(X: np.ndarray, y: np.ndarray, validation, *, seed: int = 0,
     """``(X_train, y_train, X_val, y_val)`` with ``validation`` examples held out from ``X, y``.
 
     ``validation``: a count, or a fraction of ``len(X)``; 0 gives ``X_val = y_val = None``.
-    The held-out rows are drawn by a permutation seeded with ``seed``; with ``tail`` they
-    are the last rows instead, as the book holds out the last 10,000 of MNIST's 60,000.
-    Both parts keep their original order.
+    The held-out rows are drawn by a permutation seeded with ``seed`` (an integer >= 0, or
+    None for a different draw each time); with ``tail`` they are the last rows instead, as
+    the book holds out the last 10,000 of MNIST's 60,000. Both parts keep their original
+    order. X and y may be lists; they come back as arrays.
     """
+    _check_seed(seed)
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ShapeError(f"X has shape {X.shape} and y has shape {y.shape}; "
+                         f"expected one label per row of X")
     n = len(X)
     n_val = _n_validation(validation, n, name)
     if n_val == 0:
@@ -215,6 +234,12 @@ def split_validation(X: np.ndarray, y: np.ndarray, validation, *, seed: int = 0,
         return X[: n - n_val], y[: n - n_val], X[n - n_val :], y[n - n_val :]
     keep, out = holdout_indices(n, n_val, seed)
     return X[keep], y[keep], X[out], y[out]
+
+
+def _check_seed(seed):
+    if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, Integral)
+                             or seed < 0):
+        raise ConfigError(f"seed must be an integer >= 0, or None; got {seed!r}")
 
 
 def load_recorded(info: dict, *, dtype, name=None, data_dir=None, download: bool = True) -> Dataset:
@@ -279,11 +304,11 @@ def canonical_name(name_or_path):
 
 def _resolve(name_or_path) -> tuple[str, Path | None]:
     """``(kind, path)``: kind is a dataset name, or "idx", "npz", "csv", "pkl" for a path."""
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise ConfigError(f"load() takes a dataset name or a path; got {type(name_or_path).__name__}")
     name = canonical_name(name_or_path)
     if name in AVAILABLE:
         return name, None
-    if not isinstance(name_or_path, (str, os.PathLike)):
-        raise ConfigError(f"load() takes a dataset name or a path; got {type(name_or_path).__name__}")
     path = Path(name_or_path).expanduser()
     if not path.exists():
         text = os.fspath(name_or_path)
@@ -318,7 +343,8 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         A file that brings its own validation set (``mnist.pkl.gz``, a ``.npz`` with
         ``x_val``) keeps it; ``validation`` must then be 0 or its size.
     dtype: float64 (default) or float32, for the X arrays.
-    seed: for the validation split only; test sets never move.
+    seed: an integer >= 0, for the validation split only (test sets never move); None draws
+        a different split each time.
     train_size: keep only the first ``train_size`` training examples (after the validation
         split), as the book's chapter 3 trains on ``training_data[:1000]``; None keeps all.
     data_dir: for "mnist" and "fashion", the directory to read (and download) the IDX
@@ -329,6 +355,9 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     dt = check_dtype(dtype)
     if train_size is not None:
         check_int(train_size, "train_size", minimum=1)
+    _check_seed(seed)
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise ConfigError(f"data_dir must be a path to a directory; got {data_dir!r}")
     kind, path = _resolve(name_or_path)
     if data_dir is not None and not uses_data_dir(kind):
         raise ConfigError(f"a data directory (data_dir, --data-dir) is only for mnist and "

@@ -176,6 +176,8 @@ def _flat(X: np.ndarray, where: str) -> tuple[np.ndarray, tuple[int, ...] | None
     X = np.asarray(X)
     if X.ndim < 2:
         raise DataError(f"X {where} must have one example per row, shape (N, n_features); got shape {X.shape}")
+    if 0 in X.shape[1:]:
+        raise DataError(f"X {where} has no features: shape {X.shape}")
     if X.ndim == 2:
         return X, None
     return X.reshape(len(X), -1), tuple(X.shape[1:])
