@@ -1547,3 +1547,140 @@ def test_a_picture_too_large_for_pillow_is_bad_input(model, tmp_path, capsys, mo
     assert status == 2
     assert one_error_line(err) == ("bprop: error: big.png is too large a picture to read "
                                    "(Pillow's limit is 2,000 pixels); scale it down first")
+
+
+# -- review of the above: regressions and holes ---------------------------------------------------
+def _binary_csv(path, n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, 4))
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    path.write_text("".join(",".join(f"{v:.4f}" for v in row) + f",{k}\n" for row, k in zip(X, y)))
+    return path
+
+
+def test_a_one_output_model_works_with_the_commands_on_two_class_data(tmp_path, capsys):
+    from bprop.datasets import load
+    csv = _binary_csv(tmp_path / "bin.csv")
+    d = load(csv)
+    net = Network([4, 5, 1], cost="cross-entropy", init="scaled-normal", rng=0)
+    net.fit(d.X_train, d.y_train, epochs=30, eta=0.5)
+    path = tmp_path / "one.npz"
+    net.save(path)
+    status, out, err = run(["evaluate", path, "--dataset", csv], capsys)
+    assert status == 0, err
+    assert f"accuracy {net.score(d.X_test, d.y_test):.4f}" in out
+    status, out, err = run(["predict", path, "--dataset", csv, "--count", 5], capsys)
+    assert status == 0, err
+    want = net.predict(d.X_test[:5])
+    assert [int(re.search(r"predicted (\d)", line)[1]) for line in out.splitlines()[:5]] == \
+        list(want)
+
+
+def test_a_run_stopped_by_a_callback_resumes(data, tmp_path, capsys):
+    from bprop import TrainConfig, train
+    from bprop.datasets import load
+    from bprop.io import save
+    d = load(data)
+    net = Network([16, 30, 4], rng=0)
+    config = TrainConfig(epochs=5)
+    h = train(net, d.X_train, d.y_train, config, on_epoch_end=lambda r: r.epoch == 1)
+    assert h.stopped_early == "stopped by callback"
+    path = tmp_path / "cb.npz"
+    save(net, path, config=config, history=h, epoch=2, extra=cli._data_header(
+        {**cli._TRAIN_DEFAULTS, "dataset": str(data)}, d, None))
+    status, out, err = run(["train", "--resume", path, "--quiet"], capsys)
+    assert status == 0 and len(out.splitlines()) == 3, err        # epochs 3 to 5
+    assert load_checkpoint(path).epoch == 5
+
+
+def test_a_stopped_run_saved_to_itself_by_another_name_is_not_rewritten(data, tmp_path, capsys,
+                                                                        monkeypatch):
+    path = tmp_path / "m.npz"
+    assert run(["train", "--dataset", data, "--epochs", 30, "--validation", 40,
+                "--early-stopping", "--patience", 2, "--eta", 30, "--save", path, "--quiet"],
+               capsys)[0] == 0
+    before = path.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(["train", "--resume", path, "--save", "./m.npz", "--epochs", 99,
+                          "--eta", 0.01], capsys)
+    assert status == 0 and "nothing to train" in err and "model saved" not in err
+    assert path.read_bytes() == before
+    copy = tmp_path / "copy.npz"                     # a copy keeps the run's own settings
+    assert run(["train", "--resume", path, "--save", copy, "--eta", 0.01, "--quiet"],
+               capsys)[0] == 0
+    assert load_checkpoint(copy).meta["config"]["eta"] == 30
+
+
+def test_no_diagnostics_turns_them_off_on_resume(data, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    assert run(["train", "--dataset", data, "--epochs", 1, "--diagnostics", "--save", path,
+                "--quiet"], capsys)[0] == 0
+    assert run(["train", "--resume", path, "--epochs", 2, "--no-diagnostics", "--quiet"],
+               capsys)[0] == 0
+    records = load_checkpoint(path).meta["history"]["records"]
+    assert records[0]["diagnostics"] and not records[1]["diagnostics"]
+
+
+def test_save_into_an_empty_file_such_as_mktemps_is_allowed(data, tmp_path, capsys):
+    path = tmp_path / "tmpabc.npz"
+    path.write_bytes(b"")
+    status, _, err = run(["train", "--dataset", data, "--epochs", 1, "--save", path, "--quiet"],
+                         capsys)
+    assert status == 0, err
+    assert load_checkpoint(path).epoch == 1
+
+
+def test_save_refuses_to_replace_another_runs_history(data, tmp_path, capsys):
+    first = tmp_path / "m.npz"
+    assert run(["train", "--dataset", data, "--epochs", 1, "--save", first, "--quiet"],
+               capsys)[0] == 0
+    history = (tmp_path / "m.history.json").read_bytes()
+    other = tmp_path / "m.ckpt"
+    status, _, err = run(["train", "--dataset", data, "--epochs", 1, "--save", other], capsys)
+    assert status == 2
+    assert one_error_line(err) == (f"bprop: error: --save {other} would replace "
+                                   f"{tmp_path / 'm.history.json'}, another run's history; "
+                                   f"give --overwrite to replace it, or another name")
+    assert (tmp_path / "m.history.json").read_bytes() == history
+
+
+def test_save_over_a_model_that_is_not_a_checkpoint_does_not_advise_resume(data, tmp_path,
+                                                                           capsys):
+    path = tmp_path / "py.npz"
+    Network([16, 5, 4], rng=0).save(path)
+    status, _, err = run(["train", "--dataset", data, "--epochs", 1, "--save", path], capsys)
+    assert status == 2
+    assert one_error_line(err) == (f"bprop: error: --save {path} already exists (a bprop "
+                                   f"model; give --overwrite to replace it)")
+
+
+def test_a_stop_with_stderr_gone_still_exits_with_the_stop_status(data, tmp_path, capsys,
+                                                                  monkeypatch):
+    """After SIGHUP the terminal is gone: writing the note fails (EIO), the exit status
+    must still say how the run stopped."""
+    class Gone(io.StringIO):
+        def write(self, s):
+            raise OSError(errno.EIO, "Input/output error")
+    monkeypatch.setattr(cli, "train", lambda *a, **k: (_ for _ in ()).throw(
+        cli._Terminated(signal.SIGHUP)))
+    monkeypatch.setattr(sys, "stderr", Gone())
+    assert cli.main(["train", "--dataset", str(data), "--quiet"]) == 129
+
+
+def test_resuming_an_older_checkpoint_with_momentum_and_lmbda_says_the_rule_changed(
+        data, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    assert run(["train", "--dataset", data, "--epochs", 1, "--optimizer", "momentum",
+                "--lmbda", 5, "--save", path, "--quiet"], capsys)[0] == 0
+    status, _, err = run(["train", "--resume", path, "--epochs", 2], capsys)
+    assert status == 0 and "older bprop" not in err
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    meta = json.loads(str(arrays["meta"]))
+    del meta["regularisation"]                       # as files written before the change
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    status, _, err = run(["train", "--resume", path, "--epochs", 3], capsys)
+    assert status == 0
+    assert "was trained by an older bprop that applied --lmbda/--l1 outside momentum's update" \
+        in err

@@ -587,3 +587,21 @@ def test_one_output_with_the_log_likelihood_cost_is_refused():
                                           "from class-1 examples"):
         Network([2, 3, 1], cost="log-likelihood")
     Network([2, 3, 2], cost="log-likelihood")      # two sigmoid outputs: allowed
+
+
+def test_one_output_label_shape_error_offers_the_right_target_rows():
+    X, _ = _binary(6)
+    with pytest.raises(ShapeError, match=r"expected \(6,\) labels or \(6, 1\) one-hot rows"):
+        Network([2, 3, 1], rng=0).score(X, np.zeros((6, 2)))
+
+
+def test_validation_cost_is_measured_against_the_target_rows_given():
+    """Target rows that are not 0/1 (regression): val_cost must use them, not the classes
+    they threshold to."""
+    rng = np.random.default_rng(0)
+    X = rng.random((50, 2))
+    T = (0.2 + 0.6 * X[:, :1])                        # targets in (0.2, 0.8)
+    net = Network([2, 4, 1], init="scaled-normal", rng=0)
+    h = net.fit(X, T, epochs=2, eta=0.5, validation=(X, T))
+    assert h.records[-1].val_cost == pytest.approx(net.mean_cost(X, T), rel=1e-12)
+    assert h.records[-1].val_cost == pytest.approx(h.records[-1].train_cost, rel=1e-12)

@@ -51,10 +51,11 @@ from .costs import COSTS, get_cost
 from .diagnostics import Diagnostics, confusion_counts, explain
 from .errors import BpropError, ConfigError, DataError, ModelFileError, ShapeError, check_int
 from .gradcheck import gradcheck
-from .network import INITIALIZERS, Network
+from .network import INITIALIZERS, Network, n_classes
 from .optimizers import OPTIMIZERS, optimizer_for
 from .predict import ascii_art, input_side, output_scores, read_input, typical_box
-from .train import MONITORS, SCHEDULES, EpochRecord, History, TrainConfig, train
+from .train import (MONITORS, SCHEDULES, STOPPED_BY_CALLBACK, EpochRecord, History,
+                    TrainConfig, train)
 
 #: Errors that mean bad usage or bad input: exit 2, one line, no traceback.
 BAD_INPUT = (ValueError, TypeError, FileNotFoundError, PermissionError, IsADirectoryError,
@@ -208,8 +209,12 @@ def _err(message):
 
 
 def _note(message):
-    """A note or warning for the user, on stderr (stdout is kept for results)."""
-    print(f"bprop: {message}", file=sys.stderr, flush=True)
+    """A note or warning for the user, on stderr (stdout is kept for results); dropped
+    when stderr cannot be written (a closed terminal after SIGHUP)."""
+    try:
+        print(f"bprop: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def _out(line=""):
@@ -478,9 +483,10 @@ datasets (--dataset):
                         "(--dataset only to say where a moved data file is now)")
     g.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout")
     g.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
-    g.add_argument("--diagnostics", action="store_true",
+    g.add_argument("--diagnostics", action=argparse.BooleanOptionalAction,
                    help="record per-layer gradient/activation statistics in the history and "
-                        "warn about saturation, vanishing or exploding gradients")
+                        "warn about saturation, vanishing or exploding gradients (a --resume "
+                        "keeps what the checkpoint did unless told)")
     g.add_argument("--plot", metavar="DIR", help="draw the run's plots into DIR at the end "
                                                  "(needs --save and matplotlib)")
     p.set_defaults(func=cmd_train)
@@ -664,23 +670,29 @@ def cmd_train(args):
     if checkpoint is not None:
         history, start_epoch = checkpoint.history, int(checkpoint.epoch)
         _restore_optimizer(optimizer, checkpoint, net, opts["resume"], quiet)
+        if not quiet and config.optimizer != "sgd" and (config.lmbda or config.l1) and \
+                "regularisation" not in checkpoint.meta:
+            _note(f"note: {opts['resume']} was trained by an older bprop that applied "
+                  f"--lmbda/--l1 outside {config.optimizer}'s update; from here on they are "
+                  f"part of the gradient it follows, so the run will not match an "
+                  f"uninterrupted run of that version")
     extra = _data_header(opts, data, checkpoint)
 
     run = _Run(net, config, history, optimizer, save_path, extra, opts["json"],
                _Progress.make(quiet, start_epoch + 1, config.epochs))
-    if checkpoint is not None and save_path == opts["resume"]:
+    if checkpoint is not None and _same_file(save_path, opts["resume"]):
         run.saved_epoch = start_epoch           # the file holds that much until overwritten
-    stopped = checkpoint is not None and _stopped_for_good(checkpoint, config)
-    nothing_left = start_epoch >= config.epochs or stopped
+    stopped = None if checkpoint is None else _stopped_for_good(checkpoint, config)
+    nothing_left = start_epoch >= config.epochs or stopped is not None
     if not quiet:
         _note(f"note: nothing to train: {opts['resume']} stopped early after epoch "
-              f"{start_epoch} ({history.stopped_early}); change --patience"
-              f"{' or --min-eta-factor' if config.schedule == 'plateau' else ''} to go on"
+              f"{start_epoch} ({history.stopped_early}); change {stopped} to go on"
               if stopped else
               f"note: nothing to train: {opts['resume']} already holds {start_epoch} of "
               f"{config.epochs} epochs (raise --epochs to continue)" if nothing_left
               else _describe_run(net, data, config, start_epoch, save_path))
-    if stopped:         # train nothing; a --save copy keeps the run's settings
+    if stopped:         # train nothing; a --save copy keeps the run's own settings
+        run.config = _fit_config_to_data(*_train_config({}, checkpoint), data)
         config = dataclasses.replace(config, epochs=start_epoch)
     elif nothing_left:  # a --save copy holds what the checkpoint holds, its settings too
         config = run.config = dataclasses.replace(config, epochs=start_epoch)
@@ -723,13 +735,24 @@ def cmd_train(args):
 
 
 def _stopped_for_good(checkpoint, config):
-    """Whether a checkpoint's run stopped early (early stopping, the plateau schedule's
-    limit) and would stop again at once: its stopping settings are unchanged."""
-    if not checkpoint.history.stopped_early:
-        return False
-    saved = checkpoint.meta.get("config") or {}
-    return all(saved.get(k) == getattr(config, k) for k in
-               ("early_stopping", "monitor", "patience", "schedule", "min_eta_factor"))
+    """For a checkpoint whose run early stopping or the plateau schedule's limit stopped,
+    and that the given settings would stop again at once (as the uninterrupted run stayed
+    stopped): the flag that would let it go on. Else None (a run stopped by a callback
+    goes on)."""
+    history = checkpoint.history
+    if not history.stopped_early or history.stopped_early == STOPPED_BY_CALLBACK:
+        return None
+    state = history.state
+    if config.early_stopping and state.get("since_best", 0) >= config.patience:
+        return "--patience"
+    if config.schedule == "plateau" and \
+            state.get("eta", config.eta) <= config.eta / config.min_eta_factor:
+        return "--min-eta-factor"
+    return None
+
+
+def _same_file(a, b):
+    return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
 
 
 def _train_config(given, checkpoint):
@@ -1056,16 +1079,27 @@ def _check_save_paths(save_path, flag, resume, overwrite):
     """The model file and the history files beside it: writable, and no one's data lost.
 
     An existing file is replaced only when it is the --resume file or with --overwrite."""
-    for path in (save_path, *model_io.history_paths(save_path)):
+    paths = (save_path, *model_io.history_paths(save_path))
+    for path in paths:
         _check_writable(path, flag, save_path)
-    if flag == "--resume" or overwrite or not os.path.exists(save_path) or \
-            (resume is not None and os.path.realpath(save_path) == os.path.realpath(resume)):
+    if flag == "--resume" or overwrite or _same_file(save_path, resume):
         return
+    if resume is not None:      # a copy of a run: the --resume file's history is not lost
+        paths = [p for p in paths if not _same_file(p, resume)]
+    taken = [p for p in paths if os.path.isfile(p) and os.path.getsize(p) > 0]
+    if not taken:               # an empty file (mktemp's) holds nothing to lose
+        return
+    if taken[0] != save_path:
+        raise ConfigError(f"--save {save_path} would replace {taken[0]}, another run's history; "
+                          f"give --overwrite to replace it, or another name")
     try:
-        held = (f"a model of {int(model_io.load_checkpoint(save_path).epoch)} epochs; "
-                f"continue it with --resume {save_path}, or")
+        checkpoint = model_io.load_checkpoint(save_path)
     except (BpropError, OSError, ValueError):
         held = "a file that is not a bprop model;"
+    else:
+        held = (f"a model of {int(checkpoint.epoch)} epochs; continue it with --resume "
+                f"{save_path}, or" if "config" in checkpoint.meta and "epoch" in checkpoint.meta
+                else "a bprop model;")
     raise ConfigError(f"--save {save_path} already exists ({held} give --overwrite to "
                       f"replace it)")
 
@@ -1117,7 +1151,7 @@ def _parents(directory):
 
 
 def _check_fits(net, data, model_path):
-    if net.sizes[0] != data.n_features or net.sizes[-1] < data.n_classes:
+    if net.sizes[0] != data.n_features or n_classes(net.sizes[-1]) < data.n_classes:
         raise ShapeError(f"{model_path} takes {net.sizes[0]} inputs and gives {net.sizes[-1]} "
                          f"outputs, but {data.name} has {data.n_features} features and "
                          f"{data.n_classes} classes")
@@ -1194,7 +1228,7 @@ def cmd_evaluate(args):
             f"{data.name} is not the data set {args.model} was trained on, so it has no "
             f"validation split for it; use --split test or train")
     predicted = net.predict(X)
-    k = net.sizes[-1]
+    k = n_classes(net.sizes[-1])
     confusion = confusion_counts(y, predicted, k)
     totals = confusion.sum(axis=1)
     correct_per_class = np.diag(confusion)
@@ -1348,7 +1382,7 @@ def cmd_gradcheck(args):
         raise ConfigError(f"--eps must be in (0, 1); got {args.eps}")
     net = Network(sizes, activations, args.cost, "scaled-normal", rng=args.seed)
     x = net.rng.random((sizes[0], args.examples))                     # (n_in, m)
-    labels = net.rng.integers(0, sizes[-1], size=args.examples)
+    labels = net.rng.integers(0, n_classes(sizes[-1]), size=args.examples)
     result = gradcheck(net, x, labels, eps=args.eps)
     ok = result.ok(args.tol)
     if args.json:

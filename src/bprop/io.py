@@ -113,6 +113,9 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
             "dtype": net.dtype.name, "init": net.init}
     if config is not None:
         meta["config"] = config.to_dict()
+        # lmbda and l1 are in the gradient that momentum and Adam follow; checkpoints
+        # without this field were trained with them applied outside (bprop before 2026-11-23)
+        meta["regularisation"] = "in-gradient"
     if history is not None:
         meta["history"] = history.to_dict()
         for i, p in enumerate(history.best_params or ()):

@@ -378,8 +378,9 @@ class Network:
               test=test, on_epoch_end=report)
 
     def evaluate(self, test_data):
-        """Number of ``(x, label)`` pairs whose output's argmax equals the label (an int);
-        0 for no pairs, as the book's sum over an empty list."""
+        """Number of ``(x, label)`` pairs whose predicted class (the output's argmax, or with
+        one output whether it exceeds 0.5) equals the label (an int); 0 for no pairs, as the
+        book's sum over an empty list."""
         test_data = _items(test_data, "test_data")
         if not test_data:
             return 0
@@ -394,8 +395,8 @@ class Network:
     def fit(self, X, y, epochs=30, batch_size=None, eta=3.0, **options):
         """Train on rows ``X`` ``(n_samples, sizes[0])`` and labels ``y``.
 
-        y: int labels ``(n_samples,)`` in ``[0, sizes[-1])`` or one-hot/target rows
-        ``(n_samples, sizes[-1])``. ``options`` are the fields of
+        y: int labels ``(n_samples,)`` in ``[0, sizes[-1])`` (0 or 1 with one output) or
+        one-hot/target rows ``(n_samples, sizes[-1])``. ``options`` are the fields of
         :class:`bprop.train.TrainConfig` (``lmbda``, ``optimizer``, ...; its
         ``mini_batch_size`` may stand for ``batch_size``, default 10) plus
         ``validation=(X_val, y_val)``, ``test=(X_test, y_test)``, ``on_epoch_end`` and
@@ -557,7 +558,7 @@ class Network:
             y = _as_float(y, "y", self.dtype)
             _check_finite(y, "y")
             return predicted_classes(y)
-        return _check_labels(y, n, n_classes(self.sizes[-1]))
+        return _check_labels(y, n, n_classes(self.sizes[-1]), self.sizes[-1])
 
     def targets(self, y, n):
         """Target rows ``(n, sizes[-1])`` from int labels or target rows, or raise."""
@@ -569,7 +570,7 @@ class Network:
             y = _as_float(y, "y", self.dtype)
             _check_finite(y, "y")
             return y
-        labels = _check_labels(y, n, n_classes(self.sizes[-1]))
+        labels = _check_labels(y, n, n_classes(self.sizes[-1]), self.sizes[-1])
         Y = np.zeros((n, self.sizes[-1]), self.dtype)
         if self.sizes[-1] == 1:         # a binary classifier: the target is the label
             Y[:, 0] = labels
@@ -607,7 +608,7 @@ class Network:
         for i, (x, _) in enumerate(pairs):
             X[i] = self._check_book_column(x, self.sizes[0], "x", i)
         labels = np.array([self._book_label(label, i) for i, (_, label) in enumerate(pairs)])
-        return X, _check_labels(labels, len(pairs), n_classes(self.sizes[-1]))
+        return X, _check_labels(labels, len(pairs), n_classes(self.sizes[-1]), self.sizes[-1])
 
     def _book_label(self, label, i):
         """An int class label from the book's label: an int (or a 1-element array), or a
@@ -728,11 +729,13 @@ def _check_finite(a, name):
     raise DataError(f"{name} contains {int(bad.sum())} non-finite values (first in {where})")
 
 
-def _check_labels(y, n, n_classes):
+def _check_labels(y, n, n_classes, n_outputs=None):
+    """Int labels ``(n,)`` in ``[0, n_classes)``; ``n_outputs``: the width of the target
+    rows the error message offers instead (default n_classes)."""
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n:
         raise ShapeError(f"y has shape {y.shape}; expected ({n},) labels or "
-                         f"({n}, {n_classes}) one-hot rows")
+                         f"({n}, {n_outputs or n_classes}) one-hot rows")
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
             raise DataError("labels must be integers; got non-integer values")

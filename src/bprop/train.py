@@ -30,6 +30,8 @@ from .optimizers import OPTIMIZERS, Optimizer, optimizer_for
 
 SCHEDULES = ("constant", "step", "plateau")
 MONITORS = ("val_accuracy", "val_cost")
+#: ``History.stopped_early`` when ``on_epoch_end`` returned True.
+STOPPED_BY_CALLBACK = "stopped by callback"
 
 
 @dataclass
@@ -341,7 +343,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
         history.records.append(record)
         stop = _track(net, record, config, history)
         if on_epoch_end is not None and on_epoch_end(record):
-            history.stopped_early = history.stopped_early or "stopped by callback"
+            history.stopped_early = history.stopped_early or STOPPED_BY_CALLBACK
             break
         if stop:
             break
@@ -388,11 +390,11 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
     if config.monitor_training_accuracy:
         record.train_accuracy = float(np.mean(predicted(X) == predicted_classes(Y)))
     if validation is not None:
-        Xv, yv = validation
+        Xv, yv, targets = validation
         record.val_accuracy = float(np.mean(predicted(Xv) == yv))
-        record.val_cost = net.mean_cost(Xv, yv, config.lmbda, config.l1)
+        record.val_cost = net.mean_cost(Xv, targets, config.lmbda, config.l1)
     if test is not None:
-        Xt, yt = test
+        Xt, yt, _ = test
         record.test_correct = int(np.count_nonzero(predicted(Xt) == yt))
         record.test_total = len(yt)
         record.test_accuracy = record.test_correct / len(yt)
@@ -485,4 +487,7 @@ def _eval_set(net, data, name):
     except (TypeError, ValueError):
         raise DataError(f"{name} must be an (X, y) pair") from None
     X = net.check_X(X)
-    return X, net._labels_of(y, len(X))
+    labels = net._labels_of(y, len(X))
+    # the cost against the targets as given: target rows are not always one-hot
+    targets = y if np.ndim(y) == 2 else labels
+    return X, labels, targets
