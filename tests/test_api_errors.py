@@ -221,3 +221,29 @@ def test_gradcheck_refuses_no_examples_and_nan_weights():
     net.weights[0][0, 0] = np.nan
     with pytest.raises(DataError, match=r"weights\[0\] holds 1 non-finite value"):
         gradcheck(net, np.ones((4, 2)), np.zeros((3, 2)))
+
+
+# -- what the checks above must still let through (review of them) -----------------------------
+def test_settings_as_hand_written_configs_give_them_still_load():
+    c = TrainConfig.from_dict({"early_stopping": 0, "monitor_training_cost": 1,
+                               "image_shape": [8.0, 8.0]})
+    assert c.early_stopping is False and c.monitor_training_cost is True
+    assert c.image_shape == (8, 8)
+    with pytest.raises(ConfigError, match="early_stopping must be True or False; got 2"):
+        TrainConfig(early_stopping=2)
+
+
+def test_whole_number_floats_are_sizes_where_integers_are_expected():
+    from bprop.datasets import to_book_format
+    from bprop.predict import prepare_image
+    img = np.zeros((30, 30))
+    img[5:25, 12:18] = 1.0
+    np.testing.assert_array_equal(prepare_image(img, 28, box=20.0), prepare_image(img, 28, box=20))
+    X, y = _data(6)
+    assert len(to_book_format(X, y, 3.0, one_hot=True)[0][1]) == 3
+
+
+def test_a_one_output_log_likelihood_model_file_still_loads(tmp_path):
+    net = Network([4, 3, 1], cost="log-likelihood", rng=0)
+    save(net, tmp_path / "ll.npz")
+    assert load(tmp_path / "ll.npz").predict(_data()[0]).shape == (20,)

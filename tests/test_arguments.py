@@ -14,7 +14,7 @@ def _picture():
     return img
 
 
-@pytest.mark.parametrize("side", [8.0, True, "8", None, 0, -3, 10**5])
+@pytest.mark.parametrize("side", [8.5, True, "8", None, 0, -3, 10**5])
 def test_prepare_image_refuses_a_bad_side(side):
     with pytest.raises(ConfigError, match=rf"side must be a positive integer, at most "
                                           rf"{MAX_SIDE}; got "):

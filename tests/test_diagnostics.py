@@ -438,7 +438,7 @@ def test_output_saturation_warning_only_where_bp1_has_sigma_prime(cost, output, 
 
 # -- explain() refuses what it cannot read (fuzzing review) -------------------------------------
 @pytest.mark.parametrize("history,got", [(None, "got NoneType"), ("abc", "got str"),
-                                         ([1, 2], "got a list of int"),
+                                         ([1, 2], "got records of type int"),
                                          ({"epochs": []}, "got a dict with keys epochs")])
 def test_explain_refuses_what_is_not_a_history(history, got):
     """'abc', [1, 2] and a dict of something else used to come back [] ("healthy")."""
@@ -458,6 +458,10 @@ def test_explain_checks_record_dicts_like_history_from_dict():
     record = _grad_record(0, [1e-5, 0.1], ["sigmoid", "sigmoid"])
     from dataclasses import asdict
     assert explain([asdict(record)]) == explain(History(records=[record]))
+    # partial dicts and iterators, as explain took them before its checks
+    rising = [{"epoch": 0, "train_cost": 1.0}, {"epoch": 1, "train_cost": 2.0}]
+    assert any("eta is too large" in w or "too large" in w for w in explain(rising))
+    assert explain(iter([record])) == explain(History(records=[record]))
 
 
 @pytest.mark.parametrize("field,value,words", [

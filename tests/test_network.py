@@ -363,8 +363,26 @@ def test_a_cost_instance_stands_for_its_class():
             return a - y
     for given in (Methods(), Methods):  # the class too, not just an instance
         with pytest.raises(ConfigError, match=r"cost Methods: fn\(a, y\) and delta\(z, a, y\) "
-                                              r"must be static methods"):
+                                              r"must be callable on the class"):
             Network([3, 2], cost=given)
+
+    def fn(a, y):
+        return 0.5 * float(np.sum((a - y) ** 2))
+
+    class Plain:                        # functions as class attributes, and classmethods:
+        pass                            # callable on the class, as the book calls them
+    Plain.fn, Plain.delta = fn, lambda z, a, y: (a - y) * a * (1 - a)
+
+    class ByClass:
+        @classmethod
+        def fn(cls, a, y):
+            return fn(a, y)
+
+        @classmethod
+        def delta(cls, z, a, y):
+            return (a - y) * a * (1 - a)
+    for cost in (Plain, ByClass):
+        Network([3, 2], cost=cost, rng=0).fit(np.ones((4, 3)), [0, 1, 0, 1], epochs=1)
 
 
 def test_weights_assigned_as_a_tuple_are_used():
@@ -581,12 +599,16 @@ def test_one_output_book_evaluate_and_prediction_scores():
     np.testing.assert_allclose(scores, np.hstack([1 - a, a]))
 
 
-def test_one_output_with_the_log_likelihood_cost_is_refused():
-    """−ln a_y over one output is 0 for every class-0 example: nothing pulls a down."""
+def test_one_output_with_the_log_likelihood_cost_is_refused_for_training():
+    """−ln a_y over one output is 0 for every class-0 example: nothing pulls a down. Such a
+    network still loads (older model files hold some) and predicts; it does not train."""
+    X, t = _binary(20)
+    net = Network([2, 3, 1], cost="log-likelihood", rng=0)
+    assert net.predict(X).shape == (20,)
     with pytest.raises(ConfigError, match="log-likelihood cost .* with one output learns only "
                                           "from class-1 examples"):
-        Network([2, 3, 1], cost="log-likelihood")
-    Network([2, 3, 2], cost="log-likelihood")      # two sigmoid outputs: allowed
+        net.fit(X, t, epochs=1)
+    Network([2, 3, 2], cost="log-likelihood", rng=0).fit(X, t, epochs=1)   # two outputs: fine
 
 
 def test_one_output_label_shape_error_offers_the_right_target_rows():

@@ -447,16 +447,22 @@ def test_confusion_figure_names_bad_labels(shift, error, words):
 
 @needs_mpl
 def test_confusion_figure_checks_lengths_classes_and_names():
-    from bprop import ConfigError, ShapeError, plots
+    from bprop import ConfigError, DataError, ShapeError, plots
 
     net, X, y = _net_and_data()
     with pytest.raises(ShapeError, match=r"y has shape \(5,\); expected \(40,\) labels"):
         plots.confusion_figure(net, X, y[:5])
-    with pytest.raises(ConfigError, match="n_classes must be an integer >= 10; got 5"):
+    with pytest.raises(DataError, match=r"labels must be integers in \[0, 5\)"):
         plots.confusion_figure(net, X, y, n_classes=5)
     with pytest.raises(ConfigError, match="class_names must be a list of 10 names"):
         plots.confusion_figure(net, X, y, class_names=["a", "b"])
     plots.confusion_figure(net, X, y, n_classes=12)         # more classes than outputs: fine
+    # fewer classes than outputs (a [.., 10] net on labels 0-2): fine while it predicts them
+    net.biases[-1][3:] = -50.0
+    plots.confusion_figure(net, X, y % 3, n_classes=3)
+    net.biases[-1][7] = 50.0
+    with pytest.raises(DataError, match="the network predicts class 7, beyond n_classes=3"):
+        plots.confusion_figure(net, X, y % 3, n_classes=3)
 
 
 def test_most_wrong_refuses_labels_outside_the_classes():
@@ -538,3 +544,12 @@ def test_plot_run_takes_a_dataset_name_or_path(run, tmp_path):
         plot_run(path, out_dir=tmp_path / "out", dataset="digitz")
     with pytest.raises(ConfigError, match=r"run must be a model file's path \(or a Run\); got NoneType"):
         plot_run(None)
+
+
+@needs_mpl
+def test_history_figures_take_an_iterator_of_records_and_fewer_class_names_than_outputs():
+    from bprop import plots
+    net, X, y = _net_and_data()
+    h = net.fit(X, y, epochs=2)
+    plots.learning_curves_figure(iter(h.records))
+    plots.most_wrong_figure(net, X[:, :30], y, (5, 6), class_names=["a", "b", "c"])

@@ -41,7 +41,7 @@ from .costs import closed_form_delta, get_cost
 from .errors import ConfigError, DataError, check_int, check_range
 from .numerics import norm
 from .network import _Workspace
-from .train import EpochRecord, History
+from .train import EpochRecord, History, _record_from_dict
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
 SATURATION = 0.1
@@ -250,7 +250,8 @@ def explain(history, cost=None, first_epoch=0):
         records = [{"epoch": None, "diagnostics": history}]
     else:
         records = history_records(history, "explain needs a History (or its to_dict(), or a "
-                                           "list of its records), or the dict of layer_stats")
+                                           "list of its records), or the dict of layer_stats",
+                                  partial=True)
         for r in records:
             check_diagnostics(_get(r, "diagnostics") or {},
                               f"the diagnostics of epoch {_get(r, 'epoch')}")
@@ -272,26 +273,36 @@ def explain(history, cost=None, first_epoch=0):
     return messages
 
 
-def history_records(history, needs):
-    """The epoch records of a History, of its ``to_dict()``, or of a list of EpochRecords
-    (or of their dicts); dicts are checked by ``History.from_dict`` (``DataError`` naming
-    the field). Anything else: ``ConfigError`` starting with ``needs``, which says what the
-    caller takes."""
+def history_records(history, needs, partial=False):
+    """The epoch records of a History, of its ``to_dict()``, or of any iterable of
+    EpochRecords (or of their dicts). Dicts are checked by ``History.from_dict``
+    (``DataError`` naming the field), or with ``partial`` kept as they are, fields left out
+    (:func:`explain` reads what is there). Anything else: ``ConfigError`` starting with
+    ``needs``, which says what the caller takes."""
     if isinstance(history, History):
         return history.records
     if isinstance(history, dict) and "records" in history:
+        records = history["records"]
+        if partial and isinstance(records, list):
+            return _record_list(records, needs, partial)
         return History.from_dict(history).records
-    if isinstance(history, (list, tuple)):
-        if all(isinstance(r, EpochRecord) for r in history):
-            return list(history)
-        if all(isinstance(r, dict) for r in history):
-            return History.from_dict({"records": list(history)}).records
-        kinds = sorted({type(r).__name__ for r in history})
-        raise ConfigError(f"{needs}; got a {type(history).__name__} of {', '.join(kinds)}")
     if isinstance(history, dict):
         keys = ", ".join(map(str, list(history)[:5])) or "none"
         raise ConfigError(f"{needs}; got a dict with keys {keys}")
-    raise ConfigError(f"{needs}; got {type(history).__name__}")
+    if isinstance(history, (str, bytes)) or not hasattr(history, "__iter__"):
+        raise ConfigError(f"{needs}; got {type(history).__name__}")
+    return _record_list(list(history), needs, partial)
+
+
+def _record_list(records, needs, partial):
+    if all(isinstance(r, EpochRecord) for r in records):
+        return records
+    if all(isinstance(r, dict) for r in records):
+        if partial:
+            return [_record_from_dict(r, i, required=False) for i, r in enumerate(records)]
+        return History.from_dict({"records": records}).records
+    kinds = sorted({type(r).__name__ for r in records})
+    raise ConfigError(f"{needs}; got records of type {', '.join(kinds)}")
 
 
 #: The per-layer lists of a diagnostics dict (one number, or None, per layer).

@@ -10,6 +10,7 @@ are the checks of settings that the network, the optimisers, the training loop, 
 sets and the diagnostics share.
 """
 
+import math
 import re
 from numbers import Integral, Real
 
@@ -38,6 +39,18 @@ class ModelFileError(BpropError, ValueError):
 
 class ConfigError(BpropError, ValueError):
     """A setting is out of range or names something that does not exist."""
+
+
+def whole(value):
+    """``value`` as an int when it is a whole number (an int, or a float such as 20.0),
+    else None; bools are not numbers here."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return None
 
 
 def check_int(value, name, minimum):

@@ -72,7 +72,7 @@ def vectorized_result(j, n=10) -> np.ndarray:
     """The one-hot ``(n, 1)`` column for digit ``j`` (float64, as in the book; ``n`` = 10
     there), refusing a ``j`` outside [0, n) (NumPy would wrap -1 round to the last class)
     and an ``n`` that is not an integer in [1, ``bprop.datasets.MAX_CLASSES``]."""
-    check_n_classes(n, "n")
+    n = check_n_classes(n, "n")
     check_class_index(j, n)
     e = np.zeros((n, 1))
     e[j] = 1.0

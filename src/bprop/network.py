@@ -117,10 +117,6 @@ class Network:
             raise ConfigError(f"cost class {self.cost.name} has only the book's fn and delta, "
                               f"which assume a sigmoid output layer; got "
                               f"{self.activations[-1].name}")
-        if self.cost.name == "log-likelihood" and self.sizes[-1] == 1:
-            raise ConfigError("the log-likelihood cost −ln a_y with one output learns only from "
-                              "class-1 examples; a binary classifier with one output needs "
-                              "the cross-entropy (or quadratic) cost")
         if self.cost.needs_probabilities and self.activations[-1].name not in PROBABILITY_OUTPUTS:
             raise ConfigError(f"the {self.cost.name} cost needs outputs in (0, 1): use a "
                               f"sigmoid or softmax output layer; got {self.activations[-1].name}")

@@ -248,11 +248,12 @@ def _image_shape(image_shape, n_inputs):
 
 
 def _class_names(class_names, n):
-    """``class_names`` as a list of ``n`` names, or None."""
+    """``class_names`` as a list of ``n`` names (any number when n is None), or None."""
     if class_names is None:
         return None
-    if not isinstance(class_names, (list, tuple, np.ndarray)) or len(class_names) != n:
-        raise ConfigError(f"class_names must be a list of {n} names, one per class; "
+    if not isinstance(class_names, (list, tuple, np.ndarray)) or \
+            len(class_names) != (len(class_names) if n is None else n):
+        raise ConfigError(f"class_names must be a list of {n or 'the'} names, one per class; "
                           f"got {class_names!r:.80}")
     return [str(c) for c in class_names]
 
@@ -294,13 +295,15 @@ def confusion_figure(net, X, y, n_classes=None, class_names=None):
     n_classes: default the network's number of classes (2 for one output), at least that;
     the labels must lie in ``[0, n_classes)``. class_names: one per class, or None.
     """
-    n_out = classes_of(net.sizes[-1])
     if n_classes is None:
-        n_classes = n_out
-    check_int(n_classes, "n_classes", minimum=n_out)
+        n_classes = classes_of(net.sizes[-1])
+    check_int(n_classes, "n_classes", minimum=1)
     class_names = _class_names(class_names, n_classes)
     pred = net.predict(X)
     y = _check_labels(y, len(pred), n_classes)
+    if len(pred) and pred.max() >= n_classes:   # a network with more outputs than classes
+        raise DataError(f"the network predicts class {int(pred.max())}, beyond n_classes="
+                        f"{n_classes}; give n_classes={int(pred.max()) + 1} or more")
     counts = confusion_counts(y, pred, n_classes)
     fig = _new_figure()
     ax = fig.subplots()
@@ -341,7 +344,7 @@ def most_wrong(net, X, y, k=15):
 def most_wrong_figure(net, X, y, image_shape, k=15, class_names=None):
     """A grid of the test images the network gets wrong most confidently (:func:`most_wrong`)."""
     h, w = _image_shape(image_shape, net.sizes[0])
-    class_names = _class_names(class_names, classes_of(net.sizes[-1]))
+    class_names = _class_names(class_names, None)
     X = net.check_X(X)
     y = np.asarray(y)
     idx = most_wrong(net, X, y, k)
@@ -358,7 +361,7 @@ def most_wrong_figure(net, X, y, image_shape, k=15, class_names=None):
     montage = np.full((rows * (h + gap_y), cols * (w + gap_x) - gap_x), np.nan)
 
     def name(c):
-        return class_names[c] if class_names else str(c)
+        return class_names[c] if class_names and c < len(class_names) else str(c)
 
     for n, (i, out) in enumerate(zip(idx, a)):
         r, c = divmod(n, cols)

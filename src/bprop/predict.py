@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import math
 import os
-from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, DataError, ShapeError, check_int, numpy_reason
+from .errors import ConfigError, DataError, ShapeError, check_int, numpy_reason, whole
 from .network import class_scores
 
 #: MNIST's box: digits fit in 20x20 inside the 28x28 field.
@@ -119,13 +118,14 @@ def prepare_image(pixels, side, *, box=None):
     the ink is fitted into, an integer in ``[1, side]`` (default MNIST's 20/28 of the side;
     :func:`typical_box` measures it from training data).
     """
-    if isinstance(side, (bool, np.bool_)) or not isinstance(side, Integral) \
-            or not 1 <= side <= MAX_SIDE:
+    if whole(side) is None or not 1 <= whole(side) <= MAX_SIDE:
         raise ConfigError(f"side must be a positive integer, at most {MAX_SIDE}; got {side!r}")
+    side = whole(side)
     if box is None:
         box = default_box(side)
-    if isinstance(box, (bool, np.bool_)) or not isinstance(box, Integral) or not 1 <= box <= side:
+    if whole(box) is None or not 1 <= whole(box) <= side:
         raise ConfigError(f"box must be an integer in [1, {side}] (the side); got {box!r}")
+    box = whole(box)
     img = _grey(pixels)
     paper, noise = _paper(img)
     img -= paper                                # signed: ink is below or above the paper

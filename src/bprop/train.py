@@ -24,7 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_int,
-                     check_number, check_range)
+                     check_number, check_range, whole)
 from .network import predicted_classes
 from .optimizers import OPTIMIZERS, Optimizer, optimizer_for
 
@@ -108,17 +108,18 @@ class TrainConfig:
             # and Python floats: a NumPy float32 η would do a float64 network's steps in float32
             setattr(self, name, float(getattr(self, name)))
         for name in ("early_stopping", "monitor_training_cost", "monitor_training_accuracy"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ConfigError(f"{name} must be True or False; got {getattr(self, name)!r}")
-            setattr(self, name, bool(getattr(self, name)))
+            value = getattr(self, name)     # True/False, or 1/0 (a hand-written config)
+            if not isinstance(value, (bool, np.bool_)) and whole(value) not in (0, 1):
+                raise ConfigError(f"{name} must be True or False; got {value!r}")
+            setattr(self, name, bool(value))
         if self.image_shape is not None:
             shape = self.image_shape
             if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or \
-                    len(shape) != 2 or not all(isinstance(s, Integral) and
-                                               not isinstance(s, bool) and s >= 1 for s in shape):
+                    len(shape) != 2 or not all(whole(s) is not None and whole(s) >= 1
+                                               for s in shape):
                 raise ConfigError(f"image_shape must be (height, width), two positive "
                                   f"integers; got {shape!r}")
-            self.image_shape = tuple(int(s) for s in shape)
+            self.image_shape = tuple(whole(s) for s in shape)
         if self.shift and self.image_shape is None:
             raise ConfigError("shift needs image_shape (the inputs' height and width)")
         if self.shift and self.shift >= min(self.image_shape):
@@ -236,13 +237,14 @@ def _is_int(value):
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
-def _record_from_dict(r, i):
-    """One :class:`EpochRecord` from its ``asdict`` form, each field's type checked."""
+def _record_from_dict(r, i, required=True):
+    """One :class:`EpochRecord` from its ``asdict`` form, each field's type checked; or
+    without ``required`` the dict itself, checked, with fields left out as it pleases."""
     if not isinstance(r, dict):
         raise DataError(f"history record {i} must be an object; got {type(r).__name__}")
     known = {f.name for f in fields(EpochRecord)}
     unknown = sorted(set(r) - known)
-    missing = [name for name in _REQUIRED_FIELDS if r.get(name) is None]
+    missing = [name for name in _REQUIRED_FIELDS if r.get(name) is None] if required else []
     if unknown or missing:
         what = f"unknown field {unknown[0]!r}" if unknown else f"no {missing[0]!r}"
         raise DataError(f"history record {i} has {what}")
@@ -256,7 +258,7 @@ def _record_from_dict(r, i):
             want = "a number"
         if not ok:
             raise DataError(f"history record {i}: {name!r} must be {want}; got {value!r}")
-    return EpochRecord(**r)
+    return EpochRecord(**r) if required else r
 
 
 def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
@@ -285,6 +287,10 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
         raise ShapeError(f"image_shape {config.image_shape} has {math.prod(config.image_shape)} "
                          f"pixels; the network takes {net.sizes[0]} inputs")
     net._check_parameters(finite=True)
+    if net.cost.name == "log-likelihood" and net.sizes[-1] == 1:
+        raise ConfigError("the log-likelihood cost −ln a_y with one output learns only from "
+                          "class-1 examples; a binary classifier with one output needs the "
+                          "cross-entropy (or quadratic) cost")
     callbacks = _check_callbacks(callbacks, on_epoch_end, progress)
     check_int(start_epoch, "start_epoch", minimum=0)
     history = history if history is not None else History()

@@ -25,12 +25,11 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
+from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int, whole
 from .download import cache_dir, download_files
 from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
 from .idx import read_idx, write_idx
@@ -159,8 +158,9 @@ MAX_CLASSES = 1_000_000
 
 def check_n_classes(n, name="n_classes"):
     """Refuse a number of classes that is not an integer in [1, MAX_CLASSES]."""
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, Integral) or not 1 <= n <= MAX_CLASSES:
+    if whole(n) is None or not 1 <= whole(n) <= MAX_CLASSES:
         raise ConfigError(f"{name} must be an integer in [1, {MAX_CLASSES}]; got {n!r}")
+    return whole(n)
 
 
 def to_book_format(X: np.ndarray, y: np.ndarray, n_classes: int, *, one_hot: bool = False):
@@ -171,7 +171,7 @@ def to_book_format(X: np.ndarray, y: np.ndarray, n_classes: int, *, one_hot: boo
     ``int`` (validation and test data). n_classes: an integer in ``[1, MAX_CLASSES]``
     above every label.
     """
-    check_n_classes(n_classes)
+    n_classes = check_n_classes(n_classes)
     X = np.asarray(X)
     if X.ndim != 2:
         raise DataError(f"X has shape {X.shape}; expected (N, n_features)")
@@ -237,9 +237,12 @@ def split_validation(X: np.ndarray, y: np.ndarray, validation, *, seed: int = 0,
 
 
 def _check_seed(seed):
-    if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, Integral)
-                             or seed < 0):
-        raise ConfigError(f"seed must be an integer >= 0, or None; got {seed!r}")
+    """What ``np.random.default_rng`` takes: None, an integer >= 0, a Generator, ..."""
+    try:
+        np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ConfigError(f"seed must be an integer >= 0, a numpy Generator, or None; "
+                          f"got {seed!r}") from None
 
 
 def load_recorded(info: dict, *, dtype, name=None, data_dir=None, download: bool = True) -> Dataset:
