@@ -627,3 +627,14 @@ def test_validation_cost_is_measured_against_the_target_rows_given():
     h = net.fit(X, T, epochs=2, eta=0.5, validation=(X, T))
     assert h.records[-1].val_cost == pytest.approx(net.mean_cost(X, T), rel=1e-12)
     assert h.records[-1].val_cost == pytest.approx(h.records[-1].train_cost, rel=1e-12)
+
+
+def test_bool_labels_are_classes_0_and_1():
+    X, t = _binary()
+    a = Network([2, 8, 1], cost="cross-entropy", init="scaled-normal", rng=0)
+    b = Network([2, 8, 1], cost="cross-entropy", init="scaled-normal", rng=0)
+    a.fit(X, t == 1, epochs=2, eta=0.5)
+    b.fit(X, t, epochs=2, eta=0.5)
+    for p, q in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(p, q)
+    assert a.score(X, t == 1) == b.score(X, t)

@@ -732,6 +732,8 @@ def _check_labels(y, n, n_classes, n_outputs=None):
     if y.ndim != 1 or len(y) != n:
         raise ShapeError(f"y has shape {y.shape}; expected ({n},) labels or "
                          f"({n}, {n_outputs or n_classes}) one-hot rows")
+    if y.dtype.kind == "b":         # a binary classifier's labels: False/True are 0/1
+        y = y.astype(np.int64)
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
             raise DataError("labels must be integers; got non-integer values")
