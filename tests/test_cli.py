@@ -767,7 +767,7 @@ def test_ctrl_c_is_held_until_a_checkpoint_is_complete():
         pytest.skip("another SIGINT handler is installed")
     done = []
     with pytest.raises(KeyboardInterrupt):
-        with cli._holding_ctrl_c():
+        with cli._holding_stops():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.01)
             done.append("saved")
@@ -1489,7 +1489,7 @@ def test_a_stop_signal_during_a_save_is_held_until_the_save_is_done():
     done = []
     with cli._stopping_signals():
         with pytest.raises(KeyboardInterrupt) as stop:
-            with cli._holding_ctrl_c():
+            with cli._holding_stops():
                 os.kill(os.getpid(), signal.SIGTERM)
                 time.sleep(0.01)
                 done.append("saved")

@@ -51,11 +51,11 @@ from .costs import COSTS, get_cost
 from .diagnostics import Diagnostics, confusion_counts, explain
 from .errors import BpropError, ConfigError, DataError, ModelFileError, ShapeError, check_int
 from .gradcheck import gradcheck
-from .network import INITIALIZERS, Network, n_classes
+from .network import INITIALIZERS, Network
 from .optimizers import OPTIMIZERS, optimizer_for
 from .predict import ascii_art, input_side, output_scores, read_input, typical_box
 from .train import (MONITORS, SCHEDULES, STOPPED_BY_CALLBACK, EpochRecord, History,
-                    TrainConfig, train)
+                    TrainConfig, stopping_rule_met, train)
 
 #: Errors that mean bad usage or bad input: exit 2, one line, no traceback.
 BAD_INPUT = (ValueError, TypeError, FileNotFoundError, PermissionError, IsADirectoryError,
@@ -671,7 +671,7 @@ def cmd_train(args):
         history, start_epoch = checkpoint.history, int(checkpoint.epoch)
         _restore_optimizer(optimizer, checkpoint, net, opts["resume"], quiet)
         if not quiet and config.optimizer != "sgd" and (config.lmbda or config.l1) and \
-                "regularisation" not in checkpoint.meta:
+                checkpoint.meta.get("regularisation") != model_io.REGULARISATION:
             _note(f"note: {opts['resume']} was trained by an older bprop that applied "
                   f"--lmbda/--l1 outside {config.optimizer}'s update; from here on they are "
                   f"part of the gradient it follows, so the run will not match an "
@@ -684,13 +684,16 @@ def cmd_train(args):
         run.saved_epoch = start_epoch           # the file holds that much until overwritten
     stopped = None if checkpoint is None else _stopped_for_good(checkpoint, config)
     nothing_left = start_epoch >= config.epochs or stopped is not None
-    if not quiet:
+    if quiet:
+        pass
+    elif stopped:
         _note(f"note: nothing to train: {opts['resume']} stopped early after epoch "
-              f"{start_epoch} ({history.stopped_early}); change {stopped} to go on"
-              if stopped else
-              f"note: nothing to train: {opts['resume']} already holds {start_epoch} of "
-              f"{config.epochs} epochs (raise --epochs to continue)" if nothing_left
-              else _describe_run(net, data, config, start_epoch, save_path))
+              f"{start_epoch} ({history.stopped_early}); change {stopped} to go on")
+    elif nothing_left:
+        _note(f"note: nothing to train: {opts['resume']} already holds {start_epoch} of "
+              f"{config.epochs} epochs (raise --epochs to continue)")
+    else:
+        _note(_describe_run(net, data, config, start_epoch, save_path))
     if stopped:         # train nothing; a --save copy keeps the run's own settings
         run.config = _fit_config_to_data(*_train_config({}, checkpoint), data)
         config = dataclasses.replace(config, epochs=start_epoch)
@@ -742,17 +745,19 @@ def _stopped_for_good(checkpoint, config):
     history = checkpoint.history
     if not history.stopped_early or history.stopped_early == STOPPED_BY_CALLBACK:
         return None
-    state = history.state
-    if config.early_stopping and state.get("since_best", 0) >= config.patience:
-        return "--patience"
-    if config.schedule == "plateau" and \
-            state.get("eta", config.eta) <= config.eta / config.min_eta_factor:
-        return "--min-eta-factor"
-    return None
+    rule = stopping_rule_met(history, config)
+    return None if rule is None else "--" + rule.replace("_", "-")
 
 
 def _same_file(a, b):
-    return a is not None and b is not None and os.path.realpath(a) == os.path.realpath(b)
+    """Whether paths a and b name one file: the same inode when both exist (a hard link
+    too), else the same path once links are resolved."""
+    if a is None or b is None:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _train_config(given, checkpoint):
@@ -800,7 +805,7 @@ def _restore_optimizer(optimizer, checkpoint, net, path, quiet):
 
 
 @contextlib.contextmanager
-def _holding_ctrl_c():
+def _holding_stops():
     """Hold a Ctrl-C (SIGINT), or a SIGTERM/SIGHUP that :func:`_stopping_signals` turned
     into one, that arrives inside the block until the block is done.
 
@@ -867,7 +872,7 @@ class _Run:
     def end_epoch(self, record):
         self.progress.close()
         k = record.epoch + 1              # epochs done; record.epoch counts from 0
-        with _holding_ctrl_c():           # the file and the printed line stay in step
+        with _holding_stops():           # the file and the printed line stay in step
             if self.save_path is not None:
                 self.save(k)
             if self.as_json:
@@ -880,7 +885,7 @@ class _Run:
 
     def save(self, k):
         """Checkpoint after k epochs: the model (atomically), then the history files."""
-        with _holding_ctrl_c():
+        with _holding_stops():
             try:
                 model_io.save(self.net, self.save_path, config=self.config,
                               history=self.history, epoch=k, optimizer=self.optimizer,
@@ -1107,7 +1112,7 @@ def _check_save_paths(save_path, flag, resume, overwrite):
 def _check_apart(directory, flag, files):
     """Refuse a directory to be made at the path of one of the ``files`` to be written."""
     for f in files:
-        if os.path.realpath(directory) == os.path.realpath(f):
+        if _same_file(directory, f):
             raise ConfigError(f"{flag} {directory} is the path of {f}, which this run writes; "
                               f"give another directory")
 
@@ -1118,7 +1123,7 @@ def _check_not_the_data(save_path, dataset):
     if data_path in datasets.AVAILABLE or not os.path.isfile(data_path):
         return
     for written in (save_path, *model_io.history_paths(save_path)):
-        if os.path.realpath(written) == os.path.realpath(data_path):
+        if _same_file(written, data_path):
             raise ConfigError(f"--save {save_path} would overwrite the --dataset file "
                               f"{dataset}; give the model another name")
 
@@ -1151,7 +1156,7 @@ def _parents(directory):
 
 
 def _check_fits(net, data, model_path):
-    if net.sizes[0] != data.n_features or n_classes(net.sizes[-1]) < data.n_classes:
+    if net.sizes[0] != data.n_features or net.n_classes < data.n_classes:
         raise ShapeError(f"{model_path} takes {net.sizes[0]} inputs and gives {net.sizes[-1]} "
                          f"outputs, but {data.name} has {data.n_features} features and "
                          f"{data.n_classes} classes")
@@ -1228,7 +1233,7 @@ def cmd_evaluate(args):
             f"{data.name} is not the data set {args.model} was trained on, so it has no "
             f"validation split for it; use --split test or train")
     predicted = net.predict(X)
-    k = n_classes(net.sizes[-1])
+    k = net.n_classes
     confusion = confusion_counts(y, predicted, k)
     totals = confusion.sum(axis=1)
     correct_per_class = np.diag(confusion)
@@ -1382,7 +1387,7 @@ def cmd_gradcheck(args):
         raise ConfigError(f"--eps must be in (0, 1); got {args.eps}")
     net = Network(sizes, activations, args.cost, "scaled-normal", rng=args.seed)
     x = net.rng.random((sizes[0], args.examples))                     # (n_in, m)
-    labels = net.rng.integers(0, n_classes(sizes[-1]), size=args.examples)
+    labels = net.rng.integers(0, net.n_classes, size=args.examples)
     result = gradcheck(net, x, labels, eps=args.eps)
     ok = result.ok(args.tol)
     if args.json:
@@ -1494,7 +1499,7 @@ def cmd_report(args):
     report = _optional("bprop.report", "bprop report")
     out = _out_path(args.out, os.path.splitext(args.run)[0] + "-report.html")
     for read in (args.run, *model_io.history_paths(args.run)):
-        if os.path.exists(out) and os.path.exists(read) and os.path.samefile(out, read):
+        if _same_file(out, read):
             raise ConfigError(f"--out {out} is {read}, which the report is made from; "
                               f"give another name")
     _check_writable(out, "--out" if args.out is not None else "the report")

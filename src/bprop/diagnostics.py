@@ -41,7 +41,7 @@ from .costs import closed_form_delta, get_cost
 from .errors import ConfigError, DataError, check_int, check_range
 from .numerics import norm
 from .network import _Workspace
-from .train import EpochRecord, History, _record_from_dict
+from .train import EpochRecord, History, check_record
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
 SATURATION = 0.1
@@ -299,7 +299,7 @@ def _record_list(records, needs, partial):
         return records
     if all(isinstance(r, dict) for r in records):
         if partial:
-            return [_record_from_dict(r, i, required=False) for i, r in enumerate(records)]
+            return [check_record(r, i, required=False) for i, r in enumerate(records)]
         return History.from_dict({"records": records}).records
     kinds = sorted({type(r).__name__ for r in records})
     raise ConfigError(f"{needs}; got records of type {', '.join(kinds)}")

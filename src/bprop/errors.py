@@ -7,7 +7,8 @@ package). The command line turns them into one line on stderr and exit status 2.
 
 ``check_int``, ``check_number``, ``check_range``, ``check_dtype`` and ``check_class_index``
 are the checks of settings that the network, the optimisers, the training loop, the data
-sets and the diagnostics share.
+sets and the diagnostics share; ``whole`` reads a whole number (20 or 20.0) as an int, and
+``numpy_reason`` words a NumPy reading error for the user.
 """
 
 import math

@@ -5,12 +5,15 @@ book's layers 2 … L) and ``meta``, a JSON string:
 
     {"format": "bprop-model", "version": 1, "sizes": [...], "activations": [...],
      "cost": "quadratic", "dtype": "float64", "init": "normal",
-     "config": {...}, "history": {...}, "epoch": k, "rng_state": {...},
-     "optimizer": {"name": ..., "keys": [...]}}
+     "config": {...}, "regularisation": "in-gradient", "history": {...}, "epoch": k,
+     "rng_state": {...}, "optimizer": {"name": ..., "keys": [...]}, "dataset": {...}}
 
 Everything after ``init`` is optional: a training checkpoint stores the run's settings, its
 history, how many epochs are done, the generator's state and the optimiser's arrays
-(``opt_*``), so that a resumed run ends with exactly the weights of an uninterrupted one.
+(``opt_*``), so that a resumed run ends with exactly the weights of an uninterrupted one;
+the command line adds the data set it was trained on. ``regularisation`` marks files
+written since L2/L1 became part of the gradient momentum and Adam follow
+(:data:`REGULARISATION`); older checkpoints lack it.
 
 Files are read with ``allow_pickle=False`` and every shape is checked. Writes go to a
 temporary file in the same directory, are flushed to disk, and are renamed over the target
@@ -36,6 +39,10 @@ from .network import Network, _check_sizes
 
 FORMAT = "bprop-model"
 VERSION = 1
+
+
+#: The header's ``regularisation`` field: L2 and L1 are in the gradient every optimiser follows.
+REGULARISATION = "in-gradient"
 
 
 def atomic_write(path, write):
@@ -115,7 +122,7 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
         meta["config"] = config.to_dict()
         # lmbda and l1 are in the gradient that momentum and Adam follow; checkpoints
         # without this field were trained with them applied outside (bprop before 2026-11-23)
-        meta["regularisation"] = "in-gradient"
+        meta["regularisation"] = REGULARISATION
     if history is not None:
         meta["history"] = history.to_dict()
         for i, p in enumerate(history.best_params or ()):
@@ -212,11 +219,11 @@ def _from_arrays(path, arrays):
     _check_header(path, meta)
     # the stored arrays must fit the header's sizes before Network() draws weights of those
     # sizes: a damaged header must not make it allocate (and fill) gigabytes
-    sizes = meta.get("sizes")
-    if not isinstance(sizes, list) or len(sizes) < 2 or not all(
-            isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
+    try:
+        sizes = _check_sizes(meta.get("sizes"))
+    except ConfigError:
         raise ModelFileError(f"{path}: header field 'sizes' must be a list of at least two "
-                             f"positive integers; got {sizes!r}")
+                             f"positive integers; got {meta.get('sizes')!r}") from None
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         for name, shape in ((f"w{i}", (n_out, n_in)), (f"b{i}", (n_out, 1))):
             if name not in arrays:
@@ -231,13 +238,11 @@ def _from_arrays(path, arrays):
         raise ModelFileError(f"{path}: header lacks {e}") from None
     except BpropError as e:
         raise ModelFileError(f"{path}: inconsistent header: {e}") from None
-    weights, biases = [], []
-    for i, (n_in, n_out) in enumerate(zip(net.sizes[:-1], net.sizes[1:])):
-        for name, shape, out in ((f"w{i}", (n_out, n_in), weights), (f"b{i}", (n_out, 1), biases)):
-            if name not in arrays:
-                raise ModelFileError(f"{path}: array {name} is missing")
-            out.append(_parameter(path, name, arrays[name], net.dtype))
-    net.weights, net.biases = weights, biases
+    # shapes checked above
+    net.weights = [_parameter(path, f"w{i}", arrays[f"w{i}"], net.dtype)
+                   for i in range(len(sizes) - 1)]
+    net.biases = [_parameter(path, f"b{i}", arrays[f"b{i}"], net.dtype)
+                  for i in range(len(sizes) - 1)]
     if "rng_state" in meta:
         try:
             net.rng.bit_generator.state = meta["rng_state"]

@@ -155,6 +155,12 @@ class Network:
         return [act.name for act in self.activations]
 
     @property
+    def n_classes(self):
+        """How many classes the network tells apart: one per output, or 2 for one output (a
+        binary classifier, :func:`predicted_classes`)."""
+        return max(self.sizes[-1], 2)
+
+    @property
     def n_params(self):
         return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
 
@@ -338,7 +344,7 @@ class Network:
         x = np.hstack([self._check_input(x, "x", columns=1) for x, _ in mini_batch])
         y = np.hstack([self._check_target(y, columns=1) for _, y in mini_batch])
         m = len(mini_batch)
-        self._check_parameters(finite=True)
+        self._check_trainable()
         with np.errstate(over="ignore"):
             nabla_b, nabla_w = self._backprop_batch(x, y, self._workspace(m), scale=eta / m)
         self._book_fresh_parameters()
@@ -501,6 +507,15 @@ class Network:
         _check_finite(y, "y")
         return y
 
+    def _check_trainable(self):
+        """Before training: finite parameters, and a cost that can learn with this output
+        layer (checked here, not in the constructor, so that older model files still load)."""
+        self._check_parameters(finite=True)
+        if self.cost.name == "log-likelihood" and self.sizes[-1] == 1:
+            raise ConfigError("the log-likelihood cost −ln a_y with one output learns only "
+                              "from class-1 examples; a binary classifier with one output "
+                              "needs the cross-entropy (or quadratic) cost")
+
     def _check_parameters(self, finite=False):
         """Check weights/biases the user may have assigned; cast them to the network's dtype.
 
@@ -547,6 +562,10 @@ class Network:
         _check_finite(X, "X")
         return X
 
+    def _labels(self, y, n):
+        """Int labels ``(n,)`` checked against the classes the network tells apart."""
+        return _check_labels(y, n, self.n_classes, self.sizes[-1])
+
     def _labels_of(self, y, n):
         """Int labels from int labels or one-hot rows, checked against the output layer."""
         y = np.asarray(y)
@@ -554,7 +573,7 @@ class Network:
             y = _as_float(y, "y", self.dtype)
             _check_finite(y, "y")
             return predicted_classes(y)
-        return _check_labels(y, n, n_classes(self.sizes[-1]), self.sizes[-1])
+        return self._labels(y, n)
 
     def targets(self, y, n):
         """Target rows ``(n, sizes[-1])`` from int labels or target rows, or raise."""
@@ -566,7 +585,7 @@ class Network:
             y = _as_float(y, "y", self.dtype)
             _check_finite(y, "y")
             return y
-        labels = _check_labels(y, n, n_classes(self.sizes[-1]), self.sizes[-1])
+        labels = self._labels(y, n)
         Y = np.zeros((n, self.sizes[-1]), self.dtype)
         if self.sizes[-1] == 1:         # a binary classifier: the target is the label
             Y[:, 0] = labels
@@ -604,7 +623,7 @@ class Network:
         for i, (x, _) in enumerate(pairs):
             X[i] = self._check_book_column(x, self.sizes[0], "x", i)
         labels = np.array([self._book_label(label, i) for i, (_, label) in enumerate(pairs)])
-        return X, _check_labels(labels, len(pairs), n_classes(self.sizes[-1]), self.sizes[-1])
+        return X, self._labels(labels, len(pairs))
 
     def _book_label(self, label, i):
         """An int class label from the book's label: an int (or a 1-element array), or a
@@ -648,11 +667,6 @@ def predicted_classes(a):
     """The class of each output row ``a`` ``(n, sizes[-1])``: the argmax of
     :func:`class_scores` (first index on ties), so with one output 1 where it exceeds 0.5."""
     return np.argmax(class_scores(a), axis=1)
-
-
-def n_classes(n_outputs):
-    """How many classes a network with ``n_outputs`` outputs tells apart (2 for one)."""
-    return max(n_outputs, 2)
 
 
 # -- helpers ------------------------------------------------------------------------------------

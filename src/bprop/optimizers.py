@@ -107,6 +107,8 @@ class Optimizer:
     def _regularised(self, weights, nabla_w, n):
         """Add the regularisation's gradient (λ/n)w + (λ₁/n)sign(w) to the mean gradients
         ``nabla_w`` in place (for the optimisers whose buffers hold ∇C₀, not a step)."""
+        if not (self.lmbda or self.l1):
+            return
         for w, nw in zip(weights, nabla_w):
             if self.lmbda:
                 nw += (self.lmbda / n) * w
@@ -115,7 +117,8 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """w ← (1 − ηλ/n)·w − (η/m)·Σ∇w; b ← b − (η/m)·Σ∇b (the book's rule)."""
+    """w ← (1 − ηλ/n)·w − (ηλ₁/n)·sign(w) − (η/m)·Σ∇w; b ← b − (η/m)·Σ∇b (the book's
+    rule, with its L1 variant)."""
 
     name = "sgd"
 

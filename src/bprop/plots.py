@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .diagnostics import check_diagnostics, confusion_counts, history_records
+from .diagnostics import SATURATION, check_diagnostics, confusion_counts, history_records
 from .errors import BpropError, ConfigError, DataError, OutputOverflowError, ShapeError, check_int
 from .io import atomic_write, history_paths, load_checkpoint
-from .network import _check_labels, class_scores, n_classes as classes_of, predicted_classes
+from .network import _check_labels, class_scores, predicted_classes
 from .train import History
 
 FIGSIZE = (6.4, 4.8)        # inches
@@ -218,7 +218,7 @@ def saturation_figure(history):
                 marker="^" if _marker(epochs) else None, ms=3,
                 label=f"layer {last['layers'][-1]}: saturated at the wrong value")
     threshold = last.get("saturation_threshold")
-    threshold = 0.1 if threshold is None else threshold
+    threshold = SATURATION if threshold is None else threshold
     ax.set(title=f"saturated neurons: σ′(z) < {threshold:g} × its peak", xlabel="epoch",
            ylabel="% of neurons", ylim=(-3, 103))
     ax.grid(alpha=0.3)
@@ -252,7 +252,7 @@ def _class_names(class_names, n):
     if class_names is None:
         return None
     if not isinstance(class_names, (list, tuple, np.ndarray)) or \
-            len(class_names) != (len(class_names) if n is None else n):
+            (n is not None and len(class_names) != n):
         raise ConfigError(f"class_names must be a list of {n or 'the'} names, one per class; "
                           f"got {class_names!r:.80}")
     return [str(c) for c in class_names]
@@ -296,7 +296,7 @@ def confusion_figure(net, X, y, n_classes=None, class_names=None):
     the labels must lie in ``[0, n_classes)``. class_names: one per class, or None.
     """
     if n_classes is None:
-        n_classes = classes_of(net.sizes[-1])
+        n_classes = net.n_classes
     check_int(n_classes, "n_classes", minimum=1)
     class_names = _class_names(class_names, n_classes)
     pred = net.predict(X)
@@ -466,7 +466,7 @@ def _load_dataset(run, dataset, notes):
                          f"data set {name!r} ({e})")
             return None
     if dataset.X_test.shape[1] != run.net.sizes[0] or \
-            dataset.n_classes > classes_of(run.net.sizes[-1]):
+            dataset.n_classes > run.net.n_classes:
         notes.append(f"confusion matrix and most-wrong images skipped: data set "
                      f"{dataset.name!r} ({dataset.X_test.shape[1]} features, "
                      f"{dataset.n_classes} classes) does not fit the network {run.net.sizes}")
@@ -510,7 +510,7 @@ def run_figures(run, dataset=None):
     else:
         notes.append(f"first layer's weights skipped: {_not_images(image_shape)}")
     if ds is not None:
-        n_classes = classes_of(run.net.sizes[-1])
+        n_classes = run.net.n_classes
         class_names = getattr(ds, "class_names", None) or run.dataset_info.get("class_names")
         if not isinstance(class_names, (list, tuple)) or len(class_names) != n_classes:
             class_names = None

@@ -274,12 +274,13 @@ def output_scores(net, X):
 
     A softmax output is a probability distribution already; non-negative outputs (sigmoid,
     ReLU) are divided by their sum; outputs that can be negative (identity, tanh) are
-    returned as they are, with kind "output" instead of "probability".
+    returned as they are, with kind "output" instead of "probability". A network with one
+    output (a binary classifier) gets two columns, 1 − a and a, for classes 0 and 1.
     """
     a = net.predict_proba(X)
     if a.shape[1] == 1:     # a binary classifier: outputs 1 − a and a for classes 0 and 1
-        return class_scores(a), "probability" if net.activations[-1].name == "sigmoid" \
-            else "output"
+        kind = "probability" if net.activations[-1].name == "sigmoid" else "output"
+        return class_scores(a), kind
     if net.activations[-1].name == "softmax":
         return a, "probability"
     if net.activations[-1].name in ("sigmoid", "relu"):

@@ -104,9 +104,10 @@ class TrainConfig:
             # NumPy integers as Python ints: -(-n // np.uint8(2)) would overflow
             setattr(self, name, int(getattr(self, name)))
         for name in ("eta", "lmbda", "l1", "momentum", "beta1", "beta2", "gamma",
-                     "min_eta_factor", "dropout") + (("clip_norm",) if self.clip_norm else ()):
+                     "min_eta_factor", "dropout", "clip_norm"):
             # and Python floats: a NumPy float32 η would do a float64 network's steps in float32
-            setattr(self, name, float(getattr(self, name)))
+            if getattr(self, name) is not None:
+                setattr(self, name, float(getattr(self, name)))
         for name in ("early_stopping", "monitor_training_cost", "monitor_training_accuracy"):
             value = getattr(self, name)     # True/False, or 1/0 (a hand-written config)
             if not isinstance(value, (bool, np.bool_)) and whole(value) not in (0, 1):
@@ -237,9 +238,14 @@ def _is_int(value):
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
-def _record_from_dict(r, i, required=True):
-    """One :class:`EpochRecord` from its ``asdict`` form, each field's type checked; or
-    without ``required`` the dict itself, checked, with fields left out as it pleases."""
+def _record_from_dict(r, i):
+    """One :class:`EpochRecord` from its ``asdict`` form, each field's type checked."""
+    return EpochRecord(**check_record(r, i))
+
+
+def check_record(r, i, required=True):
+    """``r``, the ``asdict`` form of record ``i``, with each field's type checked
+    (``DataError`` naming it); without ``required``, fields may be left out."""
     if not isinstance(r, dict):
         raise DataError(f"history record {i} must be an object; got {type(r).__name__}")
     known = {f.name for f in fields(EpochRecord)}
@@ -258,7 +264,7 @@ def _record_from_dict(r, i, required=True):
             want = "a number"
         if not ok:
             raise DataError(f"history record {i}: {name!r} must be {want}; got {value!r}")
-    return EpochRecord(**r) if required else r
+    return r
 
 
 def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
@@ -286,11 +292,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     if config.image_shape is not None and math.prod(config.image_shape) != net.sizes[0]:
         raise ShapeError(f"image_shape {config.image_shape} has {math.prod(config.image_shape)} "
                          f"pixels; the network takes {net.sizes[0]} inputs")
-    net._check_parameters(finite=True)
-    if net.cost.name == "log-likelihood" and net.sizes[-1] == 1:
-        raise ConfigError("the log-likelihood cost −ln a_y with one output learns only from "
-                          "class-1 examples; a binary classifier with one output needs the "
-                          "cross-entropy (or quadratic) cost")
+    net._check_trainable()
     callbacks = _check_callbacks(callbacks, on_epoch_end, progress)
     check_int(start_epoch, "start_epoch", minimum=0)
     history = history if history is not None else History()
@@ -447,15 +449,35 @@ def _track(net, record, config, history):
             if state["plateau_wait"] >= config.patience:
                 state["eta"] = state.get("eta", config.eta) / 2.0
                 state["plateau_wait"] = 0
-                if state["eta"] <= config.eta / config.min_eta_factor:
+                if _eta_at_its_limit(state, config):
                     history.stopped_early = (
                         f"eta fell to 1/{_shown(config.eta / state['eta'])} of its start, "
                         f"the plateau schedule's limit 1/{_shown(config.min_eta_factor)}")
                     return True
-    if config.early_stopping and state["since_best"] >= config.patience:
+    if _out_of_patience(state, config):
         history.stopped_early = f"no improvement in {config.monitor} for {config.patience} epochs"
         return True
     return False
+
+
+def stopping_rule_met(history, config):
+    """The stopping rule a run's state meets under ``config``: "patience" (early stopping:
+    no better epoch for ``patience`` epochs), "min_eta_factor" (the plateau schedule has
+    halved η down to its limit), or None. A resumed run that meets one stops at once."""
+    if _out_of_patience(history.state, config):
+        return "patience"
+    if _eta_at_its_limit(history.state, config):
+        return "min_eta_factor"
+    return None
+
+
+def _out_of_patience(state, config):
+    return config.early_stopping and state.get("since_best", 0) >= config.patience
+
+
+def _eta_at_its_limit(state, config):
+    return config.schedule == "plateau" and \
+        state.get("eta", config.eta) <= config.eta / config.min_eta_factor
 
 
 def _restore_best(net, config, history):
@@ -494,6 +516,7 @@ def _eval_set(net, data, name):
         raise DataError(f"{name} must be an (X, y) pair") from None
     X = net.check_X(X)
     labels = net._labels_of(y, len(X))
-    # the cost against the targets as given: target rows are not always one-hot
-    targets = y if np.ndim(y) == 2 else labels
+    # the validation cost is measured against the targets as given (target rows are not
+    # always one-hot), made once here; the test set is only scored
+    targets = net.targets(y, len(X)) if name == "validation" else None
     return X, labels, targets
