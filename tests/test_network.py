@@ -608,6 +608,8 @@ def test_one_output_with_the_log_likelihood_cost_is_refused_for_training():
     with pytest.raises(ConfigError, match="log-likelihood cost .* with one output learns only "
                                           "from class-1 examples"):
         net.fit(X, t, epochs=1)
+    with pytest.raises(ConfigError, match="with one output learns only from class-1 examples"):
+        net.update_mini_batch([(X[0][:, None], np.ones((1, 1)))], 0.5)
     Network([2, 3, 2], cost="log-likelihood", rng=0).fit(X, t, epochs=1)   # two outputs: fine
 
 
