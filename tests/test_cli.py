@@ -616,7 +616,7 @@ def test_resume_with_nothing_left_to_train(model, tmp_path, capsys):
     # fewer --epochs than it holds: the copy still says 5 of 5, not "epoch 5/3"
     status, out, err = run(["train", "--resume", model, "--epochs", 3, "--save", copy,
                             "--overwrite"], capsys)
-    assert status == 0 and "already holds 5 of 3 epochs" in err
+    assert status == 0 and "already holds 5 epochs, more than --epochs 3" in err
     assert load_checkpoint(copy).meta["config"]["epochs"] == 5
 
 
@@ -626,8 +626,8 @@ def test_resume_in_place_with_fewer_epochs_changes_nothing_and_says_so(model, tm
     copy.write_bytes(Path(model).read_bytes())
     status, out, err = run(["train", "--resume", copy, "--epochs", 2], capsys)
     assert status == 0 and out == ""
-    assert one_error_line(err).endswith("already holds 5 of 2 epochs (raise --epochs to "
-                                        "continue)")
+    assert one_error_line(err).endswith("already holds 5 epochs, more than --epochs 2 (raise "
+                                        "--epochs to continue)")
     assert copy.read_bytes() == Path(model).read_bytes()
     status, _, err = run(["train", "--resume", copy, "--epochs", 2, "--quiet"], capsys)
     assert status == 0 and err == ""
@@ -1684,3 +1684,44 @@ def test_resuming_an_older_checkpoint_with_momentum_and_lmbda_says_the_rule_chan
     assert status == 0
     assert "was trained by an older bprop that applied --lmbda/--l1 outside momentum's update" \
         in err
+
+
+# -- a user's session (review): partial predictions, info, messages -------------------------------
+def test_predict_classifies_the_files_it_can_and_names_the_others(model, data, tmp_path, capsys):
+    with np.load(data) as f:
+        x_test = f["x_test"]
+    expected = load_checkpoint(model).net.predict(x_test[:2])
+    np.save(tmp_path / "a.npy", x_test[0])
+    np.save(tmp_path / "bad.npy", np.zeros(5))                      # the wrong size
+    np.save(tmp_path / "b.npy", x_test[1])
+    status, out, err = run(["predict", model, tmp_path / "a.npy", tmp_path / "bad.npy",
+                            tmp_path / "b.npy"], capsys)
+    assert status == 2
+    lines = out.splitlines()
+    assert len(lines) == 2 and f"predicted {expected[0]}" in lines[0] and \
+        f"predicted {expected[1]}" in lines[1]
+    assert "bad.npy" in one_error_line(err)
+
+
+def test_info_shows_a_history_saved_without_settings(tmp_path, capsys):
+    from bprop.io import save
+    rng = np.random.default_rng(0)
+    net = Network([3, 4, 2], rng=0)
+    h = net.fit(rng.random((20, 3)), np.arange(20) % 2, epochs=2)
+    save(net, tmp_path / "py.npz", history=h)
+    status, out, _ = run(["info", tmp_path / "py.npz"], capsys)
+    assert status == 0
+    assert "history" in out.splitlines() and "  epoch 2/2  cost " in out
+
+
+def test_messages_a_session_found_wrong(data, tmp_path, capsys):
+    status, _, err = run(["gradcheck", "--sizes", 5, 4, 1, "--cost", "log-likelihood"], capsys)
+    assert status == 2
+    assert one_error_line(err) == ("bprop: error: the log-likelihood cost needs at least 2 "
+                                   "outputs (a softmax layer); for one output use cross-entropy")
+    path = tmp_path / "one.npz"
+    Network([16, 3, 1], rng=0).save(path)
+    rows = "".join(f"{','.join(['0.5'] * 16)},{k % 3}\n" for k in range(30))
+    (tmp_path / "three.csv").write_text(rows)
+    status, _, err = run(["evaluate", path, "--dataset", tmp_path / "three.csv"], capsys)
+    assert status == 2 and "gives 1 output, but three.csv has 16 features and 3 classes" in err

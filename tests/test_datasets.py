@@ -843,3 +843,13 @@ def test_vectorized_result_refuses_a_bad_n(n):
     with pytest.raises(ConfigError, match=r"n must be an integer in \[1, 1000000\]; got "):
         mnist_loader.vectorized_result(0, n=n)
     assert mnist_loader.vectorized_result(1, n=np.int64(3))[:, 0].tolist() == [0, 1, 0]
+
+
+def test_a_failed_download_lists_each_mirror_on_one_line(tmp_path):
+    """The command line prints an error on one line: the failures are joined by '; '."""
+    from bprop.datasets.download import download_files
+    with pytest.raises(DataError) as e:
+        download_files(["x.bin"], ["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"], tmp_path,
+                       {"x.bin": "0" * 64}, timeout=2)
+    text = str(e.value)
+    assert "\n" not in text and text.count("; ") == 1 and text.startswith("could not download x.bin: ")

@@ -534,7 +534,9 @@ and stored in the model, e.g. the whole 8x8 frame for scikit-learn's digits), ce
 its centre of mass, values in [0, 1]. The model must take a square image. A .npy file
 holds a vector of the model's input size or a 2-D image (values in [0, 1] or bytes).
 "probability" is the softmax output, or a sigmoid or ReLU output divided by its sum;
-identity and tanh outputs are shown as they are, as "output".
+identity and tanh outputs are shown as they are, as "output". A file that cannot be
+read or prepared (blank, the wrong size) gets an error line of its own and the others are
+still classified (exit status 2).
 
 With --dataset and/or --count K, predicts the first K examples of a data set's test split
 instead and prints the true class beside the predicted one.""",
@@ -690,8 +692,10 @@ def cmd_train(args):
         _note(f"note: nothing to train: {opts['resume']} stopped early after epoch "
               f"{start_epoch} ({history.stopped_early}); change {stopped} to go on")
     elif nothing_left:
-        _note(f"note: nothing to train: {opts['resume']} already holds {start_epoch} of "
-              f"{config.epochs} epochs (raise --epochs to continue)")
+        held = (f"all {start_epoch} epochs" if start_epoch == config.epochs else
+                f"{start_epoch} epochs, more than --epochs {config.epochs}")
+        _note(f"note: nothing to train: {opts['resume']} already holds {held} (raise --epochs "
+              f"to continue)")
     else:
         _note(_describe_run(net, data, config, start_epoch, save_path))
     if stopped:         # train nothing; a --save copy keeps the run's own settings
@@ -1158,8 +1162,8 @@ def _parents(directory):
 def _check_fits(net, data, model_path):
     if net.sizes[0] != data.n_features or net.n_classes < data.n_classes:
         raise ShapeError(f"{model_path} takes {net.sizes[0]} inputs and gives {net.sizes[-1]} "
-                         f"outputs, but {data.name} has {data.n_features} features and "
-                         f"{data.n_classes} classes")
+                         f"output{'s' if net.sizes[-1] != 1 else ''}, but {data.name} has "
+                         f"{data.n_features} features and {data.n_classes} classes")
 
 
 class _Progress:
@@ -1294,16 +1298,31 @@ def cmd_predict(args):
 
 
 def _predict_files(args, net, meta):
+    """Each file's prediction; a file that cannot be read or prepared (blank, the wrong
+    size, not an image) gets an error line of its own, the others are still predicted, and
+    the exit status is then 2."""
     info = _data_info(meta)
     image_shape, box = info.get("image_shape"), info.get("box")
-    inputs = np.stack([_read_named(f, net.sizes[0], image_shape, box) for f in args.files])
-    scores, kind = output_scores(net, inputs)
+    read = []
+    for f in args.files:
+        try:
+            read.append((f, _read_named(f, net.sizes[0], image_shape, box)))
+        except BAD_INPUT as e:
+            read.append((f, e))
+    good = [(f, x) for f, x in read if isinstance(x, np.ndarray)]
+    if good:
+        scores, kind = output_scores(net, np.stack([x for _, x in good]))
+        predicted = dict(zip([f for f, _ in good], scores))
     side = _side_or_none(net, meta)
-    for f, x, s in zip(args.files, inputs, scores):
+    for f, x in read:
+        if not isinstance(x, np.ndarray):
+            _err(_one_line(x))
+            continue
+        s = predicted[f]
         p = int(np.argmax(s))
         _print_prediction(args, side, x, {"file": f, "predicted": p, kind: float(s[p]), "scores": s},
                           f"{f}  predicted {p}  {kind} {_number(s[p])}")
-    return 0
+    return 2 if len(good) < len(read) else 0
 
 
 def _print_prediction(args, side, x, record, line):
@@ -1385,6 +1404,9 @@ def cmd_gradcheck(args):
                                      args.cost)
     if not (0 < args.eps < 1):
         raise ConfigError(f"--eps must be in (0, 1); got {args.eps}")
+    if sizes[-1] == 1 and get_cost(args.cost).name == "log-likelihood":
+        raise ConfigError("the log-likelihood cost needs at least 2 outputs (a softmax layer); "
+                          "for one output use cross-entropy")
     net = Network(sizes, activations, args.cost, "scaled-normal", rng=args.seed)
     x = net.rng.random((sizes[0], args.examples))                     # (n_in, m)
     labels = net.rng.integers(0, net.n_classes, size=args.examples)
@@ -1461,11 +1483,12 @@ def cmd_info(args):
             _out(f"  {key:<26} {value}" + (f"   (default {defaults[key]})" if changed else ""))
     history = meta.get("history") or {}
     records = [EpochRecord(**r) for r in history.get("records", [])]
-    if records and config is not None:
+    if records:         # also from Python's save(net, path, history=h), with no settings
+        shown = config or TrainConfig(epochs=len(records))
         _out()
         _out("history")
         for r in records:
-            _out("  " + _epoch_line(r, r.epoch + 1, config))
+            _out("  " + _epoch_line(r, r.epoch + 1, shown))
         if history.get("stopped_early"):
             _out(f"stopped early: {history['stopped_early']}")
         # the best epoch by validation accuracy only: picking one by test accuracy is

@@ -205,7 +205,7 @@ def _n_validation(validation, n: int, name: str) -> int:
             raise ConfigError(f"validation must be >= 0; got {n_val}")
     if n_val >= n:
         raise ConfigError(
-            f"validation={validation!r} holds out {n_val} of {name}'s {n} training examples; "
+            f"validation={validation!r} holds out {n_val} of the {n:,} training examples of {name}; "
             "leave some for training"
         )
     return n_val

@@ -113,6 +113,6 @@ def _download_into(dest_dir, names, mirrors, sha256, timeout):
                 # our own DataError for a hash mismatch.
                 failures.append(f"{url}: {e}")
         else:
-            raise DataError(f"could not download {name}:\n  " + "\n  ".join(failures))
+            raise DataError(f"could not download {name}: " + "; ".join(failures))
         paths.append(dest)
     return paths
