@@ -491,3 +491,34 @@ def test_explain_tolerates_diagnostics_that_leave_fields_out():
     assert "saturated at the wrong value" in message and "below 0.1 of its peak" in message
     with pytest.raises(ConfigError, match="first_epoch must be an integer >= 0; got '1'"):
         explain(History(records=[record]), first_epoch="1")
+
+
+def test_every_gradient_about_zero_while_the_cost_stays_put_is_eta_too_large():
+    """The book's quadratic cost at eta 300 (or Adam at 3) saturates every neuron at once:
+    the gradients underflow to ~1e-20 and the cost stays at 0.5. The advice was 'use
+    cross-entropy' or a 150,000x 'vanishing gradient' ratio between two zeros."""
+    stuck = [_grad_record(0, [0.02, 0.06], ["sigmoid", "sigmoid"])] + \
+        [_grad_record(k, [1e-54, 1e-49], ["sigmoid", "sigmoid"]) for k in (1, 2)]
+    messages = explain(History(records=stuck))
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("Learning stopped in epoch 2: the largest gradient norm of "
+                                  "any layer was 1e-49, and the training cost stayed at 0.5")
+    assert "Try a smaller eta (it was 2)" in messages[0]
+    # the same gradients after a cost that fell to nearly 0 are a run that converged
+    converged = [_grad_record(0, [0.02, 0.06], ["sigmoid", "sigmoid"])] + \
+        [_grad_record(k, [1e-12, 1e-10], ["sigmoid", "sigmoid"]) for k in (1, 2)]
+    converged[0].train_cost, converged[-1].train_cost = 0.5, 1e-9
+    assert not any("Learning stopped" in m for m in explain(History(records=converged)))
+    # and tiny gradients from the first epoch on are a network saturated by its initial
+    # weights (chapter 3's case), not by its steps
+    saturated = [_grad_record(k, [1e-54, 1e-49], ["sigmoid", "sigmoid"]) for k in range(3)]
+    assert not any("Learning stopped" in m for m in explain(History(records=saturated)))
+
+
+def test_the_cli_says_eta_is_too_large_for_the_books_run_at_eta_300(capsys):
+    pytest.importorskip("sklearn")
+    from bprop import cli
+    assert cli.main(["train", "--dataset", "digits", "--eta", "300", "--epochs", "3",
+                     "--diagnostics", "--quiet"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "Learning stopped" in warnings[0] and "smaller eta" in warnings[0]

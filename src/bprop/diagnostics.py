@@ -56,6 +56,8 @@ DEAD_WARN = 0.5
 GRADIENT_RATIO_WARN = 100.0
 #: A cost, gradient norm or weight norm beyond this is a run diverging, even while finite.
 DIVERGING = 1e30
+#: Learning has stopped when no layer's gradient norm reaches this while the cost stays put.
+STALLED = 1e-8
 
 
 class Diagnostics:
@@ -238,6 +240,9 @@ def explain(history, cost=None, first_epoch=0):
       gradient advice is then left out, since a smaller eta is the remedy for what they
       would describe). A converging run's epoch-to-epoch wobble near its minimum is not
       this;
+    * every layer's gradient norm below 1e-8 in the last epoch, after an epoch where they
+      were not, with the training cost where it started: the steps saturated every neuron
+      (eta too large; the other advice is left out as above);
     * output neurons saturated at the wrong value under a cost whose δᴸ keeps σ′(zᴸ) (BP1):
       learning slows down (chapter 3); the cross-entropy cost fixes it;
     * hidden ReLU layers with mostly dead units;
@@ -259,7 +264,8 @@ def explain(history, cost=None, first_epoch=0):
     def number(epoch):
         return None if epoch is None else epoch + first_epoch
 
-    diverged = _explain_divergence(records, number) or _explain_rising_cost(records, number)
+    diverged = (_explain_divergence(records, number) or _explain_rising_cost(records, number)
+                or _explain_stalled(records, number))
     messages = list(diverged)
     diags = [(number(_get(r, "epoch")), _get(r, "diagnostics") or {}) for r in records]
     diags = [(epoch, d) for epoch, d in diags if d.get("layers")]
@@ -407,6 +413,35 @@ def _explain_rising_cost(records, number):
             f"{_when(last[0])}: the steps overshoot the minimum they are meant to approach, "
             f"so eta is too large (the book's chapter 3, choosing the learning rate). Try a "
             f"smaller eta{_was(last[2])}, e.g. a tenth of it."]
+
+
+def _explain_stalled(records, number):
+    """Every layer's gradient about 0 in the last epoch, after an epoch where they were
+    not, while the training cost did not fall: the steps threw the weights so far that
+    every neuron saturated, which a too large eta does. (A run that converged has a cost
+    far below its start; a network saturated from its start, by large initial weights,
+    gets chapter 3's advice instead.)"""
+    def largest_gradient(r):
+        d = _get(r, "diagnostics") or {}
+        grads = [g for g in (*(d.get("grad_b") or ()), *(d.get("grad_w") or ()))
+                 if g is not None and math.isfinite(g)]
+        return max(grads, default=None)
+
+    costs = [_get(r, "train_cost") for r in records]
+    if len(records) < 2 or None in costs or costs[-1] < 0.95 * costs[0]:
+        return []
+    last = records[-1]
+    before = [g for g in map(largest_gradient, records[:-1]) if g is not None]
+    now = largest_gradient(last)
+    if now is None or now >= STALLED or not before or max(before) < STALLED:
+        return []
+    grads = [now]
+    eta = _get(last, "eta")
+    return [f"Learning stopped {_when(number(_get(last, 'epoch')))}: the largest gradient norm "
+            f"of any layer was {max(grads):.2g}, and the training cost stayed at "
+            f"{costs[-1]:.4g} (it was {costs[0]:.4g}). Every neuron is saturated, σ′(z) ≈ 0: the weights "
+            f"grew too large, as a too large eta makes them. Try a smaller eta{_was(eta)}, "
+            f"e.g. a tenth of it."]
 
 
 def _threshold(d):
