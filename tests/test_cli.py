@@ -929,11 +929,11 @@ def test_gradcheck_failure_is_exit_1(capsys):
 def test_plot_and_report_call_their_modules(model, monkeypatch, capsys):
     seen = {}
 
-    def plot_run(run, out_dir):
+    def plot_run(run, out_dir, dataset=None):
         seen["plot"] = (run, out_dir)
         return [os.path.join(out_dir, "a.png"), os.path.join(out_dir, "b.png")]
 
-    def write_report(run, out_path):
+    def write_report(run, out_path, dataset=None):
         seen["report"] = (run, out_path)
         return out_path
 
@@ -1725,3 +1725,40 @@ def test_messages_a_session_found_wrong(data, tmp_path, capsys):
     (tmp_path / "three.csv").write_text(rows)
     status, _, err = run(["evaluate", path, "--dataset", tmp_path / "three.csv"], capsys)
     assert status == 2 and "gives 1 output, but three.csv has 16 features and 3 classes" in err
+
+
+def test_plot_and_report_take_the_data_set_for_a_model_saved_from_python(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    csv = _binary_csv(tmp_path / "bin.csv")
+    from bprop.datasets import load
+    d = load(csv)
+    net = Network([4, 5, 1], cost="cross-entropy", init="scaled-normal", rng=0)
+    h = net.fit(d.X_train, d.y_train, epochs=3, eta=0.5)
+    from bprop.io import save
+    save(net, tmp_path / "py.npz", history=h)
+    status, out, err = run(["plot", tmp_path / "py.npz"], capsys)
+    assert status == 0 and "confusion" not in out and "give --dataset" in err
+    status, out, err = run(["plot", tmp_path / "py.npz", "--dataset", csv], capsys)
+    assert status == 0 and "confusion" in out, err
+    status, out, err = run(["report", tmp_path / "py.npz", "--dataset", csv], capsys)
+    assert status == 0 and "confusion" in Path(out.strip()).read_text()
+
+
+def test_predict_names_the_classes_of_a_data_set_that_has_names(tmp_path, capsys):
+    from bprop.datasets import CLASS_NAMES, fashion
+    if not all((fashion.DEBIAN_DIRS[0] / f"{n}-ubyte.gz").is_file() for n in (
+            "train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1")):
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    path = tmp_path / "f.npz"
+    status, _, err = run(["train", "--dataset", "fashion", "--train-size", 200, "--epochs", 1,
+                          "--save", path, "--quiet"], capsys)
+    assert status == 0, err
+    status, out, _ = run(["predict", path, "--dataset", "fashion", "--count", 2], capsys)
+    names = CLASS_NAMES["fashion"]
+    line = out.splitlines()[0]
+    p, t = (int(v) for v in re.findall(r"(?:predicted|true) (\d)", line))
+    assert f"predicted {p} ({names[p]})" in line and f"true {t} ({names[t]})" in line
+    status, out, _ = run(["predict", path, "--dataset", "fashion", "--count", 1, "--json"], capsys)
+    record = json.loads(out)
+    assert record["predicted_name"] == names[record["predicted"]]
+    assert record["true_name"] == names[record["true"]]

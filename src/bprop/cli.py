@@ -612,6 +612,7 @@ def _add_plot(sub, common):
     p.add_argument("run", metavar="RUN", help="a model file written by bprop train --save")
     p.add_argument("--out", metavar="DIR",
                    help="output directory (default: <model stem>-plots beside the model)")
+    _add_test_set_flag(p)
     p.set_defaults(func=cmd_plot)
 
 
@@ -625,7 +626,14 @@ def _add_report(sub, common):
     p.add_argument("run", metavar="RUN", help="a model file written by bprop train --save")
     p.add_argument("--out", metavar="PATH",
                    help="output file (default: <model stem>-report.html beside the model)")
+    _add_test_set_flag(p)
     p.set_defaults(func=cmd_report)
+
+
+def _add_test_set_flag(p):
+    p.add_argument("--dataset", metavar="NAME|PATH", type=_name_or_path,
+                   help="the data set whose test split the confusion matrix and most-wrong "
+                        "images use (default: the one the model file names, if any)")
 
 
 # ==============================================================================================
@@ -1285,11 +1293,14 @@ def cmd_predict(args):
     scores, kind = output_scores(net, X)
     predicted = np.argmax(scores, axis=1)
     side = _side_or_none(net, meta)
+    names = data.class_names
     for i in range(count):
         p, t = int(predicted[i]), int(y[i])
-        _print_prediction(args, side, X[i], {"index": i, "predicted": p, kind: float(scores[i, p]),
-                                             "true": t, "correct": p == t, "scores": scores[i]},
-                          f"test[{i}]  predicted {p}  {kind} {_number(scores[i, p])}  true {t}  "
+        record = {"index": i, "predicted": p, kind: float(scores[i, p]), "true": t,
+                  "correct": p == t, "scores": scores[i], **_names(names, predicted=p, true=t)}
+        _print_prediction(args, side, X[i], record,
+                          f"test[{i}]  predicted {_named(p, names)}  {kind} "
+                          f"{_number(scores[i, p])}  true {_named(t, names)}  "
                           f"correct {'yes' if p == t else 'no'}")
     if not args.json:
         right = int(np.count_nonzero(predicted == y))
@@ -1314,15 +1325,28 @@ def _predict_files(args, net, meta):
         scores, kind = output_scores(net, np.stack([x for _, x in good]))
         predicted = dict(zip([f for f, _ in good], scores))
     side = _side_or_none(net, meta)
+    names = datasets.CLASS_NAMES.get(datasets.canonical_name(info.get("name") or ""))
     for f, x in read:
         if not isinstance(x, np.ndarray):
             _err(_one_line(x))
             continue
         s = predicted[f]
         p = int(np.argmax(s))
-        _print_prediction(args, side, x, {"file": f, "predicted": p, kind: float(s[p]), "scores": s},
-                          f"{f}  predicted {p}  {kind} {_number(s[p])}")
+        record = {"file": f, "predicted": p, kind: float(s[p]), "scores": s,
+                  **_names(names, predicted=p)}
+        _print_prediction(args, side, x, record,
+                          f"{f}  predicted {_named(p, names)}  {kind} {_number(s[p])}")
     return 2 if len(good) < len(read) else 0
+
+
+def _named(c, names):
+    """``9 (Ankle boot)`` for a data set with class names, else ``9``."""
+    return f"{c} ({names[c]})" if names and c < len(names) else str(c)
+
+
+def _names(names, **classes):
+    """``{"predicted_name": ..., ...}`` for the JSON output, when the classes have names."""
+    return {f"{key}_name": names[c] for key, c in classes.items() if names and c < len(names)}
 
 
 def _print_prediction(args, side, x, record, line):
@@ -1508,7 +1532,7 @@ def cmd_plot(args):
     plots = _optional("bprop.plots", "bprop plot", needs="matplotlib")
     out = _out_path(args.out, os.path.splitext(args.run)[0] + "-plots")
     _check_directory(os.path.abspath(out), "--out", out)
-    paths = plots.plot_run(args.run, out)
+    paths = plots.plot_run(args.run, out, dataset=getattr(args, "dataset", None))
     for path in paths:
         _out(str(path))
     if not paths:
@@ -1526,7 +1550,7 @@ def cmd_report(args):
             raise ConfigError(f"--out {out} is {read}, which the report is made from; "
                               f"give another name")
     _check_writable(out, "--out" if args.out is not None else "the report")
-    _out(str(report.write_report(args.run, out)))
+    _out(str(report.write_report(args.run, out, dataset=getattr(args, "dataset", None))))
     return 0
 
 

@@ -455,8 +455,7 @@ def _load_dataset(run, dataset, notes):
         name = run.dataset_info.get("name")
         if not name:
             notes.append("confusion matrix and most-wrong images skipped: the model file does "
-                         "not name its data set (in Python, plot_run and write_report take "
-                         "dataset=)")
+                         "not name its data set (give --dataset, or in Python dataset=)")
             return None
         try:
             from .datasets import load_recorded
