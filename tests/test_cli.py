@@ -1762,3 +1762,12 @@ def test_predict_names_the_classes_of_a_data_set_that_has_names(tmp_path, capsys
     record = json.loads(out)
     assert record["predicted_name"] == names[record["predicted"]]
     assert record["true_name"] == names[record["true"]]
+
+
+def test_report_out_may_be_a_history_path_that_does_not_exist(model, tmp_path, capsys):
+    copy = tmp_path / "m.npz"
+    copy.write_bytes(model.read_bytes())
+    out = tmp_path / "m.history.csv"             # the model's history CSV, not there
+    status, stdout, err = run(["report", copy, "--out", out], capsys)
+    assert status == 0, err
+    assert out.read_text().lstrip().lower().startswith("<!doctype html")

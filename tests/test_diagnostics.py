@@ -509,6 +509,10 @@ def test_every_gradient_about_zero_while_the_cost_stays_put_is_eta_too_large():
         [_grad_record(k, [1e-12, 1e-10], ["sigmoid", "sigmoid"]) for k in (1, 2)]
     converged[0].train_cost, converged[-1].train_cost = 0.5, 1e-9
     assert not any("Learning stopped" in m for m in explain(History(records=converged)))
+    # ... also when it converged within its first epoch (the cost flat near 0 after it)
+    for r in converged:
+        r.train_cost = 3.8e-8
+    assert not any("Learning stopped" in m for m in explain(History(records=converged)))
     # and tiny gradients from the first epoch on are a network saturated by its initial
     # weights (chapter 3's case), not by its steps
     saturated = [_grad_record(k, [1e-54, 1e-49], ["sigmoid", "sigmoid"]) for k in range(3)]

@@ -1546,7 +1546,7 @@ def cmd_report(args):
     report = _optional("bprop.report", "bprop report")
     out = _out_path(args.out, os.path.splitext(args.run)[0] + "-report.html")
     for read in (args.run, *model_io.history_paths(args.run)):
-        if _same_file(out, read):
+        if os.path.exists(read) and _same_file(out, read):
             raise ConfigError(f"--out {out} is {read}, which the report is made from; "
                               f"give another name")
     _check_writable(out, "--out" if args.out is not None else "the report")

@@ -56,8 +56,10 @@ DEAD_WARN = 0.5
 GRADIENT_RATIO_WARN = 100.0
 #: A cost, gradient norm or weight norm beyond this is a run diverging, even while finite.
 DIVERGING = 1e30
-#: Learning has stopped when no layer's gradient norm reaches this while the cost stays put.
+#: Learning has stopped when no layer's gradient norm reaches this while the cost stays put
 STALLED = 1e-8
+#: at a mean cost of at least this (below it, the run has converged).
+STALLED_COST = 1e-3
 
 
 class Diagnostics:
@@ -241,8 +243,8 @@ def explain(history, cost=None, first_epoch=0):
       would describe). A converging run's epoch-to-epoch wobble near its minimum is not
       this;
     * every layer's gradient norm below 1e-8 in the last epoch, after an epoch where they
-      were not, with the training cost where it started: the steps saturated every neuron
-      (eta too large; the other advice is left out as above);
+      were not, with the training cost where it started and not near 0 (≥ 1e-3): the steps
+      saturated every neuron (eta too large; the other advice is left out as above);
     * output neurons saturated at the wrong value under a cost whose δᴸ keeps σ′(zᴸ) (BP1):
       learning slows down (chapter 3); the cross-entropy cost fixes it;
     * hidden ReLU layers with mostly dead units;
@@ -428,17 +430,18 @@ def _explain_stalled(records, number):
         return max(grads, default=None)
 
     costs = [_get(r, "train_cost") for r in records]
-    if len(records) < 2 or None in costs or costs[-1] < 0.95 * costs[0]:
+    # a cost near 0 with gradients near 0 is a run that converged (in its first epoch, even)
+    if len(records) < 2 or None in costs or costs[-1] < 0.95 * costs[0] or \
+            costs[-1] < STALLED_COST:
         return []
     last = records[-1]
     before = [g for g in map(largest_gradient, records[:-1]) if g is not None]
     now = largest_gradient(last)
     if now is None or now >= STALLED or not before or max(before) < STALLED:
         return []
-    grads = [now]
     eta = _get(last, "eta")
     return [f"Learning stopped {_when(number(_get(last, 'epoch')))}: the largest gradient norm "
-            f"of any layer was {max(grads):.2g}, and the training cost stayed at "
+            f"of any layer was {now:.2g}, and the training cost stayed at "
             f"{costs[-1]:.4g} (it was {costs[0]:.4g}). Every neuron is saturated, σ′(z) ≈ 0: the weights "
             f"grew too large, as a too large eta makes them. Try a smaller eta{_was(eta)}, "
             f"e.g. a tenth of it."]
