@@ -526,3 +526,17 @@ def test_the_cli_says_eta_is_too_large_for_the_books_run_at_eta_300(capsys):
                      "--diagnostics", "--quiet"]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "Learning stopped" in warnings[0] and "smaller eta" in warnings[0]
+
+
+def test_a_dead_share_from_a_small_sample_needs_a_nearly_dead_layer():
+    """At mini-batch 10 with every=20, 2,000 examples give a sample of 100: 77% looked dead
+    where all 2,000 said 38%. Below 500 sampled examples only > 90% is warned about."""
+    def record(dead, examples):
+        diag = dict(layers=[2, 3], grad_b=[0.1, 0.1], grad_w=[0.1, 0.1],
+                    activations=["relu", "softmax"], dead=[dead, None], every=20,
+                    examples=examples, batches=examples // 10, init="he")
+        return EpochRecord(epoch=0, eta=0.1, seconds=1.0, diagnostics=diag)
+    def warned(dead, examples):
+        return any("never active" in m for m in explain(History(records=[record(dead, examples)])))
+    assert not warned(0.77, 100) and warned(0.95, 100)
+    assert warned(0.77, 600)

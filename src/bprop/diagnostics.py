@@ -52,6 +52,10 @@ PEAK_PRIME = {"sigmoid": 0.25, "tanh": 1.0, "softmax": 0.25}
 OUTPUT_SATURATION_WARN = 0.1
 #: when a hidden ReLU layer has more than this share of dead units,
 DEAD_WARN = 0.5
+#: or this share when fewer than DEAD_MIN_SAMPLE examples were sampled (a unit active on 1%
+#: of the examples looks dead in 100 of them with probability 0.37, in 500 with 0.007),
+DEAD_WARN_SMALL_SAMPLE = 0.9
+DEAD_MIN_SAMPLE = 500
 #: and when layer 2's ‖∂C/∂b‖ is this many times smaller (or larger) than a later layer's.
 GRADIENT_RATIO_WARN = 100.0
 #: A cost, gradient norm or weight norm beyond this is a run diverging, even while finite.
@@ -247,7 +251,8 @@ def explain(history, cost=None, first_epoch=0):
       saturated every neuron (eta too large; the other advice is left out as above);
     * output neurons saturated at the wrong value under a cost whose δᴸ keeps σ′(zᴸ) (BP1):
       learning slows down (chapter 3); the cross-entropy cost fixes it;
-    * hidden ReLU layers with mostly dead units;
+    * hidden ReLU layers with mostly dead units (over 90% of them when the share comes from
+      fewer than 500 sampled examples, where rarely active units look dead);
     * ‖∂C/∂b²‖ orders of magnitude below (or above) a later layer's: vanishing (exploding)
       gradients (chapter 5), or exactly 0: no gradient reaches the first layer.
     """
@@ -502,8 +507,12 @@ def _explain_dead(diags):
     # mostly saturated (90% at the book's [784, 30, 10] after one epoch) and learn fine.
     messages = []
     epoch, d = diags[-1]
+    # in a few sampled batches a unit that is rarely active looks dead: only a layer that
+    # is nearly all dead is worth a warning then
+    small = (d.get("every") or 1) > 1 and (d.get("examples") or DEAD_MIN_SAMPLE) < DEAD_MIN_SAMPLE
+    threshold = DEAD_WARN_SMALL_SAMPLE if small else DEAD_WARN
     for layer, dead in zip(d["layers"][:-1], (d.get("dead") or ())[:-1]):
-        if dead is not None and dead > DEAD_WARN:
+        if dead is not None and dead > threshold:
             where, caveat = _observed(d)
             messages.append(
                 f"{dead:.0%} of the ReLU units in layer {layer} were never active {_when(epoch)} "
