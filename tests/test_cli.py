@@ -1771,3 +1771,12 @@ def test_report_out_may_be_a_history_path_that_does_not_exist(model, tmp_path, c
     status, stdout, err = run(["report", copy, "--out", out], capsys)
     assert status == 0, err
     assert out.read_text().lstrip().lower().startswith("<!doctype html")
+
+
+def test_plot_with_nothing_to_draw_leaves_no_empty_folder(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "plain.npz"
+    Network([3, 4, 2], rng=0).save(path)
+    status, out, err = run(["plot", path], capsys)
+    assert status == 0 and out == "" and "no plot applies" in err
+    assert not (tmp_path / "plain-plots").exists()

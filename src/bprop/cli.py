@@ -1531,12 +1531,15 @@ def cmd_plot(args):
     _require_file(args.run)
     plots = _optional("bprop.plots", "bprop plot", needs="matplotlib")
     out = _out_path(args.out, os.path.splitext(args.run)[0] + "-plots")
+    existed = os.path.isdir(out)
     _check_directory(os.path.abspath(out), "--out", out)
     paths = plots.plot_run(args.run, out, dataset=getattr(args, "dataset", None))
     for path in paths:
         _out(str(path))
     if not paths:
         _note("note: no plot applies to this model file (the warnings above say why)")
+        if not existed and not os.listdir(out):
+            os.rmdir(out)           # made for nothing
     return 0
 
 
