@@ -61,12 +61,36 @@ def run_quietly(argv):
     return out.getvalue()
 
 
+def _module_env():
+    """The environment for a subprocess that imports bprop, installed or from the source tree."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
+
+
 def run_module(*argv, **kw):
     """``python -m bprop ARGV`` in a subprocess; works installed or from the source tree."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
-    return subprocess.run([sys.executable, "-m", "bprop", *map(str, argv)], env=env,
+    return subprocess.run([sys.executable, "-m", "bprop", *map(str, argv)], env=_module_env(),
                           capture_output=True, text=True, timeout=60, **kw)
+
+
+def stop_a_training_run(data, path, signum):
+    """Start ``bprop train --save path`` for ever, send ``signum`` once the first checkpoint
+    is on disk; ``(exit status, stderr)``."""
+    proc = subprocess.Popen([sys.executable, "-m", "bprop", "train", "--dataset", str(data),
+                             "--epochs", "100000", "--save", str(path), "--quiet"],
+                            env=_module_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not path.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert path.exists(), proc.stderr.read() if proc.poll() is not None else "no checkpoint"
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, err
 
 
 def one_error_line(err):
@@ -777,22 +801,8 @@ def test_ctrl_c_is_held_until_a_checkpoint_is_complete():
 
 def test_sigint_end_to_end(data, tmp_path):
     path = tmp_path / "m.npz"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
-    proc = subprocess.Popen([sys.executable, "-m", "bprop", "train", "--dataset", str(data),
-                             "--epochs", "100000", "--save", str(path), "--quiet"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not path.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.02)
-        assert path.exists(), proc.stderr.read() if proc.poll() is not None else "no checkpoint"
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+    status, err = stop_a_training_run(data, path, signal.SIGINT)
+    assert status == 130, err
     assert "Traceback" not in err and "interrupted" in err
     ck = load_checkpoint(path)
     assert ck.epoch >= 1 and len(ck.meta["history"]["records"]) == ck.epoch
@@ -1460,22 +1470,8 @@ def test_sigterm_and_sighup_stop_as_cleanly_as_ctrl_c(signame, status, data, tmp
     if not hasattr(signal, signame):
         pytest.skip(f"no {signame} here")
     path = tmp_path / "m.npz"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
-    proc = subprocess.Popen([sys.executable, "-m", "bprop", "train", "--dataset", str(data),
-                             "--epochs", "100000", "--save", str(path), "--quiet"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not path.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.02)
-        assert path.exists(), proc.stderr.read() if proc.poll() is not None else "no checkpoint"
-        proc.send_signal(getattr(signal, signame))
-        out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == status, err
+    returncode, err = stop_a_training_run(data, path, getattr(signal, signame))
+    assert returncode == status, err
     assert "Traceback" not in err and f"terminated ({signame})" in err
     ck = load_checkpoint(path)
     assert f"holds epoch {ck.epoch} of 100000" in err
@@ -1498,8 +1494,7 @@ def test_a_stop_signal_during_a_save_is_held_until_the_save_is_done():
 
 
 def test_closed_stderr_neither_crashes_nor_writes_errors_to_stdout(data, tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
+    env = _module_env()
     code = ("import os, sys; os.close(2); sys.stderr = None; from bprop import cli; "
             "sys.exit(cli.main(sys.argv[1:]))")
     ok = subprocess.run([sys.executable, "-c", code, "train", "--dataset", str(data),

@@ -387,8 +387,7 @@ def _explain_divergence(records, number):
                         f"(training diverged). Try a smaller eta{_was(eta)}."]
         huge = [(label, value) for label, value in (
             ("training cost", _get(r, "train_cost")), ("validation cost", _get(r, "val_cost")),
-            ("largest gradient norm", max(_finite(diag.get("grad_b") or ()) +
-                                          _finite(diag.get("grad_w") or ()), default=None)),
+            ("largest gradient norm", _largest_gradient(diag)),
             ("largest weight norm", max(_finite(diag.get("weight_norm") or ()), default=None)))
             if value is not None and value > DIVERGING]
         if huge:
@@ -429,10 +428,7 @@ def _explain_stalled(records, number):
     far below its start; a network saturated from its start, by large initial weights,
     gets chapter 3's advice instead.)"""
     def largest_gradient(r):
-        d = _get(r, "diagnostics") or {}
-        grads = [g for g in (*(d.get("grad_b") or ()), *(d.get("grad_w") or ()))
-                 if g is not None and math.isfinite(g)]
-        return max(grads, default=None)
+        return _largest_gradient(_get(r, "diagnostics") or {})
 
     costs = [_get(r, "train_cost") for r in records]
     # a cost near 0 with gradients near 0 is a run that converged (in its first epoch, even)
@@ -447,9 +443,9 @@ def _explain_stalled(records, number):
     eta = _get(last, "eta")
     return [f"Learning stopped {_when(number(_get(last, 'epoch')))}: the largest gradient norm "
             f"of any layer was {now:.2g}, and the training cost stayed at "
-            f"{costs[-1]:.4g} (it was {costs[0]:.4g}). Every neuron is saturated, σ′(z) ≈ 0: the weights "
-            f"grew too large, as a too large eta makes them. Try a smaller eta{_was(eta)}, "
-            f"e.g. a tenth of it."]
+            f"{costs[-1]:.4g} (it was {costs[0]:.4g}). Every neuron is saturated, σ′(z) ≈ 0: "
+            f"the weights grew too large, as a too large eta makes them. Try a smaller "
+            f"eta{_was(eta)}, e.g. a tenth of it."]
 
 
 def _threshold(d):
@@ -465,6 +461,11 @@ def _was(eta):
 
 def _finite(values):
     return [v for v in values if v is not None and math.isfinite(v)]
+
+
+def _largest_gradient(d):
+    """The largest finite ‖∂C/∂b‖ or ‖∂C/∂w‖ of any layer in a diagnostics dict (or None)."""
+    return max(_finite(d.get("grad_b") or ()) + _finite(d.get("grad_w") or ()), default=None)
 
 
 def _times(ratio):

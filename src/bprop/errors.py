@@ -42,16 +42,20 @@ class ConfigError(BpropError, ValueError):
     """A setting is out of range or names something that does not exist."""
 
 
-def whole(value):
-    """``value`` as an int when it is a whole number (an int, or a float such as 20.0),
-    else None; bools are not numbers here."""
+def whole(value, low=None, high=None):
+    """``value`` as an int when it is a whole number (an int, or a float such as 20.0) in
+    ``[low, high]`` (either bound may be None), else None; bools are not numbers here."""
     if isinstance(value, (bool, np.bool_)):
         return None
     if isinstance(value, Integral):
-        return int(value)
-    if isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
-        return int(value)
-    return None
+        n = int(value)
+    elif isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
+        n = int(value)
+    else:
+        return None
+    if (low is not None and n < low) or (high is not None and n > high):
+        return None
+    return n
 
 
 def check_int(value, name, minimum):

@@ -118,12 +118,12 @@ def prepare_image(pixels, side, *, box=None):
     the ink is fitted into, an integer in ``[1, side]`` (default MNIST's 20/28 of the side;
     :func:`typical_box` measures it from training data).
     """
-    if whole(side) is None or not 1 <= whole(side) <= MAX_SIDE:
+    if whole(side, 1, MAX_SIDE) is None:
         raise ConfigError(f"side must be a positive integer, at most {MAX_SIDE}; got {side!r}")
     side = whole(side)
     if box is None:
         box = default_box(side)
-    if whole(box) is None or not 1 <= whole(box) <= side:
+    if whole(box, 1, side) is None:
         raise ConfigError(f"box must be an integer in [1, {side}] (the side); got {box!r}")
     box = whole(box)
     img = _grey(pixels)

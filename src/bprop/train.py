@@ -116,8 +116,7 @@ class TrainConfig:
         if self.image_shape is not None:
             shape = self.image_shape
             if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or \
-                    len(shape) != 2 or not all(whole(s) is not None and whole(s) >= 1
-                                               for s in shape):
+                    len(shape) != 2 or any(whole(s, 1) is None for s in shape):
                 raise ConfigError(f"image_shape must be (height, width), two positive "
                                   f"integers; got {shape!r}")
             self.image_shape = tuple(whole(s) for s in shape)

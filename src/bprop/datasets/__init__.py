@@ -158,7 +158,7 @@ MAX_CLASSES = 1_000_000
 
 def check_n_classes(n, name="n_classes"):
     """Refuse a number of classes that is not an integer in [1, MAX_CLASSES]."""
-    if whole(n) is None or not 1 <= whole(n) <= MAX_CLASSES:
+    if whole(n, 1, MAX_CLASSES) is None:
         raise ConfigError(f"{name} must be an integer in [1, {MAX_CLASSES}]; got {n!r}")
     return whole(n)
 
