@@ -73,19 +73,23 @@ def run_module(*argv, **kw):
                           capture_output=True, text=True, timeout=60, **kw)
 
 
-def stop_a_training_run(data, path, signum):
-    """Start ``bprop train --save path`` for ever, send ``signum`` once the first checkpoint
-    is on disk; ``(exit status, stderr)``."""
+def stop_a_training_run(data, path, signum, *extra, group=False):
+    """Start ``bprop train --save path`` (and ``extra`` flags) for ever, send ``signum``
+    once the first checkpoint is on disk (to its whole process group, as a terminal's
+    Ctrl-C does, with ``group``); ``(exit status, stderr)``."""
     proc = subprocess.Popen([sys.executable, "-m", "bprop", "train", "--dataset", str(data),
-                             "--epochs", "100000", "--save", str(path), "--quiet"],
+                             "--epochs", "100000", "--save", str(path), "--quiet", *extra],
                             env=_module_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, start_new_session=group)
     try:
         deadline = time.monotonic() + 20
         while not path.exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.02)
         assert path.exists(), proc.stderr.read() if proc.poll() is not None else "no checkpoint"
-        proc.send_signal(signum)
+        if group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
         _, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
@@ -807,6 +811,60 @@ def test_sigint_end_to_end(data, tmp_path):
     ck = load_checkpoint(path)
     assert ck.epoch >= 1 and len(ck.meta["history"]["records"]) == ck.epoch
     assert f"holds epoch {ck.epoch} of 100000" in err
+
+
+def _processes_running(text):
+    """Live processes whose command line contains ``text``."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def test_ctrl_c_with_workers_stops_every_process(data, tmp_path):
+    from bprop.parallel import available_cpus
+    if not (sys.platform.startswith("linux") and available_cpus() >= 2):
+        pytest.skip("needs Linux with at least 2 CPUs")
+    path = tmp_path / "m.npz"
+    status, err = stop_a_training_run(data, path, signal.SIGINT, "--workers", "2",
+                                      "--mini-batch-size", "20", group=True)
+    assert status == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    ck = load_checkpoint(path)
+    assert f"holds epoch {ck.epoch} of 100000" in err
+    assert _processes_running(str(path)) == []
+
+
+def test_train_with_workers(data, tmp_path, capsys):
+    from bprop.parallel import available_cpus
+    if not (sys.platform.startswith("linux") and available_cpus() >= 2):
+        pytest.skip("needs Linux with at least 2 CPUs")
+    paths = [tmp_path / "one.npz", tmp_path / "two.npz"]
+    for path, workers in zip(paths, ("1", "2")):
+        status, out, err = run(["train", "--dataset", data, "--epochs", 2, "--mini-batch-size",
+                                20, "--workers", workers, "--save", path], capsys)
+        assert status == 0, err
+        assert ("2 worker processes" in err) == (workers == "2")
+    for a, b in zip(params(paths[0]), params(paths[1])):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0", "argument --workers: expected an integer >= 1; got 0"),
+    ("two", "argument --workers: expected an integer >= 1; got 'two'"),
+    ("100000", "--workers 100000 is more than the")])
+def test_workers_checked_before_the_data(value, message, tmp_path, capsys):
+    status, _, err = run(["train", "--dataset", tmp_path / "missing.npz", "--workers", value],
+                         capsys)
+    assert status == 2 and message in one_error_line(err)
 
 
 # -- end to end ---------------------------------------------------------------------------------

@@ -283,6 +283,21 @@ class Network:
             ws = self._workspaces[m] = _Workspace(self.sizes, m, self.dtype)
         return ws
 
+    def _backprop_rows(self, X, Y, idx, scale, dropout=None, shift=None):
+        """Gather rows ``idx`` of ``X`` and ``Y`` into the workspace for ``len(idx)``
+        examples (``shift``, if given, augments the gathered rows in place), then
+        :meth:`_backprop_batch`. Returns ``(ws, nabla_b, nabla_w)``: one training step's
+        gradients, as the training loop (and each data-parallel worker) takes them."""
+        ws = self._workspace(len(idx))
+        # mode="clip": idx comes from a permutation, so it is always in range, and unlike
+        # the default "raise" it writes straight into out= (no hidden buffer)
+        np.take(X, idx, axis=0, out=ws.x_rows, mode="clip")
+        np.take(Y, idx, axis=0, out=ws.y_rows, mode="clip")
+        if shift is not None:
+            shift(ws.x_rows)
+        nabla_b, nabla_w = self._backprop_batch(ws.x, ws.y, ws, scale, dropout)
+        return ws, nabla_b, nabla_w
+
     def _backprop_batch(self, x, y, ws, scale=1.0, dropout=None):
         """Matrix-based BP1-BP4 into the buffers of ``ws``; returns (nabla_b, nabla_w).
 
@@ -401,14 +416,14 @@ class Network:
         one-hot/target rows ``(n_samples, sizes[-1])``. ``options`` are the fields of
         :class:`bprop.train.TrainConfig` (``lmbda``, ``optimizer``, ...; its
         ``mini_batch_size`` may stand for ``batch_size``, default 10) plus
-        ``validation=(X_val, y_val)``, ``test=(X_test, y_test)``, ``on_epoch_end`` and
-        ``callbacks`` (as :func:`bprop.train.train` takes them).
+        ``validation=(X_val, y_val)``, ``test=(X_test, y_test)``, ``on_epoch_end``,
+        ``callbacks`` and ``workers`` (as :func:`bprop.train.train` takes them).
         Returns a :class:`bprop.train.History`.
         """
         from .train import TrainConfig, train
 
-        extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks")
-                 if k in options}
+        extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks",
+                                             "workers") if k in options}
         if "mini_batch_size" in options:                # TrainConfig's own name
             if batch_size is not None and options["mini_batch_size"] != batch_size:
                 raise ConfigError(f"fit got batch_size={batch_size!r} and mini_batch_size="
@@ -420,7 +435,7 @@ class Network:
         if unknown:
             raise ConfigError(f"fit got unknown option{'s' if len(unknown) > 1 else ''} "
                               f"{', '.join(unknown)}; it takes epochs, batch_size, eta, "
-                              f"validation, test, on_epoch_end, callbacks and "
+                              f"validation, test, on_epoch_end, callbacks, workers and "
                               f"{', '.join(sorted(known - {'epochs', 'eta'}))}")
         config = TrainConfig(epochs=epochs, mini_batch_size=batch_size, eta=eta, **options)
         return train(self, X, y, config, **extra)

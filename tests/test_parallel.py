@@ -1,0 +1,310 @@
+"""Data-parallel training (``train(..., workers=k)``, :mod:`bprop.parallel`): the same
+weights as one process to rounding, nothing left behind however training ends, and clear
+errors when a worker cannot be had or fails."""
+
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bprop import parallel
+from bprop.diagnostics import Diagnostics
+from bprop.errors import ConfigError
+from bprop.network import Network
+from bprop.parallel import WorkerError, check_workers, slice_bounds
+from bprop.train import TrainConfig, train
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+can_fork_workers = (sys.platform.startswith("linux") and platform.machine().lower() in
+                    ("x86_64", "amd64") and parallel.available_cpus() >= 2)
+needs_two = pytest.mark.skipif(not can_fork_workers,
+                               reason="needs Linux on x86-64 with at least 2 CPUs")
+
+
+def data(n=300, n_in=16, n_out=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, n_in)), rng.integers(0, n_out, n)
+
+
+def children():
+    """Live (not zombie) processes whose parent is this one."""
+    me, found = os.getpid(), set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.add(int(entry))
+    return found
+
+
+def trained(workers, mbs=10, epochs=1, dtype=np.float64, sizes=(16, 12, 4), n=300, **kw):
+    X, y = data(n, sizes[0], sizes[-1])
+    net = Network(list(sizes), rng=1, dtype=dtype)
+    history = train(net, X, y, TrainConfig(epochs=epochs, mini_batch_size=mbs, eta=1.0, **kw),
+                    workers=workers)
+    return net, history
+
+
+def rel_diff(a, b):
+    return max(float(np.abs(p - q).max() / np.abs(p).max())
+               for p, q in zip((*a.weights, *a.biases), (*b.weights, *b.biases)))
+
+
+# -- settings ---------------------------------------------------------------------------------
+def test_slice_bounds_cover_the_batch_parent_first():
+    for m in range(1, 40):
+        for k in range(1, 6):
+            b = slice_bounds(m, k)
+            sizes = np.diff(b)
+            assert b[0] == 0 and b[-1] == m and len(sizes) == k
+            assert sizes.max() - sizes.min() <= 1 and sizes[0] == sizes.max() >= 1
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, None])
+def test_workers_must_be_a_whole_number_at_least_one(bad):
+    with pytest.raises(ConfigError, match="workers must be a whole number"):
+        check_workers(bad)
+
+
+def test_workers_at_most_the_cpus(monkeypatch):
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
+    if can_fork_workers:
+        assert check_workers(2.0) == 2
+    with pytest.raises(ConfigError, match="more than the 2 CPUs"):
+        check_workers(3)
+    assert check_workers(1) == 1        # one process needs nothing
+
+
+def test_workers_need_linux_on_x86(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    with pytest.raises(ConfigError, match="needs Linux on an x86-64 CPU; this is darwin"):
+        check_workers(2)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    with pytest.raises(ConfigError, match="on aarch64"):
+        check_workers(2)
+    with pytest.raises(ConfigError, match="workers must be"):      # checked before training
+        trained(0)
+
+
+# -- the maths --------------------------------------------------------------------------------
+@needs_two
+@pytest.mark.parametrize("mbs", [1, 7, 10, 64, 300])
+def test_same_weights_as_one_process(mbs):
+    one, h1 = trained(1, mbs)
+    two, h2 = trained(2, mbs)
+    assert rel_diff(one, two) < 1e-12
+    assert h1.records[0].train_cost == pytest.approx(h2.records[0].train_cost, rel=1e-12)
+    if mbs == 1:        # the helper's share is empty every step: the very same sums
+        assert rel_diff(one, two) == 0
+
+
+@needs_two
+@pytest.mark.parametrize("settings", [
+    dict(optimizer="momentum", lmbda=2.0), dict(optimizer="nesterov", l1=1.0),
+    dict(optimizer="adam", eta=0.01, clip_norm=0.5), dict(lmbda=1.0, l1=0.5, clip_norm=1.0)])
+def test_same_weights_with_every_optimizer(settings):
+    settings = dict(settings)
+    eta = settings.pop("eta", 1.0)
+    nets = []
+    for workers in (1, 2):
+        X, y = data()
+        net = Network([16, 12, 4], rng=1)
+        train(net, X, y, TrainConfig(epochs=2, mini_batch_size=32, eta=eta, **settings),
+              workers=workers)
+        nets.append(net)
+    assert rel_diff(*nets) < 1e-11
+
+
+@needs_two
+def test_float32_agrees_to_its_precision():
+    one, _ = trained(1, 50, dtype=np.float32)
+    two, _ = trained(2, 50, dtype=np.float32)
+    assert one.weights[0].dtype == two.weights[0].dtype == np.float32
+    assert rel_diff(one, two) < 1e-5
+
+
+@needs_two
+def test_three_workers_and_a_last_short_batch():
+    if parallel.available_cpus() < 3:
+        pytest.skip("needs 3 CPUs")
+    one, _ = trained(1, 32, n=301)
+    three, _ = trained(3, 32, n=301)
+    assert rel_diff(one, three) < 1e-12
+
+
+@needs_two
+def test_diagnostics_see_the_whole_batch_gradient():
+    """Observers get the parent's share of the rows and a scale that makes nabla / (scale · m)
+    the mean gradient of the whole mini-batch, as with one process."""
+    X, y = data()
+    grads = []
+    for workers in (1, 2):
+        net = Network([16, 12, 4], rng=1)
+        diag = Diagnostics(every=1)
+        h = train(net, X, y, TrainConfig(epochs=1, mini_batch_size=20, eta=1.0),
+                  callbacks=[diag], workers=workers)
+        d = h.records[0].diagnostics
+        grads.append(d["grad_w"] + d["grad_b"])
+        assert d["examples"] == (300 if workers == 1 else 150)      # the rows it looked at
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)
+
+
+@needs_two
+def test_dropout_and_shifts_repeat_with_the_seed():
+    X, y = data(n_in=16)
+    nets = []
+    for _ in range(2):
+        net = Network([16, 12, 4], rng=5)
+        train(net, X, y, TrainConfig(epochs=2, mini_batch_size=20, dropout=0.3, shift=1,
+                                     image_shape=(4, 4)), workers=2)
+        nets.append(net)
+    assert rel_diff(*nets) == 0
+    assert all(np.isfinite(w).all() for w in nets[0].weights)
+
+
+@needs_two
+def test_fit_takes_workers():
+    X, y = data()
+    net = Network([16, 12, 4], rng=1)
+    history = net.fit(X, y, epochs=1, batch_size=50, workers=2)
+    assert len(history.records) == 1
+
+
+# -- nothing left behind ----------------------------------------------------------------------
+@needs_two
+def test_the_network_keeps_its_own_arrays_and_no_process_is_left():
+    X, y = data()
+    net = Network([16, 12, 4], rng=1)
+    before = [w.copy() for w in net.weights]
+    arrays = net.weights + net.biases
+    train(net, X, y, TrainConfig(epochs=2, mini_batch_size=30), workers=2)
+    assert all(a is b for a, b in zip(net.weights + net.biases, arrays))
+    assert not np.array_equal(net.weights[0], before[0])        # trained, in its own arrays
+    assert not children()
+
+
+@needs_two
+def test_blas_threads_are_put_back():
+    controls = parallel.openblas_controls()
+    if not controls:
+        pytest.skip("no OpenBLAS loaded")
+    get, set_, _, _ = controls[0]
+    before = get()
+    set_(2)
+    try:
+        X, y = data()
+        seen = []
+        train(Network([16, 12, 4], rng=1), X, y, TrainConfig(epochs=1, mini_batch_size=30),
+              on_epoch_end=lambda record: seen.append(get()), workers=2)
+        assert seen == [1]          # one BLAS thread per process while the workers run
+        assert get() == 2
+    finally:
+        set_(before)
+
+
+@needs_two
+def test_interrupted_training_stops_the_workers():
+    X, y = data()
+    net = Network([16, 12, 4], rng=1)
+    arrays = net.weights + net.biases
+    calls = []
+
+    def progress(done, n):
+        calls.append(done)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(net, X, y, TrainConfig(epochs=3, mini_batch_size=2), progress=progress,
+              workers=2)
+    assert all(a is b for a, b in zip(net.weights + net.biases, arrays))
+    assert all(np.isfinite(a).all() for a in arrays)
+    assert not children()
+
+
+@needs_two
+def test_a_failing_worker_is_reported(monkeypatch):
+    parent = os.getpid()
+    rows = Network._backprop_rows
+
+    def failing(self, *args):
+        if os.getpid() != parent:
+            raise MemoryError("no room for the workspace")
+        return rows(self, *args)
+
+    monkeypatch.setattr(Network, "_backprop_rows", failing)
+    with pytest.raises(WorkerError, match="worker 1 failed: MemoryError: no room"):
+        trained(2, 30)
+    assert not children()
+
+
+@needs_two
+def test_a_killed_worker_is_reported():
+    def progress(done, n):
+        for pid in children():
+            os.kill(pid, signal.SIGKILL)
+
+    X, y = data()
+    with pytest.raises(WorkerError, match=r"training worker process \d+ died"):
+        train(Network([16, 12, 4], rng=1), X, y, TrainConfig(epochs=2, mini_batch_size=30),
+              progress=progress, workers=2)
+    assert not children()
+
+
+@needs_two
+def test_workers_exit_when_the_parent_is_killed(tmp_path):
+    """A helper outlives a SIGKILLed parent only until its next check (it spins or sleeps on
+    a pipe that closes with the parent)."""
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import numpy as np, os, sys\n"
+        "from bprop.network import Network\n"
+        "from bprop.train import TrainConfig, train\n"
+        "X = np.random.default_rng(0).random((2000, 16)); y = np.arange(2000) % 4\n"
+        "def progress(done, n):\n"
+        "    if done >= n:\n"
+        "        kids = open(f'/proc/{os.getpid()}/task/{os.getpid()}/children').read()\n"
+        "        print(kids, flush=True)\n"
+        "train(Network([16, 8, 4], rng=0), X, y, TrainConfig(epochs=10**6, mini_batch_size=50),"
+        " progress=progress, workers=2)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env=env)
+    helpers = []
+    try:
+        helpers = [int(p) for p in proc.stdout.readline().split()]
+        assert len(helpers) == 1
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(helpers[0]):
+            time.sleep(0.05)
+        assert not _alive(helpers[0])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in helpers:         # never leave a spinning orphan behind a failed test
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
