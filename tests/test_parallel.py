@@ -308,3 +308,14 @@ def _alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+@needs_two
+def test_nothing_to_train_forks_nothing(monkeypatch):
+    def no_fork():
+        raise AssertionError("forked with no epoch to train")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    X, y = data()
+    history = train(Network([16, 12, 4], rng=1), X, y, TrainConfig(epochs=0), workers=2)
+    assert history.records == []

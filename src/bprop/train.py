@@ -323,7 +323,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     n_batches = -(-n // mbs)
     progress_every = max(1, n_batches // 100)
     pool = None
-    if workers > 1:
+    if workers > 1 and start_epoch < config.epochs:
         # each helper draws its own dropout masks and shifts (repeatable, from the net's seed)
         seeds = net.rng.integers(2**63, size=workers - 1) if dropout or shifter else None
         pool = Workers(net, X, Y, workers, dropout, shifter, seeds)
