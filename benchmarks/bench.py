@@ -6,7 +6,10 @@ same process and run, each implementation:
 
 * ``bprop``        the real training path, ``bprop.train.train`` with
                    ``monitor_training_cost=False``: permutation, gather into preallocated
-                   buffers, matrix-based backprop (BP1-BP4), update;
+                   buffers, matrix-based backprop (BP1-BP4), update; in the ``-w2``
+                   configurations with ``workers=2`` (two processes, one BLAS thread each,
+                   each mini-batch split between them), where every other implementation
+                   gets two threads;
 * ``per-example``  the book's ``update_mini_batch``: a loop over the examples of each
                    mini-batch calling ``Network._backprop(x, y)`` (``backprop`` without its
                    argument checks), summing, then the update.
@@ -64,6 +67,7 @@ try:
 except ImportError:     # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from bprop.network import Network
+from bprop.parallel import openblas_controls
 from bprop.train import TrainConfig, train
 
 N_TRAIN = 60_000
@@ -86,6 +90,7 @@ class Config:
     dtype: str
     threads: int                # BLAS (and torch) threads; 1 where a 2nd does nothing
     memory: bool = False        # also measure peak RSS of a training run in a subprocess
+    workers: int = 1            # bprop's processes (train(workers=...)), one BLAS thread each
 
     @property
     def n_params(self):
@@ -107,6 +112,15 @@ CONFIGS = [
     Config("wide-mb100-f32", **WIDE, mini_batch_size=100, dtype="float32", threads=2),
     Config("deep-relu-mb128-f64", **DEEP, dtype="float64", threads=2),
     Config("deep-relu-mb128-f32", **DEEP, dtype="float32", threads=2, memory=True),
+    # the same on both CPUs for everyone: bprop as two processes (train(workers=2), one BLAS
+    # thread each), PyTorch and the references with two threads
+    Config("book-mb100-w2", **BOOK, mini_batch_size=100, dtype="float64", threads=2, workers=2),
+    Config("wide-mb100-f64-w2", **WIDE, mini_batch_size=100, dtype="float64", threads=2,
+           workers=2),
+    Config("wide-mb100-f32-w2", **WIDE, mini_batch_size=100, dtype="float32", threads=2,
+           workers=2),
+    Config("deep-relu-mb128-f64-w2", **DEEP, dtype="float64", threads=2, workers=2),
+    Config("deep-relu-mb128-f32-w2", **DEEP, dtype="float32", threads=2, workers=2),
 ]
 
 #: (config, implementation) -> the least ratio impl_time / bprop_time that passes --check.
@@ -120,6 +134,10 @@ TARGETS = {
     ("deep-relu-mb128-f64", "torch"): 1.0,
     ("deep-relu-mb128-f32", "torch"): 1.0,
 }
+# the two-process configurations are held to their one-process originals' targets
+TARGETS.update({(c.name, impl): want for c in CONFIGS if c.workers > 1
+                for (base, impl), want in list(TARGETS.items())
+                if c.name == base + "-w2"})
 #: Reported, never failing: bprop within 1.5x of the matrix products alone.
 STRETCH = {("book-mb10", "matmul-floor"): 1 / 1.5}
 #: A training run may use at most data + model + this much beyond the bare interpreter.
@@ -175,37 +193,6 @@ def load_data(data_dir, dtype, n_train=None, test=True):
 
 
 # -- threads and machine -------------------------------------------------------------------------
-def _openblas_controls():
-    """(get, set, corename) ctypes functions of each OpenBLAS loaded in this process.
-
-    The fallback when threadpoolctl is absent: NumPy's wheels bundle OpenBLAS with a
-    ``scipy_`` prefix and a ``64_`` suffix; plain builds have neither.
-    """
-    import ctypes
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f
-                     if "openblas" in line.rsplit("/", 1)[-1].lower() and "/" in line}
-    except OSError:
-        return []
-    controls = []
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("", "")):
-            get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
-            set_ = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
-            if get is not None and set_ is not None:
-                core = getattr(lib, f"{prefix}openblas_get_corename{suffix}", None)
-                if core is not None:
-                    core.restype = ctypes.c_char_p
-                controls.append((get, set_, core, path))
-                break
-    return controls
-
-
 class BlasThreads:
     """Fix the BLAS thread count for one config (threadpoolctl, else OpenBLAS via ctypes),
     and torch's."""
@@ -220,7 +207,7 @@ class BlasThreads:
             self.ctx = threadpool_limits(limits=self.n, user_api="blas")
             self.fixed = True
         except ImportError:
-            for get, set_, _, _ in _openblas_controls():
+            for get, set_, _, _ in openblas_controls():
                 self.restore.append((set_, get()))
                 set_(self.n)
                 self.fixed = True
@@ -236,7 +223,7 @@ class BlasThreads:
             from threadpoolctl import threadpool_info
             blas = [d["num_threads"] for d in threadpool_info() if d.get("user_api") == "blas"]
         except ImportError:
-            blas = [get() for get, _, _, _ in _openblas_controls()]
+            blas = [get() for get, _, _, _ in openblas_controls()]
         return {"blas": blas,
                 "torch": self.torch.get_num_threads() if self.torch is not None else None}
 
@@ -276,7 +263,7 @@ def machine_info(torch_mod):
         cfg = np.show_config(mode="dicts") if np.lib.NumpyVersion(np.__version__) >= "1.26.0" \
             else {}
         blas = cfg.get("Build Dependencies", {}).get("blas", {}) if cfg else {}
-        controls = _openblas_controls()
+        controls = openblas_controls()
         core = controls[0][2] if controls and controls[0][2] is not None else None
         info["blas"] = [{"internal_api": blas.get("name"), "version": blas.get("version"),
                          "architecture": core().decode() if core else "?",
@@ -312,7 +299,7 @@ class BpropRunner:
         config = TrainConfig(epochs=self.epochs_done + epochs, mini_batch_size=cfg.mini_batch_size,
                              eta=cfg.eta, monitor_training_cost=False)
         history = train(self.net, self.data["X"], self.data["y"], config,
-                        start_epoch=self.epochs_done)
+                        start_epoch=self.epochs_done, workers=cfg.workers)
         self.epochs_done += epochs
         return [r.seconds for r in history.records], len(self.data["X"])
 
@@ -821,7 +808,9 @@ def print_report(info, results, memory, checks, args, file=None):
                            for c in checks if c["config"] == cfg["name"] and c["impl"] == row.impl
                            and c["ratio"] is not None), "")
             note = " *" if row.note else ""
-            p(f"| {cfg['name']} | {row.impl}{note} | {cfg['threads']} | {row.median:.3f} | "
+            threads = (f"{cfg['workers']} proc x 1" if row.impl == "bprop" and
+                       cfg.get("workers", 1) > 1 else cfg["threads"])
+            p(f"| {cfg['name']} | {row.impl}{note} | {threads} | {row.median:.3f} | "
               f"{min(row.seconds):.3f} | "
               f"{N_TRAIN / row.median:,.0f} | {row.ratio:.2f} | {row.ratio_min:.2f} | {target} |")
     subset = sorted({row.impl for res in results for row in res["rows"] if row.note})
