@@ -857,6 +857,23 @@ def test_train_with_workers(data, tmp_path, capsys):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+def test_a_worker_that_cannot_start_is_one_line(data, tmp_path, capsys, monkeypatch):
+    from bprop.parallel import available_cpus
+    if not (sys.platform.startswith("linux") and available_cpus() >= 2):
+        pytest.skip("needs Linux with at least 2 CPUs")
+
+    def no_more_processes():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_more_processes)
+    status, _, err = run(["train", "--dataset", data, "--epochs", 2, "--workers", 2, "--quiet"],
+                         capsys)
+    assert status == 1
+    assert one_error_line(err) == ("bprop: error: could not start a training worker process: "
+                                   "Resource temporarily unavailable. Nothing was saved (no "
+                                   "--save).")
+
+
 @pytest.mark.parametrize("value, message", [
     ("0", "argument --workers: expected an integer >= 1; got 0"),
     ("two", "argument --workers: expected an integer >= 1; got 'two'"),

@@ -319,3 +319,133 @@ def test_nothing_to_train_forks_nothing(monkeypatch):
     X, y = data()
     history = train(Network([16, 12, 4], rng=1), X, y, TrainConfig(epochs=0), workers=2)
     assert history.records == []
+
+
+# -- found by review: resumes, rebinding, leaks, signals, failures to start ------------------
+@needs_two
+def test_a_resumed_run_with_dropout_continues_exactly():
+    X, y = data()
+    settings = dict(mini_batch_size=20, dropout=0.3, shift=1, image_shape=(4, 4))
+    whole = Network([16, 12, 4], rng=5)
+    train(whole, X, y, TrainConfig(epochs=4, **settings), workers=2)
+    halves = Network([16, 12, 4], rng=5)
+    history = train(halves, X, y, TrainConfig(epochs=2, **settings), workers=2)
+    train(halves, X, y, TrainConfig(epochs=4, **settings), history=history, start_epoch=2,
+          workers=2)
+    assert rel_diff(whole, halves) == 0
+
+
+@needs_two
+def test_every_step_done_once_however_the_helper_is_delayed(monkeypatch):
+    """Many short epochs with a helper that is sometimes slow: each step's share is computed
+    exactly once (a missed end of epoch used to make a helper run a step nobody asked for),
+    and the run repeats one without delays."""
+    calls = parallel.shared_array((1,), np.int64)
+    parent = os.getpid()
+    rows = Network._backprop_rows
+
+    def counted(self, *args):
+        if os.getpid() != parent:
+            calls[0] += 1
+            if calls[0] % 3 == 0:
+                time.sleep(0.002)
+        return rows(self, *args)
+
+    X, y = data(n=60)
+    config = TrainConfig(epochs=30, mini_batch_size=20, dropout=0.3)
+    plain = Network([16, 12, 4], rng=2)
+    train(plain, X, y, config, workers=2)
+    monkeypatch.setattr(Network, "_backprop_rows", counted)
+    delayed = Network([16, 12, 4], rng=2)
+    train(delayed, X, y, config, workers=2)
+    assert calls[0] == 30 * 3
+    assert rel_diff(plain, delayed) == 0
+
+
+@needs_two
+def test_weights_a_callback_assigns_are_the_ones_trained():
+    def clip(net):
+        def end(record):
+            net.weights = [np.clip(w, -0.5, 0.5) for w in net.weights]
+        return end
+
+    X, y = data()
+    nets = []
+    for workers in (1, 2):
+        net = Network([16, 12, 4], rng=1)
+        train(net, X, y, TrainConfig(epochs=3, mini_batch_size=30), on_epoch_end=clip(net),
+              workers=workers)
+        nets.append(net)
+    assert rel_diff(*nets) < 1e-12
+    assert np.abs(nets[1].weights[0]).max() == 0.5     # the last epoch's clip kept
+
+
+@needs_two
+def test_no_descriptor_left_after_a_killed_worker():
+    def progress(done, n):
+        for pid in children():
+            os.kill(pid, signal.SIGKILL)
+
+    X, y = data()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        with pytest.raises(WorkerError):
+            train(Network([16, 12, 4], rng=1), X, y, TrainConfig(epochs=2, mini_batch_size=30),
+                  progress=progress, workers=2)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+@needs_two
+def test_a_failure_to_fork_is_a_worker_error(monkeypatch):
+    def no_more_processes():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_more_processes)
+    X, y = data()
+    net = Network([16, 12, 4], rng=1)
+    arrays = net.weights + net.biases
+    with pytest.raises(WorkerError, match="could not start a training worker process: "
+                                          "Resource temporarily unavailable"):
+        train(net, X, y, TrainConfig(epochs=1), workers=2)
+    assert all(a is b for a, b in zip(net.weights + net.biases, arrays))
+
+
+@needs_two
+def test_a_worker_failing_at_once_reports_its_own_error(monkeypatch):
+    def broken(self, j, sock):
+        raise ImportError("a module the helper needs is gone")
+
+    monkeypatch.setattr(parallel.Workers, "_helper", broken)
+    with pytest.raises(WorkerError, match="worker 1 failed: ImportError: a module"):
+        trained(2, 30)
+    assert not children()
+
+
+@needs_two
+def test_a_dead_worker_is_reported_with_sigpipe_at_its_default(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import os, signal, numpy as np\n"
+        "from bprop.network import Network\n"
+        "from bprop.parallel import WorkerError\n"
+        "from bprop.train import TrainConfig, train\n"
+        "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
+        "X = np.random.default_rng(0).random((200, 16)); y = np.arange(200) % 4\n"
+        "def end(record):\n"
+        "    kids = open(f'/proc/{os.getpid()}/task/{os.getpid()}/children').read().split()\n"
+        "    for pid in kids:\n"
+        "        os.kill(int(pid), signal.SIGKILL)\n"
+        "    for pid in kids:\n"
+        "        while open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[0] != 'Z':\n"
+        "            pass\n"
+        "try:\n"
+        "    train(Network([16, 8, 4], rng=0), X, y, TrainConfig(epochs=3, mini_batch_size=50),"
+        " on_epoch_end=end, workers=2)\n"
+        "except WorkerError as e:\n"
+        "    print('caught', e)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert "caught training worker process" in done.stdout and "died" in done.stdout

@@ -475,8 +475,9 @@ datasets (--dataset):
     g = p.add_argument_group("speed")
     g.add_argument("--workers", type=_int_at_least(1, "an integer >= 1"), metavar="N",
                    help="processes that share each mini-batch's backprop, one CPU each "
-                        "(default 1; Linux on x86-64). The same weights to rounding; faster "
-                        "from mini-batches of about 50 up, slower for small ones")
+                        "(default 1; Linux on x86-64). The same weights to rounding (with "
+                        "--dropout/--shift: other random draws); faster from mini-batches of "
+                        "about 50 up, several times slower at 10")
     g = p.add_argument_group("output")
     g.add_argument("--save", metavar="PATH",
                    help="write the model (a checkpoint) to PATH after every epoch, with its "

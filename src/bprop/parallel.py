@@ -11,34 +11,41 @@ run to rounding (a few units in the last place per step).
 
 Why processes: each process has its own interpreter, so the ~20 small NumPy calls and the
 gather of a step run truly in parallel (Python threads would take turns under the GIL), and
-each runs its own one-thread BLAS on a product half the size. What it costs: a hand-off per
-step through shared memory. The processes wait for each other by spinning on counters in
-shared memory, which takes well under a microsecond on the same machine; a sleeping wait
-(a lock or a pipe) costs tens of microseconds per step on a virtual machine, as much as a
-small network's whole step. Between epochs (evaluation, callbacks) the helpers sleep on a
-pipe instead. So it pays from mini-batches of about 50 up, and for small mini-batches of a
-small network the hand-off costs more than it saves.
+each runs its own one-thread BLAS on a product half the size. What it costs per step: the
+hand-off, and adding each helper's gradients to the parent's (a pass over every weight
+matrix). The processes wait for each other by spinning on counters in shared memory, which
+takes well under a microsecond on the same machine (a sleeping wait, on a lock or a pipe,
+costs tens of microseconds per step on a virtual machine, as much as a small network's
+whole step); between epochs (evaluation, callbacks) the helpers sleep on a socket instead.
+So it pays from mini-batches of about 50 up; for mini-batches of 10 of a 784-input network
+the extra pass over w¹ and the hand-off make training several times slower.
 
 The weights and biases live in shared memory while the workers run (``net.weights[l]`` is a
 view of it; the arrays the network had get the final values back and are put back in place
-when training ends, however it ends). The data set is not copied: ``fork`` gives the helpers
-the parent's memory, which they only read.
+when training ends, however it ends; arrays a callback assigns to ``net.weights`` between
+epochs are copied in). The data set is not copied: ``fork`` gives the helpers the parent's
+memory, which they only read.
 
 Limits: Linux on x86-64 (``fork``; and x86's ordering of memory writes, which the hand-off
-relies on: the helper's gradients are written before its "done" counter, and a reader that
-sees the counter sees the gradients); at most as many workers as CPUs this process may use.
-OpenBLAS is set to one thread in every process while the workers run (restored after); with
-another BLAS set its thread count to 1 yourself (``OMP_NUM_THREADS=1``), or the processes
-fight over the cores. With dropout or shifts each helper draws from its own generator,
-seeded from the network's, so runs are repeatable but not identical to one-process runs.
+relies on: a helper's gradients are written before its "done" counter, so a reader that
+sees the counter sees the gradients; NumPy and OpenBLAS fence any non-temporal stores they
+make before returning); at most as many workers as CPUs this process may use (a CPU quota
+of a container is not seen). OpenBLAS is set to one thread in every process while the
+workers run (restored after); with another BLAS set its thread count to 1 yourself
+(``OMP_NUM_THREADS=1``), or the processes fight over the cores. With dropout or shifts each
+helper draws from its own generator, seeded every epoch from the network's, so a run
+repeats, and resumes, exactly with the same number of workers, but differs from a
+one-process run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import platform
 import signal
+import socket
 import sys
 import time
 
@@ -46,12 +53,11 @@ import numpy as np
 
 from .errors import BpropError, ConfigError, whole
 
-#: ``ctl`` fields: the step counter the helpers wait on, the command, the step's rows.
-GO, CMD, START, M = range(4)
+#: ``ctl`` fields: the word the helpers wait on (step << 2 | command), the step's rows.
+GO, START, M = range(3)
 STEP, END_EPOCH, QUIT = 0, 1, 2
-#: spins between checks that the other side is still alive; after ``SPINS_BEFORE_YIELD``
-#: spins a waiting process also yields its core (a busy or oversubscribed machine).
-CHECK_EVERY = 1 << 14
+#: After this many spins a waiting process yields its core at every spin (a busy or
+#: oversubscribed machine) and checks every 256 spins that the other side is alive.
 SPINS_BEFORE_YIELD = 2000
 
 
@@ -142,23 +148,29 @@ class Workers:
     Use as a context manager around the training loop: ``start_epoch(order)``, then per
     mini-batch ``backprop(start, m, scale)``, then ``end_epoch()``. Leaving the ``with``
     stops the helpers and puts the network's own weight arrays back.
+
+    The hand-off: ``ctl[GO]`` holds one word, ``step << 2 | command``, written last, after
+    the step's ``START``/``M``/scale; a helper reads the word once, does the step (or goes
+    to sleep, or quits) and writes the step into ``done[j]``, after its gradients. Between
+    epochs a helper sleeps on a socket; the parent wakes it with one byte.
     """
 
-    def __init__(self, net, X, Y, k, dropout=None, shifter=None, seeds=None):
+    def __init__(self, net, X, Y, k, dropout=None, shifter=None):
         self.net, self.X, self.Y, self.k = net, X, Y, k
         self.dropout, self.shifter = dropout, shifter
-        self.seeds = seeds                      # one per helper, for dropout and shifts
         self.order = shared_array((len(X),), np.int64)
-        self.ctl = shared_array((4,), np.int64)
+        self.ctl = shared_array((3,), np.int64)
         self.scale = shared_array((1,), np.float64)
+        self.seeds = shared_array((k,), np.int64)    # this epoch's, for dropout and shifts
         self.done = shared_array((k,), np.int64)     # done[j]: helper j's last step (-1: failed)
         self.failure = shared_array((k, 512), np.uint8)
         self.nablas = [([shared_array(w.shape, net.dtype) for w in net.weights],
                         [shared_array(b.shape, net.dtype) for b in net.biases])
                        for _ in range(k - 1)]
         self.step = 0
-        self.pids, self.pipes = [], []
-        self._own = None
+        self.pids, self.sockets = [], []
+        self._own = self._shared = None
+        self._blas = []
 
     # -- lifetime --------------------------------------------------------------------------
     def __enter__(self):
@@ -168,80 +180,104 @@ class Workers:
         shared_b = [shared_array(b.shape, b.dtype) for b in net.biases]
         for dst, src in zip((*shared_w, *shared_b), (*net.weights, *net.biases)):
             dst[...] = src
-        net.weights, net.biases = shared_w, shared_b
+        self._shared = (shared_w, shared_b)
+        net.weights, net.biases = list(shared_w), list(shared_b)
         self._blas = [(set_, get()) for get, set_, _, _ in openblas_controls()]
         try:
             for set_, _ in self._blas:
                 set_(1)
             for j in range(1, self.k):
-                r, w = os.pipe()
-                pid = os.fork()
-                if pid == 0:                    # the helper: never returns
-                    os.close(w)
-                    for _, wfd in self.pipes:
-                        os.close(wfd)
-                    self._helper_main(j, r)
-                os.close(r)
-                self.pids.append(pid)
-                self.pipes.append((pid, w))
+                self._fork(j)
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
-    def __exit__(self, *exc):
-        self.ctl[CMD] = QUIT
-        self.ctl[GO] = self.step = self.step + 1
-        for _, w in self.pipes:
+    def _fork(self, j):
+        ours, theirs = socket.socketpair()
+        with _signals_held() as mask:       # no Ctrl-C between the fork and its bookkeeping
             try:
-                os.write(w, b"q")
-                os.close(w)
-            except OSError:
-                pass
-        deadline = time.monotonic() + 5.0
-        for pid in self.pids:
-            self._reap(pid, deadline)
-        self.pids, self.pipes = [], []
-        for set_, before in self._blas:
-            set_(before)
-        if self._own is not None:
-            own_w, own_b = self._own
-            for dst, src in zip((*own_w, *own_b), (*self.net.weights, *self.net.biases)):
-                dst[...] = src
-            self.net.weights, self.net.biases = own_w, own_b
-            self._own = None
+                pid = os.fork()
+            except OSError as e:
+                ours.close()
+                theirs.close()
+                raise WorkerError(f"could not start a training worker process: "
+                                  f"{e.strerror or e}") from None
+            if pid == 0:                    # the helper: never returns
+                self._helper_main(j, theirs, ours, mask)
+            theirs.close()
+            self.pids.append(pid)
+            self.sockets.append(ours)
+
+    def __exit__(self, *exc):
+        with _signals_held():       # a second Ctrl-C must not leave this half done
+            self._go(QUIT)
+            for sock in self.sockets:
+                try:
+                    sock.send(b"q", socket.MSG_NOSIGNAL)
+                except OSError:     # that helper is gone
+                    pass
+                finally:
+                    sock.close()
+            deadline = time.monotonic() + 5.0
+            for pid in self.pids:
+                _reap(pid, deadline)
+            self.pids, self.sockets = [], []
+            for set_, before in self._blas:
+                set_(before)
+            self._blas = []
+            if self._own is not None:
+                own_w, own_b = self._own
+                for dst, src in zip((*own_w, *own_b), (*self.net.weights, *self.net.biases)):
+                    dst[...] = src
+                self.net.weights, self.net.biases = own_w, own_b
+                self._own = None
         return False
 
-    @staticmethod
-    def _reap(pid, deadline):
-        while True:
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if done:
-                return
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return
-            time.sleep(0.001)
-
     # -- the parent's side -----------------------------------------------------------------
+    def _go(self, command):
+        self.step += 1
+        self.ctl[GO] = self.step << 2 | command
+        return self.step
+
     def start_epoch(self, order):
-        """Hand the helpers this epoch's permutation and wake them."""
+        """Hand the helpers this epoch's permutation (and seeds) and wake them."""
+        self._adopt_rebound_arrays()
         self.order[:] = order
-        self.ctl[CMD] = STEP
-        for pid, w in self.pipes:
+        if self.dropout is not None or self.shifter is not None:
+            # drawn each epoch from the network's generator: a resumed run (whose generator
+            # comes back from the checkpoint) continues as the uninterrupted one
+            self.seeds[1:] = self.net.rng.integers(2**63, size=self.k - 1)
+        for j, (pid, sock) in enumerate(zip(self.pids, self.sockets), start=1):
             try:
-                os.write(w, b"e")
+                sock.send(b"e", socket.MSG_NOSIGNAL)
             except OSError:
-                raise self._died(pid) from None
+                raise self._failed(j, pid) from None
+
+    def _adopt_rebound_arrays(self):
+        """Where a callback gave the network new weight arrays, take their values into the
+        shared ones (which the helpers read) and put those back in place."""
+        net = self.net
+        shared_w, shared_b = self._shared
+        for have, shared, what in ((net.weights, shared_w, "weights"),
+                                   (net.biases, shared_b, "biases")):
+            if len(have) == len(shared) and all(a is b for a, b in zip(have, shared)):
+                continue
+            shapes = [np.shape(a) for a in have]
+            if shapes != [a.shape for a in shared]:
+                raise WorkerError(f"the network's {what} were replaced by arrays of shapes "
+                                  f"{shapes} during training; the workers hold "
+                                  f"{[a.shape for a in shared]}")
+            for dst, src in zip(shared, have):
+                dst[...] = src
+            have[:] = shared
+        net.weights, net.biases = list(shared_w), list(shared_b)
 
     def end_epoch(self):
-        """Send the helpers back to sleep until the next epoch."""
-        self.ctl[CMD] = END_EPOCH
-        self.ctl[GO] = self.step = self.step + 1
+        """Send the helpers back to sleep until the next epoch (and hear that they went)."""
+        step = self._go(END_EPOCH)
+        for j, pid in enumerate(self.pids, start=1):
+            self._wait(j, pid, step)
 
     def backprop(self, start, m, scale):
         """The gradients of mini-batch ``order[start:start + m]``, times ``scale``, summed
@@ -252,9 +288,7 @@ class Workers:
         ctl = self.ctl
         ctl[START], ctl[M] = start, m
         self.scale[0] = scale
-        self.step += 1
-        step = self.step
-        ctl[GO] = step                          # written last: the helpers go
+        step = self._go(STEP)                   # written last: the helpers go
         own = slice_bounds(m, self.k)[1]
         ws, nabla_b, nabla_w = self.net._backprop_rows(
             self.X, self.Y, self.order[start:start + own], scale, self.dropout, self.shifter)
@@ -275,25 +309,32 @@ class Workers:
             if d == step:
                 return
             if d < 0:
-                text = bytes(self.failure[j]).rstrip(b"\0").decode(errors="replace")
-                raise WorkerError(f"training worker {j} failed: {text}")
+                raise self._failed(j, pid)
             spins += 1
             if spins > SPINS_BEFORE_YIELD:
                 os.sched_yield()
                 if spins % 256 == 0 and os.waitpid(pid, os.WNOHANG)[0]:
-                    self.pids.remove(pid)
-                    raise self._died(pid)
+                    self.pids[j - 1] = -1               # reaped
+                    raise self._failed(j, pid)
 
-    def _died(self, pid):
+    def _failed(self, j, pid):
+        """The error for helper j: its own message if it wrote one, else that it died."""
+        if self.done[j] < 0:
+            text = bytes(self.failure[j]).rstrip(b"\0").decode(errors="replace")
+            return WorkerError(f"training worker {j} failed: {text}")
         return WorkerError(f"training worker process {pid} died (killed, or out of memory?)")
 
     # -- the helper's side -----------------------------------------------------------------
-    def _helper_main(self, j, r):
+    def _helper_main(self, j, sock, parent_end, mask):
         status = 0
         try:
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            for sig in _STOPS:
                 signal.signal(sig, signal.SIG_IGN)      # the parent stops us
-            self._helper(j, r)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            parent_end.close()
+            for other in self.sockets:                  # earlier helpers' parent ends
+                other.close()
+            self._helper(j, sock)
         except BaseException as e:      # report it, never return into the parent's code
             status = 1
             text = f"{type(e).__name__}: {e}".encode(errors="replace")[:511]
@@ -302,41 +343,77 @@ class Workers:
         finally:
             os._exit(status)            # no atexit handlers, no flushing the parent's buffers
 
-    def _helper(self, j, r):
+    def _helper(self, j, sock):
         net, ctl, parent = self.net, self.ctl, os.getppid()
         own_w, own_b = self.nablas[j - 1]
-        dropout, shifter = self.dropout, self.shifter
-        if self.seeds is not None:
-            rng = np.random.default_rng(self.seeds[j - 1])
-            if dropout is not None:
-                dropout = (dropout[0], rng)
-            if shifter is not None:
-                shifter = shifter.with_rng(rng)
-        seen = self.step        # as at the fork: the parent may be a step ahead by now
+        seen = self.step << 2               # as at the fork: the parent may be a step ahead now
         with np.errstate(over="ignore", invalid="ignore"):
-            while os.read(r, 1) == b"e":        # an epoch; b"q" or EOF (parent gone): stop
+            while sock.recv(1) == b"e":     # an epoch; b"q" or b"" (the parent is gone): stop
+                dropout, shifter = self.dropout, self.shifter
+                if dropout is not None or shifter is not None:
+                    rng = np.random.default_rng(int(self.seeds[j]))
+                    dropout = None if dropout is None else (dropout[0], rng)
+                    shifter = None if shifter is None else shifter.with_rng(rng)
                 while True:
                     spins = 0
-                    while ctl[GO] == seen:
+                    word = ctl[GO]
+                    while word == seen:
                         spins += 1
                         if spins > SPINS_BEFORE_YIELD:
                             os.sched_yield()
                             if spins % 256 == 0 and os.getppid() != parent:
                                 return
-                    seen = ctl[GO]
-                    if ctl[CMD] != STEP:
+                        word = ctl[GO]
+                    seen = word
+                    step, command = int(word) >> 2, int(word) & 3
+                    if command == STEP:
+                        start, m = int(ctl[START]), int(ctl[M])
+                        bounds = slice_bounds(m, self.k)
+                        lo, hi = start + bounds[j], start + bounds[j + 1]
+                        if hi > lo:
+                            ws = net._workspace(hi - lo)
+                            ws.nabla_w, ws.nabla_b = own_w, own_b   # straight into shared memory
+                            net._backprop_rows(self.X, self.Y, self.order[lo:hi],
+                                               float(self.scale[0]), dropout, shifter)
+                        else:                       # fewer examples than processes
+                            for g in (*own_w, *own_b):
+                                g.fill(0)
+                    self.done[j] = step
+                    if command == QUIT:
+                        return
+                    if command == END_EPOCH:
                         break
-                    start, m = int(ctl[START]), int(ctl[M])
-                    bounds = slice_bounds(m, self.k)
-                    lo, hi = start + bounds[j], start + bounds[j + 1]
-                    if hi > lo:
-                        ws = net._workspace(hi - lo)
-                        ws.nabla_w, ws.nabla_b = own_w, own_b   # write straight into shared memory
-                        net._backprop_rows(self.X, self.Y, self.order[lo:hi], float(self.scale[0]),
-                                           dropout, shifter)
-                    else:                       # fewer examples than processes
-                        for g in (*own_w, *own_b):
-                            g.fill(0)
-                    self.done[j] = seen
-                if ctl[CMD] == QUIT:
-                    return
+
+
+#: Signals that stop a run: held during the fork and the clean-up, ignored by helpers.
+_STOPS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+               if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Block the stopping signals in this thread (they are delivered when the block ends);
+    yields the signal mask as it was."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield mask
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _reap(pid, deadline):
+    """Wait for helper ``pid`` to exit (SIGKILL once ``deadline`` passes); -1: reaped."""
+    if pid < 0:
+        return
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(0.001)

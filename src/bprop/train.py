@@ -324,9 +324,8 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     progress_every = max(1, n_batches // 100)
     pool = None
     if workers > 1 and start_epoch < config.epochs:
-        # each helper draws its own dropout masks and shifts (repeatable, from the net's seed)
-        seeds = net.rng.integers(2**63, size=workers - 1) if dropout or shifter else None
-        pool = Workers(net, X, Y, workers, dropout, shifter, seeds)
+        # each helper draws its own dropout masks and shifts, seeded from net.rng every epoch
+        pool = Workers(net, X, Y, workers, dropout, shifter)
 
     with pool if pool is not None else contextlib.nullcontext():
         for j in range(start_epoch, config.epochs):
