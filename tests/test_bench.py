@@ -98,11 +98,17 @@ def test_ratio_checks_pass_and_fail_on_the_targets(bench):
         rows = [bench.Row(name, impl, seconds=list(s)) for impl, s in seconds.items()]
         return dict(config=dict(name=name), rows=rows)
 
-    results = [result("book-mb100", {"bprop": [1.0, 1.2, 1.1], "torch": [2.5, 2.0, 2.4],
-                                     "per-example": [14.0, 14.5, 13.0]})]
-    checks = {(c["impl"]): c for c in bench.ratios_and_checks(results, torch_present=True)}
-    assert checks["torch"]["ok"] and checks["torch"]["ratio"] == pytest.approx(2.4 / 1.1)
-    assert checks["per-example"]["ok"] is False      # 14 / 1.1 < 15
+    times = {"bprop": [1.0, 1.2, 1.1], "torch": [2.5, 2.0, 2.4],
+             "per-example": [14.0, 14.5, 13.0]}
+    results = [result("book-mb100-w2", times), result("book-mb100", times)]
+    checks = {(c["config"], c["impl"]): c
+              for c in bench.ratios_and_checks(results, torch_present=True)}
+    torch, per_example = checks["book-mb100-w2", "torch"], checks["book-mb100-w2", "per-example"]
+    assert torch["ok"] and torch["ratio"] == pytest.approx(2.4 / 1.1)
+    assert per_example["ok"] is False and per_example["kind"] == "target"     # 14 / 1.1 < 15
+    # the same targets for one process are reported, not failed
+    one = checks["book-mb100", "per-example"]
+    assert one["ok"] is False and one["kind"] == "one process"
     rows = {r.impl: r for r in results[0]["rows"]}
     assert rows["torch"].ratio_min == pytest.approx(2.0 / 1.0)
 
@@ -121,6 +127,20 @@ def test_quick_run_on_random_data_writes_the_report(bench, tmp_path, capsys):
     assert out.exists() and '"ratio_min"' in out.read_text()
     result = json.loads(out.read_text())["results"][0]
     assert all(n == 1 for n in result["threads_in_force"]["blas"])     # book-mb100: 1 thread
+
+
+def test_two_process_config_runs_bprop_with_workers(bench, tmp_path, capsys):
+    from bprop.parallel import available_cpus
+    if not (sys.platform.startswith("linux") and available_cpus() >= 2):
+        pytest.skip("needs Linux with at least 2 CPUs")
+    code = bench.main(["--configs", "book-mb100-w2", "--n-train", "600", "--rounds", "2",
+                       "--per-example-subset", "200", "--no-torch", "--no-memory",
+                       "--eval-repeats", "1", "--data-dir", str(tmp_path / "absent"),
+                       "--impls", "per-example"])
+    assert code == 0
+    report = capsys.readouterr().out
+    assert "| book-mb100-w2 | bprop | 2 proc x 1 |" in report
+    assert "| book-mb100-w2 | per-example * | 2 |" in report
 
 
 def test_a_failed_memory_run_is_reported_and_fails_the_check(bench, tmp_path, capsys,

@@ -270,7 +270,6 @@ class Workers:
                                   f"{[a.shape for a in shared]}")
             for dst, src in zip(shared, have):
                 dst[...] = src
-            have[:] = shared
         net.weights, net.biases = list(shared_w), list(shared_b)
 
     def end_epoch(self):
