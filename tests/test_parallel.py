@@ -26,6 +26,10 @@ can_fork_workers = (sys.platform.startswith("linux") and platform.machine().lowe
                     ("x86_64", "amd64") and parallel.available_cpus() >= 2)
 needs_two = pytest.mark.skipif(not can_fork_workers,
                                reason="needs Linux on x86-64 with at least 2 CPUs")
+#: The scripts below list a process's children from /proc (a kernel option, on by default).
+needs_children_file = pytest.mark.skipif(
+    not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
+    reason="no /proc/PID/task/TID/children here")
 
 
 def data(n=300, n_in=16, n_out=4, seed=0):
@@ -265,6 +269,7 @@ def test_a_killed_worker_is_reported():
 
 
 @needs_two
+@needs_children_file
 def test_workers_exit_when_the_parent_is_killed(tmp_path):
     """A helper outlives a SIGKILLed parent only until its next check (it spins or sleeps on
     a pipe that closes with the parent)."""
@@ -422,6 +427,7 @@ def test_a_worker_failing_at_once_reports_its_own_error(monkeypatch):
 
 
 @needs_two
+@needs_children_file
 def test_a_dead_worker_is_reported_with_sigpipe_at_its_default(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(
