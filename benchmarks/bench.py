@@ -858,8 +858,8 @@ def print_report(info, results, memory, checks, args, file=None):
         if c["ratio"] is None:
             p(f"check {c['config']} vs {c['impl']}: {c.get('note', 'skipped')}")
         else:
-            status = "ok" if c["ok"] else ("FAIL" if c["kind"] == "target"
-                                           else f"NOT MET ({c['kind']}, reported)")
+            status = "ok" if c["ok"] else {"target": "FAIL", "stretch": "NOT MET (stretch, "
+                                           "reported)"}.get(c["kind"], "NOT MET")
             p(f"check {c['config']} vs {c['impl']}: ratio {c['ratio']:.2f}, want "
               f"{describe_want(c)}: {status}")
 
@@ -885,7 +885,8 @@ def parse_args(argv):
     ap.add_argument("--n-train", type=int, default=None,
                     help="train on the first N examples (times are scaled to 60,000)")
     ap.add_argument("--threads", type=int, default=None,
-                    help="BLAS/torch threads for every config (default: each config's own)")
+                    help="BLAS/torch threads for every one-process config (default: each "
+                         "config's own; the -w2 configs keep 2, bprop's two processes)")
     ap.add_argument("--eval-repeats", type=int, default=5)
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
@@ -915,8 +916,8 @@ def main(argv=None):
     patterns = [p.strip() for p in args.configs.split(",") if p.strip()]
     configs = [c for c in CONFIGS if any(fnmatch.fnmatch(c.name, p) or p == c.name
                                          for p in patterns)]
-    if args.threads is not None:
-        configs = [replace(c, threads=args.threads) for c in configs]
+    if args.threads is not None:        # the -w2 ones give everyone both CPUs: left as they are
+        configs = [c if c.workers > 1 else replace(c, threads=args.threads) for c in configs]
     if not configs:
         print(f"no configuration matches {args.configs!r}; choose from "
               f"{', '.join(c.name for c in CONFIGS)}", file=sys.stderr)

@@ -141,6 +141,15 @@ def test_float32_agrees_to_its_precision():
 
 
 @needs_two
+def test_a_last_batch_too_short_to_share():
+    """301 rows in batches of 10: the last batch's one row is the parent's, and the helper,
+    which had rows every step before, must hand back zeros."""
+    one, _ = trained(1, 10, n=301)
+    two, _ = trained(2, 10, n=301)
+    assert rel_diff(one, two) < 1e-12
+
+
+@needs_two
 def test_three_workers_and_a_last_short_batch():
     if parallel.available_cpus() < 3:
         pytest.skip("needs 3 CPUs")
@@ -270,21 +279,25 @@ def test_a_killed_worker_is_reported():
 
 @needs_two
 @needs_children_file
-def test_workers_exit_when_the_parent_is_killed(tmp_path):
-    """A helper outlives a SIGKILLed parent only until its next check (it spins or sleeps on
-    a pipe that closes with the parent)."""
+@pytest.mark.parametrize("when", ["spinning", "asleep"])
+def test_workers_exit_when_the_parent_is_killed(when, tmp_path):
+    """A helper outlives a SIGKILLed parent only until its next check: spinning within an
+    epoch it notices its new parent; asleep between epochs its socket closes."""
+    hook = "progress" if when == "spinning" else "on_epoch_end"
     script = tmp_path / "run.py"
     script.write_text(
-        "import numpy as np, os, sys\n"
+        "import numpy as np, os, sys, time\n"
         "from bprop.network import Network\n"
         "from bprop.train import TrainConfig, train\n"
         "X = np.random.default_rng(0).random((2000, 16)); y = np.arange(2000) % 4\n"
-        "def progress(done, n):\n"
-        "    if done >= n:\n"
+        "def tell(*args):\n"
+        "    if len(args) == 1 or args[0] >= args[1]:\n"
         "        kids = open(f'/proc/{os.getpid()}/task/{os.getpid()}/children').read()\n"
         "        print(kids, flush=True)\n"
+        "        if len(args) == 1:\n"
+        "            time.sleep(60)\n"
         "train(Network([16, 8, 4], rng=0), X, y, TrainConfig(epochs=10**6, mini_batch_size=50),"
-        " progress=progress, workers=2)\n")
+        f" {hook}=tell, workers=2)\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
@@ -455,3 +468,67 @@ def test_a_dead_worker_is_reported_with_sigpipe_at_its_default(tmp_path):
                           env=env, timeout=60)
     assert done.returncode == 0, (done.returncode, done.stderr)
     assert "caught training worker process" in done.stdout and "died" in done.stdout
+
+
+@needs_two
+def test_the_end_of_an_epoch_is_acknowledged():
+    """end_epoch returns only once every helper has seen it (and gone to sleep): a helper
+    that saw the next epoch's step word instead would run a step nobody asked for."""
+    X, y = data()
+    net = Network([16, 12, 4], rng=1)
+    Y = net.targets(y, len(X))
+    with parallel.Workers(net, X, Y, 2) as pool:
+        for _ in range(50):
+            pool.start_epoch(np.arange(len(X)))
+            pool.backprop(0, 30, 0.1)
+            pool.end_epoch()
+            assert pool.done[1] == pool.step
+    assert not children()
+
+
+@needs_two
+def test_helpers_ignore_stop_signals_meant_for_the_parent():
+    """A terminal's Ctrl-C (or a SIGTERM/SIGHUP to the group) reaches every process of the
+    group; the helper leaves stopping to the parent (not signalled here: training goes on)."""
+    sent = []
+
+    def progress(done, n):
+        if not sent:
+            for pid in children():
+                for signum in parallel.STOPS:
+                    os.kill(pid, signum)
+            sent.append(True)
+
+    X, y = data()
+    history = train(Network([16, 12, 4], rng=1), X, y,
+                    TrainConfig(epochs=3, mini_batch_size=30), progress=progress, workers=2)
+    assert sent and len(history.records) == 3
+
+
+@needs_two
+def test_ctrl_c_during_the_clean_up_waits_for_it(monkeypatch):
+    """A Ctrl-C that arrives while the helpers are being stopped is held until the clean-up
+    is done, even with another thread running (which a signal mask would not cover)."""
+    import threading
+    stop = threading.Event()
+    idle = threading.Thread(target=stop.wait)
+    idle.start()
+    reap = parallel._reap
+
+    def interrupted_reap(pid, deadline):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        reap(pid, deadline)
+
+    monkeypatch.setattr(parallel, "_reap", interrupted_reap)
+    X, y = data()
+    net = Network([16, 12, 4], rng=1)
+    arrays = net.weights + net.biases
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            train(net, X, y, TrainConfig(epochs=1, mini_batch_size=30), workers=2)
+    finally:
+        stop.set()
+        idle.join()
+    assert all(a is b for a, b in zip(net.weights + net.biases, arrays))
+    assert not children()

@@ -55,6 +55,7 @@ from .network import INITIALIZERS, Network
 from .optimizers import OPTIMIZERS, optimizer_for
 from .parallel import WorkerError, check_workers
 from .predict import ascii_art, input_side, output_scores, read_input, typical_box
+from .stops import held_stops
 from .train import (MONITORS, SCHEDULES, STOPPED_BY_CALLBACK, EpochRecord, History,
                     TrainConfig, stopping_rule_met, train)
 
@@ -477,7 +478,7 @@ datasets (--dataset):
                    help="processes that share each mini-batch's backprop, one CPU each "
                         "(default 1; Linux on x86-64). The same weights to rounding (with "
                         "--dropout/--shift: other random draws); faster from mini-batches of "
-                        "about 50 up, several times slower at 10")
+                        "about 50 up, slower at 10")
     g = p.add_argument_group("output")
     g.add_argument("--save", metavar="PATH",
                    help="write the model (a checkpoint) to PATH after every epoch, with its "
@@ -831,32 +832,16 @@ def _restore_optimizer(optimizer, checkpoint, net, path, quiet):
         _note(f"note: the checkpoint's {saved} state is dropped (now {optimizer.name})")
 
 
-@contextlib.contextmanager
 def _holding_stops():
     """Hold a Ctrl-C (SIGINT), or a SIGTERM/SIGHUP that :func:`_stopping_signals` turned
     into one, that arrives inside the block until the block is done.
 
     A KeyboardInterrupt raised just after the model file was renamed into place would leave
     a checkpoint newer than the note that reports it; holding it for the few milliseconds a
-    save takes keeps the file, the history files and the note in step. Only the main
-    thread, with Python's default handler (or bprop's) in place, holds anything.
+    save takes keeps the file, the history files and the note in step
+    (:func:`bprop.stops.held_stops`).
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    ours = {signal.SIGINT: signal.default_int_handler,
-            **{signum: _raise_terminated for signum in _STOPPING_SIGNALS}}
-    held = [signum for signum, handler in ours.items() if signal.getsignal(signum) is handler]
-    pending = []
-    previous = {signum: signal.signal(signum, lambda signum, frame: pending.append(signum))
-                for signum in held}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if pending:
-        raise KeyboardInterrupt if pending[0] == signal.SIGINT else _Terminated(pending[0])
+    return held_stops()
 
 
 def _train_options(given):

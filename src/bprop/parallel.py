@@ -18,13 +18,14 @@ takes well under a microsecond on the same machine (a sleeping wait, on a lock o
 costs tens of microseconds per step on a virtual machine, as much as a small network's
 whole step); between epochs (evaluation, callbacks) the helpers sleep on a socket instead.
 So it pays from mini-batches of about 50 up; for mini-batches of 10 of a 784-input network
-the extra pass over w¹ and the hand-off make training several times slower.
+the extra pass over w¹ and the hand-off make training slower (1.5-2× in our runs).
 
 The weights and biases live in shared memory while the workers run (``net.weights[l]`` is a
 view of it; the arrays the network had get the final values back and are put back in place
 when training ends, however it ends; arrays a callback assigns to ``net.weights`` between
 epochs are copied in). The data set is not copied: ``fork`` gives the helpers the parent's
-memory, which they only read.
+memory, which they only read; so they see the training data as it was when training began
+(a callback that changes ``X`` in place changes it for the parent's share only).
 
 Limits: Linux on x86-64 (``fork``; and x86's ordering of memory writes, which the hand-off
 relies on: a helper's gradients are written before its "done" counter, so a reader that
@@ -40,7 +41,6 @@ one-process run.
 
 from __future__ import annotations
 
-import contextlib
 import mmap
 import os
 import platform
@@ -48,10 +48,12 @@ import signal
 import socket
 import sys
 import time
+import warnings
 
 import numpy as np
 
 from .errors import BpropError, ConfigError, whole
+from .stops import STOPS, held_stops
 
 #: ``ctl`` fields: the word the helpers wait on (step << 2 | command), the step's rows.
 GO, START, M = range(3)
@@ -195,22 +197,26 @@ class Workers:
 
     def _fork(self, j):
         ours, theirs = socket.socketpair()
-        with _signals_held() as mask:       # no Ctrl-C between the fork and its bookkeeping
+        with held_stops():                  # no Ctrl-C between the fork and its bookkeeping
             try:
-                pid = os.fork()
+                with warnings.catch_warnings():
+                    # Python 3.12+ warns of fork() with threads running (OpenBLAS's): the
+                    # helper only computes with NumPy and takes no lock another thread holds
+                    warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
+                    pid = os.fork()
             except OSError as e:
                 ours.close()
                 theirs.close()
                 raise WorkerError(f"could not start a training worker process: "
                                   f"{e.strerror or e}") from None
             if pid == 0:                    # the helper: never returns
-                self._helper_main(j, theirs, ours, mask)
+                self._helper_main(j, theirs, ours)
             theirs.close()
             self.pids.append(pid)
             self.sockets.append(ours)
 
     def __exit__(self, *exc):
-        with _signals_held():       # a second Ctrl-C must not leave this half done
+        with held_stops():          # a second Ctrl-C must not leave this half done
             self._go(QUIT)
             for sock in self.sockets:
                 try:
@@ -324,12 +330,11 @@ class Workers:
         return WorkerError(f"training worker process {pid} died (killed, or out of memory?)")
 
     # -- the helper's side -----------------------------------------------------------------
-    def _helper_main(self, j, sock, parent_end, mask):
+    def _helper_main(self, j, sock, parent_end):
         status = 0
         try:
-            for sig in _STOPS:
+            for sig in STOPS:
                 signal.signal(sig, signal.SIG_IGN)      # the parent stops us
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             parent_end.close()
             for other in self.sockets:                  # earlier helpers' parent ends
                 other.close()
@@ -382,22 +387,6 @@ class Workers:
                         return
                     if command == END_EPOCH:
                         break
-
-
-#: Signals that stop a run: held during the fork and the clean-up, ignored by helpers.
-_STOPS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
-               if hasattr(signal, name))
-
-
-@contextlib.contextmanager
-def _signals_held():
-    """Block the stopping signals in this thread (they are delivered when the block ends);
-    yields the signal mask as it was."""
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
-    try:
-        yield mask
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _reap(pid, deadline):

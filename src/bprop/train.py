@@ -280,7 +280,8 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     history, start_epoch, optimizer: to resume a run (see :mod:`bprop.io` checkpoints).
     workers: processes that share each mini-batch's backprop (:mod:`bprop.parallel`; Linux
         on x86-64). 1, the default, trains in this process alone and repeats a run exactly;
-        more gives the same weights to rounding, faster for mini-batches from about 50 up.
+        more gives the same weights to rounding (with dropout or shifts, other random draws),
+        faster for mini-batches from about 50 up.
     Returns the :class:`History`. Raises ``FloatingPointError`` when the cost or the weights
     stop being finite, naming the epoch (counted from 1: "in epoch 3 of 30").
     """
