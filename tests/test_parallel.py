@@ -251,14 +251,14 @@ def test_interrupted_training_stops_the_workers():
 @needs_two
 def test_a_failing_worker_is_reported(monkeypatch):
     parent = os.getpid()
-    rows = Network._backprop_rows
+    backprop = Network._backprop_batch
 
     def failing(self, *args):
         if os.getpid() != parent:
             raise MemoryError("no room for the workspace")
-        return rows(self, *args)
+        return backprop(self, *args)
 
-    monkeypatch.setattr(Network, "_backprop_rows", failing)
+    monkeypatch.setattr(Network, "_backprop_batch", failing)
     with pytest.raises(WorkerError, match="worker 1 failed: MemoryError: no room"):
         trained(2, 30)
     assert not children()
@@ -360,20 +360,20 @@ def test_every_step_done_once_however_the_helper_is_delayed(monkeypatch):
     and the run repeats one without delays."""
     calls = parallel.shared_array((1,), np.int64)
     parent = os.getpid()
-    rows = Network._backprop_rows
+    backprop = Network._backprop_batch
 
     def counted(self, *args):
         if os.getpid() != parent:
             calls[0] += 1
             if calls[0] % 3 == 0:
                 time.sleep(0.002)
-        return rows(self, *args)
+        return backprop(self, *args)
 
     X, y = data(n=60)
     config = TrainConfig(epochs=30, mini_batch_size=20, dropout=0.3)
     plain = Network([16, 12, 4], rng=2)
     train(plain, X, y, config, workers=2)
-    monkeypatch.setattr(Network, "_backprop_rows", counted)
+    monkeypatch.setattr(Network, "_backprop_batch", counted)
     delayed = Network([16, 12, 4], rng=2)
     train(delayed, X, y, config, workers=2)
     assert calls[0] == 30 * 3

@@ -284,10 +284,16 @@ class Network:
         return ws
 
     def _backprop_rows(self, X, Y, idx, scale, dropout=None, shift=None):
-        """Gather rows ``idx`` of ``X`` and ``Y`` into the workspace for ``len(idx)``
-        examples (``shift``, if given, augments the gathered rows in place), then
-        :meth:`_backprop_batch`. Returns ``(ws, nabla_b, nabla_w)``: one training step's
-        gradients, as the training loop (and each data-parallel worker) takes them."""
+        """:meth:`_gather_rows`, then :meth:`_backprop_batch` on them. Returns ``(ws,
+        nabla_b, nabla_w)``: one training step's gradients, as the training loop (and each
+        data-parallel worker) takes them."""
+        ws = self._gather_rows(X, Y, idx, shift)
+        nabla_b, nabla_w = self._backprop_batch(ws.x, ws.y, ws, scale, dropout)
+        return ws, nabla_b, nabla_w
+
+    def _gather_rows(self, X, Y, idx, shift=None):
+        """Rows ``idx`` of ``X`` and ``Y`` into the workspace for ``len(idx)`` examples
+        (``shift``, if given, augments the gathered rows in place); returns the workspace."""
         ws = self._workspace(len(idx))
         # mode="clip": idx comes from a permutation, so it is always in range, and unlike
         # the default "raise" it writes straight into out= (no hidden buffer)
@@ -295,8 +301,7 @@ class Network:
         np.take(Y, idx, axis=0, out=ws.y_rows, mode="clip")
         if shift is not None:
             shift(ws.x_rows)
-        nabla_b, nabla_w = self._backprop_batch(ws.x, ws.y, ws, scale, dropout)
-        return ws, nabla_b, nabla_w
+        return ws
 
     def _backprop_batch(self, x, y, ws, scale=1.0, dropout=None):
         """Matrix-based BP1-BP4 into the buffers of ``ws``; returns (nabla_b, nabla_w).

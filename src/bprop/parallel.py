@@ -153,8 +153,11 @@ class Workers:
 
     The hand-off: ``ctl[GO]`` holds one word, ``step << 2 | command``, written last, after
     the step's ``START``/``M``/scale; a helper reads the word once, does the step (or goes
-    to sleep, or quits) and writes the step into ``done[j]``, after its gradients. Between
-    epochs a helper sleeps on a socket; the parent wakes it with one byte.
+    to sleep, or quits) and writes the step into ``done[j]``, after its gradients. Then,
+    while the parent adds and steps, it gathers its rows of the next mini-batch (the
+    training loop's next one starts where this one ended; if the parent asks for other rows
+    they are gathered then). Between epochs a helper sleeps on a socket; the parent wakes it
+    with one byte.
     """
 
     def __init__(self, net, X, Y, k, dropout=None, shifter=None):
@@ -322,6 +325,11 @@ class Workers:
                     self.pids[j - 1] = -1               # reaped
                     raise self._failed(j, pid)
 
+    def _rows(self, j, start, m):
+        """Where process j's share of mini-batch ``order[start:start + m]`` starts and ends."""
+        bounds = slice_bounds(m, self.k)
+        return start + bounds[j], start + bounds[j + 1]
+
     def _failed(self, j, pid):
         """The error for helper j: its own message if it wrote one, else that it died."""
         if self.done[j] < 0:
@@ -351,6 +359,7 @@ class Workers:
         net, ctl, parent = self.net, self.ctl, os.getppid()
         own_w, own_b = self.nablas[j - 1]
         seen = self.step << 2               # as at the fork: the parent may be a step ahead now
+        n, ready = len(self.X), None        # ready: the rows already gathered for a step
         with np.errstate(over="ignore", invalid="ignore"):
             while sock.recv(1) == b"e":     # an epoch; b"q" or b"" (the parent is gone): stop
                 dropout, shifter = self.dropout, self.shifter
@@ -372,17 +381,24 @@ class Workers:
                     step, command = int(word) >> 2, int(word) & 3
                     if command == STEP:
                         start, m = int(ctl[START]), int(ctl[M])
-                        bounds = slice_bounds(m, self.k)
-                        lo, hi = start + bounds[j], start + bounds[j + 1]
+                        lo, hi = self._rows(j, start, m)
                         if hi > lo:
-                            ws = net._workspace(hi - lo)
+                            ws = (net._workspace(hi - lo) if ready == (lo, hi) else
+                                  net._gather_rows(self.X, self.Y, self.order[lo:hi], shifter))
                             ws.nabla_w, ws.nabla_b = own_w, own_b   # straight into shared memory
-                            net._backprop_rows(self.X, self.Y, self.order[lo:hi],
-                                               float(self.scale[0]), dropout, shifter)
+                            net._backprop_batch(ws.x, ws.y, ws, float(self.scale[0]), dropout)
                         else:                       # fewer examples than processes
                             for g in (*own_w, *own_b):
                                 g.fill(0)
                     self.done[j] = step
+                    ready = None
+                    if command == STEP and start + m < n:
+                        # while the parent adds and steps: the next mini-batch's rows (the
+                        # training loop's next one starts where this one ended)
+                        lo, hi = self._rows(j, start + m, min(m, n - start - m))
+                        if hi > lo:
+                            net._gather_rows(self.X, self.Y, self.order[lo:hi], shifter)
+                            ready = (lo, hi)
                     if command == QUIT:
                         return
                     if command == END_EPOCH:
