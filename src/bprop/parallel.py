@@ -4,8 +4,9 @@ BP1-BP4 give the gradient of the *summed* cost Σₓ Cₓ over a mini-batch, and
 split over any partition of the batch: ∇w = Σ over the slices of (Σ over the slice's
 examples). With ``train(..., workers=k)`` the training loop forks k − 1 helper processes
 once per run. In every step each process gathers its slice of the mini-batch and runs the
-same matrix-based backprop on it (:meth:`bprop.Network._backprop_rows`); the parent adds
-the helpers' ``nabla_w``/``nabla_b`` to its own and takes the optimiser's step. Only the
+same matrix-based backprop on it (``Network._gather_rows``, ``Network._backprop_batch``);
+the parent adds the helpers' ``nabla_w``/``nabla_b`` to its own and takes the optimiser's
+step. Only the
 order of the additions differs from one process, so the weights agree with a one-process
 run to rounding (a few units in the last place per step).
 
