@@ -6,9 +6,8 @@ examples). With ``train(..., workers=k)`` the training loop forks k − 1 helper
 once per run. In every step each process gathers its slice of the mini-batch and runs the
 same matrix-based backprop on it (``Network._gather_rows``, ``Network._backprop_batch``);
 the parent adds the helpers' ``nabla_w``/``nabla_b`` to its own and takes the optimiser's
-step. Only the
-order of the additions differs from one process, so the weights agree with a one-process
-run to rounding (a few units in the last place per step).
+step. Only the order of the additions differs from one process, so the weights agree with
+a one-process run to rounding (a few units in the last place per step).
 
 Why processes: each process has its own interpreter, so the ~20 small NumPy calls and the
 gather of a step run truly in parallel (Python threads would take turns under the GIL), and
