@@ -143,6 +143,29 @@ def test_two_process_config_runs_bprop_with_workers(bench, tmp_path, capsys):
     assert "| book-mb100-w2 | per-example * | 2 |" in report
 
 
+def test_threads_flag_leaves_the_two_process_configs_alone(bench, tmp_path, capsys):
+    """--threads 1 would pit bprop's two processes against one-thread references."""
+    from bprop.parallel import available_cpus
+    if not (sys.platform.startswith("linux") and available_cpus() >= 2):
+        pytest.skip("needs Linux with at least 2 CPUs")
+    out = tmp_path / "bench.json"
+    code = bench.main(["--configs", "book-mb100-w2,book-mb100", "--threads", "2",
+                       "--n-train", "600", "--rounds", "2", "--per-example-subset", "100",
+                       "--no-torch", "--no-memory", "--eval-repeats", "1", "--impls", "",
+                       "--data-dir", str(tmp_path / "absent"), "--json", str(out)])
+    assert code == 0
+    capsys.readouterr()
+    threads = {r["config"]["name"]: r["config"]["threads"]
+               for r in json.loads(out.read_text())["results"]}
+    assert threads == {"book-mb100": 2, "book-mb100-w2": 2}
+    code = bench.main(["--configs", "book-mb100-w2", "--threads", "1", "--n-train", "600",
+                       "--rounds", "2", "--no-torch", "--no-memory", "--eval-repeats", "1",
+                       "--impls", "", "--data-dir", str(tmp_path / "absent"),
+                       "--json", str(out)])
+    assert code == 0
+    assert json.loads(out.read_text())["results"][0]["config"]["threads"] == 2
+
+
 def test_a_failed_memory_run_is_reported_and_fails_the_check(bench, tmp_path, capsys,
                                                               monkeypatch):
     def failing(cmd, **kw):
