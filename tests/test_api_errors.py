@@ -247,3 +247,14 @@ def test_a_one_output_log_likelihood_model_file_still_loads(tmp_path):
     net = Network([4, 3, 1], cost="log-likelihood", rng=0)
     save(net, tmp_path / "ll.npz")
     assert load(tmp_path / "ll.npz").predict(_data()[0]).shape == (20,)
+
+
+def test_a_network_too_big_for_memory_is_refused_before_numpy_tries():
+    import os
+    if not hasattr(os, "sysconf"):
+        pytest.skip("no sysconf here")
+    with pytest.raises(ConfigError, match=r"sizes \[4, 1000000000000, 3\] make "
+                                          r"8,000,000,000,003 weights and biases, .* GiB in "
+                                          r"float64: more than this machine's"):
+        Network([4, 10**12, 3])
+    assert Network([784, 30, 10], dtype=np.float32).sizes == [784, 30, 10]

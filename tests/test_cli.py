@@ -352,13 +352,26 @@ def test_unexpected_error_is_exit_1(monkeypatch, capsys):
     assert status == 1 and "Traceback" in err
 
 
-def test_out_of_memory_is_exit_1_with_a_clear_message(capsys):
-    # a real allocation NumPy refuses (the biases alone need 7 PiB, more than a
-    # machine can address with 4-level page tables), not a mock
+def test_a_network_bigger_than_memory_is_bad_input(capsys):
     status, _, err = run(["train", "--dataset", "digits", "--hidden", str(10**15),
                           "--epochs", "1"], capsys)
-    assert status == 1
-    line = one_error_line(err)
+    assert status == 2
+    assert "GiB in float64: more than this machine's" in one_error_line(err)
+
+
+def test_out_of_memory_is_exit_1_with_a_clear_message():
+    # a real allocation NumPy refuses, not a mock: 3.4 GiB of weights under a 2 GiB limit on
+    # the address space (the network itself fits in the machine's memory)
+    resource = pytest.importorskip("resource")
+    if not hasattr(resource, "RLIMIT_AS"):
+        pytest.skip("no address-space limit here")
+    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+            "from bprop import cli; sys.exit(cli.main(['train', '--dataset', 'digits', "
+            "'--hidden', str(4 * 10**6), '--epochs', '1', '--quiet']))")
+    done = subprocess.run([sys.executable, "-c", code], env=_module_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    line = one_error_line(done.stderr)
     assert line.startswith("bprop: error: out of memory: Unable to allocate")
     assert "smaller network" in line and "unexpected" not in line
 

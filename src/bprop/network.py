@@ -35,6 +35,7 @@ This module is not an autodiff system: networks are chains of dense layers only.
 from __future__ import annotations
 
 import dataclasses
+import os
 from numbers import Integral
 
 import numpy as np
@@ -108,6 +109,7 @@ class Network:
         self.sizes = _check_sizes(sizes)
         self.num_layers = len(self.sizes)
         self.dtype = check_dtype(dtype)
+        _check_fits_in_memory(self.sizes, self.dtype)
         self.activations = _layer_activations(activations, output, self.num_layers - 1)
         self.cost = get_cost(cost)
         if self.activations[-1].name == "softmax" and self.sizes[-1] < 2:
@@ -701,6 +703,20 @@ def _check_sizes(sizes):
         if isinstance(s, bool) or not isinstance(s, Integral) or s <= 0:
             raise ConfigError(f"layer widths must be positive integers; got {sizes}")
     return [int(s) for s in sizes]
+
+
+def _check_fits_in_memory(sizes, dtype):
+    """ConfigError for a network whose weights and biases alone would not fit in this
+    machine's memory (a typo such as ``--hidden 3000000000``), before NumPy tries."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):      # not a POSIX system: let NumPy try
+        return
+    n = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n * dtype.itemsize > memory > 0:
+        raise ConfigError(f"sizes {sizes} make {n:,} weights and biases, "
+                          f"{n * dtype.itemsize / 2**30:,.1f} GiB in {dtype.name}: more than "
+                          f"this machine's {memory / 2**30:,.1f} GiB of memory")
 
 
 def _layer_activations(activations, output, n):
