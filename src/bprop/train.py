@@ -275,7 +275,9 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     validation, test: optional ``(X, labels)`` pairs, evaluated after each epoch.
     on_epoch_end: called with each :class:`EpochRecord`; returning True stops training.
     callbacks: objects with optional ``observe_batch(net, ws, nabla_b, nabla_w, scale)``,
-        ``every`` (call it every this many mini-batches) and ``end_epoch(record)``.
+        ``every`` (call it every this many mini-batches) and ``end_epoch(record)``. With
+        ``workers`` > 1, ``ws`` holds this process's share of the mini-batch, and ``scale``
+        is such that ``nabla / (scale · rows of ws)`` is still the whole batch's mean.
     progress: called as ``progress(examples_done, n)`` about a hundred times an epoch.
     history, start_epoch, optimizer: to resume a run (see :mod:`bprop.io` checkpoints).
     workers: processes that share each mini-batch's backprop (:mod:`bprop.parallel`; Linux
