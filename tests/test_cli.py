@@ -27,6 +27,7 @@ from bprop.errors import DataError, ShapeError
 from bprop.io import load_checkpoint
 from bprop.network import Network
 from bprop.predict import prepare_image, read_input, resize_area, typical_box
+from bprop.stops import held_stops
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 LINE = re.compile(r"^epoch (\d+)/(\d+)  cost \d+\.\d{4}(  val_acc [01]\.\d{4})?"
@@ -808,7 +809,7 @@ def test_ctrl_c_is_held_until_a_checkpoint_is_complete():
         pytest.skip("another SIGINT handler is installed")
     done = []
     with pytest.raises(KeyboardInterrupt):
-        with cli._holding_stops():
+        with held_stops():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.01)
             done.append("saved")
@@ -1573,7 +1574,7 @@ def test_a_stop_signal_during_a_save_is_held_until_the_save_is_done():
     done = []
     with cli._stopping_signals():
         with pytest.raises(KeyboardInterrupt) as stop:
-            with cli._holding_stops():
+            with held_stops():
                 os.kill(os.getpid(), signal.SIGTERM)
                 time.sleep(0.01)
                 done.append("saved")

@@ -37,20 +37,41 @@ def data(n=300, n_in=16, n_out=4, seed=0):
     return rng.random((n, n_in)), rng.integers(0, n_out, n)
 
 
+def _state(pid):
+    """``(state, parent)`` of process ``pid`` (state "Z": a zombie); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def _alive(pid):
+    state = _state(pid)
+    return state is not None and state[0] != "Z"
+
+
 def children():
     """Live (not zombie) processes whose parent is this one."""
     me, found = os.getpid(), set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == me and fields[0] != "Z":
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        state = _state(entry)
+        if state is not None and state[0] != "Z" and state[1] == me:
             found.add(int(entry))
     return found
+
+
+def kill_the_helpers(done, n):
+    """A ``progress`` callback that SIGKILLs every child process."""
+    for pid in children():
+        os.kill(pid, signal.SIGKILL)
+
+
+def _env():
+    """The environment for a script that imports bprop from this source tree."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
 
 
 def trained(workers, mbs=10, epochs=1, dtype=np.float64, sizes=(16, 12, 4), n=300, **kw):
@@ -266,14 +287,10 @@ def test_a_failing_worker_is_reported(monkeypatch):
 
 @needs_two
 def test_a_killed_worker_is_reported():
-    def progress(done, n):
-        for pid in children():
-            os.kill(pid, signal.SIGKILL)
-
     X, y = data()
     with pytest.raises(WorkerError, match=r"training worker process \d+ died"):
         train(Network([16, 12, 4], rng=1), X, y, TrainConfig(epochs=2, mini_batch_size=30),
-              progress=progress, workers=2)
+              progress=kill_the_helpers, workers=2)
     assert not children()
 
 
@@ -298,10 +315,8 @@ def test_workers_exit_when_the_parent_is_killed(when, tmp_path):
         "            time.sleep(60)\n"
         "train(Network([16, 8, 4], rng=0), X, y, TrainConfig(epochs=10**6, mini_batch_size=50),"
         f" {hook}=tell, workers=2)\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                            env=env)
+                            env=_env())
     helpers = []
     try:
         helpers = [int(p) for p in proc.stdout.readline().split()]
@@ -318,14 +333,6 @@ def test_workers_exit_when_the_parent_is_killed(when, tmp_path):
         for pid in helpers:         # never leave a spinning orphan behind a failed test
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @needs_two
@@ -400,16 +407,12 @@ def test_weights_a_callback_assigns_are_the_ones_trained():
 
 @needs_two
 def test_no_descriptor_left_after_a_killed_worker():
-    def progress(done, n):
-        for pid in children():
-            os.kill(pid, signal.SIGKILL)
-
     X, y = data()
     before = len(os.listdir("/proc/self/fd"))
     for _ in range(3):
         with pytest.raises(WorkerError):
             train(Network([16, 12, 4], rng=1), X, y, TrainConfig(epochs=2, mini_batch_size=30),
-                  progress=progress, workers=2)
+                  progress=kill_the_helpers, workers=2)
     assert len(os.listdir("/proc/self/fd")) == before
 
 
@@ -462,10 +465,8 @@ def test_a_dead_worker_is_reported_with_sigpipe_at_its_default(tmp_path):
         " on_epoch_end=end, workers=2)\n"
         "except WorkerError as e:\n"
         "    print('caught', e)\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p))
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          env=env, timeout=60)
+                          env=_env(), timeout=60)
     assert done.returncode == 0, (done.returncode, done.stderr)
     assert "caught training worker process" in done.stdout and "died" in done.stdout
 

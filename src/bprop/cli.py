@@ -55,7 +55,7 @@ from .network import INITIALIZERS, Network
 from .optimizers import OPTIMIZERS, optimizer_for
 from .parallel import WorkerError, check_workers
 from .predict import ascii_art, input_side, output_scores, read_input, typical_box
-from .stops import held_stops
+from .stops import STOPS, held_stops
 from .train import (MONITORS, SCHEDULES, STOPPED_BY_CALLBACK, EpochRecord, History,
                     TrainConfig, stopping_rule_met, train)
 
@@ -147,8 +147,7 @@ def _raise_terminated(signum, frame):
     raise _Terminated(signum)
 
 
-_STOPPING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
-                          if hasattr(signal, name))
+_STOPPING_SIGNALS = tuple(signum for signum in STOPS if signum != signal.SIGINT)
 
 
 @contextlib.contextmanager
@@ -832,18 +831,6 @@ def _restore_optimizer(optimizer, checkpoint, net, path, quiet):
         _note(f"note: the checkpoint's {saved} state is dropped (now {optimizer.name})")
 
 
-def _holding_stops():
-    """Hold a Ctrl-C (SIGINT), or a SIGTERM/SIGHUP that :func:`_stopping_signals` turned
-    into one, that arrives inside the block until the block is done.
-
-    A KeyboardInterrupt raised just after the model file was renamed into place would leave
-    a checkpoint newer than the note that reports it; holding it for the few milliseconds a
-    save takes keeps the file, the history files and the note in step
-    (:func:`bprop.stops.held_stops`).
-    """
-    return held_stops()
-
-
 def _train_options(given):
     """``(opts, checkpoint)``: the given flags over the defaults, or over what a --resume
     checkpoint recorded (data set, split, seed); checkpoint is None for a new run."""
@@ -884,7 +871,9 @@ class _Run:
     def end_epoch(self, record):
         self.progress.close()
         k = record.epoch + 1              # epochs done; record.epoch counts from 0
-        with _holding_stops():           # the file and the printed line stay in step
+        # a Ctrl-C (or SIGTERM/SIGHUP) just after the model file was renamed into place would
+        # leave a checkpoint newer than the line that reports it: held for the few ms it takes
+        with held_stops():
             if self.save_path is not None:
                 self.save(k)
             if self.as_json:
@@ -897,7 +886,7 @@ class _Run:
 
     def save(self, k):
         """Checkpoint after k epochs: the model (atomically), then the history files."""
-        with _holding_stops():
+        with held_stops():
             try:
                 model_io.save(self.net, self.save_path, config=self.config,
                               history=self.history, epoch=k, optimizer=self.optimizer,

@@ -297,9 +297,9 @@ class Workers:
         ctl[START], ctl[M] = start, m
         self.scale[0] = scale
         step = self._go(STEP)                   # written last: the helpers go
-        own = slice_bounds(m, self.k)[1]
+        lo, hi = self._rows(0, start, m)
         ws, nabla_b, nabla_w = self.net._backprop_rows(
-            self.X, self.Y, self.order[start:start + own], scale, self.dropout, self.shifter)
+            self.X, self.Y, self.order[lo:hi], scale, self.dropout, self.shifter)
         for j, pid in enumerate(self.pids, start=1):
             self._wait(j, pid, step)
         for helper_w, helper_b in self.nablas:
@@ -307,7 +307,7 @@ class Workers:
                 nw += hw
             for nb, hb in zip(nabla_b, helper_b):
                 nb += hb
-        return ws, nabla_b, nabla_w, scale * m / own
+        return ws, nabla_b, nabla_w, scale * m / (hi - lo)
 
     def _wait(self, j, pid, step):
         done = self.done
