@@ -6,7 +6,7 @@ minimum over blocks of steps (robust against other work on the machine):
 
 * gather     the two ``np.take`` calls into the workspace (as train.py does them, and with
              ``mode="clip"`` for comparison);
-* backprop   ``Network._backprop_batch`` (forward pass, BP1-BP4);
+* backprop   ``bprop.backprop.backprop_batch`` (forward pass, BP1-BP4);
 * update     ``SGD.step``;
 * matmuls    the products alone (bench.MatmulFloor), so that backprop − matmuls is the
              elementwise work plus Python overhead.
@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402
+from bprop.backprop import backprop_batch  # noqa: E402
 from bprop.optimizers import SGD  # noqa: E402
 
 
@@ -42,7 +43,7 @@ def profile(cfg, data):
     n, mbs = len(X), cfg.mini_batch_size
     opt = SGD(cfg.eta)
     steps = max(50, min(600, 60_000 // mbs // 10))
-    ws = net._workspace(mbs)
+    ws = net.workspace(mbs)
     order = net.rng.permutation(n)
     batches = [order[k * mbs:(k + 1) * mbs] for k in range(steps)]
     scale = opt.grad_scale(mbs)
@@ -58,7 +59,7 @@ def profile(cfg, data):
 
     def backprop():
         for _ in batches:
-            net._backprop_batch(ws.x, ws.y, ws, scale)
+            backprop_batch(net, ws.x, ws.y, ws, scale)
         return steps
 
     def update():
@@ -70,7 +71,7 @@ def profile(cfg, data):
         for idx in batches:
             np.take(X, idx, axis=0, out=ws.x_rows, mode="clip")     # as train.py does
             np.take(Y, idx, axis=0, out=ws.y_rows, mode="clip")
-            nabla_b, nabla_w = net._backprop_batch(ws.x, ws.y, ws, scale)
+            nabla_b, nabla_w = backprop_batch(net, ws.x, ws.y, ws, scale)
             opt.step(net.weights, net.biases, nabla_w, nabla_b, n)
         return steps
 

@@ -11,8 +11,9 @@ same process and run, each implementation:
                    each mini-batch split between them), where every other implementation
                    gets two threads;
 * ``per-example``  the book's ``update_mini_batch``: a loop over the examples of each
-                   mini-batch calling ``Network._backprop(x, y)`` (``backprop`` without its
-                   argument checks), summing, then the update.
+                   mini-batch calling ``bprop.backprop.backprop(net, x, y)`` (the book's
+                   backprop without ``Network.backprop``'s argument checks), summing, then
+                   the update.
                    Slow, so it runs on a subset (``--per-example-subset``) and the time is
                    scaled to a full epoch;
 * ``book-code``    the same loop with the operations of the book's own network.py (σ′
@@ -67,6 +68,7 @@ try:
 except ImportError:     # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from bprop.network import Network
+from bprop.backprop import backprop
 from bprop.parallel import openblas_controls
 from bprop.train import TrainConfig, train
 
@@ -324,9 +326,10 @@ class PerExampleRunner:
                               for x, y in zip(X, Y)]
 
     def backprop(self, x, y):
-        """The book's backprop as bprop keeps it, minus the argument checks that the public
-        ``net.backprop`` adds (the book's code has none)."""
-        return self.net._backprop(x, y)
+        """The book's backprop as bprop keeps it (:func:`bprop.backprop.backprop`), without
+        the argument checks that the public ``Network.backprop`` adds (the book's code has
+        none)."""
+        return backprop(self.net, x, y)
 
     def run(self, epochs):
         net, cfg, data = self.net, self.cfg, self.training_data
@@ -355,7 +358,7 @@ class BookCodeRunner(PerExampleRunner):
     book's per-example code"): informational, no target.
 
     Same algorithm as ``per-example``, with the book's operations where they differ from
-    ``Network._backprop``: σ′(z) recomputes σ(z) twice (bprop reuses a = σ(z)), ``backprop``
+    ``bprop.backprop.backprop``: σ′(z) recomputes σ(z) twice (bprop reuses a = σ(z)), ``backprop``
     allocates zero gradients for every example, and there is no overflow-safe sigmoid.
     Only for the book's float64 sigmoid + quadratic networks.
     """

@@ -169,14 +169,14 @@ def test_gradcheck_catches_one_wrong_entry_of_a_large_matrix():
     rng = np.random.default_rng(0)
     x, y = rng.random((100, 5)), rng.integers(0, 10, 5)
     assert gradcheck(net, x, y).max_error < 1e-8
-    correct = net._backprop_batch
+    correct = net.backprop_batch
 
     def one_entry_off(*args, **kwargs):
         nabla_b, nabla_w = correct(*args, **kwargs)
         order = np.argsort(np.abs(nabla_w[0]).ravel())
         nabla_w[0].ravel()[order[len(order) // 2]] *= 1.001
         return nabla_b, nabla_w
-    net._backprop_batch = one_entry_off
+    net.backprop_batch = one_entry_off
     r = gradcheck(net, x, y)
     assert r.max_error > 1e-5 and not r.ok()
     assert r.layers[1].worst < 1e-8            # the other layer is still right

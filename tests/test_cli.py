@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bprop import cli
+from bprop import backprop, cli
 from bprop.datasets import write_idx
 from bprop.errors import DataError, ShapeError
 from bprop.io import load_checkpoint
@@ -722,16 +722,16 @@ def test_ctrl_c_in_epoch_2_leaves_epoch_1_and_resumes_exactly(data, tmp_path, ca
     assert run([*common, "--epochs", 1, "--save", one], capsys)[0] == 0
 
     batches_per_epoch = 16                       # 160 training examples, mini-batches of 10
-    original = Network._backprop_batch
+    original = backprop.backprop_batch
     calls = []
 
-    def interrupt_in_epoch_2(self, *args, **kw):
+    def interrupt_in_epoch_2(*args, **kw):
         calls.append(1)
         if len(calls) == batches_per_epoch + 5:
             raise KeyboardInterrupt
-        return original(self, *args, **kw)
+        return original(*args, **kw)
 
-    monkeypatch.setattr(Network, "_backprop_batch", interrupt_in_epoch_2)
+    monkeypatch.setattr(backprop, "backprop_batch", interrupt_in_epoch_2)
     path = tmp_path / "m.npz"
     status, out, err = run([*common, "--epochs", 3, "--save", path], capsys)
     monkeypatch.undo()

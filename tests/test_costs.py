@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bprop import Network
+from bprop.backprop import output_error
 from bprop.costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost, get_cost
 from bprop.errors import ConfigError
 
@@ -60,7 +61,7 @@ def test_matched_delta_equals_general_bp1(cost_name, act):
                             for k in range(6)], axis=1)
     else:
         general = grad * net.activations[-1].prime(z, a)
-    np.testing.assert_allclose(net._output_error(z, a, y), general, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(output_error(net, z, a, y), general, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(a - y, general, rtol=1e-10, atol=1e-12)
 
 
@@ -115,7 +116,7 @@ def test_bp1_keeps_its_precision_at_saturated_outputs(cost_name, output, z, dtyp
     for y in targets:
         zc = z[:, None].astype(dtype)
         a = net.activations[-1].fn(zc)
-        delta = net._output_error(zc, a, y[:, None].astype(dtype))[:, 0]
+        delta = output_error(net, zc, a, y[:, None].astype(dtype))[:, 0]
         assert delta.dtype == dtype
         h = 1e-5
         numeric = np.array([(_stable_cost(cost_name, output, z + h * e, y)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bprop import backprop as core
 from bprop import parallel
 from bprop.diagnostics import Diagnostics
 from bprop.errors import ConfigError
@@ -272,14 +273,14 @@ def test_interrupted_training_stops_the_workers():
 @needs_two
 def test_a_failing_worker_is_reported(monkeypatch):
     parent = os.getpid()
-    backprop = Network._backprop_batch
+    backprop = core.backprop_batch
 
-    def failing(self, *args):
+    def failing(*args):
         if os.getpid() != parent:
             raise MemoryError("no room for the workspace")
-        return backprop(self, *args)
+        return backprop(*args)
 
-    monkeypatch.setattr(Network, "_backprop_batch", failing)
+    monkeypatch.setattr(core, "backprop_batch", failing)
     with pytest.raises(WorkerError, match="worker 1 failed: MemoryError: no room"):
         trained(2, 30)
     assert not children()
@@ -367,20 +368,20 @@ def test_every_step_done_once_however_the_helper_is_delayed(monkeypatch):
     and the run repeats one without delays."""
     calls = parallel.shared_array((1,), np.int64)
     parent = os.getpid()
-    backprop = Network._backprop_batch
+    backprop = core.backprop_batch
 
-    def counted(self, *args):
+    def counted(*args):
         if os.getpid() != parent:
             calls[0] += 1
             if calls[0] % 3 == 0:
                 time.sleep(0.002)
-        return backprop(self, *args)
+        return backprop(*args)
 
     X, y = data(n=60)
     config = TrainConfig(epochs=30, mini_batch_size=20, dropout=0.3)
     plain = Network([16, 12, 4], rng=2)
     train(plain, X, y, config, workers=2)
-    monkeypatch.setattr(Network, "_backprop_batch", counted)
+    monkeypatch.setattr(core, "backprop_batch", counted)
     delayed = Network([16, 12, 4], rng=2)
     train(delayed, X, y, config, workers=2)
     assert calls[0] == 30 * 3

@@ -4,8 +4,9 @@ each checked against values computed independently here, and end-to-end learning
 import numpy as np
 import pytest
 
-from bprop import ConfigError, Network, TrainConfig, network2, train
-from bprop.train import _Shifter
+from bprop import ConfigError, Network, TrainConfig, network2, outputs, train
+from bprop.backprop import backprop_batch
+from bprop.train import Dropout, _Shifter
 
 N = 12
 
@@ -202,7 +203,7 @@ def test_plateau_schedule_halves_and_stops(monkeypatch):
     X, y = _data(n=40)
     net = Network([3, 4, 2], rng=0)
     # freeze the accuracy: predictions never change, so every epoch is "no improvement"
-    monkeypatch.setattr(Network, "predict", lambda self, X: np.zeros(len(X), int))
+    monkeypatch.setattr(outputs, "predict", lambda net, X: np.zeros(len(X), int))
     cfg = TrainConfig(epochs=50, mini_batch_size=10, eta=1.0, schedule="plateau", patience=2,
                       min_eta_factor=8, monitor_training_cost=False)
     h = train(net, X, y, cfg, validation=(X, y))
@@ -240,8 +241,8 @@ def test_dropout_masks_gradient_and_seed():
     rng = np.random.default_rng(1)
     x = rng.random((5, 4))
     y = np.eye(3)[:, [0, 1, 2, 0]]
-    ws = net._workspace(4)
-    nb, nw = net._backprop_batch(x, y, ws, 1.0, (0.5, np.random.default_rng(7)))
+    ws = net.workspace(4)
+    nb, nw = backprop_batch(net, x, y, ws, 1.0, Dropout(0.5, np.random.default_rng(7)))
     nw = [g.copy() for g in nw]
     mask = ws.masks[0].copy()
     np.testing.assert_array_equal(                        # same seed, same mask

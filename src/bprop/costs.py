@@ -184,7 +184,7 @@ class QuadraticCost:
     def delta(z, a, y):
         """BP1 for a sigmoid output layer: δ = (a − y) ⊙ σ′(z).
 
-        The book's interface; training takes BP1 from :meth:`bprop.Network._output_error`,
+        The book's interface; training takes BP1 from :func:`bprop.backprop.output_error`,
         with any output activation."""
         return (a - y) * sigmoid_prime(z)
 
@@ -213,7 +213,7 @@ class CrossEntropyCost:
     def delta(z, a, y):
         """BP1 for a sigmoid output layer: σ′ cancels, δ = a − y.
 
-        The book's interface; training takes BP1 from :meth:`bprop.Network._output_error`,
+        The book's interface; training takes BP1 from :func:`bprop.backprop.output_error`,
         with any output activation."""
         return a - y
 
@@ -248,7 +248,7 @@ class LogLikelihoodCost:
     def delta(z, a, y):
         """BP1 for a softmax output layer: δ = a − y.
 
-        The book's interface; training takes BP1 from :meth:`bprop.Network._output_error`,
+        The book's interface; training takes BP1 from :func:`bprop.backprop.output_error`,
         with any output activation."""
         return a - y
 

@@ -37,11 +37,13 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .backprop import Workspace, backprop_batch
 from .costs import closed_form_delta, get_cost
 from .errors import ConfigError, DataError, check_int, check_range
 from .numerics import norm
-from .network import _Workspace
+from .outputs import confusion_counts  # noqa: F401  (bprop.diagnostics.confusion_counts)
 from .train import EpochRecord, History, check_record
+from .validate import check_parameters, check_X, targets
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
 SATURATION = 0.1
@@ -93,7 +95,7 @@ class Diagnostics:
     def observe_batch(self, net, ws, nabla_b, nabla_w, scale):
         """Accumulate one mini-batch's statistics from backprop's buffers.
 
-        ws: the network's workspace after :meth:`Network._backprop_batch` (``ws.zs[l]`` is
+        ws: the workspace after :func:`bprop.backprop.backprop_batch` (``ws.zs[l]`` is
         zˡ⁺² of shape ``(n, m)``; ``ws.y_rows`` the targets, one per row). nabla_b, nabla_w:
         the summed gradients times ``scale`` (BP3, BP4), so ∂C/∂bˡ, the mean over the batch,
         is ``nabla_b[l] / (scale·m)``.
@@ -196,13 +198,6 @@ class Diagnostics:
                              for w, act in zip(weights, activations)]
 
 
-def confusion_counts(y_true, y_pred, n_classes):
-    """``(n_classes, n_classes)`` int array: entry [i, j] counts examples of class i predicted j."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return np.bincount(y_true * n_classes + y_pred,
-                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-
-
 def layer_stats(net, X, y, saturation=SATURATION):
     """Per-layer diagnostics of ``net`` on rows ``X`` (labels or target rows ``y``), one pass.
 
@@ -211,17 +206,17 @@ def layer_stats(net, X, y, saturation=SATURATION):
     :meth:`Diagnostics.summary`, with ``batches`` = 1 and ``dead`` meaning "inactive on every
     row of X". Memory: a few ``(n_l, len(X))`` arrays per layer.
     """
-    X = net.check_X(X)
-    Y = net.targets(y, len(X))
-    net._check_parameters()
+    X = check_X(net, X)
+    Y = targets(net, y, len(X))
+    check_parameters(net)
     # the network's own matrix-based BP1-BP4, in a workspace of this one batch's size (not
     # cached on the network); the rows themselves stand in for the gathered copies
-    ws = _Workspace(net.sizes, len(X), net.dtype)
+    ws = Workspace(net.sizes, len(X), net.dtype)
     ws.x_rows, ws.y_rows = X, Y
     # overflow and inf - inf in huge weights come out as non-finite norms, which explain()
     # reports as divergence
     with np.errstate(over="ignore", invalid="ignore"):
-        nabla_b, nabla_w = net._backprop_batch(X.T, Y.T, ws)        # sums over the rows
+        nabla_b, nabla_w = backprop_batch(net, X.T, Y.T, ws)        # sums over the rows
         diag = Diagnostics(every=1, saturation=saturation)
         diag.observe_batch(net, ws, nabla_b, nabla_w, 1.0)
     return diag.summary()

@@ -28,6 +28,8 @@ from numbers import Real
 import numpy as np
 
 from .errors import ConfigError, DataError
+from .outputs import summed_cost
+from .validate import check_input, check_parameters, check_target, targets
 
 
 @dataclass
@@ -91,16 +93,16 @@ def gradcheck(net, x, y, eps=1e-5):
     """
     if isinstance(eps, bool) or not isinstance(eps, Real) or not 0 < eps < 1:
         raise ConfigError(f"eps must be in (0, 1); got {eps!r}")
-    net._check_parameters(finite=True)     # nan weights would give nan errors, no message
+    check_parameters(net, finite=True)     # nan weights would give nan errors, no message
     if net.dtype != np.float64:
         net = _float64_copy(net)
-    x = net._check_input(x, "x")
+    x = check_input(net, x, "x")
     if x.shape[1] == 0:
         raise DataError("x has no examples (0 columns): there is no gradient to check")
     y = np.asarray(y)
     if y.ndim == 1:
-        y = net.targets(y, x.shape[1]).T
-    y = net._check_target(y, columns=x.shape[1])
+        y = targets(net, y, x.shape[1]).T
+    y = check_target(net, y, columns=x.shape[1])
 
     # backprop is timed as the best of a few calls (the first also allocates its buffers);
     # the finite differences, thousands of forward passes, once
@@ -111,7 +113,7 @@ def gradcheck(net, x, y, eps=1e-5):
         backprop_seconds = min(backprop_seconds, time.perf_counter() - t0)
 
     def cost():
-        return net._summed_cost(x, y)       # from zᴸ for the log costs: exact when saturated
+        return summed_cost(net, x, y)       # from zᴸ for the log costs: exact when saturated
 
     t0 = time.perf_counter()
     numeric_w = [_numeric(w, cost, eps) for w in net.weights]
@@ -144,10 +146,8 @@ def _numeric(p, cost, eps):
 
 def _float64_copy(net):
     """The same network (its class, activation and cost objects) with float64 parameters."""
-    net._check_parameters()
-    twin = copy.copy(net)
+    twin = copy.copy(net)           # a Network's copy has buffers of its own
     twin.dtype = np.dtype(np.float64)
     twin.weights = [w.astype(np.float64) for w in net.weights]
     twin.biases = [b.astype(np.float64) for b in net.biases]
-    twin._workspaces = {}
     return twin

@@ -35,7 +35,8 @@ import numpy as np
 
 from .costs import COSTS_BY_CLASS_NAME, get_cost
 from .errors import BpropError, ConfigError, ModelFileError, check_int
-from .network import Network, _check_sizes
+from .network import Network
+from .validate import check_parameters, check_sizes
 
 FORMAT = "bprop-model"
 VERSION = 1
@@ -105,7 +106,7 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
 
     if not isinstance(net, Network):
         raise ConfigError(f"save needs a Network; got {type(net).__name__}")
-    net._check_parameters(finite=True)
+    check_parameters(net, finite=True)
     for value, kind, name in ((config, TrainConfig, "config"), (history, History, "history")):
         if value is not None and not isinstance(value, kind):
             raise ConfigError(f"{name} must be a {kind.__name__} or None; got "
@@ -220,7 +221,7 @@ def _from_arrays(path, arrays):
     # the stored arrays must fit the header's sizes before Network() draws weights of those
     # sizes: a damaged header must not make it allocate (and fill) gigabytes
     try:
-        sizes = _check_sizes(meta.get("sizes"))
+        sizes = check_sizes(meta.get("sizes"))
     except ConfigError:
         raise ModelFileError(f"{path}: header field 'sizes' must be a list of at least two "
                              f"positive integers; got {meta.get('sizes')!r}") from None
@@ -313,7 +314,7 @@ def save_book_json(net, path):
 
     The format has no field for activations or dtype: it holds sigmoid networks only.
     """
-    net._check_parameters(finite=True)
+    check_parameters(net, finite=True)
     if any(name != "sigmoid" for name in net.activation_names):
         raise ModelFileError(f"the book's JSON format holds sigmoid networks only; this one "
                              f"has {', '.join(net.activation_names)}: use bprop.save (.npz)")
@@ -352,7 +353,7 @@ def load_book_json(path, network_class=Network):
     try:
         weights = [_json_array(w, f"weights[{i}]") for i, w in enumerate(data["weights"])]
         biases = [_json_array(b, f"biases[{i}]") for i, b in enumerate(data["biases"])]
-        sizes = _check_sizes(data["sizes"])
+        sizes = check_sizes(data["sizes"])
         # the arrays must fit the sizes before the network draws weights of those sizes
         if len(weights) != len(sizes) - 1 or len(biases) != len(sizes) - 1:
             raise ModelFileError(f"{path}: inconsistent network2 file: sizes {sizes} need "
@@ -371,7 +372,7 @@ def load_book_json(path, network_class=Network):
         raise ModelFileError(f"{path}: inconsistent network2 file: {e}") from None
     net.weights, net.biases = weights, biases
     try:
-        net._check_parameters()
+        check_parameters(net)
     except BpropError as e:
         raise ModelFileError(f"{path}: {e}") from None
     for a in (*net.weights, *net.biases):

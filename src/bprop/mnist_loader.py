@@ -17,12 +17,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
-from .datasets import check_n_classes, to_book_format
+from .book import vectorized_result
+from .datasets import to_book_format
 from .datasets.download import cache_dir
 from .datasets.mnist import PKL_NAME, PKL_URL, read_pkl_gz
-from .errors import DataError, check_class_index
+from .errors import DataError
 
 
 #: Where the book's ``mnist_loader`` reads the file, relative to the working directory.
@@ -66,14 +65,3 @@ def load_data_wrapper(path: str | os.PathLike | None = None):
     validation_data = to_book_format(va_d[0], va_d[1], 10)
     test_data = to_book_format(te_d[0], te_d[1], 10)
     return training_data, validation_data, test_data
-
-
-def vectorized_result(j, n=10) -> np.ndarray:
-    """The one-hot ``(n, 1)`` column for digit ``j`` (float64, as in the book; ``n`` = 10
-    there), refusing a ``j`` outside [0, n) (NumPy would wrap -1 round to the last class)
-    and an ``n`` that is not an integer in [1, ``bprop.datasets.MAX_CLASSES``]."""
-    n = check_n_classes(n, "n")
-    check_class_index(j, n)
-    e = np.zeros((n, 1))
-    e[j] = 1.0
-    return e

@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import book
 from . import network as _network
 from .activations import sigmoid, sigmoid_prime  # noqa: F401  (the book's module-level names)
+from .book import vectorized_result  # noqa: F401  (the book's module-level name)
 from .costs import CrossEntropyCost, QuadraticCost  # noqa: F401
 from .io import load_book_json, save_book_json
+from .outputs import predicted_classes
+from .train import TrainConfig, train
 
 
 class Network(_network.Network):
@@ -41,16 +45,14 @@ class Network(_network.Network):
         a blank line. Returns ``(evaluation_cost, evaluation_accuracy, training_cost,
         training_accuracy)``, each a per-epoch list (empty when its monitor is off).
         """
-        from .train import TrainConfig, train
-
-        X, Y = self._book_training_arrays(training_data)
-        labels = _network.predicted_classes(Y)
+        X, Y = book.training_arrays(self, training_data)
+        labels = predicted_classes(Y)
         if evaluation_data is not None:
-            evaluation_data = _network._items(evaluation_data, "evaluation_data")
+            evaluation_data = book.items(evaluation_data, "evaluation_data")
         # the book tests `if evaluation_data:`, so an empty list means none
-        evaluation = (self._book_test_arrays(evaluation_data, "evaluation_data")
+        evaluation = (book.test_arrays(self, evaluation_data, "evaluation_data")
                       if evaluation_data else None)
-        self._book_fresh_parameters()
+        book.fresh_parameters(self)
         evaluation_cost, evaluation_accuracy = [], []
         training_cost, training_accuracy = [], []
 
@@ -82,14 +84,14 @@ class Network(_network.Network):
         convert=False: targets are int labels (validation/test data); convert=True: one-hot
         columns (training data).
         """
-        pairs = _network._items(data, "data")
+        pairs = book.items(data, "data")
         if not pairs:
             return 0
         if convert:
-            X, Y = self._book_training_arrays(pairs, "data")
-            labels = _network.predicted_classes(Y)
+            X, Y = book.training_arrays(self, pairs, "data")
+            labels = predicted_classes(Y)
         else:
-            X, labels = self._book_test_arrays(pairs, "data")
+            X, labels = book.test_arrays(self, pairs, "data")
         return int(np.count_nonzero(self.predict(X) == labels))
 
     def total_cost(self, data, lmbda, convert=False):
@@ -98,11 +100,11 @@ class Network(_network.Network):
         convert=False: targets are one-hot columns (training data); convert=True: int labels
         to be made one-hot (validation/test data) -- the opposite sense to ``accuracy``.
         """
-        pairs = _network._items(data, "data")
+        pairs = book.items(data, "data")
         if convert:
-            X, labels = self._book_test_arrays(pairs, "data")
+            X, labels = book.test_arrays(self, pairs, "data")
             return self.mean_cost(X, labels, lmbda)
-        X, Y = self._book_training_arrays(pairs, "data")
+        X, Y = book.training_arrays(self, pairs, "data")
         return self.mean_cost(X, Y, lmbda)
 
     def save(self, filename):
@@ -113,11 +115,4 @@ class Network(_network.Network):
 def load(filename):
     """Load a network saved by :meth:`Network.save` (the book's JSON format)."""
     return load_book_json(filename, network_class=Network)
-
-
-def vectorized_result(j, n=10):
-    """The one-hot ``(n, 1)`` column with a 1.0 in position j (an int in [0, n))."""
-    from .mnist_loader import vectorized_result as one_hot    # one definition, loaded on use
-
-    return one_hot(j, n)
 

@@ -4,7 +4,8 @@ BP1-BP4 give the gradient of the *summed* cost Σₓ Cₓ over a mini-batch, and
 split over any partition of the batch: ∇w = Σ over the slices of (Σ over the slice's
 examples). With ``train(..., workers=k)`` the training loop forks k − 1 helper processes
 once per run. In every step each process gathers its slice of the mini-batch and runs the
-same matrix-based backprop on it (``Network._gather_rows``, ``Network._backprop_batch``);
+same matrix-based backprop on it (:func:`bprop.backprop.gather_rows`, :func:`bprop.backprop.
+backprop_batch`);
 the parent adds the helpers' ``nabla_w``/``nabla_b`` to its own and takes the optimiser's
 step. Only the order of the additions differs from one process, so the weights agree with
 a one-process run to rounding (a few units in the last place per step).
@@ -52,6 +53,7 @@ import warnings
 
 import numpy as np
 
+from . import backprop as core
 from .errors import BpropError, ConfigError, whole
 from .stops import STOPS, held_stops
 
@@ -298,8 +300,10 @@ class Workers:
         self.scale[0] = scale
         step = self._go(STEP)                   # written last: the helpers go
         lo, hi = self._rows(0, start, m)
-        ws, nabla_b, nabla_w = self.net._backprop_rows(
-            self.X, self.Y, self.order[lo:hi], scale, self.dropout, self.shifter)
+        net = self.net
+        ws = core.gather_rows(net.workspace(hi - lo), self.X, self.Y, self.order[lo:hi],
+                              self.shifter)
+        nabla_b, nabla_w = core.backprop_batch(net, ws.x, ws.y, ws, scale, self.dropout)
         for j, pid in enumerate(self.pids, start=1):
             self._wait(j, pid, step)
         for helper_w, helper_b in self.nablas:
@@ -365,7 +369,7 @@ class Workers:
                 dropout, shifter = self.dropout, self.shifter
                 if dropout is not None or shifter is not None:
                     rng = np.random.default_rng(int(self.seeds[j]))
-                    dropout = None if dropout is None else (dropout[0], rng)
+                    dropout = None if dropout is None else dropout.with_rng(rng)
                     shifter = None if shifter is None else shifter.with_rng(rng)
                 while True:
                     spins = 0
@@ -383,10 +387,12 @@ class Workers:
                         start, m = int(ctl[START]), int(ctl[M])
                         lo, hi = self._rows(j, start, m)
                         if hi > lo:
-                            ws = (net._workspace(hi - lo) if ready == (lo, hi) else
-                                  net._gather_rows(self.X, self.Y, self.order[lo:hi], shifter))
+                            ws = net.workspace(hi - lo)
+                            if ready != (lo, hi):
+                                core.gather_rows(ws, self.X, self.Y, self.order[lo:hi], shifter)
                             ws.nabla_w, ws.nabla_b = own_w, own_b   # straight into shared memory
-                            net._backprop_batch(ws.x, ws.y, ws, float(self.scale[0]), dropout)
+                            core.backprop_batch(net, ws.x, ws.y, ws, float(self.scale[0]),
+                                                dropout)
                         else:                       # fewer examples than processes
                             for g in (*own_w, *own_b):
                                 g.fill(0)
@@ -397,7 +403,8 @@ class Workers:
                         # training loop's next one starts where this one ended)
                         lo, hi = self._rows(j, start + m, min(m, n - start - m))
                         if hi > lo:
-                            net._gather_rows(self.X, self.Y, self.order[lo:hi], shifter)
+                            core.gather_rows(net.workspace(hi - lo), self.X, self.Y,
+                                             self.order[lo:hi], shifter)
                             ready = (lo, hi)
                     if command == QUIT:
                         return

@@ -34,11 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .diagnostics import SATURATION, check_diagnostics, confusion_counts, history_records
+from .diagnostics import SATURATION, check_diagnostics, history_records
 from .errors import BpropError, ConfigError, DataError, OutputOverflowError, ShapeError, check_int
 from .io import atomic_write, history_paths, load_checkpoint
-from .network import _check_labels, class_scores, predicted_classes
+from .outputs import class_scores, predicted_classes
+from .outputs import confusion_counts
 from .train import History
+from .validate import check_labels
 
 FIGSIZE = (6.4, 4.8)        # inches
 DPI = 100
@@ -300,7 +302,7 @@ def confusion_figure(net, X, y, n_classes=None, class_names=None):
     check_int(n_classes, "n_classes", minimum=1)
     class_names = _class_names(class_names, n_classes)
     pred = net.predict(X)
-    y = _check_labels(y, len(pred), n_classes)
+    y = check_labels(y, len(pred), n_classes)
     if len(pred) and pred.max() >= n_classes:   # a network with more outputs than classes
         raise DataError(f"the network predicts class {int(pred.max())}, beyond n_classes="
                         f"{n_classes}; give n_classes={int(pred.max()) + 1} or more")
@@ -334,7 +336,7 @@ def most_wrong(net, X, y, k=15):
     a = net.predict_proba(X)                                        # (N, sizes[-1])
     pred = predicted_classes(a)
     a = class_scores(a)
-    y = _check_labels(y, len(a), a.shape[1])
+    y = check_labels(y, len(a), a.shape[1])
     wrong = np.flatnonzero(pred != y)
     margin = a[wrong, pred[wrong]] - a[wrong, y[wrong]]
     order = np.argsort(-margin, kind="stable")[:k]

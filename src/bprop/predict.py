@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, DataError, ShapeError, check_int, numpy_reason, whole
-from .network import class_scores
+from .outputs import class_scores
 
 #: MNIST's box: digits fit in 20x20 inside the 28x28 field.
 MNIST_BOX_FRACTION = 20 / 28

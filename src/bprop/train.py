@@ -24,10 +24,12 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from . import backprop as core
+from . import outputs
 from .errors import (ConfigError, DataError, OutputOverflowError, ShapeError, check_int,
                      check_number, check_range, whole)
-from .network import predicted_classes
 from .optimizers import OPTIMIZERS, Optimizer, optimizer_for
+from .validate import check_parameters, check_trainable, check_X, labels_of, targets
 from .parallel import Workers, check_workers
 
 SCHEDULES = ("constant", "step", "plateau")
@@ -268,6 +270,25 @@ def check_record(r, i, required=True):
     return r
 
 
+def fit_config(epochs, batch_size, eta, **options):
+    """The TrainConfig of ``Network.fit(X, y, epochs, batch_size, eta, **options)``: the
+    options are its fields, ``mini_batch_size`` may stand for ``batch_size`` (default 10)."""
+    if "mini_batch_size" in options:                # TrainConfig's own name
+        if batch_size is not None and options["mini_batch_size"] != batch_size:
+            raise ConfigError(f"fit got batch_size={batch_size!r} and mini_batch_size="
+                              f"{options['mini_batch_size']!r}; give one")
+        batch_size = options.pop("mini_batch_size")
+    batch_size = 10 if batch_size is None else batch_size
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(f"fit got unknown option{'s' if len(unknown) > 1 else ''} "
+                          f"{', '.join(unknown)}; it takes epochs, batch_size, eta, "
+                          f"validation, test, on_epoch_end, callbacks, workers and "
+                          f"{', '.join(sorted(known - {'epochs', 'eta'}))}")
+    return TrainConfig(epochs=epochs, mini_batch_size=batch_size, eta=eta, **options)
+
+
 def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
           callbacks=(), progress=None, history=None, start_epoch=0, optimizer=None, workers=1):
     """Train ``net`` in place on rows ``X`` with labels or target rows ``y``.
@@ -289,8 +310,8 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     """
     if not isinstance(config, TrainConfig):
         raise ConfigError("config must be a TrainConfig")
-    X = net.check_X(X)
-    Y = net.targets(y, len(X))
+    X = check_X(net, X)
+    Y = targets(net, y, len(X))
     validation = _eval_set(net, validation, "validation")
     test = _eval_set(net, test, "test")
     if (config.early_stopping or config.schedule == "plateau") and validation is None:
@@ -299,7 +320,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     if config.image_shape is not None and math.prod(config.image_shape) != net.sizes[0]:
         raise ShapeError(f"image_shape {config.image_shape} has {math.prod(config.image_shape)} "
                          f"pixels; the network takes {net.sizes[0]} inputs")
-    net._check_trainable()
+    check_trainable(net)
     callbacks = _check_callbacks(callbacks, on_epoch_end, progress)
     check_int(start_epoch, "start_epoch", minimum=0)
     history = history if history is not None else History()
@@ -321,7 +342,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     observers = [c for c in callbacks if hasattr(c, "observe_batch")]
     workers = check_workers(workers)
     n, mbs = len(X), config.mini_batch_size
-    dropout = (1.0 - config.dropout, net.rng) if config.dropout else None
+    dropout = Dropout(1.0 - config.dropout, net.rng) if config.dropout else None
     shifter = _Shifter(config.image_shape, config.shift, net.rng) if config.shift else None
     n_batches = -(-n // mbs)
     progress_every = max(1, n_batches // 100)
@@ -344,8 +365,10 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                     m = min(mbs, n - start)
                     scale = optimizer.grad_scale(m)
                     if pool is None:
-                        ws, nabla_b, nabla_w = net._backprop_rows(
-                            X, Y, order[start:start + m], scale, dropout, shifter)
+                        ws = core.gather_rows(net.workspace(m), X, Y, order[start:start + m],
+                                              shifter)
+                        nabla_b, nabla_w = core.backprop_batch(net, ws.x, ws.y, ws, scale,
+                                                               dropout)
                         ws_scale = scale
                     else:
                         ws, nabla_b, nabla_w, ws_scale = pool.backprop(start, m, scale)
@@ -399,23 +422,27 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
     for i, w in enumerate(net.weights):
         if not np.isfinite(w).all():
             raise _diverged(j, config, eta, f"weights[{i}] are no longer finite")
+    check_parameters(net)       # a callback may have assigned new ones
     if config.monitor_training_cost:
-        record.train_cost = net.mean_cost(X, Y, config.lmbda, config.l1)
+        record.train_cost = outputs.mean_cost(net, X, Y, config.lmbda, config.l1)
         if not np.isfinite(record.train_cost):
             raise _diverged(j, config, eta, f"the cost is {record.train_cost}")
 
+    if config.monitor_training_accuracy or validation is not None or test is not None:
+        check_parameters(net, finite=True)
+
     def predicted(rows):
         try:
-            return net.predict(rows)
+            return outputs.predict(net, rows)
         except OutputOverflowError as e:    # the weights grew too large
             raise _diverged(j, config, eta, str(e)) from None
 
     if config.monitor_training_accuracy:
-        record.train_accuracy = float(np.mean(predicted(X) == predicted_classes(Y)))
+        record.train_accuracy = float(np.mean(predicted(X) == outputs.predicted_classes(Y)))
     if validation is not None:
-        Xv, yv, targets = validation
+        Xv, yv, Yv = validation
         record.val_accuracy = float(np.mean(predicted(Xv) == yv))
-        record.val_cost = net.mean_cost(Xv, targets, config.lmbda, config.l1)
+        record.val_cost = outputs.mean_cost(net, Xv, Yv, config.lmbda, config.l1)
     if test is not None:
         Xt, yt, _ = test
         record.test_correct = int(np.count_nonzero(predicted(Xt) == yt))
@@ -502,6 +529,22 @@ def _restore_best(net, config, history):
             dst[...] = src
 
 
+class Dropout:
+    """Inverted dropout on hidden layers: each neuron kept with probability ``keep`` and its
+    activation scaled by 1/keep, so that E[a] is unchanged (drawn from ``rng``)."""
+
+    def __init__(self, keep, rng):
+        self.keep, self.rng = keep, rng
+
+    def with_rng(self, rng):
+        """The same dropout drawn from another generator (a data-parallel helper's)."""
+        return Dropout(self.keep, rng)
+
+    def mask(self, a):
+        """A mask for activations ``a``: 1/keep where a neuron is kept, 0 where dropped."""
+        return (self.rng.random(a.shape) < self.keep).astype(a.dtype) / self.keep
+
+
 class _Shifter:
     """Random shifts of image rows by up to ``s`` pixels, zero-filled (the book's chapter 6
     expansion of MNIST, done on the fly per mini-batch, never materialised)."""
@@ -533,9 +576,9 @@ def _eval_set(net, data, name):
         X, y = data
     except (TypeError, ValueError):
         raise DataError(f"{name} must be an (X, y) pair") from None
-    X = net.check_X(X)
-    labels = net._labels_of(y, len(X))
+    X = check_X(net, X)
+    labels = labels_of(net, y, len(X))
     # the validation cost is measured against the targets as given (target rows are not
     # always one-hot), made once here; the test set is only scored
-    targets = net.targets(y, len(X)) if name == "validation" else None
-    return X, labels, targets
+    Y = targets(net, y, len(X)) if name == "validation" else None
+    return X, labels, Y

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int, whole
+from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
+from ..validate import check_n_classes
 from .download import cache_dir, download_files
 from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
 from .idx import read_idx, write_idx
@@ -152,23 +153,12 @@ def describe() -> str:
     return "\n".join(lines)
 
 
-#: More classes than this is a mistake (a count of examples, say), not a classifier's outputs.
-MAX_CLASSES = 1_000_000
-
-
-def check_n_classes(n, name="n_classes"):
-    """Refuse a number of classes that is not an integer in [1, MAX_CLASSES]."""
-    if whole(n, 1, MAX_CLASSES) is None:
-        raise ConfigError(f"{name} must be an integer in [1, {MAX_CLASSES}]; got {n!r}")
-    return whole(n)
-
-
 def to_book_format(X: np.ndarray, y: np.ndarray, n_classes: int, *, one_hot: bool = False):
     """The book's list of ``(x, y)`` tuples from rows ``X (N, n)`` and labels ``y (N,)``.
 
     Each x is a column ``(n, 1)`` (a view of its row). With ``one_hot`` each y is the
     one-hot column ``(n_classes, 1)`` of X's dtype (training data); otherwise a Python
-    ``int`` (validation and test data). n_classes: an integer in ``[1, MAX_CLASSES]``
+    ``int`` (validation and test data). n_classes: an integer in ``[1, bprop.validate.MAX_CLASSES]``
     above every label.
     """
     n_classes = check_n_classes(n_classes)

@@ -1,0 +1,91 @@
+"""From the network's outputs to answers: outputs for many rows, classes, costs, counts.
+
+The functions here run the forward pass of :mod:`bprop.backprop` over rows ``X``
+``(n, sizes[0])``, :data:`ROWS_PER_PASS` rows at a time, and read classes and costs off
+the outputs. Like the backprop core they trust their arguments (``Network``'s public
+methods and the training loop check them once, :mod:`bprop.validate`), with one
+exception: an output that overflows is refused (:class:`bprop.OutputOverflowError`), since
+an argmax of inf or nan would name class 0, a wrong answer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .backprop import feedforward, logits
+from .costs import cost_from_logits
+from .errors import OutputOverflowError
+from .numerics import squared_norm_times
+
+#: Rows per batched pass when predicting, costing or checking many rows: one pass for a test
+#: set of 10,000, and memory bounded beyond.
+ROWS_PER_PASS = 10_000
+
+
+def class_scores(a):
+    """Per-class scores from output rows ``a`` ``(n, sizes[-1])``: ``a`` itself, or for a
+    network with one output (a binary classifier trained on 0/1 targets) the two columns
+    1 − a and a, the outputs for class 0 and class 1."""
+    a = np.asarray(a)
+    return np.concatenate([1 - a, a], axis=1) if a.shape[1] == 1 else a
+
+
+def predicted_classes(a):
+    """The class of each output row ``a`` ``(n, sizes[-1])``: the argmax of
+    :func:`class_scores` (first index on ties), so with one output 1 where it exceeds 0.5."""
+    return np.argmax(class_scores(a), axis=1)
+
+
+def output_rows(net, X):
+    """Output activations for rows ``X``: ``(n, sizes[-1])``, one row per example;
+    ``OutputOverflowError`` when an output is not finite (weights far too large)."""
+    out = np.empty((X.shape[0], net.sizes[-1]), net.dtype)
+    chunk = ROWS_PER_PASS
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], chunk):
+            out[start:start + chunk] = feedforward(net, X[start:start + chunk].T).T
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        raise OutputOverflowError(f"the network's outputs overflow ({net.dtype.name}) for "
+                                  f"{int(bad.sum())} of {len(X)} examples (first in row "
+                                  f"{int(np.flatnonzero(bad)[0])}): its weights are too large")
+    return out
+
+
+def predict(net, X):
+    """The predicted class of each row of ``X`` (:func:`predicted_classes`)."""
+    return predicted_classes(output_rows(net, X))
+
+
+def summed_cost(net, x, y):
+    """Σₓ C_x over columns ``x`` and targets ``y``: from zᴸ where the cost and output allow
+    it (:func:`bprop.costs.cost_from_logits`: exact even where aᴸ rounds to 0 or 1), else
+    ``cost.fn(a, y)``."""
+    from_logits = cost_from_logits(net.cost, net.activations[-1].name)
+    if from_logits is None:
+        return net.cost.fn(feedforward(net, x), y)
+    return from_logits(logits(net, x), y)
+
+
+def mean_cost(net, X, Y, lmbda=0.0, l1=0.0):
+    """Mean cost over rows ``X`` with target rows ``Y``, plus the regularisation terms
+    ½(λ/n)Σ‖w‖² and (λ₁/n)Σ|w|, n = len(X) (as the book's ``total_cost``). A diverging
+    run's overflow comes out as an inf or nan cost, which the training loop reports."""
+    cost = 0.0
+    chunk = ROWS_PER_PASS
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, len(X), chunk):
+            cost += summed_cost(net, X[start:start + chunk].T, Y[start:start + chunk].T)
+    cost /= len(X)
+    if lmbda:
+        cost += sum(squared_norm_times(0.5 * lmbda / len(X), w) for w in net.weights)
+    if l1:
+        cost += l1 / len(X) * sum(float(np.abs(w).sum(dtype=np.float64)) for w in net.weights)
+    return cost
+
+
+def confusion_counts(y_true, y_pred, n_classes):
+    """``(n_classes, n_classes)`` int array: entry [i, j] counts examples of class i predicted j."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return np.bincount(y_true * n_classes + y_pred,
+                       minlength=n_classes * n_classes).reshape(n_classes, n_classes)

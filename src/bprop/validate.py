@@ -1,0 +1,372 @@
+"""The boundary: every check of what a user hands bprop, in one place.
+
+Public entry points (``Network()`` and its methods, ``train``, ``TrainConfig``, the loaders)
+call these once, where the input enters; the maths behind them (:mod:`bprop.backprop`,
+:mod:`bprop.outputs`, the training loop) trusts what was checked. Each check either returns
+the value in the form bprop computes with (a float array of the network's dtype, int labels,
+a list of layer widths) or raises one of :mod:`bprop.errors`' exceptions with a one-line
+message saying what is wrong, what was expected and what was got.
+
+Settings are checked from declarative tables: :class:`Rule` objects (``Int``, ``Number``,
+``Interval``, ``Choice``, ``Flag``, ``Optional``) applied by :func:`check_settings`, as
+``TrainConfig`` does with its fields.
+
+The functions named ``check_*(net, ...)`` take ``net``: any object with ``sizes``,
+``num_layers``, ``dtype``, ``weights`` and ``biases`` (a :class:`bprop.Network`).
+"""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .errors import (ConfigError, DataError, ShapeError, check_int, check_number, check_range,
+                     whole)
+from .outputs import ROWS_PER_PASS, predicted_classes
+
+#: Output activations whose a lies in (0, 1), as the log costs need.
+PROBABILITY_OUTPUTS = ("sigmoid", "softmax")
+#: More classes than this is a mistake (a count of examples, say), not a classifier's outputs.
+MAX_CLASSES = 1_000_000
+
+
+# -- settings, from declarative tables --------------------------------------------------------------
+class Rule:
+    """A setting's allowed values: ``check(value, name)`` returns the value as bprop keeps it
+    (a Python int, float or bool) or raises ``ConfigError`` naming the setting."""
+
+    def check(self, value, name):
+        raise NotImplementedError
+
+
+class Int(Rule):
+    """An integer (a NumPy one too, not a bool) >= minimum, kept as a Python int."""
+
+    def __init__(self, minimum):
+        self.minimum = minimum
+
+    def check(self, value, name):
+        check_int(value, name, minimum=self.minimum)
+        return int(value)   # -(-n // np.uint8(2)) would overflow
+
+
+class Number(Rule):
+    """A finite real number, > 0 if ``positive`` else >= 0, kept as a Python float (a NumPy
+    float32 η would do a float64 network's steps in float32); ``above``: also more than it."""
+
+    def __init__(self, positive=False, above=None):
+        self.positive, self.above = positive, above
+
+    def check(self, value, name):
+        check_number(value, name, positive=self.positive)
+        if self.above is not None and value <= self.above:
+            raise ConfigError(f"{name} must be greater than {self.above:g}; got {value!r}")
+        return float(value)
+
+
+class Interval(Rule):
+    """A number from low to high, open at the ends flagged, kept as a Python float."""
+
+    def __init__(self, low, high, low_open=False, high_open=False):
+        self.bounds = (low, high, low_open, high_open)
+
+    def check(self, value, name):
+        low, high, low_open, high_open = self.bounds
+        check_range(value, name, low, high, low_open=low_open, high_open=high_open)
+        return float(value)
+
+
+class Choice(Rule):
+    """One of ``names``: "unknown optimizer 'x'; choose from sgd, momentum, ..."."""
+
+    def __init__(self, names):
+        self.names = tuple(names)
+
+    def check(self, value, name):
+        if value not in self.names:
+            raise ConfigError(f"unknown {name} {value!r}; choose from {', '.join(self.names)}")
+        return value
+
+
+class Flag(Rule):
+    """True or False (or 1/0, as a hand-written config may say), kept as a bool."""
+
+    def check(self, value, name):
+        if not isinstance(value, (bool, np.bool_)) and whole(value) not in (0, 1):
+            raise ConfigError(f"{name} must be True or False; got {value!r}")
+        return bool(value)
+
+
+class Optional(Rule):
+    """None, or what ``rule`` allows."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def check(self, value, name):
+        return None if value is None else self.rule.check(value, name)
+
+
+def check_settings(obj, table):
+    """Check each attribute of ``obj`` named in ``table`` (name -> :class:`Rule`), in the
+    table's order, and set it to the value the rule returns."""
+    for name, rule in table.items():
+        setattr(obj, name, rule.check(getattr(obj, name), name))
+
+
+def as_rng(rng):
+    """A ``numpy.random.Generator`` from None, a non-negative integer seed, or a Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is not None and (isinstance(rng, bool) or not isinstance(rng, Integral) or rng < 0):
+        raise ConfigError(f"rng must be None, a non-negative integer seed or a "
+                          f"numpy.random.Generator; got {rng!r}")
+    return np.random.default_rng(rng)
+
+
+def check_n_classes(n, name="n_classes"):
+    """A number of classes: an integer in [1, MAX_CLASSES], as an int."""
+    if whole(n, 1, MAX_CLASSES) is None:
+        raise ConfigError(f"{name} must be an integer in [1, {MAX_CLASSES}]; got {n!r}")
+    return whole(n)
+
+
+# -- the network's shape --------------------------------------------------------------------------
+def check_sizes(sizes):
+    """Layer widths as a list of positive ints, at least two of them."""
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise ConfigError(f"sizes must be a list of layer widths; got {sizes!r}") from None
+    if len(sizes) < 2:
+        raise ConfigError(f"sizes needs at least two layers (input and output); got {sizes}")
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, Integral) or s <= 0:
+            raise ConfigError(f"layer widths must be positive integers; got {sizes}")
+    return [int(s) for s in sizes]
+
+
+def check_fits_in_memory(sizes, dtype):
+    """ConfigError for a network whose weights and biases alone would not fit in this
+    machine's memory (a typo such as ``--hidden 3000000000``), before NumPy tries."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):      # not a POSIX system: let NumPy try
+        return
+    n = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n * dtype.itemsize > memory > 0:
+        raise ConfigError(f"sizes {sizes} make {n:,} weights and biases, "
+                          f"{n * dtype.itemsize / 2**30:,.1f} GiB in {dtype.name}: more than "
+                          f"this machine's {memory / 2**30:,.1f} GiB of memory")
+
+
+def layer_activations(activations, output, n):
+    """One Activation per layer after the input (``n`` of them): ``activations`` is one name
+    for all or a list of n names; ``output``, if given, overrides the last."""
+    if isinstance(activations, (str, Activation)):
+        names = [activations] * n
+    else:
+        try:
+            names = list(activations)
+        except TypeError:
+            raise ConfigError(f"activations must be a name or a list of names; "
+                              f"got {activations!r}") from None
+        if len(names) != n:
+            raise ConfigError(f"activations has {len(names)} entries; expected {n} "
+                              f"(one per layer after the input)")
+    if output is not None:
+        names[-1] = output
+    acts = [get_activation(a) for a in names]
+    for act in acts[:-1]:
+        if not act.elementwise:
+            raise ConfigError(f"{act.name} is only allowed as the output layer's activation")
+    return acts
+
+
+def check_output_layer(sizes, output, cost):
+    """Refuse an output activation that the cost cannot learn with (or softmax on one output)."""
+    if output.name == "softmax" and sizes[-1] < 2:
+        raise ConfigError("a softmax output layer needs at least 2 outputs (with one, its "
+                          "output is always 1)")
+    if cost.derivative_into is None and output.name != "sigmoid":
+        raise ConfigError(f"cost class {cost.name} has only the book's fn and delta, which "
+                          f"assume a sigmoid output layer; got {output.name}")
+    if cost.needs_probabilities and output.name not in PROBABILITY_OUTPUTS:
+        raise ConfigError(f"the {cost.name} cost needs outputs in (0, 1): use a sigmoid or "
+                          f"softmax output layer; got {output.name}")
+
+
+def check_trainable(net):
+    """Before training: finite parameters, and a cost that can learn with this output layer
+    (checked here, not in the constructor, so that older model files still load)."""
+    check_parameters(net, finite=True)
+    if net.cost.name == "log-likelihood" and net.sizes[-1] == 1:
+        raise ConfigError("the log-likelihood cost −ln a_y with one output learns only from "
+                          "class-1 examples; a binary classifier with one output needs the "
+                          "cross-entropy (or quadratic) cost")
+
+
+def check_parameters(net, finite=False):
+    """Check the weights and biases the user may have assigned, and cast them to the
+    network's dtype (a tuple of lists becomes a list of C-contiguous arrays).
+
+    finite: also refuse nan or inf in them (once per training run or evaluation, where they
+    would otherwise come out as a wrong accuracy or a 'diverged' message; not in the
+    per-example methods, where it would double the cost).
+    """
+    for name in ("weights", "biases"):     # the user may assign a tuple, as the book allows
+        arrays = getattr(net, name)
+        if not isinstance(arrays, list):
+            if isinstance(arrays, np.ndarray) or not hasattr(arrays, "__iter__"):
+                raise ShapeError(f"{name} must be a list of arrays, one per layer; got "
+                                 f"{type(arrays).__name__}")
+            setattr(net, name, list(arrays))
+    if len(net.weights) != net.num_layers - 1 or len(net.biases) != net.num_layers - 1:
+        raise ShapeError(f"expected {net.num_layers - 1} weight and bias arrays; got "
+                         f"{len(net.weights)} and {len(net.biases)}")
+    for i, (n_in, n_out) in enumerate(zip(net.sizes[:-1], net.sizes[1:])):
+        for name, arrays, shape in (("weights", net.weights, (n_out, n_in)),
+                                    ("biases", net.biases, (n_out, 1))):
+            try:
+                p = np.asarray(arrays[i])
+            except ValueError:      # ragged nesting
+                raise ShapeError(f"{name}[{i}] is not an array of shape {shape}") from None
+            if p.shape != shape:
+                raise ShapeError(f"{name}[{i}] has shape {p.shape}; expected {shape}")
+            if p.dtype.kind not in "fiub":
+                raise DataError(f"{name}[{i}] must hold real numbers; got dtype {p.dtype}")
+            if type(arrays[i]) is not np.ndarray or p.dtype != net.dtype or \
+                    not p.flags.c_contiguous or not p.flags.writeable:
+                arrays[i] = np.array(p, dtype=net.dtype, order="C")
+            if finite and not np.isfinite(arrays[i]).all():
+                bad = int(np.count_nonzero(~np.isfinite(arrays[i])))
+                raise DataError(f"{name}[{i}] holds {bad} non-finite value"
+                                f"{'s' if bad != 1 else ''} (nan or inf)")
+
+
+# -- arrays ----------------------------------------------------------------------------------------
+def as_float(a, name, dtype):
+    """``a`` as a plain ndarray of ``dtype`` (no copy when it already is one), or DataError."""
+    if type(a) is np.ndarray and a.dtype == dtype:
+        return a
+    if isinstance(a, np.ma.MaskedArray) and np.ma.is_masked(a):
+        raise DataError(f"{name} is a masked array with {int(np.ma.count_masked(a))} masked "
+                        f"values; fill or drop them first")
+    try:
+        arr = np.asarray(a)     # a plain array: np.matrix and masked arrays are subclasses
+        if type(arr) is not np.ndarray:
+            arr = np.array(arr)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} is not a numeric array") from None
+    if arr.dtype.kind not in "fiub":
+        raise DataError(f"{name} must be numeric; got dtype {arr.dtype}")
+    with np.errstate(over="ignore"):
+        out = arr.astype(dtype, copy=False)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > np.dtype(dtype).itemsize \
+            and np.isinf(out).any() and not np.isinf(arr).any():
+        big = np.finfo(dtype).max
+        raise DataError(f"{name} holds values beyond {np.dtype(dtype).name}'s range "
+                        f"(±{big:.3g}); scale them, or use float64")
+    return out
+
+
+def check_finite(a, name):
+    """DataError naming how many values of ``a`` are nan or inf, and where the first is."""
+    # in chunks of rows, so that checking a large data set allocates little
+    chunk = ROWS_PER_PASS
+    if all(np.isfinite(a[i:i + chunk]).all() for i in range(0, max(len(a), 1), chunk)):
+        return
+    bad = ~np.isfinite(a)
+    first = np.argwhere(bad)[0]
+    where = f"row {first[0]}" if a.ndim == 2 else f"index {tuple(first)}"
+    raise DataError(f"{name} contains {int(bad.sum())} non-finite values (first in {where})")
+
+
+def check_input(net, a, name, columns=None):
+    """Input columns ``(sizes[0], m)`` (exactly ``columns`` of them, if given)."""
+    a = as_float(a, name, net.dtype)
+    n_in = net.sizes[0]
+    if a.ndim != 2 or a.shape[0] != n_in or (columns is not None and a.shape[1] != columns):
+        want = f"({n_in}, 1)" if columns == 1 else f"({n_in}, 1) or ({n_in}, m)"
+        raise ShapeError(f"{name} has shape {a.shape}; expected {want}")
+    check_finite(a, name)
+    return a
+
+
+def check_target(net, y, columns):
+    """Target columns ``(sizes[-1], columns)``."""
+    y = as_float(y, "y", net.dtype)
+    shape = (net.sizes[-1], columns)
+    if y.shape != shape:
+        raise ShapeError(f"y has shape {y.shape}; expected {shape} "
+                         f"(one-hot column{'s' if columns != 1 else ''})")
+    check_finite(y, "y")
+    return y
+
+
+def check_X(net, X):
+    """Rows X as a float array ``(n_samples, sizes[0])`` of the network's dtype."""
+    X = as_float(X, "X", net.dtype)
+    if X.ndim != 2 or X.shape[1] != net.sizes[0]:
+        raise ShapeError(f"X has shape {X.shape}; expected (n_samples, {net.sizes[0]})")
+    if X.shape[0] == 0:
+        raise DataError("X is empty (0 samples)")
+    check_finite(X, "X")
+    return X
+
+
+def check_labels(y, n, n_classes, n_outputs=None):
+    """Int labels ``(n,)`` in ``[0, n_classes)``; ``n_outputs``: the width of the target
+    rows the error message offers instead (default n_classes)."""
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ShapeError(f"y has shape {y.shape}; expected ({n},) labels or "
+                         f"({n}, {n_outputs or n_classes}) one-hot rows")
+    if y.dtype.kind == "b":         # a binary classifier's labels: False/True are 0/1
+        y = y.astype(np.int64)
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise DataError("labels must be integers; got non-integer values")
+    elif y.dtype.kind not in "iu":
+        raise DataError(f"labels must be integers; got dtype {y.dtype}")
+    if n and (y.min() < 0 or y.max() >= n_classes):     # before a cast could wrap them
+        lo, hi = (f"{v:g}" if y.dtype.kind == "f" else str(v) for v in (y.min(), y.max()))
+        raise DataError(f"labels must be integers in [0, {n_classes}); got min={lo}, max={hi}")
+    return y.astype(np.int64, copy=False)
+
+
+def labels(net, y, n):
+    """Int labels ``(n,)`` checked against the classes the network tells apart."""
+    return check_labels(y, n, net.n_classes, net.sizes[-1])
+
+
+def labels_of(net, y, n):
+    """Int labels from int labels or one-hot rows, checked against the output layer."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape == (n, net.sizes[-1]):
+        y = as_float(y, "y", net.dtype)
+        check_finite(y, "y")
+        return predicted_classes(y)
+    return labels(net, y, n)
+
+
+def targets(net, y, n):
+    """Target rows ``(n, sizes[-1])`` from int labels or target rows."""
+    y = np.asarray(y)
+    if y.ndim == 2:
+        if y.shape != (n, net.sizes[-1]):
+            raise ShapeError(f"y has shape {y.shape}; expected ({n},) labels or "
+                             f"({n}, {net.sizes[-1]}) one-hot rows")
+        y = as_float(y, "y", net.dtype)
+        check_finite(y, "y")
+        return y
+    y = labels(net, y, n)
+    Y = np.zeros((n, net.sizes[-1]), net.dtype)
+    if net.sizes[-1] == 1:         # a binary classifier: the target is the label
+        Y[:, 0] = y
+    else:
+        Y[np.arange(n), y] = 1.0
+    return Y
