@@ -69,7 +69,7 @@ except ImportError:     # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from bprop.network import Network
 from bprop.backprop import backprop
-from bprop.parallel import openblas_controls
+from bprop.training.parallel import openblas_controls
 from bprop.train import TrainConfig, train
 
 N_TRAIN = 60_000

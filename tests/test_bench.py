@@ -130,7 +130,7 @@ def test_quick_run_on_random_data_writes_the_report(bench, tmp_path, capsys):
 
 
 def test_two_process_config_runs_bprop_with_workers(bench, tmp_path, capsys):
-    from bprop.parallel import available_cpus
+    from bprop.training.parallel import available_cpus
     if not (sys.platform.startswith("linux") and available_cpus() >= 2):
         pytest.skip("needs Linux with at least 2 CPUs")
     code = bench.main(["--configs", "book-mb100-w2", "--n-train", "600", "--rounds", "2",
@@ -145,7 +145,7 @@ def test_two_process_config_runs_bprop_with_workers(bench, tmp_path, capsys):
 
 def test_threads_flag_leaves_the_two_process_configs_alone(bench, tmp_path, capsys):
     """--threads 1 would pit bprop's two processes against one-thread references."""
-    from bprop.parallel import available_cpus
+    from bprop.training.parallel import available_cpus
     if not (sys.platform.startswith("linux") and available_cpus() >= 2):
         pytest.skip("needs Linux with at least 2 CPUs")
     out = tmp_path / "bench.json"

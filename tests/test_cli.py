@@ -844,7 +844,7 @@ def _processes_running(text):
 
 
 def test_ctrl_c_with_workers_stops_every_process(data, tmp_path):
-    from bprop.parallel import available_cpus
+    from bprop.training.parallel import available_cpus
     if not (sys.platform.startswith("linux") and available_cpus() >= 2):
         pytest.skip("needs Linux with at least 2 CPUs")
     path = tmp_path / "m.npz"
@@ -858,7 +858,7 @@ def test_ctrl_c_with_workers_stops_every_process(data, tmp_path):
 
 
 def test_train_with_workers(data, tmp_path, capsys):
-    from bprop.parallel import available_cpus
+    from bprop.training.parallel import available_cpus
     if not (sys.platform.startswith("linux") and available_cpus() >= 2):
         pytest.skip("needs Linux with at least 2 CPUs")
     paths = [tmp_path / "one.npz", tmp_path / "two.npz"]
@@ -872,7 +872,7 @@ def test_train_with_workers(data, tmp_path, capsys):
 
 
 def test_a_worker_that_cannot_start_is_one_line(data, tmp_path, capsys, monkeypatch):
-    from bprop.parallel import available_cpus
+    from bprop.training.parallel import available_cpus
     if not (sys.platform.startswith("linux") and available_cpus() >= 2):
         pytest.skip("needs Linux with at least 2 CPUs")
 

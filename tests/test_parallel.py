@@ -1,4 +1,4 @@
-"""Data-parallel training (``train(..., workers=k)``, :mod:`bprop.parallel`): the same
+"""Data-parallel training (``train(..., workers=k)``, :mod:`bprop.training.parallel`): the same
 weights as one process to rounding, nothing left behind however training ends, and clear
 errors when a worker cannot be had or fails."""
 
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from bprop import backprop as core
-from bprop import parallel
+from bprop.training import parallel
 from bprop.diagnostics import Diagnostics
 from bprop.errors import ConfigError
 from bprop.network import Network
-from bprop.parallel import WorkerError, check_workers, slice_bounds
+from bprop.training.parallel import WorkerError, check_workers, slice_bounds
 from bprop.train import TrainConfig, train
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -450,7 +450,7 @@ def test_a_dead_worker_is_reported_with_sigpipe_at_its_default(tmp_path):
     script.write_text(
         "import os, signal, numpy as np\n"
         "from bprop.network import Network\n"
-        "from bprop.parallel import WorkerError\n"
+        "from bprop.training.parallel import WorkerError\n"
         "from bprop.train import TrainConfig, train\n"
         "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
         "X = np.random.default_rng(0).random((200, 16)); y = np.arange(200) % 4\n"
@@ -482,7 +482,7 @@ def test_the_end_of_an_epoch_is_acknowledged():
     with parallel.Workers(net, X, Y, 2) as pool:
         for _ in range(50):
             pool.start_epoch(np.arange(len(X)))
-            pool.backprop(0, 30, 0.1)
+            pool.gradients(0, 30, 0.1)
             pool.end_epoch()
             assert pool.done[1] == pool.step
     assert not children()
@@ -515,14 +515,14 @@ def test_ctrl_c_during_the_clean_up_waits_for_it(monkeypatch):
     stop = threading.Event()
     idle = threading.Thread(target=stop.wait)
     idle.start()
-    reap = parallel._reap
+    reap = parallel.reap
 
     def interrupted_reap(pid, deadline):
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)
         reap(pid, deadline)
 
-    monkeypatch.setattr(parallel, "_reap", interrupted_reap)
+    monkeypatch.setattr(parallel, "reap", interrupted_reap)
     X, y = data()
     net = Network([16, 12, 4], rng=1)
     arrays = net.weights + net.biases

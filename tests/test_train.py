@@ -6,7 +6,7 @@ import pytest
 
 from bprop import ConfigError, Network, TrainConfig, network2, outputs, train
 from bprop.backprop import backprop_batch
-from bprop.train import Dropout, _Shifter
+from bprop.training import Dropout, Shifter
 
 N = 12
 
@@ -281,7 +281,7 @@ def test_shift_augmentation():
     img[1, 2] = 1.0
     rows = np.stack([img.ravel()] * 50)
     before = rows.copy()
-    _Shifter((4, 4), 1, np.random.default_rng(0))(rows)
+    Shifter((4, 4), 1, np.random.default_rng(0))(rows)
     assert rows.shape == before.shape
     seen = set()
     for r in rows:
@@ -290,11 +290,11 @@ def test_shift_augmentation():
         seen.add((i, j))
     assert len(seen) == 9                                      # every shift in {-1, 0, 1}²
     again = np.stack([img.ravel()] * 50)
-    _Shifter((4, 4), 1, np.random.default_rng(0))(again)
+    Shifter((4, 4), 1, np.random.default_rng(0))(again)
     np.testing.assert_array_equal(rows, again)                 # deterministic under a seed
     # shifting off the edge fills with zeros
     edge = np.tile(np.eye(1, 16), (200, 1))            # one pixel lit, at (0, 0)
-    _Shifter((4, 4), 3, np.random.default_rng(5))(edge)
+    Shifter((4, 4), 3, np.random.default_rng(5))(edge)
     kept = edge.sum(axis=1)
     assert set(kept) == {0.0, 1.0} and 0 < kept.sum() < 200   # some shifted out, none smeared
     for r in edge[kept == 1]:

@@ -16,7 +16,8 @@ from .errors import (BpropError, ConfigError, DataError, ModelFileError, OutputO
 from .gradcheck import gradcheck
 from .io import load, save
 from .network import INITIALIZERS, Network
-from .train import EpochRecord, History, TrainConfig, train
+from . import train as _old_module  # noqa: F401  (import bprop.train: the module, not the name)
+from .training import EpochRecord, History, TrainConfig, train
 
 __version__ = "0.1.0"
 

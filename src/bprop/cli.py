@@ -53,11 +53,11 @@ from .errors import BpropError, ConfigError, DataError, ModelFileError, ShapeErr
 from .gradcheck import gradcheck
 from .network import INITIALIZERS, Network
 from .optimizers import OPTIMIZERS, optimizer_for
-from .parallel import WorkerError, check_workers
 from .predict import ascii_art, input_side, output_scores, read_input, typical_box
 from .stops import STOPS, held_stops
-from .train import (MONITORS, SCHEDULES, STOPPED_BY_CALLBACK, EpochRecord, History,
-                    TrainConfig, stopping_rule_met, train)
+from .training import (MONITORS, SCHEDULES, EpochRecord, History, TrainConfig,
+                       WorkerError, stopped_for_good, train)
+from .training.parallel import check_workers
 
 #: Errors that mean bad usage or bad input: exit 2, one line, no traceback.
 BAD_INPUT = (ValueError, TypeError, FileNotFoundError, PermissionError, IsADirectoryError,
@@ -704,7 +704,8 @@ def cmd_train(args):
                _Progress.make(quiet, start_epoch + 1, config.epochs))
     if checkpoint is not None and _same_file(save_path, opts["resume"]):
         run.saved_epoch = start_epoch           # the file holds that much until overwritten
-    stopped = None if checkpoint is None else _stopped_for_good(checkpoint, config)
+    stopped = None if checkpoint is None else stopped_for_good(checkpoint.history, config)
+    stopped = None if stopped is None else "--" + stopped.replace("_", "-")
     nothing_left = start_epoch >= config.epochs or stopped is not None
     if quiet:
         pass
@@ -762,18 +763,6 @@ def cmd_train(args):
             if not quiet:
                 _note(f"plot written to {path}")
     return 0
-
-
-def _stopped_for_good(checkpoint, config):
-    """For a checkpoint whose run early stopping or the plateau schedule's limit stopped,
-    and that the given settings would stop again at once (as the uninterrupted run stayed
-    stopped): the flag that would let it go on. Else None (a run stopped by a callback
-    goes on)."""
-    history = checkpoint.history
-    if not history.stopped_early or history.stopped_early == STOPPED_BY_CALLBACK:
-        return None
-    rule = stopping_rule_met(history, config)
-    return None if rule is None else "--" + rule.replace("_", "-")
 
 
 def _same_file(a, b):

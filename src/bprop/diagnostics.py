@@ -42,7 +42,7 @@ from .costs import closed_form_delta, get_cost
 from .errors import ConfigError, DataError, check_int, check_range
 from .numerics import norm
 from .outputs import confusion_counts  # noqa: F401  (bprop.diagnostics.confusion_counts)
-from .train import EpochRecord, History, check_record
+from .training import EpochRecord, History, check_record
 from .validate import check_parameters, check_X, targets
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.

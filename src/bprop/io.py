@@ -102,7 +102,7 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
     would refuse is refused here, before anything is written: weights and biases of the
     wrong shape or not finite, settings of the wrong type.
     """
-    from .train import History, TrainConfig
+    from .training import History, TrainConfig
 
     if not isinstance(net, Network):
         raise ConfigError(f"save needs a Network; got {type(net).__name__}")
@@ -165,7 +165,7 @@ class Checkpoint:
     @property
     def history(self):
         """The saved :class:`bprop.train.History` (empty if none), best weights included."""
-        from .train import History
+        from .training import History
 
         return History.from_dict(self.meta.get("history") or {}, best_params=self.best_params)
 
@@ -285,7 +285,7 @@ def _json_reason(e):
 def _check_header(path, meta):
     """The checkpoint fields of a header (epoch, config, history, optimizer, dataset) are of
     the types :func:`save` writes; else a ModelFileError naming the file and the field."""
-    from .train import History, TrainConfig
+    from .training import History, TrainConfig
 
     epoch = meta.get("epoch", 0)
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:

@@ -27,11 +27,12 @@ from .activations import sigmoid, sigmoid_prime  # noqa: F401  (the book's modul
 from .costs import get_cost
 from .errors import ConfigError, DataError, check_dtype, check_int, check_number
 from .optimizers import SGD
-from .outputs import class_scores, mean_cost, output_rows, predicted_classes  # noqa: F401
-from .train import TrainConfig, fit_config, train
-from .validate import (as_rng, check_fits_in_memory, check_input, check_output_layer,
-                       check_parameters, check_sizes, check_target, check_trainable, labels_of,
-                       layer_activations)
+from .outputs import (ROWS_PER_PASS, class_scores, mean_cost, output_rows,  # noqa: F401
+                      predicted_classes)
+from .training import TrainConfig, fit_config, train
+from .validate import (PROBABILITY_OUTPUTS, as_rng, check_fits_in_memory,  # noqa: F401
+                       check_input, check_output_layer, check_parameters, check_sizes,
+                       check_target, check_trainable, labels_of, layer_activations)
 from . import validate
 
 #: Weight initialisers: name -> (weight std as a function of (n_in, n_out), bias std).

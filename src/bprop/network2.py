@@ -26,7 +26,7 @@ from .book import vectorized_result  # noqa: F401  (the book's module-level name
 from .costs import CrossEntropyCost, QuadraticCost  # noqa: F401
 from .io import load_book_json, save_book_json
 from .outputs import predicted_classes
-from .train import TrainConfig, train
+from .training import TrainConfig, train
 
 
 class Network(_network.Network):

@@ -39,7 +39,7 @@ from .errors import BpropError, ConfigError, DataError, OutputOverflowError, Sha
 from .io import atomic_write, history_paths, load_checkpoint
 from .outputs import class_scores, predicted_classes
 from .outputs import confusion_counts
-from .train import History
+from .training import History
 from .validate import check_labels
 
 FIGSIZE = (6.4, 4.8)        # inches

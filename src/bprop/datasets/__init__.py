@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
-from ..validate import check_n_classes
+from ..validate import MAX_CLASSES, check_n_classes  # noqa: F401  (bprop.datasets.MAX_CLASSES)
 from .download import cache_dir, download_files
 from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
 from .idx import read_idx, write_idx

@@ -53,9 +53,9 @@ import warnings
 
 import numpy as np
 
-from . import backprop as core
-from .errors import BpropError, ConfigError, whole
-from .stops import STOPS, held_stops
+from .. import backprop as core
+from ..errors import BpropError, ConfigError, whole
+from ..stops import STOPS, held_stops
 
 #: ``ctl`` fields: the word the helpers wait on (step << 2 | command), the step's rows.
 GO, START, M = range(3)
@@ -149,8 +149,9 @@ def slice_bounds(m, k):
 class Workers:
     """k − 1 forked helpers sharing each mini-batch's backprop with this process.
 
-    Use as a context manager around the training loop: ``start_epoch(order)``, then per
-    mini-batch ``backprop(start, m, scale)``, then ``end_epoch()``. Leaving the ``with``
+    The training loop's steps object (:mod:`bprop.training.steps`), like ``LocalSteps``:
+    used as a context manager around the training loop, ``start_epoch(order)``, then per
+    mini-batch ``gradients(start, m, scale)``, then ``end_epoch()``. Leaving the ``with``
     stops the helpers and puts the network's own weight arrays back.
 
     The hand-off: ``ctl[GO]`` holds one word, ``step << 2 | command``, written last, after
@@ -232,7 +233,7 @@ class Workers:
                     sock.close()
             deadline = time.monotonic() + 5.0
             for pid in self.pids:
-                _reap(pid, deadline)
+                reap(pid, deadline)
             self.pids, self.sockets = [], []
             for set_, before in self._blas:
                 set_(before)
@@ -289,7 +290,7 @@ class Workers:
         for j, pid in enumerate(self.pids, start=1):
             self._wait(j, pid, step)
 
-    def backprop(self, start, m, scale):
+    def gradients(self, start, m, scale):
         """The gradients of mini-batch ``order[start:start + m]``, times ``scale``, summed
         over every process's slice. Returns ``(ws, nabla_b, nabla_w, ws_scale)``: ``ws`` is
         this process's workspace, which holds its own slice only, and ``ws_scale`` is what
@@ -412,7 +413,7 @@ class Workers:
                         break
 
 
-def _reap(pid, deadline):
+def reap(pid, deadline):
     """Wait for helper ``pid`` to exit (SIGKILL once ``deadline`` passes); -1: reaped."""
     if pid < 0:
         return

@@ -1,0 +1,21 @@
+"""Training: the loop, its settings and history, schedules, augmentation, data parallelism.
+
+``train(net, X, y, config)`` (:mod:`.loop`) runs mini-batch SGD over any object with a
+network's parameters; :class:`TrainConfig` (:mod:`.config`) holds the settings,
+:class:`History` and :class:`EpochRecord` (:mod:`.history`) what was measured. The other
+modules: :mod:`.schedules` (learning-rate schedules, early stopping), :mod:`.augment`
+(dropout, image shifts), :mod:`.steps` (where a step's gradients come from) and
+:mod:`.parallel` (worker processes sharing each mini-batch).
+"""
+
+from .augment import Dropout, Shifter
+from .config import MONITORS, SCHEDULES, SETTINGS, TrainConfig, fit_config
+from .history import STOPPED_BY_CALLBACK, EpochRecord, History, check_record
+from .loop import train
+from .parallel import WorkerError, Workers
+from .schedules import stopped_for_good, stopping_rule_met
+from .steps import LocalSteps
+
+__all__ = ["MONITORS", "SCHEDULES", "SETTINGS", "STOPPED_BY_CALLBACK", "Dropout", "EpochRecord",
+           "History", "LocalSteps", "Shifter", "TrainConfig", "WorkerError", "Workers",
+           "check_record", "fit_config", "stopped_for_good", "stopping_rule_met", "train"]

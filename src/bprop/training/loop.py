@@ -1,0 +1,221 @@
+"""The training loop: mini-batch SGD (and friends) over arrays, with a per-epoch History.
+
+``train(net, X, y, config)`` is what ``Network.fit``, the book's ``Network.SGD`` and the
+command line all run. One epoch:
+
+1. shuffle an index permutation from ``net.rng`` (never the data itself);
+2. for each run of ``mini_batch_size`` indices, get the mini-batch's gradients from the
+   steps object (:mod:`bprop.training.steps`: gather the rows, run the matrix-based
+   backprop BP1-BP4; or share the batch between worker processes), show them to the
+   callbacks, and let the optimiser update w and b;
+3. evaluate what the config asks for, check that the cost and the weights are finite, and
+   hand an :class:`EpochRecord` to the callbacks; then apply the schedules and stopping
+   rules (:mod:`bprop.training.schedules`).
+
+``net`` is any object with the network's parameters and ``workspace(m)``, such as
+:class:`bprop.Network`; the loop uses only public names. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .. import outputs
+from ..errors import ConfigError, DataError, OutputOverflowError, ShapeError, check_int
+from ..optimizers import Optimizer, optimizer_for
+from ..validate import check_parameters, check_trainable, check_X, labels_of, targets
+from .augment import Dropout, Shifter
+from .config import TrainConfig
+from .history import STOPPED_BY_CALLBACK, EpochRecord, History
+from .parallel import Workers, check_workers
+from .schedules import eta_for, restore_best, track
+from .steps import LocalSteps
+
+
+def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
+          callbacks=(), progress=None, history=None, start_epoch=0, optimizer=None, workers=1):
+    """Train ``net`` in place on rows ``X`` with labels or target rows ``y``.
+
+    validation, test: optional ``(X, labels)`` pairs, evaluated after each epoch.
+    on_epoch_end: called with each :class:`EpochRecord`; returning True stops training.
+    callbacks: objects with optional ``observe_batch(net, ws, nabla_b, nabla_w, scale)``,
+        ``every`` (call it every this many mini-batches) and ``end_epoch(record)``. With
+        ``workers`` > 1, ``ws`` holds this process's share of the mini-batch, and ``scale``
+        is such that ``nabla / (scale · rows of ws)`` is still the whole batch's mean.
+    progress: called as ``progress(examples_done, n)`` about a hundred times an epoch.
+    history, start_epoch, optimizer: to resume a run (see :mod:`bprop.io` checkpoints).
+    workers: processes that share each mini-batch's backprop (:mod:`bprop.training.parallel`;
+        Linux on x86-64). 1, the default, trains in this process alone and repeats a run
+        exactly; more gives the same weights to rounding (with dropout or shifts, other
+        random draws), faster for mini-batches from about 50 up.
+    Returns the :class:`History`. Raises ``FloatingPointError`` when the cost or the weights
+    stop being finite, naming the epoch (counted from 1: "in epoch 3 of 30").
+    """
+    if not isinstance(config, TrainConfig):
+        raise ConfigError("config must be a TrainConfig")
+    X = check_X(net, X)
+    Y = targets(net, y, len(X))
+    validation = _eval_set(net, validation, "validation")
+    test = _eval_set(net, test, "test")
+    callbacks, history, optimizer = _check_run(net, config, validation, callbacks, on_epoch_end,
+                                               progress, history, start_epoch, optimizer)
+    workers = check_workers(workers)
+    observers = [c for c in callbacks if hasattr(c, "observe_batch")]
+    n, mbs = len(X), config.mini_batch_size
+    dropout = Dropout(1.0 - config.dropout, net.rng) if config.dropout else None
+    shifter = Shifter(config.image_shape, config.shift, net.rng) if config.shift else None
+    n_batches = -(-n // mbs)
+    progress_every = max(1, n_batches // 100)
+    if workers > 1 and start_epoch < config.epochs:
+        # each helper draws its own dropout masks and shifts, seeded from net.rng every epoch
+        steps = Workers(net, X, Y, workers, dropout, shifter)
+    else:
+        steps = LocalSteps(net, X, Y, dropout, shifter)
+
+    with steps:
+        for j in range(start_epoch, config.epochs):
+            optimizer.eta = eta_for(j, config, history)
+            t0 = time.perf_counter()
+            steps.start_epoch(net.rng.permutation(n))
+            # overflow is expected in a saturating sigmoid; a diverging run is caught below,
+            # once per epoch, by the finiteness checks of _evaluate_epoch
+            with np.errstate(over="ignore", invalid="ignore"):
+                for k, start in enumerate(range(0, n, mbs)):
+                    m = min(mbs, n - start)
+                    ws, nabla_b, nabla_w, ws_scale = steps.gradients(start, m,
+                                                                     optimizer.grad_scale(m))
+                    for obs in observers:
+                        if k % getattr(obs, "every", 1) == 0:
+                            obs.observe_batch(net, ws, nabla_b, nabla_w, ws_scale)
+                    optimizer.step(net.weights, net.biases, nabla_w, nabla_b, n)
+                    if progress is not None and (k % progress_every == 0 or k == n_batches - 1):
+                        progress(start + m, n)
+            steps.end_epoch()
+            seconds = time.perf_counter() - t0
+            record = _evaluate_epoch(net, j, optimizer.eta, seconds, config, X, Y, validation,
+                                     test)
+            for cb in callbacks:
+                if hasattr(cb, "end_epoch"):
+                    cb.end_epoch(record)
+            history.records.append(record)
+            stop = track(net, record, config, history)
+            if on_epoch_end is not None and on_epoch_end(record):
+                history.stopped_early = history.stopped_early or STOPPED_BY_CALLBACK
+                break
+            if stop:
+                break
+    restore_best(net, config, history)
+    return history
+
+
+def _check_run(net, config, validation, callbacks, on_epoch_end, progress, history,
+               start_epoch, optimizer):
+    """``(callbacks, history, optimizer)`` for the run, checked before the first epoch: the
+    config against the network and data, the callbacks, and the history and optimizer to
+    resume with (this network's) or new ones."""
+    if (config.early_stopping or config.schedule == "plateau") and validation is None:
+        raise ConfigError(f"{'early stopping' if config.early_stopping else 'the plateau schedule'}"
+                          " needs validation data")
+    if config.image_shape is not None and math.prod(config.image_shape) != net.sizes[0]:
+        raise ShapeError(f"image_shape {config.image_shape} has {math.prod(config.image_shape)} "
+                         f"pixels; the network takes {net.sizes[0]} inputs")
+    check_trainable(net)
+    callbacks = _check_callbacks(callbacks, on_epoch_end, progress)
+    check_int(start_epoch, "start_epoch", minimum=0)
+    history = history if history is not None else History()
+    if not isinstance(history, History):
+        raise ConfigError(f"history must be a History (to resume a run) or None; got "
+                          f"{type(history).__name__}")
+    if history.best_params is not None and [p.shape for p in history.best_params] != \
+            [p.shape for p in (*net.weights, *net.biases)]:
+        raise ShapeError("the history's best weights are another network's (their shapes "
+                         "differ from this one's)")
+    optimizer = optimizer or optimizer_for(config)
+    if not isinstance(optimizer, Optimizer):
+        raise ConfigError(f"optimizer must be an Optimizer (bprop.optimizers) or None; got "
+                          f"{optimizer!r}")
+    try:
+        optimizer.check_state(optimizer.state(), (*net.weights, *net.biases))
+    except DataError as e:
+        raise ShapeError(f"the optimizer holds state for another network: {e}") from None
+    return callbacks, history, optimizer
+
+
+def _check_callbacks(callbacks, on_epoch_end, progress):
+    """The callbacks as a list, each hook callable and each ``every`` a positive integer,
+    checked before the first epoch rather than failing at its end."""
+    try:
+        callbacks = list(callbacks)
+    except TypeError:
+        raise ConfigError(f"callbacks must be a list of callback objects; got "
+                          f"{type(callbacks).__name__}") from None
+    for name, fn in (("on_epoch_end", on_epoch_end), ("progress", progress)):
+        if fn is not None and not callable(fn):
+            raise ConfigError(f"{name} must be a function or None; got {fn!r}")
+    for cb in callbacks:
+        hooks = [h for h in ("observe_batch", "end_epoch") if hasattr(cb, h)]
+        if not hooks or not all(callable(getattr(cb, h)) for h in hooks):
+            raise ConfigError(f"callback {cb!r} has no callable observe_batch or end_epoch")
+        if hasattr(cb, "observe_batch"):
+            check_int(getattr(cb, "every", 1), f"{type(cb).__name__}.every", minimum=1)
+    return callbacks
+
+
+def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
+    """The epoch's record: what the config monitors, measured on data checked at the start."""
+    record = EpochRecord(epoch=j, eta=eta, seconds=seconds)
+    for i, w in enumerate(net.weights):
+        if not np.isfinite(w).all():
+            raise _diverged(j, config, eta, f"weights[{i}] are no longer finite")
+    check_parameters(net)       # a callback may have assigned new ones
+    if config.monitor_training_cost:
+        record.train_cost = outputs.mean_cost(net, X, Y, config.lmbda, config.l1)
+        if not np.isfinite(record.train_cost):
+            raise _diverged(j, config, eta, f"the cost is {record.train_cost}")
+    if config.monitor_training_accuracy or validation is not None or test is not None:
+        check_parameters(net, finite=True)
+
+    def predicted(rows):
+        try:
+            return outputs.predict(net, rows)
+        except OutputOverflowError as e:    # the weights grew too large
+            raise _diverged(j, config, eta, str(e)) from None
+
+    if config.monitor_training_accuracy:
+        record.train_accuracy = float(np.mean(predicted(X) == outputs.predicted_classes(Y)))
+    if validation is not None:
+        Xv, yv, Yv = validation
+        record.val_accuracy = float(np.mean(predicted(Xv) == yv))
+        record.val_cost = outputs.mean_cost(net, Xv, Yv, config.lmbda, config.l1)
+    if test is not None:
+        Xt, yt, _ = test
+        record.test_correct = int(np.count_nonzero(predicted(Xt) == yt))
+        record.test_total = len(yt)
+        record.test_accuracy = record.test_correct / len(yt)
+    return record
+
+
+def _diverged(j, config, eta, what):
+    """The FloatingPointError that ends a diverging run, naming the epoch (from 1)."""
+    also = f" or lmbda (now {config.lmbda:g})" if config.lmbda else ""
+    return FloatingPointError(f"training diverged in epoch {j + 1} of {config.epochs}: "
+                              f"{what}; try a smaller eta (now {eta:g}){also}")
+
+
+def _eval_set(net, data, name):
+    """``(X, labels, target rows or None)`` of a validation or test set, checked once."""
+    if data is None:
+        return None
+    try:
+        X, y = data
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be an (X, y) pair") from None
+    X = check_X(net, X)
+    labels = labels_of(net, y, len(X))
+    # the validation cost is measured against the targets as given (target rows are not
+    # always one-hot), made once here; the test set is only scored
+    Y = targets(net, y, len(X)) if name == "validation" else None
+    return X, labels, Y

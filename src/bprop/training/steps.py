@@ -1,0 +1,53 @@
+"""Where a training step's gradients come from: the training loop's one seam.
+
+The loop asks a *steps* object, once per epoch, ``start_epoch(order)`` (the epoch's
+permutation), then for each mini-batch ``gradients(start, m, scale)``: the gradients of
+``scale`` times the cost summed over examples ``order[start:start + m]``, as
+``(ws, nabla_b, nabla_w, ws_scale)``, and at the end ``end_epoch()``; it is used as a
+context manager around the whole run.
+
+:class:`LocalSteps` computes them in this process: gather the rows, run the matrix-based
+BP1-BP4 (:func:`bprop.backprop.backprop_batch`). :class:`bprop.training.parallel.Workers`
+answers the same calls by sharing each mini-batch between processes and adding their sums,
+since BP1-BP4's gradients are sums over examples; another engine (MPI's Allreduce, say)
+plugs in here the same way.
+
+``ws`` is the workspace that holds this process's rows (what a diagnostics callback reads);
+``ws_scale`` is such that ``nabla / (ws_scale · rows of ws)`` is the mean gradient over the
+whole mini-batch.
+"""
+
+from __future__ import annotations
+
+from .. import backprop as core
+
+
+class LocalSteps:
+    """One process: each mini-batch's gradients from :func:`bprop.backprop.backprop_batch`.
+
+    net: the network (its ``workspace(m)`` buffers are used); X, Y: training rows and target
+    rows; dropout, shifter: augmentation (:mod:`bprop.training.augment`) or None.
+    """
+
+    def __init__(self, net, X, Y, dropout=None, shifter=None):
+        self.net, self.X, self.Y = net, X, Y
+        self.dropout, self.shifter = dropout, shifter
+        self.order = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def start_epoch(self, order):
+        self.order = order
+
+    def gradients(self, start, m, scale):
+        ws = core.gather_rows(self.net.workspace(m), self.X, self.Y,
+                              self.order[start:start + m], self.shifter)
+        nabla_b, nabla_w = core.backprop_batch(self.net, ws.x, ws.y, ws, scale, self.dropout)
+        return ws, nabla_b, nabla_w, scale
+
+    def end_epoch(self):
+        pass
