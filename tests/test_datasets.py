@@ -137,9 +137,9 @@ def test_write_idx_replaces_a_file_whole(tmp_path, monkeypatch):
         def write(self, data):
             self.f.write(data[:5])
             raise OSError(28, "No space left on device")
-    import bprop.io
-    real = bprop.io.atomic_write
-    monkeypatch.setattr(bprop.io, "atomic_write",
+    import bprop.atomic
+    real = bprop.atomic.atomic_write
+    monkeypatch.setattr(bprop.atomic, "atomic_write",
                         lambda p, write: real(p, lambda f: write(Full(f))))
     with pytest.raises(OSError, match="No space left"):
         write_idx(path, np.arange(100, dtype=np.uint8))

@@ -8,7 +8,7 @@ package). The command line turns them into one line on stderr and exit status 2.
 ``check_int``, ``check_number``, ``check_range``, ``check_dtype`` and ``check_class_index``
 are the checks of settings that the network, the optimisers, the training loop, the data
 sets and the diagnostics share; ``whole`` reads a whole number (20 or 20.0) as an int, and
-``numpy_reason`` words a NumPy reading error for the user.
+``numpy_reason`` and ``json_reason`` word a NumPy or JSON reading error for the user.
 """
 
 import math
@@ -40,6 +40,11 @@ class ModelFileError(BpropError, ValueError):
 
 class ConfigError(BpropError, ValueError):
     """A setting is out of range or names something that does not exist."""
+
+
+class CheckpointError(BpropError, RuntimeError):
+    """A training checkpoint could not be written (disk full, a quota); the message says
+    what the file still holds."""
 
 
 def whole(value, low=None, high=None):
@@ -117,3 +122,8 @@ def numpy_reason(e):
                "objects, which bprop does not load)"
     return re.sub(r";?\s*use `?usecols`? to select a subset and avoid this error\.?", "",
                   text).strip()
+
+
+def json_reason(e):
+    """Why a JSON file could not be read, for a one-line message."""
+    return "nested too deeply" if isinstance(e, RecursionError) else str(e)

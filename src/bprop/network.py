@@ -26,6 +26,7 @@ from . import book
 from .activations import sigmoid, sigmoid_prime  # noqa: F401  (the book's module-level names)
 from .costs import get_cost
 from .errors import ConfigError, DataError, check_dtype, check_int, check_number
+from .modelfile import save
 from .optimizers import SGD
 from .outputs import (ROWS_PER_PASS, class_scores, mean_cost, output_rows,  # noqa: F401
                       predicted_classes)
@@ -296,11 +297,6 @@ class Network:
         return validate.targets(self, y, n)
 
     def save(self, path):
-        """Write the network to a ``.npz`` model file, atomically: :func:`bprop.save`.
-
-        The one import from this module up to a higher one (model files know networks, not
-        the other way round), kept as a convenience."""
-        from .io import save
-
+        """Write the network to a ``.npz`` model file, atomically (:func:`bprop.save`)."""
         save(self, path)
 

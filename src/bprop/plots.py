@@ -24,7 +24,6 @@ data), as the command line does; a History's records count from 0, as the book d
 from __future__ import annotations
 
 import io as _io
-import json
 import math
 import os
 import warnings
@@ -36,7 +35,8 @@ import numpy as np
 
 from .diagnostics import SATURATION, check_diagnostics, history_records
 from .errors import BpropError, ConfigError, DataError, OutputOverflowError, ShapeError, check_int
-from .io import atomic_write, history_paths, load_checkpoint
+from .atomic import atomic_write
+from .io import load_checkpoint, load_history
 from .outputs import class_scores, predicted_classes
 from .outputs import confusion_counts
 from .training import History
@@ -414,14 +414,7 @@ def load_run(run):
     if meta.get("history"):
         history = checkpoint.history        # with the best weights, where kept
     else:
-        json_path = history_paths(path)[0]
-        history = History()
-        if os.path.exists(json_path):
-            with open(json_path, encoding="utf-8") as f:
-                try:
-                    history = History.from_dict(json.load(f))
-                except (ValueError, TypeError) as e:    # JSON, or History.from_dict's DataError
-                    raise DataError(f"{json_path} is not a bprop history file ({e})") from None
+        history = load_history(path) or History()
     info = meta.get("dataset")
     return Run(path, checkpoint.net, meta, history, info if isinstance(info, dict) else {})
 

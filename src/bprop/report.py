@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .diagnostics import explain
-from .io import atomic_write
+from .atomic import atomic_write
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;

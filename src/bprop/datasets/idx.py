@@ -138,7 +138,7 @@ def write_idx(path: str | os.PathLike, a: np.ndarray) -> Path:
     data = header + np.ascontiguousarray(a, dtype=_DTYPES[code]).tobytes()
     if path.name.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
-    from ..io import atomic_write      # a file is replaced whole or not at all
+    from ..atomic import atomic_write      # a file is replaced whole or not at all
 
     atomic_write(path, lambda f: f.write(data))
     return path
