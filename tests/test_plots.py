@@ -299,7 +299,7 @@ def test_report_summary_quotes_the_saved_weights_accuracy(early_stopping, holds_
     last epoch's weights, and then the last epoch's accuracy is the saved weights'."""
     from types import SimpleNamespace
 
-    from bprop.report import _summary
+    from bprop.report import run_summary
     from bprop.train import EpochRecord, History
 
     history = History(records=[EpochRecord(epoch=j, eta=1.0, seconds=0.1, val_accuracy=v,
@@ -311,7 +311,7 @@ def test_report_summary_quotes_the_saved_weights_accuracy(early_stopping, holds_
     history.best_params = [p + (0 if holds_best else 1) for p in (*net.weights, *net.biases)]
     info = SimpleNamespace(net=net, dataset_info={}, history=history,
                            config={"early_stopping": early_stopping})
-    text = _summary(info)
+    text = run_summary(info)
     # the record of epoch 1 (from 0) is the second epoch: the report counts from 1, as the
     # command line does
     if early_stopping and holds_best:
@@ -326,7 +326,7 @@ def test_report_of_an_early_stopping_file_saved_before_and_after_the_end(tmp_pat
     weights; the file saved after early stopping holds the best epoch's."""
     from bprop import save
     from bprop.plots import load_run
-    from bprop.report import _summary
+    from bprop.report import run_summary
     from bprop.train import History
     rng = np.random.default_rng(0)
     X, y = rng.random((60, 4)), (np.arange(60) % 3)
@@ -340,20 +340,20 @@ def test_report_of_an_early_stopping_file_saved_before_and_after_the_end(tmp_pat
                     history=history, on_epoch_end=checkpoint)
     assert history.best_epoch < 11, "the test needs a best epoch before the last"
     save(net, tmp_path / "end.npz", config=config, history=history, epoch=12)
-    assert "restored by early stopping" in _summary(load_run(tmp_path / "end.npz"))
-    assert "; final test accuracy" in _summary(load_run(tmp_path / "mid.npz"))
+    assert "restored by early stopping" in run_summary(load_run(tmp_path / "end.npz"))
+    assert "; final test accuracy" in run_summary(load_run(tmp_path / "mid.npz"))
 
 
 @needs_mpl
 def test_plots_and_report_count_epochs_from_1_as_the_command_line_does():
     from bprop.plots import learning_curves_figure
-    from bprop.report import _history_table
+    from bprop.report import history_table
     from bprop.train import EpochRecord
     records = [EpochRecord(epoch=j, eta=1.0, seconds=0.1, train_cost=1.0 / (j + 1))
                for j in range(3)]
     fig = learning_curves_figure(records)
     assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 3]
-    table = _history_table(records)
+    table = history_table(records)
     assert "<tr><td>1</td>" in table and "<tr><td>3</td>" in table
     assert "<tr><td>0</td>" not in table
 

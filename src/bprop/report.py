@@ -74,7 +74,7 @@ def render_report(info, images, notes=()):
         f"<title>bprop report: {e(info.path.name)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>bprop report: {e(info.path.name)}</h1>",
-        f"<p>{e(_summary(info))}</p>",
+        f"<p>{e(run_summary(info))}</p>",
         "<h2>Warnings</h2>",
     ]
     if warnings:
@@ -106,7 +106,7 @@ def render_report(info, images, notes=()):
                      'over the data), as the command line prints them; the records in the '
                      '.history.json and .history.csv files count from 0, as the book\'s code '
                      'does.</p>')
-        parts.append(_history_table(records))
+        parts.append(history_table(records))
         if info.history.stopped_early:
             parts.append(f"<p>Stopped early: {e(info.history.stopped_early)}.</p>")
     else:
@@ -143,7 +143,7 @@ def _settings_table(pairs):
     return "<table><tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
 
 
-def _summary(info):
+def run_summary(info):
     net, records = info.net, info.history.records
     text = f"A {'-'.join(map(str, net.sizes))} network ({net.cost.name} cost)"
     name = info.dataset_info.get("name")
@@ -177,7 +177,7 @@ def _holds_best(net, best_params):
         all(np.array_equal(p, b) for p, b in zip(params, best_params))
 
 
-def _history_table(records):
+def history_table(records):
     e = html.escape
     columns = [(name, label) for name, label in (
         ("epoch", "epoch"), ("eta", "η"), ("seconds", "seconds"), ("train_cost", "training cost"),
