@@ -22,6 +22,11 @@ import numpy as np
 import pytest
 
 from bprop import backprop, cli
+from bprop.cli.output import epoch_line
+from bprop.cli.progress import Progress
+from bprop.cli.signals import Terminated, stop_status, stopping_signals
+from bprop.datasets import dataset_record
+from bprop.io import checkpoint
 from bprop.datasets import write_idx
 from bprop.errors import DataError, ShapeError
 from bprop.io import load_checkpoint
@@ -295,7 +300,7 @@ def test_bad_train_input_exits_2_with_one_line(argv, message, data, tmp_path, ca
 
 def test_unwritable_save_path_fails_before_training(data, tmp_path, capsys, monkeypatch):
     (tmp_path / "afile").write_text("")
-    monkeypatch.setattr(cli, "train", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr(cli.train, "train", lambda *a, **k: pytest.fail("training started"))
     status, _, err = run(["train", "--dataset", data, "--save", tmp_path / "afile" / "m.npz"],
                          capsys)
     assert status == 2 and "cannot write --save" in err
@@ -345,7 +350,7 @@ def test_debug_shows_the_traceback(tmp_path, capsys):
 def test_unexpected_error_is_exit_1(monkeypatch, capsys):
     def boom(args):
         raise RuntimeError("wires crossed")
-    monkeypatch.setattr(cli, "cmd_gradcheck", boom)
+    monkeypatch.setattr(cli.parser, "cmd_gradcheck", boom)
     status, _, err = run(["gradcheck"], capsys)
     assert status == 1
     assert "unexpected error: RuntimeError: wires crossed (run with --debug" in one_error_line(err)
@@ -586,14 +591,14 @@ def test_a_history_file_that_is_not_one_is_named(command, tmp_path, capsys):
 
 def test_a_checkpoint_that_cannot_be_written_says_what_the_file_holds(data, tmp_path, capsys,
                                                                        monkeypatch):
-    real_save, calls = cli.model_io.save, []
+    real_save, calls = checkpoint.save, []
 
     def save(*args, **kw):
         calls.append(kw["epoch"])
         if kw["epoch"] == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_save(*args, **kw)
-    monkeypatch.setattr(cli.model_io, "save", save)
+    monkeypatch.setattr(checkpoint, "save", save)
     path = tmp_path / "m.npz"
     status, out, err = run(["train", "--dataset", data, "--epochs", 3, "--save", path,
                             "--quiet"], capsys)
@@ -700,8 +705,7 @@ def test_help_on_a_console_without_unicode(tmp_path):
 def test_data_dir_is_stored_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = types.SimpleNamespace(name="mnist", n_classes=10, image_shape=None)
-    opts = {"dataset": "mnist", "validation": 0, "seed": 0, "data_dir": "rel", "train_size": None}
-    assert cli._data_header(opts, data, None)["dataset"]["data_dir"] == str(tmp_path / "rel")
+    assert dataset_record("mnist", data, data_dir="rel")["data_dir"] == str(tmp_path / "rel")
 
 
 def test_resume_of_a_plain_model_is_refused(tmp_path, capsys):
@@ -773,7 +777,7 @@ def test_ctrl_c_during_a_save_still_prints_the_saved_epochs_line(data, tmp_path,
     """The note says which epoch the file holds; the last printed line is that epoch."""
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         pytest.skip("another SIGINT handler is installed")
-    real = cli.model_io.save_history
+    real = checkpoint.save_history
     calls = []
 
     def save_history(*args, **kwargs):
@@ -782,7 +786,7 @@ def test_ctrl_c_during_a_save_still_prints_the_saved_epochs_line(data, tmp_path,
         if len(calls) == 2:                        # epoch 2 is on disk, its line not printed
             os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(cli.model_io, "save_history", save_history)
+    monkeypatch.setattr(checkpoint, "save_history", save_history)
     path = tmp_path / "m.npz"
     status, out, err = run(["train", "--dataset", data, "--epochs", 5, "--save", path],
                            capsys)
@@ -791,7 +795,7 @@ def test_ctrl_c_during_a_save_still_prints_the_saved_epochs_line(data, tmp_path,
 
 
 def test_ctrl_c_without_save(data, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "train", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(cli.train, "train", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
     status, _, err = run(["train", "--dataset", data], capsys)
     assert status == 130 and "Nothing was saved (no --save)" in err
 
@@ -799,7 +803,7 @@ def test_ctrl_c_without_save(data, capsys, monkeypatch):
 def test_ctrl_c_on_resume_before_an_epoch_ends(model, tmp_path, capsys, monkeypatch):
     copy = tmp_path / "copy.npz"
     copy.write_bytes(model.read_bytes())
-    monkeypatch.setattr(cli, "train", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(cli.train, "train", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
     status, _, err = run(["train", "--resume", copy, "--epochs", 9], capsys)
     assert status == 130 and f"{copy} holds epoch 5 of 9" in err
 
@@ -1416,13 +1420,13 @@ def test_read_input_npy_bytes_and_bad_values(tmp_path):
 def test_progress_bar_without_tqdm(monkeypatch):
     err = io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
-    bar = cli._Progress(tqdm=None, epoch=2, epochs=5)
+    bar = Progress(tqdm=None, epoch=2, epochs=5)
     bar(50, 100)
     bar.close()
     text = err.getvalue()
     assert "epoch 2/5 [###############...............]  50%" in text
     assert text.endswith("\r")
-    assert cli._Progress.make(quiet=True, epoch=1, epochs=1).enabled is False
+    assert Progress.make(quiet=True, epoch=1, epochs=1).enabled is False
 
 
 @pytest.mark.parametrize("content", ["", "a,b,label\n"])
@@ -1438,7 +1442,7 @@ def test_empty_csv_is_one_error_line(content, tmp_path, capsys):
 def test_epoch_line_shows_any_cost_in_a_few_characters(cost, shown):
     from bprop.train import EpochRecord, TrainConfig
     record = EpochRecord(epoch=0, eta=1.0, seconds=0.1, train_cost=cost)
-    assert f"  {shown}  " in cli._epoch_line(record, 1, TrainConfig(epochs=3))
+    assert f"  {shown}  " in epoch_line(record, 1, TrainConfig(epochs=3))
 
 
 # -- nothing the user had is lost; paths checked before training ---------------------------------
@@ -1572,13 +1576,13 @@ def test_a_stop_signal_during_a_save_is_held_until_the_save_is_done():
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         pytest.skip("another SIGTERM handler is installed")
     done = []
-    with cli._stopping_signals():
+    with stopping_signals():
         with pytest.raises(KeyboardInterrupt) as stop:
             with held_stops():
                 os.kill(os.getpid(), signal.SIGTERM)
                 time.sleep(0.01)
                 done.append("saved")
-    assert done == ["saved"] and cli._stop_status(stop.value) == 143
+    assert done == ["saved"] and stop_status(stop.value) == 143
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
@@ -1670,8 +1674,8 @@ def test_a_run_stopped_by_a_callback_resumes(data, tmp_path, capsys):
     h = train(net, d.X_train, d.y_train, config, on_epoch_end=lambda r: r.epoch == 1)
     assert h.stopped_early == "stopped by callback"
     path = tmp_path / "cb.npz"
-    save(net, path, config=config, history=h, epoch=2, extra=cli._data_header(
-        {**cli._TRAIN_DEFAULTS, "dataset": str(data)}, d, None))
+    save(net, path, config=config, history=h, epoch=2,
+         extra={"dataset": dataset_record(str(data), d)})
     status, out, err = run(["train", "--resume", path, "--quiet"], capsys)
     assert status == 0 and len(out.splitlines()) == 3, err        # epochs 3 to 5
     assert load_checkpoint(path).epoch == 5
@@ -1745,8 +1749,8 @@ def test_a_stop_with_stderr_gone_still_exits_with_the_stop_status(data, tmp_path
     class Gone(io.StringIO):
         def write(self, s):
             raise OSError(errno.EIO, "Input/output error")
-    monkeypatch.setattr(cli, "train", lambda *a, **k: (_ for _ in ()).throw(
-        cli._Terminated(signal.SIGHUP)))
+    monkeypatch.setattr(cli.train, "train", lambda *a, **k: (_ for _ in ()).throw(
+        Terminated(signal.SIGHUP)))
     monkeypatch.setattr(sys, "stderr", Gone())
     assert cli.main(["train", "--dataset", str(data), "--quiet"]) == 129
 

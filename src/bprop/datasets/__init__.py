@@ -17,6 +17,9 @@ Sources (``AVAILABLE``, ``describe()``):
   or the book's ``mnist.pkl.gz``. A name wins over a same-named directory; write ``./mnist``
   for the directory.
 
+A model file records the data set it was trained on (``dataset_record``, in
+``bprop.datasets.recorded``); ``load_recorded`` loads it again with the same splits.
+
 Nothing is read or downloaded at import time; only NumPy is imported.
 """
 
@@ -34,19 +37,27 @@ from ..validate import MAX_CLASSES, check_n_classes  # noqa: F401  (bprop.datase
 from .download import cache_dir, download_files
 from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
 from .idx import read_idx, write_idx
+from .recorded import dataset_id, dataset_record, same_dataset
+from .registry import AVAILABLE, CLASS_NAMES, DatasetInfo, canonical_name, describe, uses_data_dir
 
 __all__ = [
     "AVAILABLE",
+    "CLASS_NAMES",
     "Dataset",
     "DatasetInfo",
     "cache_dir",
     "canonical_name",
+    "dataset_id",
+    "dataset_record",
     "describe",
     "download_files",
     "load",
+    "load_recorded",
     "read_idx",
+    "same_dataset",
     "split_validation",
     "to_book_format",
+    "uses_data_dir",
     "write_idx",
 ]
 
@@ -100,57 +111,6 @@ class Dataset:
         )
         test_data = to_book_format(self.X_test, self.y_test, self.n_classes)
         return training_data, validation_data, test_data
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """One row of ``AVAILABLE``: what a named data set is and how it is obtained."""
-
-    name: str
-    aliases: tuple[str, ...]
-    offline: str  # how to have it without a network, or "no"
-    download: bool  # fetched from public mirrors when missing
-    size: str
-    licence: str
-    description: str
-
-
-AVAILABLE = {
-    info.name: info
-    for info in (
-        DatasetInfo(
-            "digits", (), "yes (bundled with scikit-learn)", False,
-            "1,437 train + 360 test, 8x8", "BSD-3-Clause (scikit-learn); data from UCI optdigits",
-            "scikit-learn's handwritten digits; needs pip install bprop[digits]",
-        ),
-        DatasetInfo(
-            "fashion", ("fashion-mnist",), "yes with Debian's dataset-fashion-mnist", True,
-            "60,000 train + 10,000 test, 28x28; 30 MB download", "MIT",
-            "Zalando's Fashion-MNIST: ten kinds of clothing, MNIST's format",
-        ),
-        DatasetInfo(
-            "mnist", (), "no (copy the files into the cache)", True,
-            "60,000 train + 10,000 test, 28x28; 11 MB download", "CC BY-SA 3.0",
-            "LeCun, Cortes and Burges's handwritten digits, the book's data",
-        ),
-    )
-}
-_NAMES = {alias: info.name for info in AVAILABLE.values() for alias in (info.name, *info.aliases)}
-_NAMES["fashion_mnist"] = "fashion"
-
-
-def describe() -> str:
-    """``AVAILABLE`` as a plain-text table (for ``--help`` or a README)."""
-    rows = [("name", "offline", "download", "size", "licence")]
-    for info in AVAILABLE.values():
-        names = " / ".join((info.name, *info.aliases))
-        rows.append((names, info.offline, "yes" if info.download else "no", info.size, info.licence))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append("Or a path: a directory of IDX files, a .npz, a .csv, or the book's mnist.pkl.gz.")
-    lines.append(f"Downloads go to {cache_dir()} ($BPROP_DATA, else $XDG_CACHE_HOME/bprop, else ~/.cache/bprop).")
-    return "\n".join(lines)
 
 
 def to_book_format(X: np.ndarray, y: np.ndarray, n_classes: int, *, one_hot: bool = False):
@@ -276,25 +236,6 @@ def _check_classes(y_train, n_classes, name):
 
 
 #: Class names of the named data sets whose labels are not just digits.
-CLASS_NAMES = {
-    "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                "Sneaker", "Bag", "Ankle boot"),
-}
-
-
-def uses_data_dir(name_or_path):
-    """Whether ``data_dir`` means anything for this data set (mnist and fashion only)."""
-    return canonical_name(name_or_path) in ("mnist", "fashion")
-
-
-def canonical_name(name_or_path):
-    """The data set's canonical name for a name or alias in any case ("Fashion-MNIST" ->
-    "fashion"); anything else (a path) comes back unchanged."""
-    if isinstance(name_or_path, str) and name_or_path.strip().lower() in _NAMES:
-        return _NAMES[name_or_path.strip().lower()]
-    return name_or_path
-
-
 def _resolve(name_or_path) -> tuple[str, Path | None]:
     """``(kind, path)``: kind is a dataset name, or "idx", "npz", "csv", "pkl" for a path."""
     if not isinstance(name_or_path, (str, os.PathLike)):

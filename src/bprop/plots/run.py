@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..datasets import load_recorded, same_dataset
 from ..errors import BpropError, ConfigError, DataError, OutputOverflowError
 from ..io import load_checkpoint, load_history
 from ..training import History
@@ -54,28 +55,12 @@ def load_run(run):
     return Run(path, checkpoint.net, meta, history, info if isinstance(info, dict) else {})
 
 
-def _same_dataset(given, stored):
-    """Whether a data set's name or path names the one a model header records."""
-    from ..datasets import canonical_name
-
-    if stored is None:
-        return False
-    if canonical_name(given) == canonical_name(stored):
-        return True
-    try:
-        return Path(given).expanduser().resolve() == Path(stored).expanduser().resolve()
-    except (OSError, RuntimeError, TypeError):
-        return False
-
-
 def _load_dataset(run, dataset, notes):
     """The run's data set: the one given (a Dataset, or a name or path, loaded without
     downloading), else the one its header names; None with a note."""
     if isinstance(dataset, (str, os.PathLike)):
-        from ..datasets import load_recorded
-
         # the header's split where it names the same data set (only the test set is used)
-        info = run.dataset_info if _same_dataset(dataset, run.dataset_info.get("name")) else {}
+        info = run.dataset_info if same_dataset(dataset, run.dataset_info.get("name")) else {}
         dataset = load_recorded(info, name=dataset, dtype=run.net.dtype, download=False)
     elif dataset is not None and not all(hasattr(dataset, a) for a in ("X_test", "y_test",
                                                                         "n_classes")):
@@ -88,7 +73,6 @@ def _load_dataset(run, dataset, notes):
                          "not name its data set (give --dataset, or in Python dataset=)")
             return None
         try:
-            from ..datasets import load_recorded
             dataset = load_recorded(run.dataset_info, dtype=run.net.dtype, download=False)
         except (BpropError, ImportError, OSError, ValueError) as e:
             notes.append(f"confusion matrix and most-wrong images skipped: cannot load the "

@@ -1,0 +1,55 @@
+"""``bprop gradcheck``: backprop against finite differences on a small random network."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..costs import get_cost
+from ..errors import ConfigError
+from ..gradcheck import gradcheck
+from ..network import Network
+from .output import err, json_line, out
+from .train import layer_activations
+
+
+def cmd_gradcheck(args):
+    """``bprop gradcheck``: backprop vs finite differences on a random network."""
+    sizes = args.sizes
+    if len(sizes) < 2:
+        raise ConfigError(f"--sizes needs at least two layers (input and output); got {sizes}")
+    activations = layer_activations(args.activation, len(sizes) - 2, args.output_activation,
+                                     args.cost)
+    if not (0 < args.eps < 1):
+        raise ConfigError(f"--eps must be in (0, 1); got {args.eps}")
+    if sizes[-1] == 1 and get_cost(args.cost).name == "log-likelihood":
+        raise ConfigError("the log-likelihood cost needs at least 2 outputs (a softmax layer); "
+                          "for one output use cross-entropy")
+    net = Network(sizes, activations, args.cost, "scaled-normal", rng=args.seed)
+    x = net.rng.random((sizes[0], args.examples))                     # (n_in, m)
+    labels = net.rng.integers(0, net.n_classes, size=args.examples)
+    result = gradcheck(net, x, labels, eps=args.eps)
+    ok = result.ok(args.tol)
+    if args.json:
+        json_line({"sizes": sizes, "activations": net.activation_names, "cost": net.cost.name,
+                    "examples": args.examples, "eps": args.eps, "tol": args.tol, "ok": ok,
+                    "max_error": result.max_error,
+                    "layers": [dataclasses.asdict(layer) for layer in result.layers],
+                    "n_params": result.n_params, "backprop_passes": result.backprop_passes,
+                    "numeric_passes": result.numeric_passes,
+                    "backprop_seconds": result.backprop_seconds,
+                    "numeric_seconds": result.numeric_seconds, "speedup": result.speedup})
+    else:
+        out(f"gradcheck  sizes {' '.join(map(str, sizes))}  activations "
+             f"{','.join(net.activation_names)}  cost {net.cost.name}  examples {args.examples}"
+             f"  eps {args.eps:g}")
+        for layer in result.layers:
+            out(f"layer {layer.layer}  weights {layer.weights:.2e}  biases {layer.biases:.2e}")
+        out(f"max_error {result.max_error:.2e}  tol {args.tol:g}  {'ok' if ok else 'FAILED'}")
+        out(f"params {result.n_params}  backprop {result.backprop_passes} passes "
+             f"{result.backprop_seconds * 1e3:.3f} ms  finite differences "
+             f"{result.numeric_passes} passes {result.numeric_seconds * 1e3:.3f} ms  "
+             f"ratio {result.speedup:.1f}x")
+    if not ok:
+        err(f"gradcheck failed: max relative error {result.max_error:.2e} > tol {args.tol:g}")
+        return 1
+    return 0

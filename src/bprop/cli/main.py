@@ -1,0 +1,78 @@
+"""``main(argv)``: parse, run one subcommand, and turn what happened into an exit status.
+
+0 success; 2 bad usage or bad input (one line on stderr); 1 anything unexpected, running
+out of memory or disk space, a diverged run, a failed worker process or gradient check
+(``--debug`` shows the traceback); 128 + the signal's number after a clean stop on Ctrl-C,
+SIGTERM or SIGHUP.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+import warnings
+
+from ..errors import CheckpointError
+from ..training import WorkerError
+from .output import BAD_INPUT, err, one_line, show_warning
+from .parser import build_parser
+from .signals import stop_status, stopped_by, stopping_signals
+
+
+def main(argv=None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:      # closed by the caller (`2>&-`): write nowhere,
+            setattr(sys, name, open(os.devnull, "w"))   # not into the other stream
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if getattr(args, "command", None) == "predict" and \
+                not any(a.startswith("-") for a in extra):
+            # FILEs after flags (`bprop predict m.npz --show a.png`): argparse gives a
+            # positional list only the words before the first flag
+            args.files += extra
+            extra = []
+        if extra:
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as e:             # --help, --version, or a usage error already printed
+        return e.code if isinstance(e.code, int) else 2
+    debug = getattr(args, "debug", False)
+    try:
+        with warnings.catch_warnings(), stopping_signals():
+            warnings.showwarning = show_warning
+            return args.func(args)
+    except KeyboardInterrupt as e:
+        err(stopped_by(e))
+        return stop_status(e)
+    except BrokenPipeError:             # stdout closed early (`bprop info m.npz | head`)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
+    except BAD_INPUT as e:
+        return _fail(e, 2, debug)
+    except FloatingPointError as e:     # training diverged: not bad input, but no traceback
+        return _fail(e, 1, debug)
+    except (CheckpointError, WorkerError) as e:    # the machine failed, not the input
+        return _fail(e, 1, debug)
+    except MemoryError as e:            # e.g. --hidden 100000000: the machine, not a bug
+        return _fail(f"out of memory: {e or 'an allocation failed'}; a smaller network, "
+                     f"mini-batch or data set needs less", 1, debug)
+    except Exception as e:              # a bug or an environment failure
+        if debug:
+            traceback.print_exc()
+        else:
+            err(f"unexpected error: {type(e).__name__}: {one_line(e)} "
+                f"(run with --debug for the traceback)")
+        return 1
+
+
+def _fail(e, status, debug):
+    """Report ``e`` (an exception, or a message) on one line; return ``status``."""
+    if debug:
+        traceback.print_exc()
+    err(one_line(e) if isinstance(e, BaseException) else e)
+    return status

@@ -1,0 +1,85 @@
+"""What the command line prints: results on stdout, notes, warnings and errors on stderr.
+
+stdout holds results only (one line per epoch, or one JSON object per line with ``--json``),
+so that it can be piped; everything said to the user goes to stderr, prefixed ``bprop:``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+#: Errors that mean bad usage or bad input: exit 2, one line, no traceback.
+BAD_INPUT = (ValueError, TypeError, FileNotFoundError, PermissionError, IsADirectoryError,
+             NotADirectoryError, FileExistsError, ModuleNotFoundError)
+
+
+def note(message):
+    """A note or warning for the user, on stderr (stdout is kept for results); dropped
+    when stderr cannot be written (a closed terminal after SIGHUP)."""
+    try:
+        print(f"bprop: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def err(message):
+    """An error, on stderr."""
+    note(f"error: {message}")
+
+
+def out(line=""):
+    """A line of results, on stdout."""
+    print(line, flush=True)
+
+
+def json_line(obj):
+    """One JSON object on one line of stdout (NumPy values as JSON numbers and lists)."""
+    print(json.dumps(obj, default=_to_builtin), flush=True)
+
+
+def _to_builtin(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"cannot write {type(o).__name__} as JSON")
+
+
+def one_line(e):
+    """An exception's message on one line; OSErrors as 'reason: filename'."""
+    if isinstance(e, OSError) and e.strerror and e.filename:
+        text = f"{e.strerror}: {e.filename}"
+    elif isinstance(e, ModuleNotFoundError) and str(e).startswith("No module named"):
+        text = f"{e}; install it (pip install 'bprop[all]' installs every optional package)"
+    else:
+        text = str(e) or type(e).__name__
+    return " ".join(text.split())
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None):
+    """Library warnings (a plot skipped, ...) as one-line notes on stderr (the signature of
+    ``warnings.showwarning``)."""
+    note(f"warning: {message}")
+
+
+def epoch_line(record, k, config):
+    """``epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``: the line of
+    record ``record`` after ``k`` epochs of ``config.epochs``."""
+    parts = [f"epoch {k}/{config.epochs}"]
+    for label, value in (("cost", record.train_cost), ("train_acc", record.train_accuracy),
+                         ("val_acc", record.val_accuracy), ("test_acc", record.test_accuracy)):
+        if value is None:
+            continue
+        if label == "cost" and value != 0 and not 1e-4 <= abs(value) < 1e4:
+            parts.append(f"{label} {value:.4g}")   # 1.456e+83, not 83 digits
+        else:
+            parts.append(f"{label} {value:.4f}")
+    if config.schedule != "constant":
+        parts.append(f"eta {record.eta:g}")
+    parts.append(f"time {record.seconds:.3g}s")   # 3 significant digits: 0.00482s, 12.3s
+    return "  ".join(parts)

@@ -1,0 +1,77 @@
+"""The named data sets: what each is, its aliases, how it is obtained, its class names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .download import cache_dir
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One row of ``AVAILABLE``: what a named data set is and how it is obtained."""
+
+    name: str
+    aliases: tuple[str, ...]
+    offline: str  # how to have it without a network, or "no"
+    download: bool  # fetched from public mirrors when missing
+    size: str
+    licence: str
+    description: str
+
+
+AVAILABLE = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            "digits", (), "yes (bundled with scikit-learn)", False,
+            "1,437 train + 360 test, 8x8", "BSD-3-Clause (scikit-learn); data from UCI optdigits",
+            "scikit-learn's handwritten digits; needs pip install bprop[digits]",
+        ),
+        DatasetInfo(
+            "fashion", ("fashion-mnist",), "yes with Debian's dataset-fashion-mnist", True,
+            "60,000 train + 10,000 test, 28x28; 30 MB download", "MIT",
+            "Zalando's Fashion-MNIST: ten kinds of clothing, MNIST's format",
+        ),
+        DatasetInfo(
+            "mnist", (), "no (copy the files into the cache)", True,
+            "60,000 train + 10,000 test, 28x28; 11 MB download", "CC BY-SA 3.0",
+            "LeCun, Cortes and Burges's handwritten digits, the book's data",
+        ),
+    )
+}
+_NAMES = {alias: info.name for info in AVAILABLE.values() for alias in (info.name, *info.aliases)}
+_NAMES["fashion_mnist"] = "fashion"
+
+
+def describe() -> str:
+    """``AVAILABLE`` as a plain-text table (for ``--help`` or a README)."""
+    rows = [("name", "offline", "download", "size", "licence")]
+    for info in AVAILABLE.values():
+        names = " / ".join((info.name, *info.aliases))
+        rows.append((names, info.offline, "yes" if info.download else "no", info.size, info.licence))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("Or a path: a directory of IDX files, a .npz, a .csv, or the book's mnist.pkl.gz.")
+    lines.append(f"Downloads go to {cache_dir()} ($BPROP_DATA, else $XDG_CACHE_HOME/bprop, else ~/.cache/bprop).")
+    return "\n".join(lines)
+
+
+CLASS_NAMES = {
+    "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                "Sneaker", "Bag", "Ankle boot"),
+}
+
+
+def uses_data_dir(name_or_path):
+    """Whether ``data_dir`` means anything for this data set (mnist and fashion only)."""
+    return canonical_name(name_or_path) in ("mnist", "fashion")
+
+
+def canonical_name(name_or_path):
+    """The data set's canonical name for a name or alias in any case ("Fashion-MNIST" ->
+    "fashion"); anything else (a path) comes back unchanged."""
+    if isinstance(name_or_path, str) and name_or_path.strip().lower() in _NAMES:
+        return _NAMES[name_or_path.strip().lower()]
+    return name_or_path
