@@ -184,8 +184,9 @@ def test_gradcheck_catches_one_wrong_entry_of_a_large_matrix():
 
 def test_gradcheck_of_float32_checks_the_network_given_not_one_rebuilt_from_names():
     """A custom Activation with a 2% wrong σ′ fails in float32 as it does in float64."""
-    from bprop.activations import Activation, _sigmoid_into
-    wrong = Activation("sigmoid", _sigmoid_into, lambda a, out: np.multiply(1.02 * a, 1 - a, out=out))
+    from bprop.activations import SIGMOID, Activation
+    wrong = Activation("sigmoid", SIGMOID.forward,
+                       lambda a, out: np.multiply(1.02 * a, 1 - a, out=out))
     x, y = _batch([6, 5, 3], 4)
     for dtype in (np.float64, np.float32):
         net = Network([6, 5, 3], [wrong, "softmax"], cost="log-likelihood", rng=0, dtype=dtype)

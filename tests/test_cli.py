@@ -35,6 +35,10 @@ from bprop.predict import prepare_image, read_input, resize_area, typical_box
 from bprop.stops import held_stops
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                                   reason="the digits data set needs scikit-learn (bprop[digits])")
+needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                                      reason="plots need matplotlib (bprop[plots])")
 LINE = re.compile(r"^epoch (\d+)/(\d+)  cost \d+\.\d{4}(  val_acc [01]\.\d{4})?"
                   r"  test_acc [01]\.\d{4}  time \d[\d.e+-]*s$")
 
@@ -229,6 +233,7 @@ def test_diagnostics_fill_the_history(data, capsys):
     assert json.loads(out)["diagnostics"]["layers"] == [2, 3]
 
 
+@needs_sklearn
 def test_diagnostics_warnings_count_epochs_as_the_epoch_lines_do(capsys):
     status, out, err = run(["train", "--dataset", "digits", "--epochs", 2, "--hidden",
                             *[30] * 6, "--init", "scaled-normal", "--eta", 0.1,
@@ -274,13 +279,14 @@ def _corrupt_idx_dir(tmp_path):
      "--activation takes one name, or one per hidden layer (2); got 3"),
     (["--activation", "softmax"], "softmax is only allowed as the output layer's activation"),
     (["--shift", "2"], "--shift needs image data"),
-    (["--dataset", "digits", "--shift", "8"], "--shift 8 would move the 8x8 images of digits "
-                                             "out of the picture; give less than 8"),
+    pytest.param(["--dataset", "digits", "--shift", "8"], "--shift 8 would move the 8x8 images "
+                 "of digits out of the picture; give less than 8", marks=needs_sklearn),
     (["--early-stopping"], "--early-stopping needs a validation set: add --validation"),
     (["--schedule", "plateau"], "--schedule plateau needs a validation set"),
     (["--save", "{tmp}/afile/m.npz"], "/afile is a file, not a directory"),
-    (["--save", "{tmp}/m.npz", "--plot", "{tmp}/afile"],
-     "cannot write --plot {tmp}/afile: {tmp}/afile is a file, not a directory"),
+    pytest.param(["--save", "{tmp}/m.npz", "--plot", "{tmp}/afile"],
+                 "cannot write --plot {tmp}/afile: {tmp}/afile is a file, not a directory",
+                 marks=needs_matplotlib),
     (["--save", "{tmp}"], "is a directory"),
     (["--plot", "{tmp}/plots"], "--plot needs --save"),
     (["--resume", "{tmp}/missing.npz"], "model file not found"),
@@ -358,13 +364,14 @@ def test_unexpected_error_is_exit_1(monkeypatch, capsys):
     assert status == 1 and "Traceback" in err
 
 
-def test_a_network_bigger_than_memory_is_bad_input(capsys):
-    status, _, err = run(["train", "--dataset", "digits", "--hidden", str(10**15),
+def test_a_network_bigger_than_memory_is_bad_input(data, capsys):
+    status, _, err = run(["train", "--dataset", data, "--hidden", str(10**15),
                           "--epochs", "1"], capsys)
     assert status == 2
     assert "GiB in float64: more than this machine's" in one_error_line(err)
 
 
+@needs_sklearn
 def test_out_of_memory_is_exit_1_with_a_clear_message():
     # a real allocation NumPy refuses, not a mock: 3.4 GiB of weights under a 2 GiB limit on
     # the address space (the network itself fits in the machine's memory)
@@ -577,7 +584,7 @@ def test_resume_with_a_damaged_optimizer_state_is_one_line(data, tmp_path, capsy
                                    f"(16, 30); the network needs (30, 16)")
 
 
-@pytest.mark.parametrize("command", ["plot", "report"])
+@pytest.mark.parametrize("command", [pytest.param("plot", marks=needs_matplotlib), "report"])
 def test_a_history_file_that_is_not_one_is_named(command, tmp_path, capsys):
     from bprop import save
     save(Network([4, 3, 2], rng=0), tmp_path / "plain.npz")
@@ -1029,6 +1036,7 @@ def test_gradcheck_failure_is_exit_1(capsys):
 
 
 # -- plot and report (the modules are stand-ins here) --------------------------------------------
+@needs_matplotlib
 def test_plot_and_report_call_their_modules(model, monkeypatch, capsys):
     seen = {}
 
@@ -1051,6 +1059,7 @@ def test_plot_and_report_call_their_modules(model, monkeypatch, capsys):
     assert status == 0 and out.strip() == "r.html" and seen["report"] == (str(model), "r.html")
 
 
+@needs_matplotlib
 def test_train_plot_flag(data, tmp_path, monkeypatch, capsys):
     calls = []
     monkeypatch.setitem(sys.modules, "bprop.plots", types.SimpleNamespace(
@@ -1099,7 +1108,7 @@ def test_plot_of_a_plain_model_says_why_nothing_was_drawn(tmp_path, capsys):
                                  "say why)")
 
 
-@pytest.mark.parametrize("command", ["plot", "report"])
+@pytest.mark.parametrize("command", [pytest.param("plot", marks=needs_matplotlib), "report"])
 def test_empty_out_path_is_refused(model, command, capsys):
     status, _, err = run([command, model, "--out", ""], capsys)
     assert status == 2
