@@ -27,15 +27,12 @@ def _data(n=60, seed=0):
     return X, (X[:, 0] > X[:, 1]).astype(int) + 2 * (X[:, 2] > 0.5)
 
 
-def _run_to(path, epochs, config, **train_kw):
+def _run_to(path, config):
     """Train a fresh network for ``config.epochs``, checkpointing every epoch to ``path``."""
     X, y = _data()
     net = Network([6, 5, 4], rng=3)
-    history, optimizer = History(), make_optimizer(config.optimizer, config.eta,
-                                                   momentum=config.momentum)
-    ck = Checkpointer(path, net, config, history, optimizer)
-    train(net, X, y, config, history=history, optimizer=optimizer, on_epoch_end=ck,
-          **train_kw)
+    ck = Checkpointer(path, net, config)
+    train(net, X, y, config, **ck.train_args())
     return net, ck
 
 
@@ -43,8 +40,8 @@ def _run_to(path, epochs, config, **train_kw):
 def test_a_run_resumed_in_python_ends_with_the_uninterrupted_weights(tmp_path, optimizer):
     X, y = _data()
     full = TrainConfig(epochs=4, mini_batch_size=8, eta=0.3, optimizer=optimizer)
-    whole, _ = _run_to(tmp_path / "whole.npz", 4, full)
-    _run_to(tmp_path / "part.npz", 2, dataclasses.replace(full, epochs=2))
+    whole, _ = _run_to(tmp_path / "whole.npz", full)
+    _run_to(tmp_path / "part.npz", dataclasses.replace(full, epochs=2))
     ck = load_checkpoint(tmp_path / "part.npz")
     plan = ck.resume(dataclasses.replace(ck.config, epochs=4))
     assert plan.start_epoch == 2 and not plan.nothing_left and plan.stopped is None
@@ -57,7 +54,7 @@ def test_a_run_resumed_in_python_ends_with_the_uninterrupted_weights(tmp_path, o
 
 def test_the_checkpointer_writes_the_model_then_the_history_each_epoch(tmp_path):
     path = tmp_path / "m.npz"
-    _, ck = _run_to(path, 3, TrainConfig(epochs=3, mini_batch_size=10))
+    _, ck = _run_to(path, TrainConfig(epochs=3, mini_batch_size=10))
     assert ck.saved_epoch == 3 and load_checkpoint(path).epoch == 3
     json_path, csv_path = history_paths(path)
     assert len(json.loads(open(json_path).read())["records"]) == 3
@@ -76,7 +73,7 @@ def test_a_checkpoint_that_cannot_be_written_says_what_the_file_still_holds(tmp_
     path = tmp_path / "m.npz"
     with pytest.raises(CheckpointError, match=f"cannot save epoch 2 to {path}: No space left on "
                                               f"device; the file still holds epoch 1"):
-        _run_to(path, 3, TrainConfig(epochs=3, mini_batch_size=10))
+        _run_to(path, TrainConfig(epochs=3, mini_batch_size=10))
     assert load_checkpoint(path).epoch == 1
 
 
@@ -94,7 +91,7 @@ def test_history_files_that_cannot_be_written_are_a_checkpoint_error(tmp_path, m
 
 
 def test_nothing_is_left_to_train_once_every_epoch_is_done(tmp_path):
-    _run_to(tmp_path / "m.npz", 3, TrainConfig(epochs=3, mini_batch_size=10))
+    _run_to(tmp_path / "m.npz", TrainConfig(epochs=3, mini_batch_size=10))
     ck = load_checkpoint(tmp_path / "m.npz")
     for epochs in (3, 2):
         plan = ck.resume(dataclasses.replace(ck.config, epochs=epochs))
@@ -134,7 +131,7 @@ def test_only_the_stopping_rules_stop_a_run_for_good():
 
 
 def test_another_optimizer_drops_the_saved_state(tmp_path):
-    _run_to(tmp_path / "m.npz", 2, TrainConfig(epochs=2, mini_batch_size=10,
+    _run_to(tmp_path / "m.npz", TrainConfig(epochs=2, mini_batch_size=10,
                                                optimizer="momentum", eta=0.1))
     ck = load_checkpoint(tmp_path / "m.npz")
     plan = ck.resume(dataclasses.replace(ck.config, epochs=4, optimizer="adam"))
@@ -143,7 +140,7 @@ def test_another_optimizer_drops_the_saved_state(tmp_path):
 
 
 def test_saved_optimizer_state_of_another_network_is_a_model_file_error(tmp_path):
-    _run_to(tmp_path / "m.npz", 1, TrainConfig(epochs=1, mini_batch_size=10,
+    _run_to(tmp_path / "m.npz", TrainConfig(epochs=1, mini_batch_size=10,
                                                optimizer="momentum", eta=0.1))
     ck = load_checkpoint(tmp_path / "m.npz")
     ck.optimizer_state["v0"] = np.zeros((2, 2))
@@ -153,7 +150,7 @@ def test_saved_optimizer_state_of_another_network_is_a_model_file_error(tmp_path
 
 def test_older_checkpoints_say_their_regularisation_was_applied_differently(tmp_path):
     config = TrainConfig(epochs=1, mini_batch_size=10, optimizer="momentum", eta=0.1, lmbda=1.0)
-    _run_to(tmp_path / "m.npz", 1, config)
+    _run_to(tmp_path / "m.npz", config)
     ck = load_checkpoint(tmp_path / "m.npz")
     assert not ck.resume(ck.config).older_regularisation
     del ck.meta["regularisation"]                      # as bprop wrote them before 2026-11-23

@@ -130,7 +130,7 @@ def render_report(info, images, notes=()):
     return "\n".join(parts) + "\n"
 
 
-# the model header's data set fields (bprop.cli._data_header), as a reader would name them
+# the model header's data set fields (bprop.datasets.dataset_record), as a reader would name them
 _DATA_LABELS = {"data_dir": "directory", "validation": "validation split",
                 "seed": "split seed", "n_classes": "classes", "image_shape": "image shape",
                 "box": "ink box side, pixels (for preparing pictures to predict)"}

@@ -1,4 +1,4 @@
-"""Per-layer diagnostics of training, and warnings that explain them (chapters 2, 3 and 5).
+"""Per-layer statistics of training, read off the buffers backprop fills (chapters 2, 3, 5).
 
 Backprop already computes, for every mini-batch, everything needed to see *how* a network
 learns, layer by layer (the book's layer l = 2 … L; list index l − 2 in code):
@@ -18,7 +18,7 @@ learns, layer by layer (the book's layer l = 2 … L; list index l − 2 in code
   a small sample);
 * the mean activation and the weight norm ‖wˡ‖ of each layer.
 
-:class:`Diagnostics` is a callback for :func:`bprop.train.train`: it looks at every
+:class:`Diagnostics` is a callback for :func:`bprop.train`: it looks at every
 ``every``-th mini-batch (the buffers backprop filled; no extra forward or backward pass)
 and, at the end of each epoch, writes its averages into ``record.diagnostics``.
 :func:`layer_stats` computes the same numbers on given data in one batched pass. The rules

@@ -14,10 +14,12 @@ live here, so that the command line and a Python program resume runs the same wa
 * :meth:`Checkpoint.fixed_settings`: what a resumed run may not change (the network, the
   seed and the data split).
 
-Resuming from a checkpoint in Python::
+In Python::
 
-    ck = bprop.io.load_checkpoint("run.npz")
-    plan = ck.resume(ck.config)         # or dataclasses.replace(ck.config, epochs=60)
+    saver = Checkpointer("run.npz", net, config)           # a checkpoint after every epoch
+    bprop.train(net, X, y, config, **saver.train_args())
+    ck = bprop.io.load_checkpoint("run.npz")                # later, perhaps after Ctrl-C
+    plan = ck.resume(dataclasses.replace(ck.config, epochs=60))
     bprop.train(ck.net, X, y, plan.config, **plan.train_args())
 """
 
@@ -157,22 +159,28 @@ class Checkpointer:
     """Writes a training run's checkpoint to ``path``: the model file, then its history files
     beside it (``<stem>.history.json``/``.csv``).
 
-    net, config, history, optimizer: the run's (the same objects :func:`bprop.train` is
-    given, so that each save holds their state at that epoch); extra: more header fields
-    (the command line records the data set). Called with an epoch's record (as
-    ``train(..., on_epoch_end=checkpointer)``) it saves the epochs done so far.
+    net, config: the run's; history, optimizer: the ones :func:`bprop.train` is given (new
+    ones by default), so that each save holds their state at that epoch; extra: more header
+    fields (the command line records the data set). Called with an epoch's record it saves
+    the epochs done so far: ``train(net, X, y, config, **checkpointer.train_args())``.
 
     saved_epoch: the epochs the file holds; None until this run has written it (set it to
     the checkpoint's epoch when a resumed run writes back to the file it came from).
     """
 
-    def __init__(self, path, net, config, history, optimizer, extra=None):
-        self.path, self.net, self.config = path, net, config
-        self.history, self.optimizer, self.extra = history, optimizer, extra
+    def __init__(self, path, net, config, history=None, optimizer=None, extra=None):
+        self.path, self.net, self.config, self.extra = path, net, config, extra
+        self.history = History() if history is None else history
+        self.optimizer = optimizer_for(config) if optimizer is None else optimizer
         self.saved_epoch = None
 
     def __call__(self, record):
         self.save(record.epoch + 1)
+
+    def train_args(self):
+        """``history``, ``optimizer`` and ``on_epoch_end`` (this checkpointer) as
+        :func:`bprop.train` takes them."""
+        return {"history": self.history, "optimizer": self.optimizer, "on_epoch_end": self}
 
     def save(self, epoch):
         """Checkpoint after ``epoch`` epochs. Stopping signals (Ctrl-C) are held meanwhile, so
