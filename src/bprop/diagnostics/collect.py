@@ -35,14 +35,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..backprop import Workspace, backprop_batch
-from ..errors import ConfigError, check_range
 from ..numerics import norm
-from ..validate import check_parameters, check_X, targets
+from ..validate import Int, Interval, check_parameters, check_settings, check_X, targets
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
 SATURATION = 0.1
 #: Peak of σ′ for the activations that saturate (at z = 0); softmax: of aⱼ(1 − aⱼ).
 PEAK_PRIME = {"sigmoid": 0.25, "tanh": 1.0, "softmax": 0.25}
+#: What a Diagnostics' settings may be.
+SETTINGS = {"every": Int(minimum=1),
+            "saturation": Interval(0.0, 1.0, low_open=True, high_open=True)}
 
 
 class Diagnostics:
@@ -60,11 +62,8 @@ class Diagnostics:
     """
 
     def __init__(self, every=20, saturation=SATURATION):
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ConfigError(f"every must be an integer >= 1; got {every!r}")
-        check_range(saturation, "saturation", 0.0, 1.0, low_open=True, high_open=True)
-        self.every = int(every)
-        self.saturation = float(saturation)
+        self.every, self.saturation = every, saturation
+        check_settings(self, SETTINGS)
         self._net = None
         self._start_epoch()
 
