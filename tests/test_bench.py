@@ -191,3 +191,19 @@ def test_budget_never_cuts_below_five_epochs_in_two_rounds(bench, tmp_path, caps
     result = json.loads(out.read_text())["results"][0]
     assert result["rounds"] == rounds_kept
     assert len(result["rows"][0]["seconds"]) == rounds_kept * epochs_per_round
+
+
+def test_compare_times_two_checkouts_side_by_side(tmp_path):
+    """compare.py on this checkout twice: every configuration asked for gets a row, each
+    checkout ran in its own processes, and the ratios are near 1."""
+    compare = BENCH.with_name("compare.py")
+    src = str(BENCH.parents[1] / "src")
+    done = subprocess.run([sys.executable, str(compare), src, src, "--configs", "book-mb100",
+                           "--rounds", "2", "--epochs", "1", "--n-train", "300",
+                           "--data-dir", str(tmp_path / "absent")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (row,) = [line for line in done.stdout.splitlines() if line.startswith("| book-mb100 |")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert 0.2 < float(cells[3]) < 5 and "random data" in done.stdout
+    assert done.stderr.count("book-mb100 round") == 2

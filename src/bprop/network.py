@@ -22,19 +22,20 @@ from __future__ import annotations
 import numpy as np
 
 from . import backprop as core
-from . import book
+from . import book, validate
 from .activations import sigmoid, sigmoid_prime  # noqa: F401  (the book's module-level names)
 from .costs import get_cost
 from .errors import ConfigError, DataError, check_dtype, check_int, check_number
 from .modelfile import save
 from .optimizers import SGD
-from .outputs import (ROWS_PER_PASS, class_scores, mean_cost, output_rows,  # noqa: F401
-                      predicted_classes)
+from .outputs import mean_cost, output_rows, predicted_classes
 from .training import TrainConfig, fit_config, train
-from .validate import (PROBABILITY_OUTPUTS, as_rng, check_fits_in_memory,  # noqa: F401
-                       check_input, check_output_layer, check_parameters, check_sizes,
-                       check_target, check_trainable, labels_of, layer_activations)
-from . import validate
+from .validate import (as_rng, check_fits_in_memory, check_input, check_output_layer,
+                       check_parameters, check_sizes, check_target, check_trainable, labels_of,
+                       layer_activations)
+# importable from bprop.network before the maths moved out of it
+from .outputs import ROWS_PER_PASS, class_scores  # noqa: E402,F401
+from .validate import PROBABILITY_OUTPUTS  # noqa: E402,F401
 
 #: Weight initialisers: name -> (weight std as a function of (n_in, n_out), bias std).
 INITIALIZERS = {

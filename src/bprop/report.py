@@ -144,6 +144,8 @@ def _settings_table(pairs):
 
 
 def run_summary(info):
+    """One sentence about a saved run (a :class:`bprop.plots.Run`): the network, the data,
+    the epochs, and the accuracy of the weights the file holds."""
     net, records = info.net, info.history.records
     text = f"A {'-'.join(map(str, net.sizes))} network ({net.cost.name} cost)"
     name = info.dataset_info.get("name")
@@ -178,6 +180,8 @@ def _holds_best(net, best_params):
 
 
 def history_table(records):
+    """The epoch records as an HTML table (epochs counted from 1; columns nothing filled left
+    out), with each layer's ‖∂C/∂b‖ where the run recorded diagnostics."""
     e = html.escape
     columns = [(name, label) for name, label in (
         ("epoch", "epoch"), ("eta", "η"), ("seconds", "seconds"), ("train_cost", "training cost"),

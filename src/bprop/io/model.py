@@ -25,7 +25,7 @@ from .checkpoint import Checkpoint
 
 
 def load(path):
-    """Read a model saved by :func:`save`, or a network2 JSON file; returns a Network."""
+    """Read a model saved by :func:`bprop.save`, or a network2 JSON file; returns a Network."""
     return load_checkpoint(path).net
 
 
