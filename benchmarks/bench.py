@@ -69,7 +69,7 @@ except ImportError:     # run from a checkout without `pip install -e .`
     from bprop.network import Network
 from bprop.backprop import backprop
 from bprop.training.parallel import openblas_controls
-from bprop.train import TrainConfig, train
+from bprop.training import TrainConfig, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # beside it, also when imported
 from benchdata import DATA_DIR, N_TRAIN, load_data  # noqa: E402

@@ -14,20 +14,20 @@ ARCHITECTURE = SRC.parents[1] / "docs" / "architecture.md"
 #: package's __init__ is listed by the package's name, after its modules.
 LAYERS = """
     errors numerics stops atomic
-    activations costs optimizers images
+    activations costs optimizers
     backprop outputs
     validate book
     training.history training.config training.schedules training.augment training.steps
-    training.parallel training.loop training train
+    training.parallel training.loop training train parallel
     modelfile network gradcheck
     io.history_files io.checkpoint io.book_json io.model io
     bprop network2
     diagnostics.collect diagnostics.records diagnostics.explain diagnostics
-    datasets.download datasets.idx datasets.files datasets.mnist datasets.fashion
+    images datasets.download datasets.idx datasets.files datasets.mnist datasets.fashion
     datasets.digits datasets.registry datasets.recorded datasets
     predict mnist_loader
     plots.canvas plots.history_figures plots.network_figures plots.run plots report
-    cli.output cli.signals cli.progress cli.checks cli.train cli.evaluate cli.gradcheck
+    cli.output cli.signals cli.progress cli.checks cli.activation_flags cli.train cli.evaluate cli.gradcheck
     cli.info cli.plot cli.parser cli.main cli
     __main__
 """.split()
@@ -92,9 +92,8 @@ def test_no_module_imports_another_modules_private_names():
 
 
 def test_no_module_calls_into_another_objects_private_names():
-    """``net._x(...)`` or ``module._x``: only ``self``/``cls`` (and a copy of self in the
-    class's own ``__copy__``) touch bprop's underscore names; other packages' (``os._exit``,
-    NumPy's pickle helpers) are theirs to answer for."""
+    """``net._x(...)`` or ``module._x``: only ``self``/``cls`` touch bprop's underscore names;
+    other packages' (``os._exit``, NumPy's pickle helpers) are theirs to answer for."""
     reaching = []
     for name, path in _modules().items():
         tree = ast.parse(path.read_text())
@@ -105,7 +104,7 @@ def test_no_module_calls_into_another_objects_private_names():
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr.startswith("_") \
                     and not node.attr.startswith("__") and isinstance(node.value, ast.Name) \
-                    and node.value.id not in {"self", "cls", "twin", *others}:
+                    and node.value.id not in {"self", "cls", *others}:
                 reaching.append(f"{name}: {node.value.id}.{node.attr}")
     assert reaching == []
 

@@ -63,13 +63,13 @@ def test_the_checkpointer_writes_the_model_then_the_history_each_epoch(tmp_path)
 
 def test_a_checkpoint_that_cannot_be_written_says_what_the_file_still_holds(tmp_path,
                                                                             monkeypatch):
-    real = checkpoint_module.save
+    real = checkpoint_module.write
 
     def full_at_epoch_2(*args, **kw):
         if kw["epoch"] == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args, **kw)
-    monkeypatch.setattr(checkpoint_module, "save", full_at_epoch_2)
+    monkeypatch.setattr(checkpoint_module, "write", full_at_epoch_2)
     path = tmp_path / "m.npz"
     with pytest.raises(CheckpointError, match=f"cannot save epoch 2 to {path}: No space left on "
                                               f"device; the file still holds epoch 1"):

@@ -598,14 +598,14 @@ def test_a_history_file_that_is_not_one_is_named(command, tmp_path, capsys):
 
 def test_a_checkpoint_that_cannot_be_written_says_what_the_file_holds(data, tmp_path, capsys,
                                                                        monkeypatch):
-    real_save, calls = checkpoint.save, []
+    real_save, calls = checkpoint.write, []
 
     def save(*args, **kw):
         calls.append(kw["epoch"])
         if kw["epoch"] == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_save(*args, **kw)
-    monkeypatch.setattr(checkpoint, "save", save)
+    monkeypatch.setattr(checkpoint, "write", save)
     path = tmp_path / "m.npz"
     status, out, err = run(["train", "--dataset", data, "--epochs", 3, "--save", path,
                             "--quiet"], capsys)

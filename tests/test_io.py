@@ -389,3 +389,13 @@ def test_atomic_write_refuses_to_replace_what_is_not_a_regular_file(tmp_path):
         atomic_write(fifo, _write("x"))
     assert fifo.exists() and not fifo.is_file()             # still the pipe
     assert [p.name for p in tmp_path.iterdir()] == ["pipe"]  # no temporary file left
+
+
+def test_save_needs_a_network(tmp_path):
+    from bprop import ConfigError
+    net = Network([3, 2], rng=0)
+    lookalike = type("Lookalike", (), dict(vars(net)))()      # every field, not a Network
+    for thing, name in ((lookalike, "Lookalike"), ("net", "str")):
+        with pytest.raises(ConfigError, match=f"save needs a Network; got {name}"):
+            save(thing, tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()

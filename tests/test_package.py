@@ -59,6 +59,8 @@ OLD_PATHS = {
     "bprop.datasets": "AVAILABLE CLASS_NAMES Dataset DatasetInfo MAX_CLASSES canonical_name "
                       "check_n_classes describe load load_recorded split_validation "
                       "to_book_format uses_data_dir",
+    "bprop.parallel": "SPINS_BEFORE_YIELD WorkerError Workers available_cpus check_workers "
+                      "openblas_controls shared_array slice_bounds",
     "bprop.cli": "BAD_INPUT build_parser cmd_evaluate cmd_gradcheck cmd_info cmd_plot "
                  "cmd_predict cmd_report cmd_train main",
 }

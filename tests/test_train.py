@@ -4,7 +4,7 @@ each checked against values computed independently here, and end-to-end learning
 import numpy as np
 import pytest
 
-from bprop import ConfigError, Network, TrainConfig, network2, outputs, train
+from bprop import ConfigError, Network, TrainConfig, network2, train
 from bprop.backprop import backprop_batch
 from bprop.training import Dropout, Shifter
 
@@ -203,7 +203,7 @@ def test_plateau_schedule_halves_and_stops(monkeypatch):
     X, y = _data(n=40)
     net = Network([3, 4, 2], rng=0)
     # freeze the accuracy: predictions never change, so every epoch is "no improvement"
-    monkeypatch.setattr(outputs, "predict", lambda net, X: np.zeros(len(X), int))
+    monkeypatch.setattr(Network, "predict", lambda self, X: np.zeros(len(X), int))
     cfg = TrainConfig(epochs=50, mini_batch_size=10, eta=1.0, schedule="plateau", patience=2,
                       min_eta_factor=8, monitor_training_cost=False)
     h = train(net, X, y, cfg, validation=(X, y))
@@ -491,3 +491,28 @@ def test_checkpoint_of_numpy_scalar_settings_saves_and_loads(tmp_path):
     ck = load_checkpoint(tmp_path / "c.npz")
     assert ck.meta["config"]["eta"] == pytest.approx(1e-9, rel=1e-6)
     assert type(ck.meta["history"]["state"]["eta"]) is float
+
+
+def test_training_evaluates_through_the_networks_own_methods():
+    """A subclass's predict, mean_cost, check_X and targets are what train calls (it takes
+    any object with a Network's public methods)."""
+    calls = []
+
+    class Counted(Network):
+        def predict(self, X):
+            calls.append("predict")
+            return super().predict(X)
+
+        def mean_cost(self, X, y, lmbda=0.0, l1=0.0):
+            calls.append("mean_cost")
+            return super().mean_cost(X, y, lmbda, l1)
+
+        def targets(self, y, n):
+            calls.append("targets")
+            return super().targets(y, n)
+
+    X, y = _data(n=40)
+    Counted([3, 4, 2], rng=0).fit(X, y, epochs=2, validation=(X, y), test=(X, y))
+    assert calls.count("predict") == 4          # validation and test, each epoch
+    assert calls.count("mean_cost") == 4        # training and validation cost, each epoch
+    assert calls.count("targets") >= 2          # the training and validation targets

@@ -16,8 +16,12 @@ from .errors import (BpropError, ConfigError, DataError, ModelFileError, OutputO
 from .gradcheck import gradcheck
 from .io import load, save
 from .network import INITIALIZERS, Network
-from . import train as _old_module  # noqa: F401  (import bprop.train: the module, not the name)
+# `import bprop.train` gives the old module (bprop.training's names); `bprop.train` stays the
+# function: the module is imported first, then the name is bound to the function
+from . import train as _train_module
 from .training import EpochRecord, History, TrainConfig, train
+
+del _train_module
 
 __version__ = "0.1.0"
 

@@ -22,10 +22,10 @@ mini-batch goes through as one matrix, one matrix product per layer for each equ
 (forward, BP2, BP3 as δ·1, BP4), into the buffers of a :class:`Workspace` allocated once per
 mini-batch size. The tests hold the two to 1e-10.
 
-Every function takes ``net``: any object with ``weights``, ``biases``, ``activations`` (one
+The functions take ``net``: any object with ``weights``, ``biases``, ``activations`` (one
 :class:`bprop.activations.Activation` per layer after the input), ``cost`` (a class of
-:mod:`bprop.costs`) and ``num_layers``, such as :class:`bprop.Network`. Nothing here checks
-its arguments: the public methods of ``Network`` do that once, at the boundary
+:mod:`bprop.costs`) and ``num_layers``, such as :class:`bprop.Network` (all but
+:func:`gather_rows`, which only fills a workspace). Nothing here checks its arguments: the public methods of ``Network`` do that once, at the boundary
 (:mod:`bprop.validate`). This module is not an autodiff system: networks are chains of
 dense layers only.
 """

@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import ConfigError, DataError
 from .outputs import summed_cost
-from .validate import check_input, check_parameters, check_target, targets
+from .validate import check_input, check_parameters, check_target
 
 
 @dataclass
@@ -101,7 +101,7 @@ def gradcheck(net, x, y, eps=1e-5):
         raise DataError("x has no examples (0 columns): there is no gradient to check")
     y = np.asarray(y)
     if y.ndim == 1:
-        y = targets(net, y, x.shape[1]).T
+        y = net.targets(y, x.shape[1]).T
     y = check_target(net, y, columns=x.shape[1])
 
     # backprop is timed as the best of a few calls (the first also allocates its buffers);

@@ -1,4 +1,4 @@
-"""The bprop model file: its format, and how it is written (reading it back: :mod:`bprop.io`).
+"""The bprop model file: its format, how it is written and how it is read.
 
 A bprop model file is an uncompressed ``.npz`` holding ``w0 … w{L-2}`` and ``b0 …`` (the
 book's layers 2 … L) and ``meta``, a JSON string:
@@ -15,10 +15,11 @@ the command line adds the data set it was trained on. ``regularisation`` marks f
 written since L2/L1 became part of the gradient momentum and Adam follow
 (:data:`REGULARISATION`); older checkpoints lack it.
 
-:func:`save` writes one atomically (:func:`bprop.atomic.atomic_write`): an interrupted save
-leaves the previous file as it was. This module sits below :mod:`bprop.network`, so that
-``Network.save`` can call it; it reads a network only through the fields in
-:data:`NETWORK_FIELDS`.
+:func:`write` writes one atomically (:func:`bprop.atomic.atomic_write`): an interrupted save
+leaves the previous file as it was. :func:`read` reads one back and checks it field by field
+and shape by shape; :func:`bprop.io.load_checkpoint` makes the Network from what it returns.
+This module sits below :mod:`bprop.network`, so that ``Network.save`` can call it; it reads
+a network only through the fields in :data:`NETWORK_FIELDS`, and knows no Network class.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ import json
 import numpy as np
 
 from .atomic import atomic_write
-from .errors import ConfigError, check_int
+from .errors import BpropError, ConfigError, ModelFileError, check_int, json_reason
 from .training import History, TrainConfig
-from .validate import check_parameters
+from .validate import check_parameters, check_sizes
 
 FORMAT = "bprop-model"
 VERSION = 1
@@ -41,7 +42,7 @@ NETWORK_FIELDS = ("sizes", "num_layers", "activation_names", "cost", "dtype", "i
                   "weights", "biases", "rng")
 
 
-def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, extra=None):
+def write(net, path, *, config=None, history=None, epoch=None, optimizer=None, extra=None):
     """Write ``net`` (and optionally a training checkpoint's state) to ``path`` atomically.
 
     config: a TrainConfig; history: a History; epoch: epochs completed; optimizer: the
@@ -92,3 +93,69 @@ def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, ex
     except (TypeError, ValueError) as e:      # e.g. a NumPy array in extra
         raise ConfigError(f"the model header cannot be written as JSON: {e}") from None
     atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def read(path):
+    """``(meta, arrays)`` of the bprop ``.npz`` at ``path`` (a zip file), read with
+    ``allow_pickle=False`` and checked against the format: a ``meta`` header in JSON that
+    says its format and version, checkpoint fields of the types :func:`write` writes, and
+    weight and bias arrays of the shapes the header's sizes need (checked before a network
+    of those sizes is made: a damaged header must not make bprop allocate gigabytes). What
+    ``Network()`` itself refuses (unknown activation or cost names) is left to it."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except Exception as e:      # zipfile and the .npy header parser raise many kinds
+        raise ModelFileError(f"{path} is not a readable bprop model file "
+                             f"(truncated or corrupt: {type(e).__name__}: {e})") from None
+    if "meta" not in arrays:
+        raise ModelFileError(f"{path} has no 'meta' header; not a bprop model file")
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ModelFileError(f"{path}: header is not valid JSON ({json_reason(e)})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: header does not say format '{FORMAT}'")
+    if meta.get("version") != VERSION:
+        raise ModelFileError(f"{path}: format version {meta.get('version')!r} is not supported "
+                             f"(this bprop reads version {VERSION})")
+    _check_header(path, meta)
+    # the stored arrays must fit the header's sizes before Network() draws weights of those
+    # sizes: a damaged header must not make it allocate (and fill) gigabytes
+    try:
+        sizes = check_sizes(meta.get("sizes"))
+    except ConfigError:
+        raise ModelFileError(f"{path}: header field 'sizes' must be a list of at least two "
+                             f"positive integers; got {meta.get('sizes')!r}") from None
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for name, shape in ((f"w{i}", (n_out, n_in)), (f"b{i}", (n_out, 1))):
+            if name not in arrays:
+                raise ModelFileError(f"{path}: array {name} is missing")
+            if arrays[name].shape != shape:
+                raise ModelFileError(f"{path}: {name} has shape {arrays[name].shape}; the "
+                                     f"header's sizes {sizes} need {shape}")
+    return meta, arrays
+
+
+def _check_header(path, meta):
+    """The checkpoint fields of a header (epoch, config, history, optimizer, dataset) are of
+    the types :func:`write` writes; else a ModelFileError naming the file and the field."""
+    epoch = meta.get("epoch", 0)
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ModelFileError(f"{path}: header field 'epoch' must be an integer >= 0; "
+                             f"got {epoch!r}")
+    for key in ("config", "history", "optimizer", "dataset"):
+        if meta.get(key) is not None and not isinstance(meta[key], dict):
+            raise ModelFileError(f"{path}: header field {key!r} must be an object; got "
+                                 f"{type(meta[key]).__name__}")
+    for key, parse in (("config", lambda d: TrainConfig.from_dict(d, strict=True)),
+                       ("history", History.from_dict)):
+        if meta.get(key):
+            try:
+                parse(meta[key])
+            except (BpropError, TypeError, ValueError) as e:
+                raise ModelFileError(f"{path}: header {key}: {e}") from None
+    name = (meta.get("optimizer") or {}).get("name", "")
+    if not isinstance(name, str):
+        raise ModelFileError(f"{path}: header field 'optimizer' has a name that is not text: "
+                             f"{name!r}")

@@ -26,7 +26,7 @@ from . import book, validate
 from .activations import sigmoid, sigmoid_prime  # noqa: F401  (the book's module-level names)
 from .costs import get_cost
 from .errors import ConfigError, DataError, check_dtype, check_int, check_number
-from .modelfile import save
+from .modelfile import write
 from .optimizers import SGD
 from .outputs import mean_cost, output_rows, predicted_classes
 from .training import TrainConfig, fit_config, train
@@ -34,8 +34,8 @@ from .validate import (as_rng, check_fits_in_memory, check_input, check_output_l
                        check_parameters, check_sizes, check_target, check_trainable, labels_of,
                        layer_activations)
 # importable from bprop.network before the maths moved out of it
-from .outputs import ROWS_PER_PASS, class_scores  # noqa: E402,F401
-from .validate import PROBABILITY_OUTPUTS  # noqa: E402,F401
+from .outputs import ROWS_PER_PASS, class_scores  # noqa: F401
+from .validate import PROBABILITY_OUTPUTS  # noqa: F401
 
 #: Weight initialisers: name -> (weight std as a function of (n_in, n_out), bias std).
 INITIALIZERS = {
@@ -79,8 +79,7 @@ class Network:
     def __copy__(self):
         """A shallow copy with buffers of its own (it may compute in another dtype)."""
         twin = object.__new__(type(self))
-        twin.__dict__.update(self.__dict__)
-        twin._workspaces = {}
+        vars(twin).update(vars(self), _workspaces={})
         return twin
 
     # -- set-up --------------------------------------------------------------------------------
@@ -128,8 +127,9 @@ class Network:
                 f"cost={self.cost.name!r}, dtype={self.dtype.name})")
 
     def workspace(self, m):
-        """The preallocated buffers for backprop over m examples (:class:`bprop.backprop.
-        Workspace`), made on first use and kept for the next mini-batch of that size."""
+        """The preallocated buffers for backprop over m examples (a
+        :class:`bprop.backprop.Workspace`), made on first use and kept for the next
+        mini-batch of that size."""
         ws = self._workspaces.get(m)
         if ws is None or ws.x_rows.dtype != self.dtype:
             ws = self._workspaces[m] = core.Workspace(self.sizes, m, self.dtype)
@@ -299,5 +299,5 @@ class Network:
 
     def save(self, path):
         """Write the network to a ``.npz`` model file, atomically (:func:`bprop.save`)."""
-        save(self, path)
+        write(self, path)
 

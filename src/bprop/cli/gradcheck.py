@@ -9,7 +9,7 @@ from ..errors import ConfigError
 from ..gradcheck import gradcheck
 from ..network import Network
 from .output import err, json_line, out
-from .train import layer_activations
+from .activation_flags import activations_from_flags
 
 
 def cmd_gradcheck(args):
@@ -17,8 +17,8 @@ def cmd_gradcheck(args):
     sizes = args.sizes
     if len(sizes) < 2:
         raise ConfigError(f"--sizes needs at least two layers (input and output); got {sizes}")
-    activations = layer_activations(args.activation, len(sizes) - 2, args.output_activation,
-                                     args.cost)
+    activations = activations_from_flags(args.activation, len(sizes) - 2,
+                                         args.output_activation, args.cost)
     if not (0 < args.eps < 1):
         raise ConfigError(f"--eps must be in (0, 1); got {args.eps}")
     if sizes[-1] == 1 and get_cost(args.cost).name == "log-likelihood":

@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 
+from ..training.history import json_value
+
 #: Errors that mean bad usage or bad input: exit 2, one line, no traceback.
 BAD_INPUT = (ValueError, TypeError, FileNotFoundError, PermissionError, IsADirectoryError,
              NotADirectoryError, FileExistsError, ModuleNotFoundError)
@@ -42,7 +44,7 @@ def json_line(obj):
 
 def _to_builtin(o):
     if isinstance(o, np.generic):
-        return o.item()
+        return json_value(o)
     if isinstance(o, np.ndarray):
         return o.tolist()
     if isinstance(o, tuple):

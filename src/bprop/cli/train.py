@@ -19,12 +19,12 @@ from .. import datasets
 from ..datasets import dataset_record, same_dataset
 from ..diagnostics import Diagnostics, explain
 from ..errors import ConfigError, check_int
-from ..io import Checkpointer, history_paths, load_checkpoint
+from ..io import Checkpointer, Resume, history_paths, load_checkpoint
 from ..network import Network
-from ..optimizers import optimizer_for
 from ..stops import held_stops
-from ..training import History, TrainConfig, WorkerError, train
+from ..training import TrainConfig, WorkerError, train
 from ..training.parallel import check_workers
+from .activation_flags import activations_from_flags
 from .checks import (check_apart, check_directory, check_fits, check_not_the_data,
                      check_save_paths, optional, same_file)
 from .output import epoch_line, json_line, note, out
@@ -32,11 +32,11 @@ from .progress import Progress
 from .signals import stop_status, stopped_by
 
 # Flags of `train` that are the fields of TrainConfig (argparse dest == field name).
-CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)} - {
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)} - {
     "image_shape", "monitor_training_cost"}
 
 # `train` defaults outside TrainConfig. TrainConfig's own defaults are the book's.
-TRAIN_DEFAULTS = {
+_TRAIN_DEFAULTS = {
     "dataset": "mnist", "data_dir": None, "validation": 0, "train_size": None, "hidden": [30],
     "activation": ["sigmoid"], "output_activation": None, "cost": "quadratic",
     "init": "normal", "seed": 0, "dtype": "float64", "save": None, "resume": None,
@@ -85,8 +85,8 @@ def cmd_train(args):
     else:
         net = _build_network(opts, data)
     config = _fit_config_to_data(config, shift, data)
-    plan = None if checkpoint is None else checkpoint.resume(config)
-    if plan is not None and not quiet:
+    plan = Resume.new(config) if checkpoint is None else checkpoint.resume(config)
+    if not quiet:
         if plan.dropped_optimizer:
             note(f"note: the checkpoint's {plan.dropped_optimizer} state is dropped (now "
                  f"{plan.optimizer.name})")
@@ -95,14 +95,11 @@ def cmd_train(args):
                  f"--lmbda/--l1 outside {config.optimizer}'s update; from here on they are "
                  f"part of the gradient it follows, so the run will not match an "
                  f"uninterrupted run of that version")
-    start_epoch = 0 if plan is None else plan.start_epoch
-    history = History() if plan is None else plan.history
-    optimizer = optimizer_for(config) if plan is None else plan.optimizer
-    if plan is None or not plan.nothing_left:
-        if not quiet:
-            note(_describe_run(net, data, config, start_epoch, save_path, workers))
-    elif quiet:
+    start_epoch, history = plan.start_epoch, plan.history
+    if quiet:
         pass
+    elif not plan.nothing_left:
+        note(_describe_run(net, data, config, start_epoch, save_path, workers))
     elif plan.stopped:
         note(f"note: nothing to train: {opts['resume']} stopped early after epoch "
              f"{start_epoch} ({history.stopped_early}); change "
@@ -112,31 +109,29 @@ def cmd_train(args):
                 f"{start_epoch} epochs, more than --epochs {config.epochs}")
         note(f"note: nothing to train: {opts['resume']} already holds {held} (raise --epochs "
              f"to continue)")
-    if plan is not None:
-        config = plan.config
+    config = plan.config
     # a run stopped for good is copied to --save with its own settings
-    saved_config = (_fit_config_to_data(*_train_config({}, checkpoint), data)
-                    if plan is not None and plan.stopped else config)
+    saved_config = (_fit_config_to_data(*_train_config({}, checkpoint), data) if plan.stopped
+                    else config)
     checkpointer = None
     if save_path is not None:
         stored = checkpoint.dataset_info if checkpoint is not None else None
         header = dataset_record(opts["dataset"], data, validation=opts["validation"],
                                 seed=opts["seed"], train_size=opts["train_size"],
                                 data_dir=opts["data_dir"], stored=stored)
-        checkpointer = Checkpointer(save_path, net, saved_config, history, optimizer,
+        checkpointer = Checkpointer(save_path, net, saved_config, history, plan.optimizer,
                                     extra={"dataset": header})
         if checkpoint is not None and same_file(save_path, opts["resume"]):
             checkpointer.saved_epoch = start_epoch  # it holds that much until overwritten
     run = _Run(checkpointer, saved_config, opts["json"],
                Progress.make(quiet, start_epoch + 1, config.epochs))
-    nothing_left = plan is not None and plan.nothing_left
     callbacks = [Diagnostics()] if opts["diagnostics"] else []
     try:
         train(net, data.X_train, data.y_train, config,
               validation=None if data.X_val is None else (data.X_val, data.y_val),
               test=(data.X_test, data.y_test), on_epoch_end=run.end_epoch,
               callbacks=callbacks, progress=run.progress, history=history,
-              start_epoch=start_epoch, optimizer=optimizer, workers=workers)
+              start_epoch=start_epoch, optimizer=plan.optimizer, workers=workers)
     except KeyboardInterrupt as e:
         run.progress.close()
         note(f"{stopped_by(e)}. {run.where_saved()}")
@@ -149,18 +144,19 @@ def cmd_train(args):
         raise WorkerError(f"{e}. {run.where_saved()}") from None
 
     saved_before = run.saved_epoch
-    if checkpointer is not None and (config.early_stopping and not nothing_left
+    if checkpointer is not None and (config.early_stopping and not plan.nothing_left
                                      or run.saved_epoch is None):
         # Early stopping put the best epoch's weights back after the last checkpoint; and a
         # run with nothing left to train still writes its --save file (a new file only:
         # the --resume file already holds what it would write).
         checkpointer.save(run.saved_epoch or start_epoch)
-    if history.stopped_early and not quiet and not (plan is not None and plan.stopped):
+    if history.stopped_early and not quiet and not plan.stopped:
         note(f"stopped early: {history.stopped_early}")
     if opts["diagnostics"]:
         for warning in explain(history, cost=net.cost.name, first_epoch=1):
             note(f"warning: {warning}")
-    if save_path is not None and not quiet and not (nothing_left and saved_before is not None):
+    if save_path is not None and not quiet and not (plan.nothing_left
+                                                    and saved_before is not None):
         note(f"model saved to {save_path}")
     if plots is not None:
         for path in plots.plot_run(save_path, opts["plot"]):
@@ -209,7 +205,7 @@ class _Run:
 def _train_options(given):
     """``(opts, checkpoint)``: the given flags over the defaults, or over what a --resume
     checkpoint recorded (data set, split, seed); checkpoint is None for a new run."""
-    opts = {**TRAIN_DEFAULTS, **given}
+    opts = {**_TRAIN_DEFAULTS, **given}
     for flag in ("save", "resume", "plot", "data_dir"):
         if opts[flag] is not None and not str(opts[flag]).strip():
             raise ConfigError(f"--{flag.replace('_', '-')} needs a path; got an empty string")
@@ -271,7 +267,7 @@ def _train_config(given, checkpoint):
     """``(TrainConfig, shift)`` from the given flags over a checkpoint's settings. The shift
     is checked against the images once the data is loaded (:func:`_fit_config_to_data`)."""
     fields = dict(checkpoint.meta.get("config") or {}) if checkpoint else {}
-    fields.update({k: v for k, v in given.items() if k in CONFIG_FIELDS})
+    fields.update({k: v for k, v in given.items() if k in _CONFIG_FIELDS})
     shift = fields.pop("shift", 0)
     check_int(shift, "--shift", minimum=0)
     fields.pop("image_shape", None)
@@ -297,7 +293,7 @@ def _fit_config_to_data(config, shift, data):
     return dataclasses.replace(config, shift=shift, image_shape=image_shape)
 
 
-def _flag_names(message, fields=CONFIG_FIELDS):
+def _flag_names(message, fields=_CONFIG_FIELDS):
     """A library message with the setting names in ``fields`` written as the flags that set
     them, where they name the setting ("eta must be ...", "validation=0.5"), not where the
     word is prose ("its own validation set")."""
@@ -310,19 +306,9 @@ def _build_network(opts, data):
     """A new Network sized from the data: [n_features, *hidden, n_classes]."""
     hidden = opts["hidden"]
     sizes = [data.n_features, *hidden, data.n_classes]
-    return Network(sizes, layer_activations(opts["activation"], len(hidden),
-                                            opts["output_activation"], opts["cost"]),
+    return Network(sizes, activations_from_flags(opts["activation"], len(hidden),
+                                                 opts["output_activation"], opts["cost"]),
                    opts["cost"], opts["init"], rng=opts["seed"], dtype=opts["dtype"])
-
-
-def layer_activations(acts, n_hidden, output, cost):
-    """Every layer's activation from --activation (one name, or one per hidden layer) and
-    --output-activation (default: softmax for the log-likelihood cost, else sigmoid)."""
-    if len(acts) != 1 and len(acts) != n_hidden:
-        raise ConfigError(f"--activation takes one name, or one per hidden layer ({n_hidden}); "
-                          f"got {len(acts)}")
-    hidden_acts = acts * n_hidden if len(acts) == 1 else acts
-    return [*hidden_acts, output or ("softmax" if cost == "log-likelihood" else "sigmoid")]
 
 
 def _describe_run(net, data, config, start_epoch, save_path, workers=1):

@@ -235,7 +235,6 @@ def _check_classes(y_train, n_classes, name):
                       f"column? (Labels should be 0, 1, 2, ...)", stacklevel=3)
 
 
-#: Class names of the named data sets whose labels are not just digits.
 def _resolve(name_or_path) -> tuple[str, Path | None]:
     """``(kind, path)``: kind is a dataset name, or "idx", "npz", "csv", "pkl" for a path."""
     if not isinstance(name_or_path, (str, os.PathLike)):

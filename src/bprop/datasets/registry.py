@@ -58,6 +58,7 @@ def describe() -> str:
     return "\n".join(lines)
 
 
+#: Class names of the named data sets whose labels are not just digits.
 CLASS_NAMES = {
     "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                 "Sneaker", "Bag", "Ankle boot"),

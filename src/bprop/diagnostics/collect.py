@@ -36,15 +36,12 @@ import numpy as np
 
 from ..backprop import Workspace, backprop_batch
 from ..numerics import norm
-from ..validate import Int, Interval, check_parameters, check_settings, check_X, targets
+from ..validate import Int, Interval, check_parameters, check_settings
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
 SATURATION = 0.1
 #: Peak of σ′ for the activations that saturate (at z = 0); softmax: of aⱼ(1 − aⱼ).
 PEAK_PRIME = {"sigmoid": 0.25, "tanh": 1.0, "softmax": 0.25}
-#: What a Diagnostics' settings may be.
-SETTINGS = {"every": Int(minimum=1),
-            "saturation": Interval(0.0, 1.0, low_open=True, high_open=True)}
 
 
 class Diagnostics:
@@ -61,9 +58,13 @@ class Diagnostics:
     ``record.diagnostics`` then holds the dict described by :meth:`summary`.
     """
 
+    #: What its settings may be (rules of bprop.validate).
+    SETTINGS = {"every": Int(minimum=1),
+                "saturation": Interval(0.0, 1.0, low_open=True, high_open=True)}
+
     def __init__(self, every=20, saturation=SATURATION):
         self.every, self.saturation = every, saturation
-        check_settings(self, SETTINGS)
+        check_settings(self, self.SETTINGS)
         self._net = None
         self._start_epoch()
 
@@ -182,8 +183,8 @@ def layer_stats(net, X, y, saturation=SATURATION):
     :meth:`Diagnostics.summary`, with ``batches`` = 1 and ``dead`` meaning "inactive on every
     row of X". Memory: a few ``(n_l, len(X))`` arrays per layer.
     """
-    X = check_X(net, X)
-    Y = targets(net, y, len(X))
+    X = net.check_X(X)
+    Y = net.targets(y, len(X))
     check_parameters(net)
     # the network's own matrix-based BP1-BP4, in a workspace of this one batch's size (not
     # cached on the network); the rows themselves stand in for the gathered copies

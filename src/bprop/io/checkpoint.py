@@ -2,7 +2,7 @@
 
 A checkpoint is a model file whose header also holds the run's settings, history, epochs
 done, generator state and optimiser state (:mod:`bprop.modelfile`). Three pieces of policy
-live here, so that the command line and a Python program resume runs the same way:
+live here, so that the command line and a Python program go on from one the same way:
 
 * :class:`Checkpointer` writes one after each epoch: the model file (atomically), then the
   history files beside it; a failed write is a :class:`bprop.errors.CheckpointError` saying
@@ -11,8 +11,8 @@ live here, so that the command line and a Python program resume runs the same wa
   it starts, with which history and optimiser state, and whether anything is left to train
   (a run that early stopping or the plateau schedule stopped, which the settings would stop
   again at once, is not trained further).
-* :meth:`Checkpoint.fixed_settings`: what a resumed run may not change (the network, the
-  seed and the data split).
+* :meth:`Checkpoint.fixed_settings`: what a resumed run keeps (the network, the seed and
+  the data split); ``bprop train --resume`` refuses flags that differ from it.
 
 In Python::
 
@@ -29,7 +29,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..errors import CheckpointError, DataError, ModelFileError
-from ..modelfile import REGULARISATION, save
+from ..modelfile import REGULARISATION, write
 from ..optimizers import Optimizer, optimizer_for
 from ..stops import held_stops
 from ..training import History, TrainConfig, stopped_for_good
@@ -149,6 +149,12 @@ class Resume:
     dropped_optimizer: str | None
     older_regularisation: bool
 
+    @classmethod
+    def new(cls, config, optimizer=None):
+        """A run that starts afresh: epoch 0, a new history, the optimiser ``config`` names."""
+        return cls(config, History(), 0, optimizer if optimizer is not None else
+                   optimizer_for(config), None, False, None, False)
+
     def train_args(self):
         """``history``, ``start_epoch`` and ``optimizer`` as :func:`bprop.train` takes them."""
         return {"history": self.history, "start_epoch": self.start_epoch,
@@ -187,8 +193,8 @@ class Checkpointer:
         that the file and what the caller reports about it agree."""
         with held_stops():
             try:
-                save(self.net, self.path, config=self.config, history=self.history,
-                     epoch=epoch, optimizer=self.optimizer, extra=self.extra)
+                write(self.net, self.path, config=self.config, history=self.history,
+                      epoch=epoch, optimizer=self.optimizer, extra=self.extra)
             except OSError as e:        # disk full, quota, file size limit
                 held = "what it held before" if self.saved_epoch is None \
                     else f"epoch {self.saved_epoch}"

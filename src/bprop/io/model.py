@@ -1,27 +1,36 @@
-"""Reading a bprop model file back into a Network, checking every field and shape.
+"""Model files as Networks: :func:`save` one, :func:`load` or :func:`load_checkpoint` it back.
 
-The format and its writer are in :mod:`bprop.modelfile`. Files are read with
-``allow_pickle=False``; the stored arrays must fit the header's sizes before a network of
-those sizes is made (a damaged header must not make bprop allocate gigabytes), and every
-weight must be finite in the network's dtype. A file that starts with ``{`` is the book's
-network2 JSON (:mod:`bprop.io.book_json`).
+The format, with its writer and reader, is :mod:`bprop.modelfile`; here its arrays become a
+Network's, each finite in the network's dtype, and the checkpoint's state a
+:class:`Checkpoint`. A file that starts with ``{`` is the book's network2 JSON
+(:mod:`bprop.io.book_json`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 
 import numpy as np
 
-from ..errors import BpropError, ConfigError, ModelFileError, json_reason
-from ..modelfile import FORMAT, VERSION
+from .. import modelfile
+from ..errors import BpropError, ConfigError, ModelFileError
 from ..network import Network
-from ..training import History, TrainConfig
-from ..validate import check_sizes
 from .book_json import load_book_json
 from .checkpoint import Checkpoint
+
+
+def save(net, path, *, config=None, history=None, epoch=None, optimizer=None, extra=None):
+    """Write ``net`` (and optionally a training checkpoint's state) to ``path`` atomically.
+
+    config: a TrainConfig; history: a History; epoch: epochs completed; optimizer: the
+    optimiser whose state to keep; extra: more JSON-able header fields. What :func:`load`
+    would refuse is refused here, before anything is written (:func:`bprop.modelfile.write`).
+    """
+    if not isinstance(net, Network):
+        raise ConfigError(f"save needs a Network; got {type(net).__name__}")
+    modelfile.write(net, path, config=config, history=history, epoch=epoch,
+                    optimizer=optimizer, extra=extra)
 
 
 def load(path):
@@ -50,54 +59,17 @@ def load_checkpoint(path):
         what = "a truncated or corrupt .npz" if head == b"P" else "neither .npz nor JSON"
         raise ModelFileError(f"{path} is not a readable bprop model file ({what}; expected a "
                              f"bprop .npz or the book's network2 JSON)")
+    meta, arrays = modelfile.read(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except Exception as e:      # zipfile and the .npy header parser raise many kinds
-        raise ModelFileError(f"{path} is not a readable bprop model file "
-                             f"(truncated or corrupt: {type(e).__name__}: {e})") from None
-    return _from_arrays(path, arrays)
-
-
-def _from_arrays(path, arrays):
-    if "meta" not in arrays:
-        raise ModelFileError(f"{path} has no 'meta' header; not a bprop model file")
-    try:
-        meta = json.loads(str(arrays["meta"]))
-    except (json.JSONDecodeError, RecursionError) as e:
-        raise ModelFileError(f"{path}: header is not valid JSON ({json_reason(e)})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: header does not say format '{FORMAT}'")
-    if meta.get("version") != VERSION:
-        raise ModelFileError(f"{path}: format version {meta.get('version')!r} is not supported "
-                             f"(this bprop reads version {VERSION})")
-    _check_header(path, meta)
-    # the stored arrays must fit the header's sizes before Network() draws weights of those
-    # sizes: a damaged header must not make it allocate (and fill) gigabytes
-    try:
-        sizes = check_sizes(meta.get("sizes"))
-    except ConfigError:
-        raise ModelFileError(f"{path}: header field 'sizes' must be a list of at least two "
-                             f"positive integers; got {meta.get('sizes')!r}") from None
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        for name, shape in ((f"w{i}", (n_out, n_in)), (f"b{i}", (n_out, 1))):
-            if name not in arrays:
-                raise ModelFileError(f"{path}: array {name} is missing")
-            if arrays[name].shape != shape:
-                raise ModelFileError(f"{path}: {name} has shape {arrays[name].shape}; the "
-                                     f"header's sizes {sizes} need {shape}")
-    try:
-        net = Network(meta["sizes"], meta["activations"], meta["cost"], init=meta.get("init", "normal"),
-                      dtype=meta.get("dtype", "float64"))
+        net = Network(meta["sizes"], meta["activations"], meta["cost"],
+                      init=meta.get("init", "normal"), dtype=meta.get("dtype", "float64"))
     except KeyError as e:
         raise ModelFileError(f"{path}: header lacks {e}") from None
     except BpropError as e:
         raise ModelFileError(f"{path}: inconsistent header: {e}") from None
-    # shapes checked above
-    net.weights = [_parameter(path, f"w{i}", arrays[f"w{i}"], net.dtype)
-                   for i in range(len(sizes) - 1)]
-    net.biases = [_parameter(path, f"b{i}", arrays[f"b{i}"], net.dtype)
-                  for i in range(len(sizes) - 1)]
+    layers = range(net.num_layers - 1)       # their shapes were checked by modelfile.read
+    net.weights = [_parameter(path, f"w{i}", arrays[f"w{i}"], net.dtype) for i in layers]
+    net.biases = [_parameter(path, f"b{i}", arrays[f"b{i}"], net.dtype) for i in layers]
     if "rng_state" in meta:
         try:
             net.rng.bit_generator.state = meta["rng_state"]
@@ -130,27 +102,3 @@ def _parameter(path, name, a, dtype):
             f"values beyond {np.dtype(dtype).name}'s range"
         raise ModelFileError(f"{path}: {name} holds {what}")
     return out
-
-
-def _check_header(path, meta):
-    """The checkpoint fields of a header (epoch, config, history, optimizer, dataset) are of
-    the types :func:`save` writes; else a ModelFileError naming the file and the field."""
-    epoch = meta.get("epoch", 0)
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ModelFileError(f"{path}: header field 'epoch' must be an integer >= 0; "
-                             f"got {epoch!r}")
-    for key in ("config", "history", "optimizer", "dataset"):
-        if meta.get(key) is not None and not isinstance(meta[key], dict):
-            raise ModelFileError(f"{path}: header field {key!r} must be an object; got "
-                                 f"{type(meta[key]).__name__}")
-    for key, read in (("config", lambda d: TrainConfig.from_dict(d, strict=True)),
-                      ("history", History.from_dict)):
-        if meta.get(key):
-            try:
-                read(meta[key])
-            except (BpropError, TypeError, ValueError) as e:
-                raise ModelFileError(f"{path}: header {key}: {e}") from None
-    name = (meta.get("optimizer") or {}).get("name", "")
-    if not isinstance(name, str):
-        raise ModelFileError(f"{path}: header field 'optimizer' has a name that is not text: "
-                             f"{name!r}")

@@ -51,8 +51,7 @@ def load_run(run):
         history = checkpoint.history        # with the best weights, where kept
     else:
         history = load_history(path) or History()
-    info = meta.get("dataset")
-    return Run(path, checkpoint.net, meta, history, info if isinstance(info, dict) else {})
+    return Run(path, checkpoint.net, meta, history, checkpoint.dataset_info)
 
 
 def _load_dataset(run, dataset, notes):

@@ -9,13 +9,13 @@ modules: :mod:`.schedules` (learning-rate schedules, early stopping), :mod:`.aug
 """
 
 from .augment import Dropout, Shifter
-from .config import MONITORS, SCHEDULES, SETTINGS, TrainConfig, fit_config
+from .config import MONITORS, SCHEDULES, TrainConfig, fit_config
 from .history import STOPPED_BY_CALLBACK, EpochRecord, History, check_record
 from .loop import train
 from .parallel import WorkerError, Workers
 from .schedules import stopped_for_good, stopping_rule_met
 from .steps import LocalSteps
 
-__all__ = ["MONITORS", "SCHEDULES", "SETTINGS", "STOPPED_BY_CALLBACK", "Dropout", "EpochRecord",
+__all__ = ["MONITORS", "SCHEDULES", "STOPPED_BY_CALLBACK", "Dropout", "EpochRecord",
            "History", "LocalSteps", "Shifter", "TrainConfig", "WorkerError", "Workers",
            "check_record", "fit_config", "stopped_for_good", "stopping_rule_met", "train"]

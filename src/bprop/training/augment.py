@@ -11,8 +11,9 @@ import numpy as np
 
 class Dropout:
     """Inverted dropout on hidden layers: each neuron kept with probability ``keep`` and its
-    activation scaled by 1/keep, so that E[a] is unchanged. :func:`bprop.backprop.
-    backprop_batch` multiplies a hidden layer's a and σ′(z) by :meth:`mask`."""
+    activation scaled by 1/keep, so that E[a] is unchanged.
+    :func:`bprop.backprop.backprop_batch` multiplies a hidden layer's a and σ′(z) by
+    :meth:`mask`."""
 
     def __init__(self, keep, rng):
         self.keep, self.rng = keep, rng

@@ -1,6 +1,6 @@
 """Every setting of a training run: :class:`TrainConfig`, checked from one table.
 
-The settings' allowed values are the table :data:`SETTINGS` (name -> rule of
+The settings' allowed values are the table ``TrainConfig.SETTINGS`` (name -> rule of
 :mod:`bprop.validate`), applied once when a TrainConfig is made; the training loop trusts
 them. :func:`fit_config` builds one from ``Network.fit``'s keyword arguments.
 """
@@ -8,6 +8,7 @@ them. :func:`fit_config` builds one from ``Network.fit``'s keyword arguments.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 
 from ..errors import ConfigError, whole
 from ..optimizers import OPTIMIZERS
@@ -16,33 +17,6 @@ from .history import json_value
 
 SCHEDULES = ("constant", "step", "plateau")
 MONITORS = ("val_accuracy", "val_cost")
-
-#: What each setting may be. Integers are kept as Python ints, numbers as Python floats
-#: (a NumPy float32 η would do a float64 network's steps in float32).
-SETTINGS = {
-    "epochs": Int(minimum=0),
-    "mini_batch_size": Int(minimum=1),
-    "eta": Number(positive=True),
-    "lmbda": Number(),
-    "l1": Number(),
-    "optimizer": Choice(OPTIMIZERS),
-    "schedule": Choice(SCHEDULES),
-    "monitor": Choice(MONITORS),
-    "clip_norm": Optional(Number(positive=True)),
-    "step_size": Int(minimum=1),
-    "patience": Int(minimum=1),
-    "gamma": Interval(0.0, 1.0, low_open=True),
-    "dropout": Interval(0.0, 1.0, high_open=True),
-    "momentum": Interval(0.0, 1.0, high_open=True),
-    "beta1": Interval(0.0, 1.0, high_open=True),
-    "beta2": Interval(0.0, 1.0, high_open=True),
-    "min_eta_factor": Number(positive=True, above=1),
-    "shift": Int(minimum=0),
-    "early_stopping": Flag(),
-    "monitor_training_cost": Flag(),
-    "monitor_training_accuracy": Flag(),
-}
-
 
 @dataclass
 class TrainConfig:
@@ -83,8 +57,35 @@ class TrainConfig:
     monitor_training_cost: bool = True
     monitor_training_accuracy: bool = False
 
+    #: What each setting may be (rules of bprop.validate). Integers are kept as Python ints,
+    #: numbers as Python floats (a NumPy float32 η would do a float64 network's steps in
+    #: float32).
+    SETTINGS: ClassVar[dict] = {
+        "epochs": Int(minimum=0),
+        "mini_batch_size": Int(minimum=1),
+        "eta": Number(positive=True),
+        "lmbda": Number(),
+        "l1": Number(),
+        "optimizer": Choice(OPTIMIZERS),
+        "schedule": Choice(SCHEDULES),
+        "monitor": Choice(MONITORS),
+        "clip_norm": Optional(Number(positive=True)),
+        "step_size": Int(minimum=1),
+        "patience": Int(minimum=1),
+        "gamma": Interval(0.0, 1.0, low_open=True),
+        "dropout": Interval(0.0, 1.0, high_open=True),
+        "momentum": Interval(0.0, 1.0, high_open=True),
+        "beta1": Interval(0.0, 1.0, high_open=True),
+        "beta2": Interval(0.0, 1.0, high_open=True),
+        "min_eta_factor": Number(positive=True, above=1),
+        "shift": Int(minimum=0),
+        "early_stopping": Flag(),
+        "monitor_training_cost": Flag(),
+        "monitor_training_accuracy": Flag(),
+    }
+
     def __post_init__(self):
-        check_settings(self, SETTINGS)
+        check_settings(self, self.SETTINGS)
         if self.image_shape is not None:
             shape = self.image_shape
             if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or \

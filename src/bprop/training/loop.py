@@ -12,8 +12,11 @@ command line all run. One epoch:
    hand an :class:`EpochRecord` to the callbacks; then apply the schedules and stopping
    rules (:mod:`bprop.training.schedules`).
 
-``net`` is any object with the network's parameters and ``workspace(m)``, such as
-:class:`bprop.Network`; the loop uses only public names. Nothing here prints.
+``net`` is a :class:`bprop.Network`, or any object with its parameters (``sizes``,
+``weights``, ``biases``, ``activations``, ``cost``, ``dtype``, ``rng``) and public methods
+(``workspace``, ``check_X``, ``targets``, ``predict``, ``mean_cost``): the loop uses only
+public names, and a subclass's overrides of those methods are the ones it calls. Nothing
+here prints.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ import time
 
 import numpy as np
 
-from .. import outputs
 from ..errors import ConfigError, DataError, OutputOverflowError, ShapeError, check_int
 from ..optimizers import Optimizer, optimizer_for
-from ..validate import check_parameters, check_trainable, check_X, labels_of, targets
+from ..outputs import predicted_classes
+from ..validate import check_trainable, labels_of
 from .augment import Dropout, Shifter
 from .config import TrainConfig
 from .history import STOPPED_BY_CALLBACK, EpochRecord, History
@@ -56,8 +59,8 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     """
     if not isinstance(config, TrainConfig):
         raise ConfigError("config must be a TrainConfig")
-    X = check_X(net, X)
-    Y = targets(net, y, len(X))
+    X = net.check_X(X)
+    Y = net.targets(y, len(X))
     validation = _eval_set(net, validation, "validation")
     test = _eval_set(net, test, "test")
     callbacks, history, optimizer = _check_run(net, config, validation, callbacks, on_epoch_end,
@@ -170,26 +173,22 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
     for i, w in enumerate(net.weights):
         if not np.isfinite(w).all():
             raise _diverged(j, config, eta, f"weights[{i}] are no longer finite")
-    check_parameters(net)       # a callback may have assigned new ones
     if config.monitor_training_cost:
-        record.train_cost = outputs.mean_cost(net, X, Y, config.lmbda, config.l1)
+        record.train_cost = net.mean_cost(X, Y, config.lmbda, config.l1)
         if not np.isfinite(record.train_cost):
             raise _diverged(j, config, eta, f"the cost is {record.train_cost}")
-    if config.monitor_training_accuracy or validation is not None or test is not None:
-        check_parameters(net, finite=True)
-
     def predicted(rows):
         try:
-            return outputs.predict(net, rows)
+            return net.predict(rows)
         except OutputOverflowError as e:    # the weights grew too large
             raise _diverged(j, config, eta, str(e)) from None
 
     if config.monitor_training_accuracy:
-        record.train_accuracy = float(np.mean(predicted(X) == outputs.predicted_classes(Y)))
+        record.train_accuracy = float(np.mean(predicted(X) == predicted_classes(Y)))
     if validation is not None:
         Xv, yv, Yv = validation
         record.val_accuracy = float(np.mean(predicted(Xv) == yv))
-        record.val_cost = outputs.mean_cost(net, Xv, Yv, config.lmbda, config.l1)
+        record.val_cost = net.mean_cost(Xv, Yv, config.lmbda, config.l1)
     if test is not None:
         Xt, yt, _ = test
         record.test_correct = int(np.count_nonzero(predicted(Xt) == yt))
@@ -213,9 +212,9 @@ def _eval_set(net, data, name):
         X, y = data
     except (TypeError, ValueError):
         raise DataError(f"{name} must be an (X, y) pair") from None
-    X = check_X(net, X)
+    X = net.check_X(X)
     labels = labels_of(net, y, len(X))
     # the validation cost is measured against the targets as given (target rows are not
     # always one-hot), made once here; the test set is only scored
-    Y = targets(net, y, len(X)) if name == "validation" else None
+    Y = net.targets(y, len(X)) if name == "validation" else None
     return X, labels, Y

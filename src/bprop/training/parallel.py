@@ -4,8 +4,8 @@ BP1-BP4 give the gradient of the *summed* cost Σₓ Cₓ over a mini-batch, and
 split over any partition of the batch: ∇w = Σ over the slices of (Σ over the slice's
 examples). With ``train(..., workers=k)`` the training loop forks k − 1 helper processes
 once per run. In every step each process gathers its slice of the mini-batch and runs the
-same matrix-based backprop on it (:func:`bprop.backprop.gather_rows`, :func:`bprop.backprop.
-backprop_batch`);
+same matrix-based backprop on it (:func:`bprop.backprop.gather_rows`,
+:func:`bprop.backprop.backprop_batch`);
 the parent adds the helpers' ``nabla_w``/``nabla_b`` to its own and takes the optimiser's
 step. Only the order of the additions differs from one process, so the weights agree with
 a one-process run to rounding (a few units in the last place per step).
@@ -313,6 +313,9 @@ class Workers:
             for nb, hb in zip(nabla_b, helper_b):
                 nb += hb
         return ws, nabla_b, nabla_w, scale * m / (hi - lo)
+
+
+    backprop = gradients          # its name before the steps protocol named the calls
 
     def _wait(self, j, pid, step):
         done = self.done
