@@ -16,9 +16,9 @@ LAYERS = """
     errors numerics stops atomic
     activations costs optimizers
     backprop outputs
-    validate book
+    validate
     training.history training.config training.schedules training.augment training.steps
-    training.parallel training.loop training train parallel
+    training.parallel training.loop training train parallel book
     modelfile network gradcheck
     io.history_files io.checkpoint io.book_json io.model io
     bprop network2

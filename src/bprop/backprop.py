@@ -59,15 +59,15 @@ class Workspace:
 
 # -- the forward pass ----------------------------------------------------------------------------
 def logits(net, x):
-    """zᴸ, the output layer's weighted input, for columns ``x`` ``(sizes[0], m)``."""
+    """zᴸ, the output layer's weighted input, for columns ``x`` ``(sizes[0], m)``. The caller
+    silences overflow (a sigmoid of a large negative z)."""
     a = x
-    with np.errstate(over="ignore"):
-        for w, b, act in zip(net.weights[:-1], net.biases[:-1], net.activations):
-            z = w @ a
-            z += b
-            a = act.forward(z, z)
-        z = net.weights[-1] @ a
-        z += net.biases[-1]
+    for w, b, act in zip(net.weights[:-1], net.biases, net.activations):
+        z = np.dot(w, a)
+        z += b
+        a = act.forward(z, z)
+    z = np.dot(net.weights[-1], a)
+    z += net.biases[-1]
     return z
 
 
@@ -76,53 +76,62 @@ def feedforward(net, x):
 
     x: ``(sizes[0], m)``; returns ``(sizes[-1], m)``.
     """
-    z = logits(net, x)
     with np.errstate(over="ignore"):
+        z = logits(net, x)
         return net.activations[-1].forward(z, z)
 
 
 # -- one example: the book's algorithm -------------------------------------------------------------
-def backprop(net, x, y):
+def backprop(net, x, y, gradient=None):
     """Gradient of C_x for one example (BP1-BP4), the book's ``backprop`` line for line.
 
     x: ``(sizes[0], 1)``; y: ``(sizes[-1], 1)``. Returns ``(nabla_b, nabla_w)`` shaped like
     ``net.biases`` and ``net.weights``. Kept literal as the reference that
-    :func:`backprop_batch` is tested against.
+    :func:`backprop_batch` is tested against. gradient: ∇ₐC as a function ``(a, y)``, the
+    book's ``cost_derivative``, where a subclass gives its own (:func:`output_error`).
     """
     nabla_b = [None] * len(net.biases)
     nabla_w = [None] * len(net.weights)
-    # forward pass, keeping every z and a
-    activation = x
-    activations = [x]
-    zs = []
-    for b, w, act in zip(net.biases, net.weights, net.activations):
-        z = np.dot(w, activation) + b
-        zs.append(z)
-        activation = act.fn(z)
-        activations.append(activation)
+    with np.errstate(over="ignore"):        # σ(z) of a large negative z is 0, as it should be
+        # forward pass, keeping every z and a
+        activation = x
+        activations = [x]
+        zs = []
+        for b, w, act in zip(net.biases, net.weights, net.activations):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = act.forward(z, np.empty_like(z))
+            activations.append(activation)
     # backward pass
-    delta = output_error(net, zs[-1], activations[-1], y)           # BP1
+    delta = output_error(net, zs[-1], activations[-1], y, gradient=gradient)   # BP1
     nabla_b[-1] = delta                                               # BP3
     nabla_w[-1] = np.dot(delta, activations[-2].T)                    # BP4
     # l = 2 is the last hidden layer, l = 3 the one before, ... (the book's negative index)
     for l in range(2, net.num_layers):
-        sp = net.activations[-l].prime(zs[-l], activations[-l])
+        a = activations[-l]
+        sp = net.activations[-l].prime_into(a, np.empty_like(a))     # σ′(z), from a = σ(z)
         delta = np.dot(net.weights[-l + 1].T, delta) * sp            # BP2
         nabla_b[-l] = delta                                           # BP3
         nabla_w[-l] = np.dot(delta, activations[-l - 1].T)            # BP4
     return nabla_b, nabla_w
 
 
-def output_error(net, z, a, y, delta=None, sp=None):
+def output_error(net, z, a, y, delta=None, sp=None, gradient=None):
     """BP1: δᴸ = ∇ₐC ⊙ σ′(zᴸ), for one example or a batch of columns.
 
     Written into ``delta`` (a new array when None; ``sp`` a buffer for σ′(zᴸ)). For the
     built-in pairs where the division in ∇ₐC cancels against σ′ (a − y for cross-entropy +
     sigmoid, log-likelihood + softmax, quadratic + identity, and the others in
     :func:`bprop.costs.closed_form_delta`), the closed form instead, which stays exact when
-    the output saturates.
+    the output saturates. gradient: a function ``(a, y) -> ∇ₐC`` to use instead of the
+    cost's (a subclass's ``cost_derivative``); δ is then ``gradient(a, y) ⊙ σ′(zᴸ)``.
     """
     act, cost = net.activations[-1], net.cost
+    if gradient is not None:
+        delta = np.asarray(gradient(a, y), dtype=np.result_type(a, y))               # ∇ₐC
+        if act.prime_into is None:      # softmax: δ = Jᵀ ∇ₐC, J = diag(a) − a aᵀ
+            return (delta - np.sum(a * delta, axis=0, keepdims=True)) * a
+        return delta * act.prime_into(a, np.empty_like(a))
     closed = closed_form_delta(cost, act.name)
     if closed is not None:
         if delta is None:

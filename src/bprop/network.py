@@ -14,7 +14,10 @@ at the boundary, by :mod:`bprop.validate` (and the book's lists of pairs are tur
 arrays by :mod:`bprop.book`).
 
 With no options ``Network(sizes)`` *is* the book's ``network.py``: sigmoid everywhere,
-quadratic cost, weights and biases from N(0, 1).
+quadratic cost, weights and biases from N(0, 1), and without ``rng`` the book's mode
+(:attr:`Network.book_mode`): NumPy's global generator, Python's ``random.shuffle`` and the
+book's per-example arithmetic in ``SGD``, so that a book program seeded as the book's
+scripts are prints the book's numbers (:mod:`bprop.book`).
 """
 
 from __future__ import annotations
@@ -29,10 +32,10 @@ from .errors import ConfigError, DataError, check_dtype, check_int, check_number
 from .modelfile import write
 from .optimizers import SGD
 from .outputs import mean_cost, output_rows, predicted_classes
-from .training import TrainConfig, fit_config, train
-from .validate import (as_rng, check_fits_in_memory, check_input, check_output_layer,
-                       check_parameters, check_sizes, check_target, check_trainable, labels_of,
-                       layer_activations)
+from .training import fit_config, train
+from .validate import (as_rng, check_example, check_fits_in_memory, check_input,
+                       check_output_layer, check_parameters, check_sizes, check_target,
+                       check_trainable, labels_of, layer_activations)
 # importable from bprop.network before the maths moved out of it
 from .outputs import ROWS_PER_PASS, class_scores  # noqa: F401
 from .validate import PROBABILITY_OUTPUTS  # noqa: F401
@@ -59,7 +62,12 @@ class Network:
         of the cost classes in :mod:`bprop.costs`.
     init: "normal" (the book's N(0, 1)), "scaled-normal" (N(0, 1/n_in), network2's),
         "xavier", or "he".
-    rng: seed or ``numpy.random.Generator`` for the initial weights, shuffling and dropout.
+    rng: seed or ``numpy.random.Generator`` for the initial weights, shuffling and dropout;
+        or None (the default): the book's mode (:attr:`book_mode`), in which a program
+        seeded as the book's scripts are (``random.seed``, ``np.random.seed``) prints the
+        book's numbers: the weights come from NumPy's global generator as the book draws
+        them, and ``SGD`` shuffles the caller's list with ``random.shuffle`` and computes
+        each mini-batch example by example, in the book's order of operations.
     dtype: float64 (default, exact) or float32 (faster).
     """
 
@@ -70,11 +78,11 @@ class Network:
         self.dtype = check_dtype(dtype)
         check_fits_in_memory(self.sizes, self.dtype)
         self.activations = layer_activations(activations, output, self.num_layers - 1)
-        self.cost = get_cost(cost)
-        check_output_layer(self.sizes, self.activations[-1], self.cost)
-        self.rng = as_rng(rng)
+        self.cost = cost
+        self.rng = rng
         self.initialize(init)
         self._workspaces = {}
+        self._checked = []          # the parameters, and their shapes, last found good
 
     def __copy__(self):
         """A shallow copy with buffers of its own (it may compute in another dtype)."""
@@ -83,22 +91,44 @@ class Network:
         return twin
 
     # -- set-up --------------------------------------------------------------------------------
-    def initialize(self, init="normal"):
-        """Draw fresh weights and biases with the named initialiser from ``self.rng``, and
-        record its name in ``self.init`` (model files and the diagnostics' advice read it).
+    @property
+    def cost(self):
+        """The cost class (:mod:`bprop.costs`); assigning a name or a class (the book's style
+        of class too) checks it against the output layer."""
+        return self._cost
 
-        Biases first, then weights, layer by layer, as the book's constructor does.
-        """
+    @cost.setter
+    def cost(self, cost):
+        cost = get_cost(cost)
+        check_output_layer(self.sizes, self.activations[-1], cost)
+        self._cost = cost
+
+    @property
+    def rng(self):
+        """The ``numpy.random.Generator`` for shuffling, dropout and image shifts. A network
+        made with ``rng=None`` gets it when first needed, seeded from NumPy's global
+        generator, so that ``np.random.seed`` makes ``fit`` repeat too."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(np.random.randint(2**63, dtype=np.int64))
+        return self._rng
+
+    @rng.setter
+    def rng(self, rng):
+        #: Made with ``rng=None``: the book's generators and, in ``SGD`` and
+        #: ``update_mini_batch``, the book's per-example arithmetic (bit for bit its numbers).
+        self.book_mode = rng is None
+        self._rng = None if rng is None else as_rng(rng)
+
+    def initialize(self, init="normal"):
+        """Draw fresh weights and biases with the named initialiser (:func:`initial_parameters`:
+        from ``self.rng``, or in :attr:`book_mode` as the book draws them), and record its
+        name in ``self.init`` (model files and the diagnostics' advice read it)."""
         name = _INIT_ALIASES.get(init, init) if isinstance(init, str) else init
         if not isinstance(name, str) or name not in INITIALIZERS:
             raise ConfigError(f"unknown init {init!r}; choose from {', '.join(INITIALIZERS)}")
         self.init = name
-        w_std, b_std = INITIALIZERS[name]
-        pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
-        self.biases = [(b_std * self.rng.standard_normal((n_out, 1))).astype(self.dtype)
-                       for _, n_out in pairs]
-        self.weights = [(w_std(n_in, n_out) * self.rng.standard_normal((n_out, n_in)))
-                        .astype(self.dtype) for n_in, n_out in pairs]
+        self.biases, self.weights = initial_parameters(
+            self.sizes, name, None if self.book_mode else self.rng, self.dtype)
 
     def default_weight_initializer(self):
         """network2's initialiser: weights N(0, 1/n_in), biases N(0, 1)."""
@@ -126,6 +156,18 @@ class Network:
         return (f"Network(sizes={self.sizes}, activations={self.activation_names}, "
                 f"cost={self.cost.name!r}, dtype={self.dtype.name})")
 
+    def _check_parameters(self):
+        """:func:`bprop.validate.check_parameters`, skipped while the weights and biases are
+        the very arrays, of the same shapes, that it last passed (the per-example methods call
+        this on every call; the book lets a program assign new weights at any time)."""
+        params = (*self.weights, *self.biases)
+        if type(self.weights) is list and type(self.biases) is list and \
+                len(params) == len(self._checked) and \
+                all(p is q and p.shape == shape for p, (q, shape) in zip(params, self._checked)):
+            return
+        check_parameters(self)
+        self._checked = [(p, p.shape) for p in (*self.weights, *self.biases)]
+
     def workspace(self, m):
         """The preallocated buffers for backprop over m examples (a
         :class:`bprop.backprop.Workspace`), made on first use and kept for the next
@@ -143,7 +185,7 @@ class Network:
         Returns ``(sizes[-1], 1)`` or ``(sizes[-1], m)``.
         """
         a = check_input(self, a, "a")
-        check_parameters(self)
+        self._check_parameters()
         return core.feedforward(self, a)
 
     def backprop(self, x, y):
@@ -152,10 +194,12 @@ class Network:
         x: ``(sizes[0], 1)``; y: ``(sizes[-1], 1)``. Returns ``(nabla_b, nabla_w)`` shaped
         like ``self.biases`` and ``self.weights`` (:func:`bprop.backprop.backprop`).
         """
-        x = check_input(self, x, "x", columns=1)
-        y = check_target(self, y, columns=1)
-        check_parameters(self)
-        return core.backprop(self, x, y)
+        x, y = check_example(self, x, y)
+        self._check_parameters()
+        # a subclass's cost_derivative (the book's ∇ₐC) is the one BP1 uses
+        gradient = self.cost_derivative if book.overrides(self, Network, ("cost_derivative",)) \
+            else None
+        return core.backprop(self, x, y, gradient)
 
     def backprop_batch(self, x, y):
         """Gradient of Σₓ C_x over a mini-batch, matrix-based (the chapter's Problem).
@@ -166,7 +210,7 @@ class Network:
         """
         x = check_input(self, x, "x")
         y = check_target(self, y, columns=x.shape[1])
-        check_parameters(self)
+        self._check_parameters()
         with np.errstate(over="ignore"):
             nabla_b, nabla_w = core.backprop_batch(self, x, y, self.workspace(x.shape[1]))
         return [nb.copy() for nb in nabla_b], [nw.copy() for nw in nabla_w]
@@ -177,7 +221,9 @@ class Network:
         w ← (1 − η·λ/n)·w − (η/m)·Σ∇w and b ← b − (η/m)·Σ∇b, m = len(mini_batch). With
         the default ``lmbda=0`` this is network.py's method; with ``lmbda`` and ``n`` (the
         training-set size) it is network2.py's. The gradients come from the matrix-based
-        backprop: the examples are stacked as the columns of one matrix.
+        backprop, the examples stacked as the columns of one matrix; in :attr:`book_mode`, or
+        where a subclass overrides ``backprop`` or ``cost_derivative``, from ``backprop`` of
+        each example, summed in order as the book's method does (:func:`bprop.book.step`).
         """
         mini_batch = book.pairs(mini_batch, "mini_batch")
         if not mini_batch:
@@ -188,9 +234,16 @@ class Network:
             raise ConfigError("n (the training-set size) is needed when lmbda is not 0")
         if n is not None:
             check_int(n, "n (the training-set size)", minimum=1)
+        m = len(mini_batch)
+        if self.book_mode or book.overrides(self, Network, ("backprop", "cost_derivative")):
+            columns = [(check_input(self, x, "x", columns=1), check_target(self, y, columns=1))
+                       for x, y in mini_batch]
+            check_trainable(self)
+            book.fresh_parameters(self)
+            book.step(self, columns, eta, lmbda, n, book.backprop_of(self, Network))
+            return
         x = np.hstack([check_input(self, x, "x", columns=1) for x, _ in mini_batch])
         y = np.hstack([check_target(self, y, columns=1) for _, y in mini_batch])
-        m = len(mini_batch)
         check_trainable(self)
         with np.errstate(over="ignore"):
             nabla_b, nabla_w = core.backprop_batch(self, x, y, self.workspace(m), scale=eta / m)
@@ -203,26 +256,17 @@ class Network:
 
         training_data: list (or any iterable, e.g. a ``zip``) of ``(x, y)`` with x
         ``(sizes[0], 1)`` and y one-hot ``(sizes[-1], 1)``. test_data: ``(x, label)`` pairs
-        with int labels. Each epoch shuffles (an index permutation from ``self.rng``; the
-        caller's list is left as it was), cuts consecutive mini-batches, and prints
+        with int labels. Each epoch shuffles (:class:`bprop.book.Shuffle`: with ``rng=None``
+        Python's ``random.shuffle`` of the caller's list, as the book does; else a permutation
+        from ``self.rng``, the list left as it was), cuts consecutive mini-batches, and prints
         ``Epoch j: correct / n_test`` or ``Epoch j complete``. Returns None, as the book's does.
+
+        The mini-batches go through the matrix-based backprop; a subclass that overrides
+        ``backprop``, ``cost_derivative``, ``update_mini_batch`` or ``feedforward`` is trained
+        the book's way instead, one ``update_mini_batch`` call per mini-batch, and its
+        ``evaluate`` (the book's, through ``feedforward``) counts the test results.
         """
-        X, Y = book.training_arrays(self, training_data)
-        if test_data is not None:
-            test_data = book.items(test_data, "test_data")
-        # the book tests `if test_data:`, so an empty list means no test data
-        test = book.test_arrays(self, test_data) if test_data else None
-        book.fresh_parameters(self)
-
-        def report(record):
-            if test is not None:
-                print(f"Epoch {record.epoch}: {record.test_correct} / {record.test_total}")
-            else:
-                print(f"Epoch {record.epoch} complete")
-
-        train(self, X, Y, TrainConfig(epochs=epochs, mini_batch_size=mini_batch_size, eta=eta,
-                                      monitor_training_cost=False),
-              test=test, on_epoch_end=report)
+        book.sgd(self, Network, training_data, epochs, mini_batch_size, eta, test_data)
 
     def evaluate(self, test_data):
         """Number of ``(x, label)`` pairs whose predicted class (the output's argmax, or with
@@ -231,6 +275,8 @@ class Network:
         test_data = book.items(test_data, "test_data")
         if not test_data:
             return 0
+        if book.overrides(self, Network, ("feedforward",)):     # the book's, through it
+            return sum(int(np.argmax(self.feedforward(x)) == y) for x, y in test_data)
         X, y = book.test_arrays(self, test_data)
         return int(np.count_nonzero(self.predict(X) == y))
 
@@ -301,3 +347,22 @@ class Network:
         """Write the network to a ``.npz`` model file, atomically (:func:`bprop.save`)."""
         write(self, path)
 
+
+def initial_parameters(sizes, init, rng, dtype):
+    """``(biases, weights)`` drawn with the initialiser ``init`` (a key of
+    :data:`INITIALIZERS`): biases first, then weights, layer by layer, as the book's
+    constructor draws them; from the Generator ``rng``, or with ``rng=None`` from NumPy's
+    global generator exactly as the book's ``np.random.randn(y, x)`` (``/ np.sqrt(x)`` for
+    network2's scaled-normal), so that ``np.random.seed`` gives the book's weights."""
+    w_std, b_std = INITIALIZERS[init]
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    if rng is None:
+        biases = [b_std * np.random.randn(n_out, 1) for _, n_out in pairs]
+        weights = [np.random.randn(n_out, n_in) / np.sqrt(n_in) if init == "scaled-normal"
+                   else w_std(n_in, n_out) * np.random.randn(n_out, n_in)
+                   for n_in, n_out in pairs]
+    else:
+        biases = [b_std * rng.standard_normal((n_out, 1)) for _, n_out in pairs]
+        weights = [w_std(n_in, n_out) * rng.standard_normal((n_out, n_in))
+                   for n_in, n_out in pairs]
+    return [b.astype(dtype) for b in biases], [w.astype(dtype) for w in weights]

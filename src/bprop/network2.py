@@ -26,7 +26,8 @@ from .book import vectorized_result  # noqa: F401  (the book's module-level name
 from .costs import CrossEntropyCost, QuadraticCost  # noqa: F401
 from .io import load_book_json, save_book_json
 from .outputs import predicted_classes
-from .training import TrainConfig, train
+from .errors import check_number
+from .training import TrainConfig
 
 
 class Network(_network.Network):
@@ -44,8 +45,11 @@ class Network(_network.Network):
         After each epoch prints ``Epoch j training complete`` and the monitored values, then
         a blank line. Returns ``(evaluation_cost, evaluation_accuracy, training_cost,
         training_accuracy)``, each a per-epoch list (empty when its monitor is off).
+        Shuffles and trains as ``network.Network.SGD`` does (:func:`bprop.book.sgd`); a
+        subclass's ``total_cost`` and ``accuracy`` are what the monitors call.
         """
-        X, Y = book.training_arrays(self, training_data)
+        pairs = book.pairs(training_data, "training_data")
+        X, Y = book.training_arrays(self, pairs)
         labels = predicted_classes(Y)
         if evaluation_data is not None:
             evaluation_data = book.items(evaluation_data, "evaluation_data")
@@ -53,29 +57,45 @@ class Network(_network.Network):
         evaluation = (book.test_arrays(self, evaluation_data, "evaluation_data")
                       if evaluation_data else None)
         book.fresh_parameters(self)
+        config = TrainConfig(epochs=epochs, mini_batch_size=mini_batch_size, eta=eta,
+                             lmbda=lmbda, monitor_training_cost=False)
+        overridden = book.overrides(self, Network, ("total_cost", "accuracy"))
+        shuffle = book.Shuffle(self, training_data)
         evaluation_cost, evaluation_accuracy = [], []
         training_cost, training_accuracy = [], []
 
-        def monitor(record):
-            print(f"Epoch {record.epoch} training complete")
+        def cost(data, X, Y, convert, order=None):
+            if "total_cost" in overridden:
+                return self.total_cost(data, lmbda, convert=convert)
+            if self.book_mode:      # the book's arithmetic, in its list's order: its digits
+                return book.total_cost(self, X, self.targets(Y, len(X)), lmbda, order)
+            return self.mean_cost(X, Y, lmbda)
+
+        def correct(data, X, labels, convert):
+            if "accuracy" in overridden:
+                return self.accuracy(data, convert=convert)
+            return int(np.count_nonzero(self.predict(X) == labels))
+
+        def monitor(j, record=None):
+            print(f"Epoch {j} training complete")
             if monitor_training_cost:
-                training_cost.append(self.mean_cost(X, Y, lmbda))
+                training_cost.append(cost(pairs, X, Y, convert=False, order=shuffle.order))
                 print(f"Cost on training data: {training_cost[-1]}")
             if monitor_training_accuracy:
-                training_accuracy.append(int(np.count_nonzero(self.predict(X) == labels)))
+                training_accuracy.append(correct(pairs, X, labels, convert=True))
                 print(f"Accuracy on training data: {training_accuracy[-1]} / {len(X)}")
             if evaluation is not None and monitor_evaluation_cost:
-                evaluation_cost.append(self.mean_cost(*evaluation, lmbda))
+                evaluation_cost.append(cost(evaluation_data, *evaluation, convert=True))
                 print(f"Cost on evaluation data: {evaluation_cost[-1]}")
             if evaluation is not None and monitor_evaluation_accuracy:
-                Xe, ye = evaluation
-                evaluation_accuracy.append(int(np.count_nonzero(self.predict(Xe) == ye)))
-                print(f"Accuracy on evaluation data: {evaluation_accuracy[-1]} / {len(Xe)}")
+                evaluation_accuracy.append(correct(evaluation_data, *evaluation, convert=False))
+                print(f"Accuracy on evaluation data: {evaluation_accuracy[-1]} / "
+                      f"{len(evaluation_data)}")
             print()
 
-        train(self, X, Y, TrainConfig(epochs=epochs, mini_batch_size=mini_batch_size, eta=eta,
-                                      lmbda=lmbda, monitor_training_cost=False),
-              on_epoch_end=monitor)
+        book.train_epochs(self, Network, pairs, X, Y, config, shuffle, monitor,
+                          lambda mini_batch: self.update_mini_batch(mini_batch, eta, lmbda,
+                                                                    len(pairs)))
         return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy
 
     def accuracy(self, data, convert=False):
@@ -98,13 +118,19 @@ class Network(_network.Network):
         """Mean cost over ``data`` plus ½(λ/len(data))Σ‖w‖².
 
         convert=False: targets are one-hot columns (training data); convert=True: int labels
-        to be made one-hot (validation/test data) -- the opposite sense to ``accuracy``.
+        to be made one-hot (validation/test data) -- the opposite sense to ``accuracy``. In
+        :attr:`book_mode` computed example by example as the book does (its digits,
+        :func:`bprop.book.total_cost`), else in one batched pass (``mean_cost``).
         """
         pairs = book.items(data, "data")
         if convert:
             X, labels = book.test_arrays(self, pairs, "data")
-            return self.mean_cost(X, labels, lmbda)
-        X, Y = book.training_arrays(self, pairs, "data")
+            Y = self.targets(labels, len(X))
+        else:
+            X, Y = book.training_arrays(self, pairs, "data")
+        if self.book_mode:
+            check_number(lmbda, "lmbda")
+            return book.total_cost(self, X, Y, lmbda)
         return self.mean_cost(X, Y, lmbda)
 
     def save(self, filename):

@@ -96,7 +96,7 @@ class Optimizer:
         """The regularisation's part of an SGD step, in place: w ← (1 − ηλ/n)w (network2's
         L2) and w ← w − (ηλ₁/n)sign(w)."""
         if self.lmbda:
-            shrink = 1.0 - self.eta * self.lmbda / n
+            shrink = 1.0 - self.eta * (self.lmbda / n)     # grouped as the book's network2
             for w in weights:
                 w *= shrink
         if self.l1:

@@ -64,7 +64,9 @@ def summed_cost(net, x, y):
     from_logits = cost_from_logits(net.cost, net.activations[-1].name)
     if from_logits is None:
         return net.cost.fn(feedforward(net, x), y)
-    return from_logits(logits(net, x), y)
+    with np.errstate(over="ignore"):
+        z = logits(net, x)
+    return from_logits(z, y)
 
 
 def mean_cost(net, X, Y, lmbda=0.0, l1=0.0):
