@@ -23,6 +23,7 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/book_speed.py
 
 accuracy: $(VENV)/.installed-dev
 	$(PY) benchmarks/accuracy.py

@@ -72,6 +72,7 @@ from bprop.training.parallel import openblas_controls
 from bprop.training import TrainConfig, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # beside it, also when imported
+import bookcode  # noqa: E402
 from benchdata import DATA_DIR, N_TRAIN, load_data  # noqa: E402
 
 
@@ -327,33 +328,11 @@ class BookCodeRunner(PerExampleRunner):
                                                                  "quadratic", "float64")
 
     def backprop(self, x, y):
-        weights, biases = self.net.weights, self.net.biases
-        nabla_b = [np.zeros(b.shape) for b in biases]
-        nabla_w = [np.zeros(w.shape) for w in weights]
-        activation, activations, zs = x, [x], []
-        for b, w in zip(biases, weights):
-            z = np.dot(w, activation) + b
-            zs.append(z)
-            activation = _book_sigmoid(z)
-            activations.append(activation)
-        delta = (activations[-1] - y) * _book_sigmoid_prime(zs[-1])          # BP1
-        nabla_b[-1], nabla_w[-1] = delta, np.dot(delta, activations[-2].transpose())
-        for l in range(2, len(weights) + 1):
-            delta = np.dot(weights[-l + 1].transpose(), delta) * _book_sigmoid_prime(zs[-l])
-            nabla_b[-l], nabla_w[-l] = delta, np.dot(delta, activations[-l - 1].transpose())
-        return nabla_b, nabla_w
+        return bookcode.backprop(self.net.weights, self.net.biases, x, y)
 
     def run(self, epochs):
         with np.errstate(over="ignore"):        # the book's code warns here
             return super().run(epochs)
-
-
-def _book_sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _book_sigmoid_prime(z):
-    return _book_sigmoid(z) * (1 - _book_sigmoid(z))
 
 
 class TorchRunner:

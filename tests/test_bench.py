@@ -207,3 +207,15 @@ def test_compare_times_two_checkouts_side_by_side(tmp_path):
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert 0.2 < float(cells[3]) < 5 and "random data" in done.stdout
     assert done.stderr.count("book-mb100 round") == 2
+
+
+def test_book_speed_compares_a_book_program_with_the_books_operations(tmp_path):
+    """benchmarks/book_speed.py on random data: the seeded book program prints the same lines
+    as the book's operations, and every row of the table is there."""
+    done = subprocess.run([sys.executable, str(BENCH.with_name("book_speed.py")), "--n", "200",
+                           "--test", "40", "--rounds", "2", "--data-dir", str(tmp_path / "x")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "printed lines identical: yes ('Epoch 0: " in done.stdout
+    for row in ("| SGD epoch (s) |", "| backprop per call (µs) |", "| feedforward per call"):
+        assert row in done.stdout
