@@ -39,7 +39,7 @@ needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
                                    reason="the digits data set needs scikit-learn (bprop[digits])")
 needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
                                       reason="plots need matplotlib (bprop[plots])")
-LINE = re.compile(r"^epoch (\d+)/(\d+)  cost \d+\.\d{4}(  val_acc [01]\.\d{4})?"
+LINE = re.compile(r"^epoch (\d+)/(\d+)  running_cost \d+\.\d{4}(  val_acc [01]\.\d{4})?"
                   r"  test_acc [01]\.\d{4}  time \d[\d.e+-]*s$")
 
 
@@ -174,7 +174,11 @@ def test_train_prints_one_line_per_epoch_and_saves_a_checkpoint(data, tmp_path, 
     assert info["name"] == str(data) and info["n_classes"] == 4 and info["validation"] == 0
     assert info["image_shape"] is None
     assert (tmp_path / "runs" / "m.history.json").exists()
-    assert (tmp_path / "runs" / "m.history.csv").read_text().count("\n") == 4
+    csv = (tmp_path / "runs" / "m.history.csv").read_text().splitlines()
+    assert len(csv) == 4 and "running_cost" in csv[0].split(",")
+    column = csv[0].split(",").index("running_cost")
+    assert [float(row.split(",")[column]) for row in csv[1:]] == pytest.approx(
+        [float(line.split()[3]) for line in lines], abs=5e-5)
 
 
 def test_train_defaults_are_the_books(data, tmp_path, capsys):
@@ -197,7 +201,28 @@ def test_train_with_validation_and_json(data, capsys):
     assert [r["epoch"] for r in records] == [1, 2] and records[0]["epochs"] == 2
     for r in records:
         assert 0 <= r["val_accuracy"] <= 1 and 0 <= r["test_accuracy"] <= 1
-        assert r["test_total"] == 40 and r["train_cost"] > 0 and r["seconds"] >= 0
+        assert r["test_total"] == 40 and r["running_cost"] > 0 and r["seconds"] >= 0
+        assert r["train_cost"] is None          # the extra pass only when asked for
+
+
+def test_monitor_training_cost_adds_the_full_pass_cost_to_the_line(data, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    status, out, err = run(["train", "--dataset", data, "--epochs", 2,
+                            "--monitor-training-cost", "--save", path], capsys)
+    assert status == 0, err
+    for line in out.splitlines():
+        assert re.match(r"^epoch \d/2  running_cost \d\.\d{4}  cost \d\.\d{4}  test_acc ", line)
+    ck = load_checkpoint(path)
+    assert ck.meta["config"]["monitor_training_cost"] is True
+    with np.load(data) as f:
+        X, y = f["x_train"], f["y_train"]
+    # the line's cost is the book's total_cost of the final weights; the running cost is not
+    record = ck.meta["history"]["records"][-1]
+    assert record["train_cost"] == pytest.approx(ck.net.mean_cost(X, y), rel=1e-12)
+    assert record["running_cost"] != pytest.approx(record["train_cost"], rel=1e-6)
+    status, out, err = run(["train", "--resume", path, "--epochs", 3], capsys)
+    assert status == 0, err
+    assert "  cost " in out                     # a resumed run keeps its monitors
 
 
 def test_validation_appears_in_the_line(data, capsys):
@@ -1003,7 +1028,7 @@ def test_info(model, capsys):
     assert re.search(r"^parameters\s+634$", out, re.M)              # 16*30+30 + 30*4+4
     assert re.search(r"^epochs done\s+5$", out, re.M)
     # no validation set: no "best epoch", which would be picked on the test set
-    assert "epoch 5/5  cost" in out and "best " not in out
+    assert "epoch 5/5  running_cost" in out and "best " not in out
     status, out, _ = run(["info", model, "--json"], capsys)
     header = json.loads(out)
     assert header["n_params"] == 634 and header["epoch"] == 5 and "rng_state" not in header
@@ -1808,7 +1833,7 @@ def test_info_shows_a_history_saved_without_settings(tmp_path, capsys):
     save(net, tmp_path / "py.npz", history=h)
     status, out, _ = run(["info", tmp_path / "py.npz"], capsys)
     assert status == 0
-    assert "history" in out.splitlines() and "  epoch 2/2  cost " in out
+    assert "history" in out.splitlines() and "  epoch 2/2  running_cost " in out
 
 
 def test_messages_a_session_found_wrong(data, tmp_path, capsys):

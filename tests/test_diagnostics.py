@@ -348,6 +348,14 @@ def test_a_rising_training_cost_blames_eta_not_the_cost_or_the_initialisation():
             record.train_cost = cost
         messages = explain(History(records=records))
         assert not any("rose" in m for m in messages) and any("saturated" in m for m in messages)
+    # a run that recorded only the running cost (the default) is read the same way
+    for record, cost in zip(records, [0.5, 0.9, 0.9]):
+        record.train_cost, record.running_cost = None, cost
+    (message,) = explain(History(records=records), first_epoch=1)
+    assert message.startswith("The training cost rose from 0.5 in epoch 1 to 0.9 in epoch 3")
+    records[-1].running_cost = float("inf")
+    (message,) = explain(History(records=records), first_epoch=1)
+    assert message.startswith("The running cost overflowed to inf in epoch 3")
 
 
 def test_huge_ratios_are_quoted_in_exponent_notation():

@@ -626,7 +626,7 @@ def test_validation_cost_is_measured_against_the_target_rows_given():
     X = rng.random((50, 2))
     T = (0.2 + 0.6 * X[:, :1])                        # targets in (0.2, 0.8)
     net = Network([2, 4, 1], init="scaled-normal", rng=0)
-    h = net.fit(X, T, epochs=2, eta=0.5, validation=(X, T))
+    h = net.fit(X, T, epochs=2, eta=0.5, validation=(X, T), monitor_training_cost=True)
     assert h.records[-1].val_cost == pytest.approx(net.mean_cost(X, T), rel=1e-12)
     assert h.records[-1].val_cost == pytest.approx(h.records[-1].train_cost, rel=1e-12)
 

@@ -129,10 +129,12 @@ def test_workers_need_linux_on_x86(monkeypatch):
 @needs_two
 @pytest.mark.parametrize("mbs", [1, 7, 10, 64, 300])
 def test_same_weights_as_one_process(mbs):
-    one, h1 = trained(1, mbs)
-    two, h2 = trained(2, mbs)
+    one, h1 = trained(1, mbs, monitor_training_cost=True)
+    two, h2 = trained(2, mbs, monitor_training_cost=True)
     assert rel_diff(one, two) < 1e-12
     assert h1.records[0].train_cost == pytest.approx(h2.records[0].train_cost, rel=1e-12)
+    # the running cost: every process's share of every mini-batch, added once
+    assert h1.records[0].running_cost == pytest.approx(h2.records[0].running_cost, rel=1e-12)
     if mbs == 1:        # the helper's share is empty every step: the very same sums
         assert rel_diff(one, two) == 0
 

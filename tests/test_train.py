@@ -119,7 +119,7 @@ def test_every_optimizer_with_lmbda_converges_to_the_minimum_of_the_reported_cos
     ridge = np.linalg.solve(A.T @ A + np.diag([lmbda] * d + [0.0]), A.T @ t[:, 0])
     net = Network([d, 1], activations="identity", init="scaled-normal", rng=0)
     h = net.fit(X, t, epochs=3000, batch_size=n, eta=0.3 if optimizer != "adam" else 0.01,
-                lmbda=lmbda, optimizer=optimizer)
+                lmbda=lmbda, optimizer=optimizer, monitor_training_cost=True)
     got = np.r_[net.weights[0][0], net.biases[0][0]]
     np.testing.assert_allclose(got, ridge, atol=1e-6)
     best = 0.5 * np.mean((A @ ridge - t[:, 0]) ** 2) + 0.5 * lmbda / n * ridge[:d] @ ridge[:d]
@@ -129,12 +129,48 @@ def test_every_optimizer_with_lmbda_converges_to_the_minimum_of_the_reported_cos
 def test_reported_cost_includes_the_l1_term():
     X, y = _data()
     net = Network([3, 4, 2], rng=3)
-    h = net.fit(X, y, epochs=1, batch_size=5, eta=0.5, l1=5.0, lmbda=2.0)
+    h = net.fit(X, y, epochs=1, batch_size=5, eta=0.5, l1=5.0, lmbda=2.0,
+                monitor_training_cost=True)
     Y = np.eye(2)[y]
     c0 = 0.5 * np.mean(np.sum((net.predict_proba(X) - Y) ** 2, axis=1))
     l2 = 0.5 * 2.0 / N * sum(np.sum(w ** 2) for w in net.weights)
     l1 = 5.0 / N * sum(np.sum(np.abs(w)) for w in net.weights)
     assert h.records[0].train_cost == pytest.approx(c0 + l2 + l1, rel=1e-12)
+    # the running cost adds the same terms, with the epoch's final weights
+    assert h.records[0].running_cost > l2 + l1
+
+
+@pytest.mark.parametrize("cost, output", [("quadratic", "sigmoid"), ("cross-entropy", "sigmoid"),
+                                          ("log-likelihood", "softmax")])
+def test_running_cost_is_each_batch_cost_before_its_step(cost, output):
+    """With one mini-batch per epoch the running cost of epoch j is the cost of every
+    training row with the weights epoch j − 1 ended with: train_cost of epoch j − 1."""
+    X, y = _data()
+    net = Network([3, 4, 2], output=output, cost=cost, rng=3)
+    before = net.mean_cost(X, y)
+    h = net.fit(X, y, epochs=4, batch_size=N, eta=0.5, monitor_training_cost=True)
+    running = [r.running_cost for r in h.records]
+    assert running == pytest.approx([before] + [r.train_cost for r in h.records[:-1]],
+                                    rel=1e-12)
+    assert running[-1] > h.records[-1].train_cost       # a learning run: above the true cost
+
+
+def test_running_cost_adds_up_mini_batches_of_any_size():
+    """Mini-batches of 7 and a last one of 2 (and more columns than one CostSum buffer
+    holds): the running cost is the mean of every example's cost as it was trained."""
+    rng = np.random.default_rng(5)
+    X, y = rng.random((5000, 3)), rng.integers(0, 2, 5000)
+    seen = []
+
+    class Watch:
+        def observe_batch(self, net, ws, nabla_b, nabla_w, scale):
+            seen.append(0.5 * float(np.sum((ws.activations[-1] - ws.y) ** 2)))
+
+    net = Network([3, 4, 2], rng=1)
+    h = net.fit(X, y, epochs=1, batch_size=7, eta=0.5, callbacks=[Watch()])
+    assert len(seen) == -(-5000 // 7)
+    assert h.records[0].running_cost == pytest.approx(sum(seen) / 5000, rel=1e-12)
+    assert net.fit(X, y, epochs=1, monitor_running_cost=False).records[0].running_cost is None
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
@@ -413,7 +449,7 @@ def test_learns_the_digits():
     net = Network([64, 30, 10], rng=0)
     h = net.fit(d.X_train, d.y_train, epochs=30, batch_size=10, eta=3.0, test=(d.X_test, d.y_test))
     assert h.records[-1].test_accuracy > 0.9
-    assert h.records[-1].train_cost < h.records[0].train_cost
+    assert h.records[-1].running_cost < h.records[0].running_cost
 
 
 def test_history_round_trips_numpy_scalars_and_refuses_what_it_cannot_be():
@@ -442,7 +478,7 @@ def test_history_repr_is_a_short_summary():
     net = Network([3, 4, 2], rng=0)
     h = net.fit(rng.random((20, 3)), np.arange(20) % 2, epochs=3, eta=0.5)
     text = repr(h)
-    assert text.startswith("History(3 epochs, last train_cost=") and len(text) < 200
+    assert text.startswith("History(3 epochs, last running_cost=") and len(text) < 200
     assert "EpochRecord(" not in text
 
 
@@ -512,7 +548,8 @@ def test_training_evaluates_through_the_networks_own_methods():
             return super().targets(y, n)
 
     X, y = _data(n=40)
-    Counted([3, 4, 2], rng=0).fit(X, y, epochs=2, validation=(X, y), test=(X, y))
+    Counted([3, 4, 2], rng=0).fit(X, y, epochs=2, validation=(X, y), test=(X, y),
+                                  monitor_training_cost=True)
     assert calls.count("predict") == 4          # validation and test, each epoch
     assert calls.count("mean_cost") == 4        # training and validation cost, each epoch
     assert calls.count("targets") >= 2          # the training and validation targets

@@ -197,7 +197,7 @@ def sgd(net, base, training_data, epochs, mini_batch_size, eta, test_data=None):
     test = test_arrays(net, test_data) if test_data and not evaluate else None
     fresh_parameters(net)
     config = TrainConfig(epochs=epochs, mini_batch_size=mini_batch_size, eta=eta,
-                         monitor_training_cost=False)
+                         monitor_running_cost=False)
 
     def report(j, record=None):
         if not test_data:

@@ -58,7 +58,7 @@ class Network(_network.Network):
                       if evaluation_data else None)
         book.fresh_parameters(self)
         config = TrainConfig(epochs=epochs, mini_batch_size=mini_batch_size, eta=eta,
-                             lmbda=lmbda, monitor_training_cost=False)
+                             lmbda=lmbda, monitor_running_cost=False)
         overridden = book.overrides(self, Network, ("total_cost", "accuracy"))
         shuffle = book.Shuffle(self, training_data)
         evaluation_cost, evaluation_accuracy = [], []

@@ -58,15 +58,70 @@ def predict(net, X):
 
 
 def summed_cost(net, x, y):
-    """Σₓ C_x over columns ``x`` and targets ``y``: from zᴸ where the cost and output allow
-    it (:func:`bprop.costs.cost_from_logits`: exact even where aᴸ rounds to 0 or 1), else
-    ``cost.fn(a, y)``."""
-    from_logits = cost_from_logits(net.cost, net.activations[-1].name)
-    if from_logits is None:
-        return net.cost.fn(feedforward(net, x), y)
+    """Σₓ C_x over columns ``x`` and targets ``y`` (:func:`logits_cost` of their zᴸ)."""
     with np.errstate(over="ignore"):
-        z = logits(net, x)
-    return from_logits(z, y)
+        return logits_cost(net, logits(net, x), y)
+
+
+def logits_cost(net, z, y):
+    """Σₓ C_x of output-layer weighted inputs ``z`` ``(sizes[-1], m)`` against targets ``y``:
+    from zᴸ itself where the cost and output allow it (:func:`bprop.costs.cost_from_logits`:
+    exact even where aᴸ rounds to 0 or 1), else ``cost.fn(a, y)`` with a = σ(zᴸ); ``z`` is
+    left as it is."""
+    from_logits = cost_from_logits(net.cost, net.activations[-1].name)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if from_logits is not None:
+            return from_logits(z, y)
+        return net.cost.fn(net.activations[-1].forward(z, np.empty_like(z)), y)
+
+
+class CostSum:
+    """Σₓ C_x over mini-batches handed in one at a time as training makes them (their zᴸ and
+    targets, :meth:`add`), for the running cost of an epoch: each call copies the batch's
+    columns aside, and the cost is computed :attr:`COLUMNS` columns at a time, one call of
+    :func:`logits_cost` for hundreds of small batches. :meth:`take` returns the sum so far
+    and starts again from 0."""
+
+    COLUMNS = 4096
+
+    def __init__(self, net):
+        self.net = net
+        self.z = np.empty((net.sizes[-1], self.COLUMNS), net.dtype)
+        self.y = np.empty_like(self.z)
+        self.used, self.total = 0, 0.0
+
+    def add(self, z, y):
+        """Count the columns of ``z``, zᴸ of a batch, with targets ``y`` (both copied)."""
+        m = z.shape[1]
+        if self.used + m > self.COLUMNS:
+            self._flush()
+        if m > self.COLUMNS // 8:               # a large batch is costed at once
+            self.total += logits_cost(self.net, z, y)
+            return
+        self.z[:, self.used:self.used + m] = z
+        self.y[:, self.used:self.used + m] = y
+        self.used += m
+
+    def _flush(self):
+        if self.used:
+            u, self.used = self.used, 0
+            self.total += logits_cost(self.net, self.z[:, :u], self.y[:, :u])
+
+    def take(self):
+        """Σₓ C_x of every column added since the last call."""
+        self._flush()
+        total, self.total = self.total, 0.0
+        return total
+
+
+def regularisation(net, n, lmbda=0.0, l1=0.0):
+    """The cost's regularisation terms ½(λ/n)Σ‖w‖² + (λ₁/n)Σ|w| for n training examples."""
+    cost = 0.0
+    if lmbda:
+        cost += sum(squared_norm_times(0.5 * lmbda / n, w) for w in net.weights)
+    if l1:
+        cost += l1 / n * sum(float(np.abs(w).sum(dtype=np.float64)) for w in net.weights)
+    return cost
 
 
 def mean_cost(net, X, Y, lmbda=0.0, l1=0.0):
@@ -78,12 +133,7 @@ def mean_cost(net, X, Y, lmbda=0.0, l1=0.0):
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, len(X), chunk):
             cost += summed_cost(net, X[start:start + chunk].T, Y[start:start + chunk].T)
-    cost /= len(X)
-    if lmbda:
-        cost += sum(squared_norm_times(0.5 * lmbda / len(X), w) for w in net.weights)
-    if l1:
-        cost += l1 / len(X) * sum(float(np.abs(w).sum(dtype=np.float64)) for w in net.weights)
-    return cost
+    return cost / len(X) + regularisation(net, len(X), lmbda, l1)
 
 
 def confusion_counts(y_true, y_pred, n_classes):

@@ -185,7 +185,8 @@ def history_table(records):
     e = html.escape
     columns = [(name, label) for name, label in (
         ("epoch", "epoch"), ("eta", "η"), ("seconds", "seconds"), ("train_cost", "training cost"),
-        ("train_accuracy", "training acc."), ("val_cost", "validation cost"),
+        ("running_cost", "running cost"), ("train_accuracy", "training acc."),
+        ("val_cost", "validation cost"),
         ("val_accuracy", "validation acc."), ("test_accuracy", "test acc."))
         if any(getattr(r, name) is not None for r in records)]
     layers = next((r.diagnostics["layers"] for r in reversed(records)

@@ -70,14 +70,16 @@ def show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def epoch_line(record, k, config):
-    """``epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``: the line of
-    record ``record`` after ``k`` epochs of ``config.epochs``."""
+    """``epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``: the
+    line of record ``record`` after ``k`` epochs of ``config.epochs`` (``cost``: the
+    training cost of the epoch's final weights, with --monitor-training-cost)."""
     parts = [f"epoch {k}/{config.epochs}"]
-    for label, value in (("cost", record.train_cost), ("train_acc", record.train_accuracy),
-                         ("val_acc", record.val_accuracy), ("test_acc", record.test_accuracy)):
+    for label, value in (("running_cost", record.running_cost), ("cost", record.train_cost),
+                         ("train_acc", record.train_accuracy), ("val_acc", record.val_accuracy),
+                         ("test_acc", record.test_accuracy)):
         if value is None:
             continue
-        if label == "cost" and value != 0 and not 1e-4 <= abs(value) < 1e4:
+        if label.endswith("cost") and value != 0 and not 1e-4 <= abs(value) < 1e4:
             parts.append(f"{label} {value:.4g}")   # 1.456e+83, not 83 digits
         else:
             parts.append(f"{label} {value:.4f}")

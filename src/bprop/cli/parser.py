@@ -160,12 +160,16 @@ The defaults are the book's: one hidden layer of 30 sigmoid neurons, the quadrat
 weights and biases from N(0, 1), 30 epochs, mini-batches of 10, eta = 3.0. The input and
 output layers are sized from the data. After each epoch one line goes to stdout:
 
-  epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s
+  epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s
 
-(cost: mean training cost, plus ½(λ/n)Σw² with --lmbda and (λ₁/n)Σ|w| with --l1, n the
-training-set size, as the book's total_cost; the history's val_cost adds the same terms
-with n the validation-set size; val_acc only with --validation; train_acc with
---monitor-training-accuracy; eta when a schedule changes it). With --save the model is
+(running_cost: the mean over the epoch's mini-batches of the cost each had when it was
+trained, before its step, as Keras reports its loss: free, but above the cost of the
+epoch's final weights while the network learns; cost, with --monitor-training-cost: that
+cost, the mean over all training examples, the book's total_cost, at the price of one
+more pass over them. Both add ½(λ/n)Σw² with --lmbda and (λ₁/n)Σ|w| with --l1, n the
+training-set size; the history's val_cost adds the same terms with n the validation-set
+size. val_acc only with --validation; train_acc with --monitor-training-accuracy; eta when
+a schedule changes it). With --save the model is
 written atomically after every epoch, with its settings, history and optimiser state, so
 it is also a checkpoint: Ctrl-C leaves the last finished epoch on disk (exit status 130),
 and --resume continues the run to exactly the weights an uninterrupted run would reach
@@ -256,6 +260,10 @@ datasets (--dataset):
                    help="drop hidden neurons with probability P (default 0)")
     g.add_argument("--shift", type=int, metavar="PIXELS",
                    help="augment images by random shifts of up to PIXELS (default 0)")
+    g.add_argument("--monitor-training-cost", action=argparse.BooleanOptionalAction,
+                   help="also measure the cost of the training data with each epoch's final "
+                        "weights, one more pass over it (the line's 'cost'; the default "
+                        "'running_cost' is free)")
     g.add_argument("--monitor-training-accuracy", action=argparse.BooleanOptionalAction,
                    help="also measure accuracy on the training data each epoch")
     g = p.add_argument_group("speed")

@@ -32,8 +32,7 @@ from .progress import Progress
 from .signals import stop_status, stopped_by
 
 # Flags of `train` that are the fields of TrainConfig (argparse dest == field name).
-_CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)} - {
-    "image_shape", "monitor_training_cost"}
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)} - {"image_shape"}
 
 # `train` defaults outside TrainConfig. TrainConfig's own defaults are the book's.
 _TRAIN_DEFAULTS = {

@@ -47,7 +47,8 @@ def explain(history, cost=None, first_epoch=0):
 
     * a cost that stopped being finite, or a cost, gradient or weight norm beyond 1e30
       (divergence; the gradient ratios of such a run mean nothing and are not quoted);
-    * a training cost that ended more than 10% above where the first epoch left it, or at
+    * a training cost (the full pass's ``train_cost`` where the run measured it, else the
+      ``running_cost``) that ended more than 10% above where the first epoch left it, or at
       more than twice its lowest: the steps overshoot (eta too large; the saturation and
       gradient advice is then left out, since a smaller eta is the remedy for what they
       would describe). A converging run's epoch-to-epoch wobble near its minimum is not
@@ -98,7 +99,8 @@ def _explain_divergence(records, number):
         advice = (f"the steps were too large. Try a smaller eta{_was(eta)}, e.g. a tenth of "
                   f"it; L2 "
                   f"regularisation (lmbda) or gradient clipping also keep the weights in range.")
-        for name, label in (("train_cost", "training cost"), ("val_cost", "validation cost")):
+        for name, label in (("train_cost", "training cost"), ("running_cost", "running cost"),
+                            ("val_cost", "validation cost")):
             value = field_of(r, name)
             if value is not None and not math.isfinite(value):
                 what = ("became nan (not a number: inf − inf or 0·inf along the way)"
@@ -111,7 +113,7 @@ def _explain_divergence(records, number):
                 return [f"The gradients were not finite {when}: the weights are too large "
                         f"(training diverged). Try a smaller eta{_was(eta)}."]
         huge = [(label, value) for label, value in (
-            ("training cost", field_of(r, "train_cost")), ("validation cost", field_of(r, "val_cost")),
+            ("training cost", training_cost(r)), ("validation cost", field_of(r, "val_cost")),
             ("largest gradient norm", _largest_gradient(diag)),
             ("largest weight norm", max(_finite(diag.get("weight_norm") or ()), default=None)))
             if value is not None and value > DIVERGING]
@@ -122,6 +124,13 @@ def _explain_divergence(records, number):
     return []
 
 
+def training_cost(record):
+    """A record's training cost: the full pass's where the run measured it (``train_cost``),
+    else the mean of the mini-batches' costs as they were trained (``running_cost``)."""
+    cost = field_of(record, "train_cost")
+    return field_of(record, "running_cost") if cost is None else cost
+
+
 #: explain() calls the steps too large when the last training cost exceeds the first
 #: epoch's by more than this factor, or the lowest one by more than COST_REBOUND_WARN.
 COST_RISE_WARN = 1.1
@@ -129,7 +138,7 @@ COST_REBOUND_WARN = 2.0
 
 
 def _explain_rising_cost(records, number):
-    costs = [(number(field_of(r, "epoch")), field_of(r, "train_cost"), field_of(r, "eta")) for r in records]
+    costs = [(number(field_of(r, "epoch")), training_cost(r), field_of(r, "eta")) for r in records]
     costs = [c for c in costs if c[1] is not None and math.isfinite(c[1])]
     if len(costs) < 2:
         return []
@@ -155,7 +164,7 @@ def _explain_stalled(records, number):
     def largest_gradient(r):
         return _largest_gradient(field_of(r, "diagnostics") or {})
 
-    costs = [field_of(r, "train_cost") for r in records]
+    costs = [training_cost(r) for r in records]
     # a cost near 0 with gradients near 0 is a run that converged (in its first epoch, even)
     if len(records) < 2 or None in costs or costs[-1] < 0.95 * costs[0] or \
             costs[-1] < STALLED_COST:

@@ -10,8 +10,8 @@ from ..atomic import atomic_write
 from ..errors import DataError
 from ..training import History
 
-HISTORY_COLUMNS = ("epoch", "eta", "seconds", "train_cost", "train_accuracy", "val_cost",
-                   "val_accuracy", "test_accuracy")
+HISTORY_COLUMNS = ("epoch", "eta", "seconds", "train_cost", "running_cost", "train_accuracy",
+                   "val_cost", "val_accuracy", "test_accuracy")
 
 
 def history_paths(model_path):

@@ -43,7 +43,8 @@ def learning_curves_figure(history):
     records = _records(history, "learning_curves_figure")
     fig = new_figure()
     ax_cost, ax_acc = fig.subplots(1, 2)
-    for name, label in (("train_cost", "training"), ("val_cost", "validation")):
+    for name, label in (("train_cost", "training"), ("running_cost", "training, running"),
+                        ("val_cost", "validation")):
         epochs, values = _series(records, name)
         if epochs:
             ax_cost.plot(epochs, values, marker=_marker(epochs), ms=3, label=label)

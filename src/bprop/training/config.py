@@ -31,7 +31,11 @@ class TrainConfig:
     stop once η has fallen to 1/``min_eta_factor`` of its start). early_stopping: stop when ``monitor`` has
     not improved for ``patience`` epochs and restore the best weights. dropout: probability of
     dropping a hidden neuron. shift: augment image inputs by random shifts of up to this many
-    pixels per mini-batch (needs image_shape).
+    pixels per mini-batch (needs image_shape). monitor_running_cost (default on): record the
+    mean of the mini-batches' costs as the epoch trained them, nearly free;
+    monitor_training_cost (default off): the exact cost of all training rows at the epoch's
+    end, one more pass over them (:class:`EpochRecord`). monitor_training_accuracy: likewise
+    the training rows' accuracy.
     """
 
     epochs: int = 30
@@ -54,7 +58,8 @@ class TrainConfig:
     dropout: float = 0.0
     shift: int = 0
     image_shape: tuple | None = None
-    monitor_training_cost: bool = True
+    monitor_training_cost: bool = False
+    monitor_running_cost: bool = True
     monitor_training_accuracy: bool = False
 
     #: What each setting may be (rules of bprop.validate). Integers are kept as Python ints,
@@ -81,6 +86,7 @@ class TrainConfig:
         "shift": Int(minimum=0),
         "early_stopping": Flag(),
         "monitor_training_cost": Flag(),
+        "monitor_running_cost": Flag(),
         "monitor_training_accuracy": Flag(),
     }
 

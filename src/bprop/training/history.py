@@ -22,12 +22,20 @@ STOPPED_BY_CALLBACK = "stopped by callback"
 
 @dataclass
 class EpochRecord:
-    """What one epoch measured. Costs are means per example; accuracies fractions."""
+    """What one epoch measured. Costs are means per example; accuracies fractions.
+
+    train_cost: the cost of every training row with the epoch's final weights (an extra
+    pass, ``monitor_training_cost``). running_cost: the mean over the epoch's mini-batches
+    of their cost as each was trained, with the weights before its step (as Keras reports
+    its loss; no extra pass, ``monitor_running_cost``); while a run learns it lies above
+    ``train_cost``. Both include the regularisation terms, at the epoch's end.
+    """
 
     epoch: int
     eta: float
     seconds: float
     train_cost: float | None = None
+    running_cost: float | None = None
     train_accuracy: float | None = None
     val_cost: float | None = None
     val_accuracy: float | None = None
@@ -55,7 +63,7 @@ class History:
     def __repr__(self):
         last = self.records[-1] if self.records else None
         shown = [f"{len(self.records)} epoch{'s' if len(self.records) != 1 else ''}"]
-        for name in ("train_cost", "val_accuracy", "test_accuracy"):
+        for name in ("train_cost", "running_cost", "val_accuracy", "test_accuracy"):
             value = getattr(last, name, None)
             if value is not None:
                 shown.append(f"last {name}={value:.4g}")

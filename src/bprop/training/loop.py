@@ -8,9 +8,11 @@ command line all run. One epoch:
    steps object (:mod:`bprop.training.steps`: gather the rows, run the matrix-based
    backprop BP1-BP4; or share the batch between worker processes), show them to the
    callbacks, and let the optimiser update w and b;
-3. evaluate what the config asks for, check that the cost and the weights are finite, and
-   hand an :class:`EpochRecord` to the callbacks; then apply the schedules and stopping
-   rules (:mod:`bprop.training.schedules`).
+3. evaluate what the config asks for (by default only the running cost: the mean of the
+   mini-batches' costs as they were trained, which the steps object kept on the way, so
+   no extra pass over the data), check that the cost and the weights are finite, and hand
+   an :class:`EpochRecord` to the callbacks; then apply the schedules and stopping rules
+   (:mod:`bprop.training.schedules`).
 
 ``net`` is a :class:`bprop.Network`, or any object with its parameters (``sizes``,
 ``weights``, ``biases``, ``activations``, ``cost``, ``dtype``, ``rng``) and public methods
@@ -28,7 +30,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError, OutputOverflowError, ShapeError, check_int
 from ..optimizers import Optimizer, optimizer_for
-from ..outputs import predicted_classes
+from ..outputs import predicted_classes, regularisation
 from ..validate import check_trainable, labels_of
 from .augment import Dropout, Shifter
 from .config import TrainConfig
@@ -80,9 +82,9 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     progress_every = max(1, n_batches // 100)
     if workers > 1 and start_epoch < config.epochs:
         # each helper draws its own dropout masks and shifts, seeded from net.rng every epoch
-        steps = Workers(net, X, Y, workers, dropout, shifter)
+        steps = Workers(net, X, Y, workers, dropout, shifter, config.monitor_running_cost)
     else:
-        steps = LocalSteps(net, X, Y, dropout, shifter)
+        steps = LocalSteps(net, X, Y, dropout, shifter, config.monitor_running_cost)
 
     with steps:
         for j in range(start_epoch, config.epochs):
@@ -102,10 +104,10 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                     optimizer.step(net.weights, net.biases, nabla_w, nabla_b, n)
                     if progress is not None and (k % progress_every == 0 or k == n_batches - 1):
                         progress(start + m, n)
-            steps.end_epoch()
+            summed = steps.end_epoch()
             seconds = time.perf_counter() - t0
             record = _evaluate_epoch(net, j, optimizer.eta, seconds, config, X, Y, validation,
-                                     test)
+                                     test, summed)
             for cb in callbacks:
                 if hasattr(cb, "end_epoch"):
                     cb.end_epoch(record)
@@ -173,16 +175,21 @@ def _check_callbacks(callbacks, on_epoch_end, progress):
     return callbacks
 
 
-def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test):
-    """The epoch's record: what the config monitors, measured on data checked at the start."""
+def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test, summed=None):
+    """The epoch's record: what the config monitors, measured on data checked at the start;
+    ``summed``: the epoch's Σₓ C_x as trained (for the running cost), or None."""
     record = EpochRecord(epoch=j, eta=eta, seconds=seconds)
     for i, w in enumerate(net.weights):
         if not np.isfinite(w).all():
             raise _diverged(j, config, eta, f"weights[{i}] are no longer finite")
+    if summed is not None:
+        record.running_cost = summed / len(X) + regularisation(net, len(X), config.lmbda,
+                                                               config.l1)
     if config.monitor_training_cost:
         record.train_cost = net.mean_cost(X, Y, config.lmbda, config.l1)
-        if not np.isfinite(record.train_cost):
-            raise _diverged(j, config, eta, f"the cost is {record.train_cost}")
+    for cost in (record.running_cost, record.train_cost):
+        if cost is not None and not np.isfinite(cost):
+            raise _diverged(j, config, eta, f"the cost is {cost}")
     def predicted(rows):
         try:
             return net.predict(rows)

@@ -55,6 +55,7 @@ import numpy as np
 
 from .. import backprop as core
 from ..errors import BpropError, ConfigError, whole
+from ..outputs import CostSum
 from ..stops import STOPS, held_stops
 
 #: ``ctl`` fields: the word the helpers wait on (step << 2 | command), the step's rows.
@@ -163,9 +164,11 @@ class Workers:
     with one byte.
     """
 
-    def __init__(self, net, X, Y, k, dropout=None, shifter=None):
+    def __init__(self, net, X, Y, k, dropout=None, shifter=None, running_cost=False):
         self.net, self.X, self.Y, self.k = net, X, Y, k
         self.dropout, self.shifter = dropout, shifter
+        self.costs = CostSum(net) if running_cost else None     # each process its own
+        self.summed = shared_array((k,), np.float64)    # helpers' running costs, per epoch
         self.order = shared_array((len(X),), np.int64)
         self.ctl = shared_array((3,), np.int64)
         self.scale = shared_array((1,), np.float64)
@@ -285,10 +288,12 @@ class Workers:
         net.weights, net.biases = list(shared_w), list(shared_b)
 
     def end_epoch(self):
-        """Send the helpers back to sleep until the next epoch (and hear that they went)."""
+        """Send the helpers back to sleep until the next epoch (and hear that they went);
+        returns the epoch's running cost, every process's, or None (as ``LocalSteps``)."""
         step = self._go(END_EPOCH)
         for j, pid in enumerate(self.pids, start=1):
             self._wait(j, pid, step)
+        return None if self.costs is None else self.costs.take() + float(self.summed[1:].sum())
 
     def gradients(self, start, m, scale):
         """The gradients of mini-batch ``order[start:start + m]``, times ``scale``, summed
@@ -305,6 +310,8 @@ class Workers:
         ws = core.gather_rows(net.workspace(hi - lo), self.X, self.Y, self.order[lo:hi],
                               self.shifter)
         nabla_b, nabla_w = core.backprop_batch(net, ws.x, ws.y, ws, scale, self.dropout)
+        if self.costs is not None:
+            self.costs.add(ws.zs[-1], ws.y)
         for j, pid in enumerate(self.pids, start=1):
             self._wait(j, pid, step)
         for helper_w, helper_b in self.nablas:
@@ -397,9 +404,13 @@ class Workers:
                             ws.nabla_w, ws.nabla_b = own_w, own_b   # straight into shared memory
                             core.backprop_batch(net, ws.x, ws.y, ws, float(self.scale[0]),
                                                 dropout)
+                            if self.costs is not None:
+                                self.costs.add(ws.zs[-1], ws.y)
                         else:                       # fewer examples than processes
                             for g in (*own_w, *own_b):
                                 g.fill(0)
+                    if command == END_EPOCH and self.costs is not None:
+                        self.summed[j] = self.costs.take()      # written before done[j]
                     self.done[j] = step
                     ready = None
                     if command == STEP and start + m < n:

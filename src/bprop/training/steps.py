@@ -3,8 +3,10 @@
 The loop asks a *steps* object, once per epoch, ``start_epoch(order)`` (the epoch's
 permutation), then for each mini-batch ``gradients(start, m, scale)``: the gradients of
 ``scale`` times the cost summed over examples ``order[start:start + m]``, as
-``(ws, nabla_b, nabla_w, ws_scale)``, and at the end ``end_epoch()``; it is used as a
-context manager around the whole run.
+``(ws, nabla_b, nabla_w, ws_scale)``, and at the end ``end_epoch()``, which returns the
+cost Σₓ C_x of the epoch's examples as they were trained (each mini-batch's with the
+weights before its step; the running cost), or None when not asked to keep it. It is used
+as a context manager around the whole run.
 
 :class:`LocalSteps` computes them in this process: gather the rows, run the matrix-based
 BP1-BP4 (:func:`bprop.backprop.backprop_batch`). :class:`bprop.training.parallel.Workers`
@@ -20,18 +22,22 @@ whole mini-batch.
 from __future__ import annotations
 
 from .. import backprop as core
+from ..outputs import CostSum
 
 
 class LocalSteps:
     """One process: each mini-batch's gradients from :func:`bprop.backprop.backprop_batch`.
 
     net: the network (its ``workspace(m)`` buffers are used); X, Y: training rows and target
-    rows; dropout, shifter: augmentation (:mod:`bprop.training.augment`) or None.
+    rows; dropout, shifter: augmentation (:mod:`bprop.training.augment`) or None;
+    running_cost: keep the epoch's running cost (from the zᴸ each step leaves in the
+    workspace: no extra pass).
     """
 
-    def __init__(self, net, X, Y, dropout=None, shifter=None):
+    def __init__(self, net, X, Y, dropout=None, shifter=None, running_cost=False):
         self.net, self.X, self.Y = net, X, Y
         self.dropout, self.shifter = dropout, shifter
+        self.costs = CostSum(net) if running_cost else None
         self.order = None
 
     def __enter__(self):
@@ -47,7 +53,9 @@ class LocalSteps:
         ws = core.gather_rows(self.net.workspace(m), self.X, self.Y,
                               self.order[start:start + m], self.shifter)
         nabla_b, nabla_w = core.backprop_batch(self.net, ws.x, ws.y, ws, scale, self.dropout)
+        if self.costs is not None:
+            self.costs.add(ws.zs[-1], ws.y)
         return ws, nabla_b, nabla_w, scale
 
     def end_epoch(self):
-        pass
+        return None if self.costs is None else self.costs.take()
