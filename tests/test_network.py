@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bprop import ConfigError, DataError, Network, ShapeError
+from bprop import ConfigError, DataError, Network, OutputOverflowError, ShapeError
 from bprop.network import sigmoid_prime
 
 
@@ -453,6 +453,40 @@ def test_non_finite_weights_are_refused_before_they_make_a_wrong_number():
         net.SGD([(x, np.eye(3)[:, [0]])] * 2, 1, 2, 3.0)
     with pytest.raises(DataError, match="non-finite"):
         net.predict(np.ones((2, 4)))
+
+
+@pytest.mark.parametrize("where", ["weights", "biases"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("n", [1, 3, 10_001])
+def test_a_non_finite_parameter_set_in_place_is_refused_by_predict(where, bad, n):
+    """predict_proba proves the parameters finite from its own zs (no pass over the
+    weights): an inf weight under a sigmoid gives a finite output, σ(inf) = 1, which must
+    still be refused, and so must one changed in place after a first prediction."""
+    net = Network([4, 5, 3], rng=0, dtype=np.float32)
+    X = np.full((n, 4), 0.5)
+    first = net.predict_proba(X)
+    getattr(net, where)[1][2, 0] = bad
+    with pytest.raises(DataError, match=rf"{where}\[1\] holds 1 non-finite value"):
+        net.predict_proba(X)
+    getattr(net, where)[1][2, 0] = 0.0
+    net.predict_proba(X)
+    getattr(net, where)[0][0, 0] = bad
+    with pytest.raises(DataError, match=rf"{where}\[0\] holds 1 non-finite value"):
+        net.predict(X)
+    assert first.shape == (n, 3) and first.flags.c_contiguous
+
+
+def test_a_z_that_overflows_under_a_sigmoid_still_predicts():
+    """Finite weights so large that z overflows float32: σ(±inf) is exactly 0 or 1, a right
+    answer, so nothing is refused; an identity output that overflows is."""
+    net = Network([2, 3, 2], rng=0, dtype=np.float32)
+    net.weights[0][...] = 3e38
+    X = np.array([[1.0, 1.0], [-1.0, -1.0]])
+    assert np.isfinite(net.predict_proba(X)).all()
+    linear = Network([2, 3, 2], activations="identity", rng=0, dtype=np.float32)
+    linear.weights[0][...] = 3e38
+    with pytest.raises(OutputOverflowError, match="outputs overflow"):
+        linear.predict_proba(X)
 
 
 @pytest.mark.parametrize("lmbda,n,message", [

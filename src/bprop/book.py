@@ -27,7 +27,8 @@ from .outputs import predicted_classes
 from . import backprop as core
 from .optimizers import SGD
 from .training import TrainConfig, train
-from .validate import all_finite, check_n_classes, check_parameters, check_trainable, labels
+from .numerics import all_finite
+from .validate import check_n_classes, check_parameters, check_trainable, labels
 
 
 def items(data, what):

@@ -308,8 +308,8 @@ class Network:
         output overflows, rather than an argmax of inf or nan.
         """
         X = self.check_X(X)
-        check_parameters(self, finite=True)
-        return output_rows(self, X)
+        self._check_parameters()        # shapes and dtypes; nan or inf: output_rows asks
+        return output_rows(self, X, lambda: check_parameters(self, finite=True))
 
     def predict(self, X):
         """Predicted class for each row of X: the argmax of the output (first index on

@@ -1,4 +1,5 @@
-"""Norms that neither overflow nor underflow where the answer itself fits in a float.
+"""Norms that neither overflow nor underflow where the answer itself fits in a float, and a
+quick test that an array is finite.
 
 ‖a‖ computed as √(Σ aᵢ²) in a's dtype overflows once an entry passes √max (1.8e19 in
 float32, 1.3e154 in float64), and underflows to 0 for entries below √tiny, although the
@@ -41,6 +42,23 @@ def norm(a) -> float:
         return biggest
     scaled = flat.astype(np.float64) / biggest
     return biggest * math.sqrt(float(np.einsum("i,i->", scaled, scaled)))
+
+
+#: Up to this many numbers :func:`all_finite` first tries one dot product.
+DOT_CHECK_MAX = 100_000
+
+
+def all_finite(a) -> bool:
+    """Whether a numeric array holds no nan or inf; for a small one (a column, a mini-batch,
+    a layer's z) by one dot product, finite unless ``a`` holds nan or inf or its squares
+    pass the float range (then answered exactly)."""
+    if a.dtype.kind != "f":
+        return True
+    if a.size <= DOT_CHECK_MAX and a.flags.c_contiguous:
+        flat = a.reshape(-1)
+        if math.isfinite(np.dot(flat, flat)):
+            return True
+    return bool(np.isfinite(a).all())
 
 
 def squared_norm_times(c, a) -> float:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backprop import feedforward, logits
+from .backprop import logits
 from .costs import cost_from_logits
 from .errors import OutputOverflowError
-from .numerics import squared_norm_times
+from .numerics import all_finite, squared_norm_times
 
 #: Rows per batched pass when predicting, costing or checking many rows: one pass for a test
 #: set of 10,000, and memory bounded beyond.
@@ -36,14 +36,45 @@ def predicted_classes(a):
     return np.argmax(class_scores(a), axis=1)
 
 
-def output_rows(net, X):
-    """Output activations for rows ``X``: ``(n, sizes[-1])``, one row per example;
-    ``OutputOverflowError`` when an output is not finite (weights far too large)."""
-    out = np.empty((X.shape[0], net.sizes[-1]), net.dtype)
-    chunk = ROWS_PER_PASS
+def checked_feedforward(net, x):
+    """``(a, finite)``: the output for columns ``x`` (a = σ(w a + b) layer by layer), and
+    whether every layer's z was finite. For finite inputs, a nan or inf weight or bias makes
+    a z non-finite for every example (0·inf is nan), so a pass whose zs are all finite also
+    proves the parameters finite, and its outputs (every activation maps a finite z to a
+    finite a): what a prediction must know, for two small checks instead of a pass over
+    every weight."""
+    finite = True
+    a = x
     with np.errstate(over="ignore", invalid="ignore"):
+        for w, b, act in zip(net.weights, net.biases, net.activations):
+            z = np.dot(w, a)
+            z += b
+            finite = finite and all_finite(z)
+            a = act.forward(z, z)
+    return a, finite
+
+
+def output_rows(net, X, check_parameters=None):
+    """Output activations for rows ``X``: ``(n, sizes[-1])``, one row per example.
+
+    Where a layer's z was not finite (:func:`checked_feedforward`), ``check_parameters()``
+    is called first (it raises if a weight or bias is nan or inf), then
+    ``OutputOverflowError`` for the rows whose output is not finite (weights far too
+    large; a z that overflowed to ±inf under a sigmoid still gives a finite 0 or 1)."""
+    chunk = ROWS_PER_PASS
+    if len(X) <= chunk:                 # one pass (a single row, a test set)
+        a, finite = checked_feedforward(net, X.T)
+        out = np.ascontiguousarray(a.T)
+    else:
+        out, finite = np.empty((X.shape[0], net.sizes[-1]), net.dtype), True
         for start in range(0, X.shape[0], chunk):
-            out[start:start + chunk] = feedforward(net, X[start:start + chunk].T).T
+            a, ok = checked_feedforward(net, X[start:start + chunk].T)
+            out[start:start + chunk] = a.T
+            finite = finite and ok
+    if finite:
+        return out
+    if check_parameters is not None:
+        check_parameters()
     bad = ~np.isfinite(out).all(axis=1)
     if bad.any():
         raise OutputOverflowError(f"the network's outputs overflow ({net.dtype.name}) for "

@@ -26,6 +26,7 @@ import numpy as np
 from .activations import Activation, get_activation
 from .errors import (ConfigError, DataError, ShapeError, check_int, check_number, check_range,
                      whole)
+from .numerics import DOT_CHECK_MAX, all_finite
 from .outputs import ROWS_PER_PASS, predicted_classes
 
 #: Output activations whose a lies in (0, 1), as the log costs need.
@@ -33,8 +34,8 @@ PROBABILITY_OUTPUTS = ("sigmoid", "softmax")
 #: More classes than this is a mistake (a count of examples, say), not a classifier's outputs.
 MAX_CLASSES = 1_000_000
 #: Arrays up to this many values (a column, a small mini-batch) are checked for nan and inf
-#: by one dot product (under a microsecond for a 784-pixel column).
-SMALL = 100_000
+#: by one dot product (under a microsecond for a 784-pixel column; numerics.all_finite).
+SMALL = DOT_CHECK_MAX
 
 
 # -- settings, from declarative tables --------------------------------------------------------------
@@ -279,19 +280,6 @@ def as_float(a, name, dtype, widen=False):
         raise DataError(f"{name} holds values beyond {np.dtype(dtype).name}'s range "
                         f"(±{big:.3g}); scale them, or use float64")
     return out
-
-
-def all_finite(a):
-    """Whether a numeric array holds no nan or inf; for a small one (a column, a mini-batch)
-    by one dot product, finite unless ``a`` holds nan or inf or its squares pass the float
-    range (then answered exactly)."""
-    if a.dtype.kind != "f":
-        return True
-    if a.size <= SMALL and a.flags.c_contiguous:
-        flat = a.reshape(-1)
-        if math.isfinite(np.dot(flat, flat)):
-            return True
-    return bool(np.isfinite(a).all())
 
 
 def check_finite(a, name):
