@@ -163,12 +163,16 @@ def backprop_batch(net, x, y, ws, scale=1.0, dropout=None):
 
     dropout: None, or an object whose ``mask(a)`` draws an inverted-dropout mask for a
     hidden layer's activations (:class:`bprop.training.augment.Dropout`).
+
+    The products go to the same BLAS either way; ``np.dot`` reaches it in less time than
+    ``np.matmul`` for w a, δ·1 and wᵀδ at small m (0.4-0.8 µs a call at mini-batch 10),
+    ``np.matmul`` in less for δ aᵀ, so each is written with the faster one.
     """
     last = len(net.weights) - 1
     a = x
     for l, (w, b, act) in enumerate(zip(net.weights, net.biases, net.activations)):
         z = ws.zs[l]
-        np.matmul(w, a, out=z)                                         # (n_l, m)
+        np.dot(w, a, out=z)                                            # (n_l, m)
         z += b
         a = act.forward(z, ws.activations[l + 1])
         if l < last:
@@ -184,10 +188,10 @@ def backprop_batch(net, x, y, ws, scale=1.0, dropout=None):
         delta *= scale
     for l in range(last, -1, -1):
         np.matmul(delta, ws.activations[l].T, out=ws.nabla_w[l])        # BP4
-        np.matmul(delta, ws.ones, out=ws.nabla_b[l])                   # BP3, summed over m
+        np.dot(delta, ws.ones, out=ws.nabla_b[l])                      # BP3, summed over m
         if l > 0:
             prev = ws.deltas[l - 1]
-            np.matmul(net.weights[l].T, delta, out=prev)               # BP2 ...
+            np.dot(net.weights[l].T, delta, out=prev)                  # BP2 ...
             prev *= ws.sps[l - 1]                                      # ... ⊙ σ′(z)
             delta = prev
     return ws.nabla_b, ws.nabla_w
