@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 RUN    ?= runs/digits
+CHECK  ?=
 
 .PHONY: train test bench accuracy clean
 
@@ -21,9 +22,10 @@ train: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q
 
+# `make bench CHECK=--check`: also fail (exit 1) when a speed target is not met.
 bench: $(VENV)/.installed-dev
-	$(PY) benchmarks/bench.py
-	$(PY) benchmarks/book_speed.py
+	$(PY) benchmarks/bench.py $(CHECK)
+	$(PY) benchmarks/book_speed.py $(CHECK)
 
 accuracy: $(VENV)/.installed-dev
 	$(PY) benchmarks/accuracy.py

@@ -3,8 +3,9 @@
 
 For each configuration of ``bench.py`` and each of ``--rounds`` rounds, trains ``--epochs``
 epochs with each checkout in turn, in a fresh process (the first to go alternates from round
-to round), the way ``bench.py``'s ``bprop`` row does: ``train`` with
-``monitor_training_cost=False``, the configuration's BLAS threads and workers. Then times
+to round), the way ``bench.py``'s ``bprop`` row does: ``train`` with nothing monitored
+(``monitor_training_cost`` and, where the checkout has it, ``monitor_running_cost`` off),
+the configuration's BLAS threads and workers. Then times
 ``Network.predict`` on the 10,000 test images (best of 3). Prints, per configuration, the
 median and fastest epoch of each checkout and the ratio after / before (below 1: faster).
 
@@ -20,6 +21,7 @@ Each process reads the data itself (``benchdata``, no bprop import), so any chec
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fnmatch
 import json
 import os
@@ -48,8 +50,12 @@ def child(src, cfg, epochs, n_train, data_dir):
     data = load_data(data_dir, np.dtype(cfg["dtype"]), n_train)
     net = Network(list(cfg["sizes"]), activations=cfg["hidden"], output=cfg["output"],
                   cost=cfg["cost"], init=cfg["init"], rng=1, dtype=cfg["dtype"])
+    # the training pass alone, nothing monitored, in checkouts from before and after the
+    # running cost (monitor_running_cost) came
+    quiet = {name: False for name in ("monitor_training_cost", "monitor_running_cost")
+             if name in {f.name for f in dataclasses.fields(TrainConfig)}}
     config = TrainConfig(epochs=epochs, mini_batch_size=cfg["mini_batch_size"],
-                         eta=cfg["eta"], monitor_training_cost=False)
+                         eta=cfg["eta"], **quiet)
     history = train(net, data["X"], data["y"], config, workers=cfg["workers"])
     predict = []
     for _ in range(3):

@@ -113,10 +113,93 @@ def test_ratio_checks_pass_and_fail_on_the_targets(bench):
     assert rows["torch"].ratio_min == pytest.approx(2.0 / 1.0)
 
 
+def test_fit_default_times_epochs_of_fit_as_a_user_calls_it(bench):
+    cfg = small_config(bench)
+    data = small_data(200)
+    runner = bench.FitDefaultRunner(cfg, data, 3)
+    before = [w.copy() for w in runner.net.weights]
+    seconds, measured = runner.run(2)
+    assert len(seconds) == 2 and all(t > 0 for t in seconds) and measured == 200
+    # three epochs trained (the first untimed), by fit's defaults
+    fresh = bench.make_net(cfg, 3)
+    history = fresh.fit(data["X"], data["y"], epochs=3, batch_size=cfg.mini_batch_size,
+                        eta=cfg.eta)
+    for a, b in zip(runner.net.weights, fresh.weights):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(before[0], fresh.weights[0])
+    assert history.records[-1].running_cost is not None
+    assert all(type(t) is float for t in seconds)       # the JSON report takes them
+
+
+def test_fit_default_row_and_its_check_reach_the_report_and_json(bench, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    code = bench.main(["--configs", "book-mb10", "--n-train", "300", "--rounds", "2",
+                       "--impls", "fit-default", "--no-torch", "--no-memory", "--no-onerow",
+                       "--eval-repeats", "1", "--data-dir", str(tmp_path / "absent"),
+                       "--json", str(out)])
+    assert code == 0
+    report = capsys.readouterr().out
+    assert "| book-mb10 | fit-default | 1 |" in report
+    assert "check book-mb10 vs fit-default: ratio" in report
+    checks = json.loads(out.read_text())["checks"]
+    fit = [c for c in checks if c["impl"] == "fit-default"]
+    assert len(fit) == 1 and isinstance(fit[0]["ok"], bool) and fit[0]["ratio"] > 0
+    assert {c.name for c in bench.CONFIGS if bench.FitDefaultRunner.applies(c)} == \
+        {"book-mb10", "wide-mb100-f64"}
+
+
+def test_predict_is_counted_as_one_batched_pass(bench):
+    net = bench.make_net(small_config(bench), 1)
+    assert bench.count_feedforward_passes(net, small_data(50)["X"]) == 1
+
+
+def test_fit_default_is_held_below_its_ceiling(bench):
+    def checks(fit_seconds):
+        rows = [bench.Row("book-mb10", "bprop", seconds=[1.0, 1.0, 1.0]),
+                bench.Row("book-mb10", "fit-default", seconds=fit_seconds)]
+        return {c["impl"]: c for c in bench.ratios_and_checks(
+            [dict(config=dict(name="book-mb10"), rows=rows)], torch_present=False)}
+    ok = checks([1.05, 1.08, 1.02])["fit-default"]
+    assert ok["ok"] and ok["kind"] == "target" and ok["ratio"] == pytest.approx(1.05)
+    assert bench.describe_want(ok) == "<= 1.10x the training pass"
+    slow = checks([1.2, 1.1, 1.3])["fit-default"]
+    assert slow["ok"] is False and slow["kind"] == "target"
+
+
+def test_one_row_predictions_are_measured_against_the_same_network(bench):
+    onerow = bench.onerow
+    result = onerow.measure(blocks=1)
+    assert list(result["rows"]) == [1, 10, 100]
+    for times in result["rows"].values():
+        assert {"bprop", "numpy"} <= set(times) and all(t > 0 for t in times.values())
+    assert result["ok"] == (result["rows"][1]["bprop"] <= onerow.TARGET_US)
+    if result["onnxruntime"]:
+        assert result["max_abs_diff"] < 1e-5          # float32: the same network
+        assert all("onnxruntime" in t for t in result["rows"].values())
+    lines = []
+    onerow.report(result, lines.append)
+    assert any(line.startswith("| 1 | ") for line in lines)
+    assert lines[-1].startswith("check one-row predict_proba:")
+
+
+def test_a_slow_one_row_prediction_fails_the_check(bench, tmp_path, capsys, monkeypatch):
+    def slow(blocks):
+        return dict(sizes=[784, 100, 10], dtype="float32", onnxruntime=False,
+                    max_abs_diff=None, target_us=25.0, ok=False,
+                    rows={n: {"bprop": 30.0 * n, "numpy": 9.0 * n} for n in (1, 10, 100)})
+    monkeypatch.setattr(bench.onerow, "measure", slow)
+    code = bench.main(["--configs", "book-mb100", "--n-train", "300", "--rounds", "2",
+                       "--impls", "bprop", "--no-torch", "--no-memory", "--eval-repeats", "1",
+                       "--data-dir", str(tmp_path / "absent"), "--check"])
+    out, err = capsys.readouterr()
+    assert "check one-row predict_proba: 30.0 µs, want <= 25 µs: FAIL" in out
+    assert code == 1 and "--check: 1 target(s) not met" in err
+
+
 def test_quick_run_on_random_data_writes_the_report(bench, tmp_path, capsys):
     out = tmp_path / "bench.json"
     code = bench.main(["--configs", "book-mb100", "--n-train", "600", "--rounds", "2",
-                       "--per-example-subset", "200", "--no-torch", "--no-memory",
+                       "--per-example-subset", "200", "--no-torch", "--no-memory", "--no-onerow",
                        "--eval-repeats", "1", "--data-dir", str(tmp_path / "absent"),
                        "--json", str(out)])
     assert code == 0
@@ -134,7 +217,7 @@ def test_two_process_config_runs_bprop_with_workers(bench, tmp_path, capsys):
     if not (sys.platform.startswith("linux") and available_cpus() >= 2):
         pytest.skip("needs Linux with at least 2 CPUs")
     code = bench.main(["--configs", "book-mb100-w2", "--n-train", "600", "--rounds", "2",
-                       "--per-example-subset", "200", "--no-torch", "--no-memory",
+                       "--per-example-subset", "200", "--no-torch", "--no-memory", "--no-onerow",
                        "--eval-repeats", "1", "--data-dir", str(tmp_path / "absent"),
                        "--impls", "per-example"])
     assert code == 0
@@ -151,7 +234,7 @@ def test_threads_flag_leaves_the_two_process_configs_alone(bench, tmp_path, caps
     out = tmp_path / "bench.json"
     code = bench.main(["--configs", "book-mb100-w2,book-mb100", "--threads", "2",
                        "--n-train", "600", "--rounds", "2", "--per-example-subset", "100",
-                       "--no-torch", "--no-memory", "--eval-repeats", "1", "--impls", "",
+                       "--no-torch", "--no-memory", "--no-onerow", "--eval-repeats", "1", "--impls", "",
                        "--data-dir", str(tmp_path / "absent"), "--json", str(out)])
     assert code == 0
     capsys.readouterr()
@@ -159,7 +242,7 @@ def test_threads_flag_leaves_the_two_process_configs_alone(bench, tmp_path, caps
                for r in json.loads(out.read_text())["results"]}
     assert threads == {"book-mb100": 2, "book-mb100-w2": 2}
     code = bench.main(["--configs", "book-mb100-w2", "--threads", "1", "--n-train", "600",
-                       "--rounds", "2", "--no-torch", "--no-memory", "--eval-repeats", "1",
+                       "--rounds", "2", "--no-torch", "--no-memory", "--no-onerow", "--eval-repeats", "1",
                        "--impls", "", "--data-dir", str(tmp_path / "absent"),
                        "--json", str(out)])
     assert code == 0
@@ -172,7 +255,7 @@ def test_a_failed_memory_run_is_reported_and_fails_the_check(bench, tmp_path, ca
         return subprocess.CompletedProcess(cmd, 1, stdout="", stderr="Traceback\nMemoryError: boom")
     monkeypatch.setattr(bench.subprocess, "run", failing)
     code = bench.main(["--configs", "book-mb10", "--n-train", "300", "--rounds", "2",
-                       "--impls", "bprop", "--no-torch", "--eval-repeats", "1",
+                       "--impls", "bprop", "--no-torch", "--eval-repeats", "1", "--no-onerow",
                        "--data-dir", str(tmp_path / "absent"), "--check"])
     out, err = capsys.readouterr()
     assert "| book-mb10 | error: MemoryError: boom |" in out
@@ -185,7 +268,7 @@ def test_budget_never_cuts_below_five_epochs_in_two_rounds(bench, tmp_path, caps
     out = tmp_path / "bench.json"
     bench.main(["--configs", "book-mb100", "--n-train", "300", "--rounds", "7",
                 "--epochs-per-round", str(epochs_per_round), "--budget", "0",
-                "--impls", "bprop", "--no-torch", "--no-memory", "--eval-repeats", "1",
+                "--impls", "bprop", "--no-torch", "--no-memory", "--no-onerow", "--eval-repeats", "1",
                 "--data-dir", str(tmp_path / "absent"), "--json", str(out)])
     capsys.readouterr()
     result = json.loads(out.read_text())["results"][0]
