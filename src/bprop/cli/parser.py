@@ -405,34 +405,33 @@ def _add_info(sub, common):
 
 
 def _add_plot(sub, common):
-    p = sub.add_parser(
-        "plot", parents=[common], formatter_class=_Formatter,
+    _add_saved_run_command(
+        sub, common, "plot", cmd_plot,
         help="draw a training run's plots (needs matplotlib)",
         description="Draw the plots of a saved run (cost and accuracy per epoch, and the "
                     "diagnostics if it was trained with --diagnostics) and print their paths.",
-        epilog="examples:\n  bprop plot runs/digits/model.npz        # into runs/digits/model-plots/")
-    p.add_argument("run", metavar="RUN", help="a model file written by bprop train --save")
-    p.add_argument("--out", metavar="DIR",
-                   help="output directory (default: <model stem>-plots beside the model)")
-    _add_test_set_flag(p)
-    p.set_defaults(func=cmd_plot)
+        example="bprop plot runs/digits/model.npz        # into runs/digits/model-plots/",
+        out=("DIR", "output directory (default: <model stem>-plots beside the model)"))
 
 
 def _add_report(sub, common):
-    p = sub.add_parser(
-        "report", parents=[common], formatter_class=_Formatter,
+    _add_saved_run_command(
+        sub, common, "report", cmd_report,
         help="write an HTML report of a training run",
         description="Write an HTML report of a saved run (settings, history, plots, "
                     "diagnostics) and print its path.",
-        epilog="examples:\n  bprop report runs/digits/model.npz      # runs/digits/model-report.html")
+        example="bprop report runs/digits/model.npz      # runs/digits/model-report.html",
+        out=("PATH", "output file (default: <model stem>-report.html beside the model)"))
+
+
+def _add_saved_run_command(sub, common, name, func, help, description, example, out):
+    """A command that reads a run saved by ``bprop train --save`` and writes ``--out``."""
+    p = sub.add_parser(name, parents=[common], formatter_class=_Formatter, help=help,
+                       description=description, epilog=f"examples:\n  {example}")
     p.add_argument("run", metavar="RUN", help="a model file written by bprop train --save")
-    p.add_argument("--out", metavar="PATH",
-                   help="output file (default: <model stem>-report.html beside the model)")
-    _add_test_set_flag(p)
-    p.set_defaults(func=cmd_report)
-
-
-def _add_test_set_flag(p):
+    metavar, out_help = out
+    p.add_argument("--out", metavar=metavar, help=out_help)
     p.add_argument("--dataset", metavar="NAME|PATH", type=_name_or_path,
                    help="the data set whose test split the confusion matrix and most-wrong "
                         "images use (default: the one the model file names, if any)")
+    p.set_defaults(func=func)
