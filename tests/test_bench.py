@@ -37,6 +37,18 @@ def small_data(n, n_in=12, n_out=10, seed=0):
     return dict(X=X, y=y, Y=Y, X_test=X[:20], y_test=y[:20], source="test")
 
 
+def small_run(bench, tmp_path, configs, *flags, n_train=600, rounds=2, memory=False,
+              onerow=False):
+    """bench.main's exit status for ``configs`` on a little random data (no torch; memory
+    and one-row measurements only when asked), with ``flags`` added."""
+    argv = ["--configs", configs, "--n-train", str(n_train), "--rounds", str(rounds),
+            "--no-torch", "--eval-repeats", "1", "--data-dir", str(tmp_path / "absent"),
+            *flags]
+    argv += [] if memory else ["--no-memory"]
+    argv += [] if onerow else ["--no-onerow"]
+    return bench.main(argv)
+
+
 def small_config(bench, **kw):
     book = next(c for c in bench.CONFIGS if c.name == "book-mb10")
     return replace(book, sizes=(12, 7, 10), **kw)
@@ -133,10 +145,8 @@ def test_fit_default_times_epochs_of_fit_as_a_user_calls_it(bench):
 
 def test_fit_default_row_and_its_check_reach_the_report_and_json(bench, tmp_path, capsys):
     out = tmp_path / "bench.json"
-    code = bench.main(["--configs", "book-mb10", "--n-train", "300", "--rounds", "2",
-                       "--impls", "fit-default", "--no-torch", "--no-memory", "--no-onerow",
-                       "--eval-repeats", "1", "--data-dir", str(tmp_path / "absent"),
-                       "--json", str(out)])
+    code = small_run(bench, tmp_path, "book-mb10", "--impls", "fit-default", "--json", str(out),
+                     n_train=300)
     assert code == 0
     report = capsys.readouterr().out
     assert "| book-mb10 | fit-default | 1 |" in report
@@ -188,9 +198,8 @@ def test_a_slow_one_row_prediction_fails_the_check(bench, tmp_path, capsys, monk
                     max_abs_diff=None, target_us=25.0, ok=False,
                     rows={n: {"bprop": 30.0 * n, "numpy": 9.0 * n} for n in (1, 10, 100)})
     monkeypatch.setattr(bench.onerow, "measure", slow)
-    code = bench.main(["--configs", "book-mb100", "--n-train", "300", "--rounds", "2",
-                       "--impls", "bprop", "--no-torch", "--no-memory", "--eval-repeats", "1",
-                       "--data-dir", str(tmp_path / "absent"), "--check"])
+    code = small_run(bench, tmp_path, "book-mb100", "--impls", "bprop", "--check", n_train=300,
+                     onerow=True)
     out, err = capsys.readouterr()
     assert "check one-row predict_proba: 30.0 µs, want <= 25 µs: FAIL" in out
     assert code == 1 and "--check: 1 target(s) not met" in err
@@ -198,10 +207,8 @@ def test_a_slow_one_row_prediction_fails_the_check(bench, tmp_path, capsys, monk
 
 def test_quick_run_on_random_data_writes_the_report(bench, tmp_path, capsys):
     out = tmp_path / "bench.json"
-    code = bench.main(["--configs", "book-mb100", "--n-train", "600", "--rounds", "2",
-                       "--per-example-subset", "200", "--no-torch", "--no-memory", "--no-onerow",
-                       "--eval-repeats", "1", "--data-dir", str(tmp_path / "absent"),
-                       "--json", str(out)])
+    code = small_run(bench, tmp_path, "book-mb100", "--per-example-subset", "200",
+                     "--json", str(out))
     assert code == 0
     report = capsys.readouterr().out
     assert "random data of Fashion-MNIST's shape" in report
@@ -216,10 +223,8 @@ def test_two_process_config_runs_bprop_with_workers(bench, tmp_path, capsys):
     from bprop.training.parallel import available_cpus
     if not (sys.platform.startswith("linux") and available_cpus() >= 2):
         pytest.skip("needs Linux with at least 2 CPUs")
-    code = bench.main(["--configs", "book-mb100-w2", "--n-train", "600", "--rounds", "2",
-                       "--per-example-subset", "200", "--no-torch", "--no-memory", "--no-onerow",
-                       "--eval-repeats", "1", "--data-dir", str(tmp_path / "absent"),
-                       "--impls", "per-example"])
+    code = small_run(bench, tmp_path, "book-mb100-w2", "--per-example-subset", "200",
+                     "--impls", "per-example")
     assert code == 0
     report = capsys.readouterr().out
     assert "| book-mb100-w2 | bprop | 2 proc x 1 |" in report
@@ -232,19 +237,15 @@ def test_threads_flag_leaves_the_two_process_configs_alone(bench, tmp_path, caps
     if not (sys.platform.startswith("linux") and available_cpus() >= 2):
         pytest.skip("needs Linux with at least 2 CPUs")
     out = tmp_path / "bench.json"
-    code = bench.main(["--configs", "book-mb100-w2,book-mb100", "--threads", "2",
-                       "--n-train", "600", "--rounds", "2", "--per-example-subset", "100",
-                       "--no-torch", "--no-memory", "--no-onerow", "--eval-repeats", "1", "--impls", "",
-                       "--data-dir", str(tmp_path / "absent"), "--json", str(out)])
+    code = small_run(bench, tmp_path, "book-mb100-w2,book-mb100", "--threads", "2",
+                     "--per-example-subset", "100", "--impls", "", "--json", str(out))
     assert code == 0
     capsys.readouterr()
     threads = {r["config"]["name"]: r["config"]["threads"]
                for r in json.loads(out.read_text())["results"]}
     assert threads == {"book-mb100": 2, "book-mb100-w2": 2}
-    code = bench.main(["--configs", "book-mb100-w2", "--threads", "1", "--n-train", "600",
-                       "--rounds", "2", "--no-torch", "--no-memory", "--no-onerow", "--eval-repeats", "1",
-                       "--impls", "", "--data-dir", str(tmp_path / "absent"),
-                       "--json", str(out)])
+    code = small_run(bench, tmp_path, "book-mb100-w2", "--threads", "1", "--impls", "",
+                     "--json", str(out))
     assert code == 0
     assert json.loads(out.read_text())["results"][0]["config"]["threads"] == 2
 
@@ -254,9 +255,8 @@ def test_a_failed_memory_run_is_reported_and_fails_the_check(bench, tmp_path, ca
     def failing(cmd, **kw):
         return subprocess.CompletedProcess(cmd, 1, stdout="", stderr="Traceback\nMemoryError: boom")
     monkeypatch.setattr(bench.subprocess, "run", failing)
-    code = bench.main(["--configs", "book-mb10", "--n-train", "300", "--rounds", "2",
-                       "--impls", "bprop", "--no-torch", "--eval-repeats", "1", "--no-onerow",
-                       "--data-dir", str(tmp_path / "absent"), "--check"])
+    code = small_run(bench, tmp_path, "book-mb10", "--impls", "bprop", "--check", n_train=300,
+                     memory=True)
     out, err = capsys.readouterr()
     assert "| book-mb10 | error: MemoryError: boom |" in out
     assert code == 1 and "--check: 1 target(s) not met" in err
@@ -266,10 +266,8 @@ def test_a_failed_memory_run_is_reported_and_fails_the_check(bench, tmp_path, ca
 def test_budget_never_cuts_below_five_epochs_in_two_rounds(bench, tmp_path, capsys,
                                                            epochs_per_round, rounds_kept):
     out = tmp_path / "bench.json"
-    bench.main(["--configs", "book-mb100", "--n-train", "300", "--rounds", "7",
-                "--epochs-per-round", str(epochs_per_round), "--budget", "0",
-                "--impls", "bprop", "--no-torch", "--no-memory", "--no-onerow", "--eval-repeats", "1",
-                "--data-dir", str(tmp_path / "absent"), "--json", str(out)])
+    small_run(bench, tmp_path, "book-mb100", "--epochs-per-round", str(epochs_per_round),
+              "--budget", "0", "--impls", "bprop", "--json", str(out), n_train=300, rounds=7)
     capsys.readouterr()
     result = json.loads(out.read_text())["results"][0]
     assert result["rounds"] == rounds_kept
