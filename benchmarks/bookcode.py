@@ -6,7 +6,7 @@ the same NumPy operations in the same order, as its text describes it: weights d
 allocating zero gradients, σ′(z) computed from σ(z) twice, sums by list comprehension, new
 weight arrays each step, ``evaluate`` by ``argmax`` of ``feedforward`` per test example.
 No bprop import: ``benchdata``, ``bench.py`` and ``book_speed.py`` time any checkout of bprop
-against it.
+against it, and ``tests/test_book.py`` holds bprop's book mode to it bit for bit.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ def sigmoid_prime(z):
     return sigmoid(z) * (1 - sigmoid(z))
 
 
-def backprop(weights, biases, x, y):
-    """``(nabla_b, nabla_w)`` of the quadratic cost for one example, the book's way."""
+def backprop(weights, biases, x, y, delta_of_output=None):
+    """``(nabla_b, nabla_w)`` for one example, the book's way: of the quadratic cost, or with
+    BP1 from ``delta_of_output(z, a, y)`` (network2's cost classes' ``delta``)."""
     nabla_b = [np.zeros(b.shape) for b in biases]
     nabla_w = [np.zeros(w.shape) for w in weights]
     activation, activations, zs = x, [x], []
@@ -34,7 +35,10 @@ def backprop(weights, biases, x, y):
         zs.append(z)
         activation = sigmoid(z)
         activations.append(activation)
-    delta = (activations[-1] - y) * sigmoid_prime(zs[-1])                  # BP1
+    if delta_of_output is None:
+        delta = (activations[-1] - y) * sigmoid_prime(zs[-1])              # BP1
+    else:
+        delta = delta_of_output(zs[-1], activations[-1], y)
     nabla_b[-1], nabla_w[-1] = delta, np.dot(delta, activations[-2].transpose())
     for l in range(2, len(weights) + 1):
         delta = np.dot(weights[-l + 1].transpose(), delta) * sigmoid_prime(zs[-l])

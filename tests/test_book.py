@@ -2,14 +2,20 @@
 seed them, give the book's numbers: its draws, its shuffle, its arithmetic bit for bit;
 subclasses that override the book's methods are trained through them; a cost class can be
 assigned after construction. The book's code is not ours to commit, so each behaviour is
-tested directly, against a statement of the book's operations written here."""
+tested directly, against a statement of the book's operations written here
+(benchmarks/bookcode.py, which the speed benchmarks time too)."""
 
 import random
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bprop import ConfigError, network, network2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import bookcode  # noqa: E402  (the book's operations, written out; no bprop import)
 
 
 def _data(n, sizes=(6, 5, 3), seed=0, one_hot=True):
@@ -27,37 +33,12 @@ def _seed(s=12345678):
     np.random.seed(s)
 
 
-# -- the book's operations, stated here: its order of operations, so its rounding -----------
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _book_backprop(weights, biases, x, y, delta_of_output):
-    activation, activations, zs = x, [x], []
-    for b, w in zip(biases, weights):
-        z = np.dot(w, activation) + b
-        zs.append(z)
-        activation = _sigmoid(z)
-        activations.append(activation)
-    delta = delta_of_output(zs[-1], activations[-1], y)
-    nabla_b, nabla_w = [delta], [np.dot(delta, activations[-2].transpose())]
-    for l in range(2, len(weights) + 1):
-        sp = _sigmoid(zs[-l]) * (1 - _sigmoid(zs[-l]))
-        delta = np.dot(weights[-l + 1].transpose(), delta) * sp
-        nabla_b.insert(0, delta)
-        nabla_w.insert(0, np.dot(delta, activations[-l - 1].transpose()))
-    return nabla_b, nabla_w
-
-
-def _quadratic_delta(z, a, y):
-    return (a - y) * (_sigmoid(z) * (1 - _sigmoid(z)))
-
-
+# -- the book's operations: its order of operations, so its rounding (benchmarks/bookcode.py) --
 def _book_update(weights, biases, mini_batch, eta, lmbda, n, delta_of_output):
     nabla_b = [np.zeros(b.shape) for b in biases]
     nabla_w = [np.zeros(w.shape) for w in weights]
     for x, y in mini_batch:
-        dnb, dnw = _book_backprop(weights, biases, x, y, delta_of_output)
+        dnb, dnw = bookcode.backprop(weights, biases, x, y, delta_of_output)
         nabla_b = [nb + d for nb, d in zip(nabla_b, dnb)]
         nabla_w = [nw + d for nw, d in zip(nabla_w, dnw)]
     weights = [(1 - eta * (lmbda / n)) * w - (eta / len(mini_batch)) * nw
@@ -67,7 +48,7 @@ def _book_update(weights, biases, mini_batch, eta, lmbda, n, delta_of_output):
 
 
 def _book_sgd(weights, biases, training_data, epochs, mbs, eta, lmbda=0.0,
-              delta_of_output=_quadratic_delta):
+              delta_of_output=None):
     """The book's SGD on a copy of the list, from Python's random as it is now."""
     data = list(training_data)
     for _ in range(epochs):
@@ -147,7 +128,7 @@ def test_network2s_costs_are_the_books_to_the_last_digit():
     for x, y in data:
         a = x
         for w, b in zip(net.weights, net.biases):
-            a = _sigmoid(np.dot(w, a) + b)
+            a = bookcode.sigmoid(np.dot(w, a) + b)
         want += np.sum(-y * np.log(a) - (1 - y) * np.log(1 - a)) / len(data)
     want += 0.5 * (5.0 / len(data)) * sum(np.linalg.norm(w) ** 2 for w in net.weights)
     assert net.total_cost(data, 5.0) == want
@@ -266,7 +247,7 @@ def test_a_book_style_cost_class_assigned_after_construction_trains(capsys):
 
         @staticmethod
         def delta(z, a, y):
-            return (a - y) * _sigmoid(z) * (1 - _sigmoid(z))
+            return (a - y) * bookcode.sigmoid(z) * (1 - bookcode.sigmoid(z))
 
     data = _data(20)
     assigned = network2.Network([6, 5, 3], rng=2)
