@@ -224,6 +224,24 @@ def test_a_pipe_is_refused_without_blocking(tmp_path):
     assert outcome and "is not a regular file" in outcome[0]
 
 
+def test_loading_a_model_leaves_numpys_global_generator_alone(tmp_path):
+    """bprop's .npz models come back trained the array way, with a generator of their own:
+    not in book mode, which would draw initial weights from np.random (and shuffle lists)."""
+    path = tmp_path / "m.npz"
+    save(Network([4, 3, 2], rng=0), path)
+    np.random.seed(1)
+    expected = np.random.rand()
+    np.random.seed(1)
+    net = load(path)
+    assert np.random.rand() == expected
+    assert not net.book_mode
+    np.random.seed(2)
+    expected = np.random.rand()
+    np.random.seed(2)
+    net.SGD([(np.ones((4, 1)), np.eye(2)[:, [0]])] * 4, 1, 2, 1.0)     # shuffles from net.rng
+    assert np.random.rand() == expected
+
+
 def test_pickled_object_arrays_are_not_loaded(tmp_path):
     path = tmp_path / "evil.npz"
     np.savez(path, meta=np.array([{"a": 1}], dtype=object))

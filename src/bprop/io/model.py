@@ -61,8 +61,11 @@ def load_checkpoint(path):
                              f"bprop .npz or the book's network2 JSON)")
     meta, arrays = modelfile.read(path)
     try:
+        # a generator of its own (the file's state, when it has one, is put in below): a
+        # network made with rng=None would be in book mode and draw from np.random
         net = Network(meta["sizes"], meta["activations"], meta["cost"],
-                      init=meta.get("init", "normal"), dtype=meta.get("dtype", "float64"))
+                      init=meta.get("init", "normal"), dtype=meta.get("dtype", "float64"),
+                      rng=np.random.default_rng())
     except KeyError as e:
         raise ModelFileError(f"{path}: header lacks {e}") from None
     except BpropError as e:
