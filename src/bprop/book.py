@@ -121,9 +121,9 @@ def column(v, n, name, i):
 
 
 def fresh_parameters(net):
-    """New weight and bias arrays, as the book's updates make: bprop's training works in
-    place, and arrays the caller holds from before must keep their values."""
-    check_parameters(net)
+    """New weight and bias arrays (of parameters already checked), as the book's updates
+    make: bprop's training works in place, and arrays the caller holds from before must
+    keep their values."""
     net.weights = [np.array(w, dtype=net.dtype) for w in net.weights]
     net.biases = [np.array(b, dtype=net.dtype) for b in net.biases]
 
@@ -161,7 +161,7 @@ class Shuffle:
 
     def __init__(self, net, data):
         self.net = net
-        self.data = data if isinstance(data, list) else None
+        self.data = data if isinstance(data, list) and net.book_mode else None
         self.given = list(data) if self.data is not None else None
         #: In book mode, the caller's list as shuffled so far: ``order[k]`` is where its
         #: k-th item was when given.
@@ -196,6 +196,7 @@ def sgd(net, base, training_data, epochs, mini_batch_size, eta, test_data=None):
     # the book tests `if test_data:`, so an empty list means no test data
     evaluate = test_data and overrides(net, base, (*BOOK_METHODS, "evaluate"))
     test = test_arrays(net, test_data) if test_data and not evaluate else None
+    check_parameters(net)
     fresh_parameters(net)
     config = TrainConfig(epochs=epochs, mini_batch_size=mini_batch_size, eta=eta,
                          monitor_running_cost=False)
@@ -224,11 +225,12 @@ def train_epochs(net, base, pairs, X, Y, config, shuffle, report, update, test=N
     by :func:`bprop.training.train`'s matrix-based loop, which also scores ``test`` (``(X,
     labels)``) and hands ``report`` the epoch's record as well."""
     mbs, n = config.mini_batch_size, len(pairs)
-    if not overrides(net, base) and not net.book_mode:
-        train(net, X, Y, config, test=test, shuffle=shuffle,
+    overridden = overrides(net, base)
+    if not overridden and not net.book_mode:    # the matrix-based loop, shuffling from net.rng
+        train(net, X, Y, config, test=test,
               on_epoch_end=lambda record: report(record.epoch, record))
         return
-    if overrides(net, base):
+    if overridden:
         def train_on(idx):
             update([pairs[i] for i in idx])
     else:
@@ -254,12 +256,11 @@ def backprop_of(net, base):
     return lambda x, y: core.backprop(net, x, y)
 
 
-def step(net, columns, eta, lmbda=0.0, n=None, backprop=None):
+def step(net, columns, eta, lmbda, n, backprop):
     """The book's ``update_mini_batch``, operation for operation, in place: the gradients
     ``backprop(x, y)`` of the ``(x, y)`` columns summed in order, then
     w ← (1 − η(λ/n))·w − (η/m)·Σ∇w and b ← b − (η/m)·Σ∇b, m = len(columns). The same
     operations in the same order as the book's code, so the same numbers, bit for bit."""
-    backprop = backprop or (lambda x, y: core.backprop(net, x, y))
     nabla_b = [np.zeros(b.shape, net.dtype) for b in net.biases]
     nabla_w = [np.zeros(w.shape, net.dtype) for w in net.weights]
     for x, y in columns:

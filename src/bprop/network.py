@@ -261,10 +261,12 @@ class Network:
         from ``self.rng``, the list left as it was), cuts consecutive mini-batches, and prints
         ``Epoch j: correct / n_test`` or ``Epoch j complete``. Returns None, as the book's does.
 
-        The mini-batches go through the matrix-based backprop; a subclass that overrides
+        With ``rng=None`` (:attr:`book_mode`) each mini-batch is trained by the book's
+        per-example arithmetic, so that a seeded program gives the book's numbers bit for bit;
+        with an ``rng``, by the matrix-based backprop. A subclass that overrides
         ``backprop``, ``cost_derivative``, ``update_mini_batch`` or ``feedforward`` is trained
-        the book's way instead, one ``update_mini_batch`` call per mini-batch, and its
-        ``evaluate`` (the book's, through ``feedforward``) counts the test results.
+        through them, one ``update_mini_batch`` call per mini-batch, and its ``evaluate``
+        (the book's, through ``feedforward``) counts the test results.
         """
         book.sgd(self, Network, training_data, epochs, mini_batch_size, eta, test_data)
 

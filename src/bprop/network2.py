@@ -28,6 +28,7 @@ from .io import load_book_json, save_book_json
 from .outputs import predicted_classes
 from .errors import check_number
 from .training import TrainConfig
+from .validate import check_parameters
 
 
 class Network(_network.Network):
@@ -56,6 +57,7 @@ class Network(_network.Network):
         # the book tests `if evaluation_data:`, so an empty list means none
         evaluation = (book.test_arrays(self, evaluation_data, "evaluation_data")
                       if evaluation_data else None)
+        check_parameters(self)
         book.fresh_parameters(self)
         config = TrainConfig(epochs=epochs, mini_batch_size=mini_batch_size, eta=eta,
                              lmbda=lmbda, monitor_running_cost=False)

@@ -41,8 +41,7 @@ from .steps import LocalSteps
 
 
 def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
-          callbacks=(), progress=None, history=None, start_epoch=0, optimizer=None, workers=1,
-          shuffle=None):
+          callbacks=(), progress=None, history=None, start_epoch=0, optimizer=None, workers=1):
     """Train ``net`` in place on rows ``X`` with labels or target rows ``y``.
 
     validation, test: optional ``(X, labels)`` pairs, evaluated after each epoch.
@@ -57,9 +56,6 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
         Linux on x86-64). 1, the default, trains in this process alone and repeats a run
         exactly; more gives the same weights to rounding (with dropout or shifts, other
         random draws), faster for mini-batches from about 50 up.
-    shuffle: called as ``shuffle(n)`` at each epoch's start for the order of the rows, an
-        index permutation; default ``net.rng.permutation`` (the book's ``SGD`` passes the
-        book's ``random.shuffle``, :class:`bprop.book.Shuffle`).
     Returns the :class:`History`. Raises ``FloatingPointError`` when the cost or the weights
     stop being finite, naming the epoch (counted from 1: "in epoch 3 of 30").
     """
@@ -71,8 +67,6 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     test = _eval_set(net, test, "test")
     callbacks, history, optimizer = _check_run(net, config, validation, callbacks, on_epoch_end,
                                                progress, history, start_epoch, optimizer)
-    if shuffle is not None and not callable(shuffle):
-        raise ConfigError(f"shuffle must be a function or None; got {shuffle!r}")
     workers = check_workers(workers)
     observers = [c for c in callbacks if hasattr(c, "observe_batch")]
     n, mbs = len(X), config.mini_batch_size
@@ -90,7 +84,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
         for j in range(start_epoch, config.epochs):
             optimizer.eta = eta_for(j, config, history)
             t0 = time.perf_counter()
-            steps.start_epoch(net.rng.permutation(n) if shuffle is None else shuffle(n))
+            steps.start_epoch(net.rng.permutation(n))
             # overflow is expected in a saturating sigmoid; a diverging run is caught below,
             # once per epoch, by the finiteness checks of _evaluate_epoch
             with np.errstate(over="ignore", invalid="ignore"):
