@@ -1,8 +1,9 @@
 """From the network's outputs to answers: outputs for many rows, classes, costs, counts.
 
-The functions here run the forward pass of :mod:`bprop.backprop` over rows ``X``
-``(n, sizes[0])``, :data:`ROWS_PER_PASS` rows at a time, and read classes and costs off
-the outputs. Like the backprop core they trust their arguments (``Network``'s public
+The functions here run the forward pass over rows ``X`` ``(n, sizes[0])``,
+:data:`ROWS_PER_PASS` rows at a time (:func:`checked_feedforward` for outputs, whose checks
+of each z stand in for a check of the weights; :func:`bprop.backprop.logits` for costs),
+and read classes and costs off the outputs. Like the backprop core they trust their arguments (``Network``'s public
 methods and the training loop check them once, :mod:`bprop.validate`), with one
 exception: an output that overflows is refused (:class:`bprop.OutputOverflowError`), since
 an argmax of inf or nan would name class 0, a wrong answer.
@@ -83,14 +84,9 @@ def output_rows(net, X, check_parameters=None):
     return out
 
 
-def predict(net, X):
-    """The predicted class of each row of ``X`` (:func:`predicted_classes`)."""
-    return predicted_classes(output_rows(net, X))
-
-
 def summed_cost(net, x, y):
     """Σₓ C_x over columns ``x`` and targets ``y`` (:func:`logits_cost` of their zᴸ)."""
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         return logits_cost(net, logits(net, x), y)
 
 
@@ -98,12 +94,12 @@ def logits_cost(net, z, y):
     """Σₓ C_x of output-layer weighted inputs ``z`` ``(sizes[-1], m)`` against targets ``y``:
     from zᴸ itself where the cost and output allow it (:func:`bprop.costs.cost_from_logits`:
     exact even where aᴸ rounds to 0 or 1), else ``cost.fn(a, y)`` with a = σ(zᴸ); ``z`` is
-    left as it is."""
+    left as it is. The caller silences overflow (a diverging run's cost comes out inf or
+    nan)."""
     from_logits = cost_from_logits(net.cost, net.activations[-1].name)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if from_logits is not None:
-            return from_logits(z, y)
-        return net.cost.fn(net.activations[-1].forward(z, np.empty_like(z)), y)
+    if from_logits is not None:
+        return from_logits(z, y)
+    return net.cost.fn(net.activations[-1].forward(z, np.empty_like(z)), y)
 
 
 class CostSum:
@@ -136,7 +132,8 @@ class CostSum:
     def _flush(self):
         if self.used:
             u, self.used = self.used, 0
-            self.total += logits_cost(self.net, self.z[:, :u], self.y[:, :u])
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.total += logits_cost(self.net, self.z[:, :u], self.y[:, :u])
 
     def take(self):
         """Σₓ C_x of every column added since the last call."""
@@ -163,7 +160,8 @@ def mean_cost(net, X, Y, lmbda=0.0, l1=0.0):
     chunk = ROWS_PER_PASS
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, len(X), chunk):
-            cost += summed_cost(net, X[start:start + chunk].T, Y[start:start + chunk].T)
+            cost += logits_cost(net, logits(net, X[start:start + chunk].T),
+                                Y[start:start + chunk].T)
     return cost / len(X) + regularisation(net, len(X), lmbda, l1)
 
 

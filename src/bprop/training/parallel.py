@@ -55,8 +55,8 @@ import numpy as np
 
 from .. import backprop as core
 from ..errors import BpropError, ConfigError, whole
-from ..outputs import CostSum
 from ..stops import STOPS, held_stops
+from .steps import LocalSteps
 
 #: ``ctl`` fields: the word the helpers wait on (step << 2 | command), the step's rows.
 GO, START, M = range(3)
@@ -167,8 +167,10 @@ class Workers:
     def __init__(self, net, X, Y, k, dropout=None, shifter=None, running_cost=False):
         self.net, self.X, self.Y, self.k = net, X, Y, k
         self.dropout, self.shifter = dropout, shifter
-        self.costs = CostSum(net) if running_cost else None     # each process its own
-        self.summed = shared_array((k,), np.float64)    # helpers' running costs, per epoch
+        #: This process's share of every step (a forked helper's copy keeps its own running
+        #: cost), and where the helpers put theirs at each epoch's end.
+        self.local = LocalSteps(net, X, Y, dropout, shifter, running_cost)
+        self.summed = shared_array((k,), np.float64)
         self.order = shared_array((len(X),), np.int64)
         self.ctl = shared_array((3,), np.int64)
         self.scale = shared_array((1,), np.float64)
@@ -259,6 +261,7 @@ class Workers:
         """Hand the helpers this epoch's permutation (and seeds) and wake them."""
         self._adopt_rebound_arrays()
         self.order[:] = order
+        self.local.start_epoch(self.order)
         if self.dropout is not None or self.shifter is not None:
             # drawn each epoch from the network's generator: a resumed run (whose generator
             # comes back from the checkpoint) continues as the uninterrupted one
@@ -293,7 +296,8 @@ class Workers:
         step = self._go(END_EPOCH)
         for j, pid in enumerate(self.pids, start=1):
             self._wait(j, pid, step)
-        return None if self.costs is None else self.costs.take() + float(self.summed[1:].sum())
+        own = self.local.end_epoch()
+        return None if own is None else own + float(self.summed[1:].sum())
 
     def gradients(self, start, m, scale):
         """The gradients of mini-batch ``order[start:start + m]``, times ``scale``, summed
@@ -306,12 +310,7 @@ class Workers:
         self.scale[0] = scale
         step = self._go(STEP)                   # written last: the helpers go
         lo, hi = self._rows(0, start, m)
-        net = self.net
-        ws = core.gather_rows(net.workspace(hi - lo), self.X, self.Y, self.order[lo:hi],
-                              self.shifter)
-        nabla_b, nabla_w = core.backprop_batch(net, ws.x, ws.y, ws, scale, self.dropout)
-        if self.costs is not None:
-            self.costs.add(ws.zs[-1], ws.y)
+        ws, nabla_b, nabla_w, _ = self.local.gradients(lo, hi - lo, scale)
         for j, pid in enumerate(self.pids, start=1):
             self._wait(j, pid, step)
         for helper_w, helper_b in self.nablas:
@@ -320,9 +319,6 @@ class Workers:
             for nb, hb in zip(nabla_b, helper_b):
                 nb += hb
         return ws, nabla_b, nabla_w, scale * m / (hi - lo)
-
-
-    backprop = gradients          # its name before the steps protocol named the calls
 
     def _wait(self, j, pid, step):
         done = self.done
@@ -373,6 +369,7 @@ class Workers:
     def _helper(self, j, sock):
         net, ctl, parent = self.net, self.ctl, os.getppid()
         own_w, own_b = self.nablas[j - 1]
+        costs = self.local.costs            # the fork's copy: this helper's share alone
         seen = self.step << 2               # as at the fork: the parent may be a step ahead now
         n, ready = len(self.X), None        # ready: the rows already gathered for a step
         with np.errstate(over="ignore", invalid="ignore"):
@@ -404,13 +401,13 @@ class Workers:
                             ws.nabla_w, ws.nabla_b = own_w, own_b   # straight into shared memory
                             core.backprop_batch(net, ws.x, ws.y, ws, float(self.scale[0]),
                                                 dropout)
-                            if self.costs is not None:
-                                self.costs.add(ws.zs[-1], ws.y)
+                            if costs is not None:
+                                costs.add(ws.zs[-1], ws.y)
                         else:                       # fewer examples than processes
                             for g in (*own_w, *own_b):
                                 g.fill(0)
-                    if command == END_EPOCH and self.costs is not None:
-                        self.summed[j] = self.costs.take()      # written before done[j]
+                    if command == END_EPOCH and costs is not None:
+                        self.summed[j] = costs.take()           # written before done[j]
                     self.done[j] = step
                     ready = None
                     if command == STEP and start + m < n:
