@@ -189,7 +189,7 @@ def book_run(data, img, run_dir, epochs):
 # -- 5. what the diagnostics cost -----------------------------------------------------------------
 def overhead(data, repeats=5):
     section("5. Overhead of the diagnostics at the book's settings")
-    config = TrainConfig(epochs=1, mini_batch_size=10, eta=3.0, monitor_training_cost=False)
+    config = TrainConfig(epochs=1, mini_batch_size=10, eta=3.0, monitor_running_cost=False)
     everys = [None, 1, 10, 20]
     best = {e: np.inf for e in everys}
     for _ in range(repeats):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..io import load_checkpoint
-from ..training import EpochRecord, TrainConfig
+from ..training import TrainConfig
 from .output import epoch_line, json_line, out
 
 
@@ -42,7 +42,7 @@ def cmd_info(args):
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         out(f"{key:<{width}}  {value}")
-    config = TrainConfig.from_dict(meta["config"]) if meta.get("config") else None
+    config = checkpoint.config
     if config is not None:
         out()
         out("training config")
@@ -50,16 +50,16 @@ def cmd_info(args):
         for key, value in meta["config"].items():
             changed = key in defaults and key != "image_shape" and defaults[key] != value
             out(f"  {key:<26} {value}" + (f"   (default {defaults[key]})" if changed else ""))
-    history = meta.get("history") or {}
-    records = [EpochRecord(**r) for r in history.get("records", [])]
+    history = checkpoint.history
+    records = history.records
     if records:         # also from Python's save(net, path, history=h), with no settings
         shown = config or TrainConfig(epochs=len(records))
         out()
         out("history")
         for r in records:
             out("  " + epoch_line(r, r.epoch + 1, shown))
-        if history.get("stopped_early"):
-            out(f"stopped early: {history['stopped_early']}")
+        if history.stopped_early:
+            out(f"stopped early: {history.stopped_early}")
         # the best epoch by validation accuracy only: picking one by test accuracy is
         # fitting the test set (the book's chapter 3)
         scored = [r for r in records if r.val_accuracy is not None]
