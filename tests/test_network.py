@@ -214,7 +214,7 @@ def test_bad_inputs_name_the_argument():
         net.feedforward(np.zeros((5, 1)))
     with pytest.raises(ShapeError, match=r"y has shape \(3, 1\); expected \(2, 1\)"):
         net.backprop(np.zeros((4, 1)), np.zeros((3, 1)))
-    with pytest.raises(DataError, match=r"x contains 1 non-finite values"):
+    with pytest.raises(DataError, match=r"x contains 1 NaN \(first in row 1\)"):
         net.backprop(np.array([[0.0], [np.nan], [0.0], [0.0]]), np.zeros((2, 1)))
     X = np.zeros((5, 4))
     with pytest.raises(DataError, match=r"labels must be integers in \[0, 2\); got min=-1, max=1"):
@@ -224,7 +224,7 @@ def test_bad_inputs_name_the_argument():
     with pytest.raises(DataError, match="X is empty"):
         net.fit(np.zeros((0, 4)), np.zeros(0, int))
     X[2, 1] = np.inf
-    with pytest.raises(DataError, match=r"X contains 1 non-finite values \(first in row 2\)"):
+    with pytest.raises(DataError, match=r"X contains 1 infinite value \(first in row 2\)"):
         net.predict(X)
     with pytest.raises(ShapeError, match=r"y has shape \(4,\); expected \(5,\) labels"):
         net.fit(np.zeros((5, 4)), np.zeros(4, int))

@@ -420,7 +420,7 @@ def test_run_figures_skips_only_overflow_not_bad_data(tmp_path):
     X = np.full((5, 4), 0.5)
     X[0, 0] = np.nan
     ds = Dataset("mine", X, np.zeros(5, int), None, None, X, np.zeros(5, int), 3, None)
-    with pytest.raises(DataError, match="non-finite"):
+    with pytest.raises(DataError, match=r"X contains 1 NaN \(first in row 0\)"):
         run_figures(tmp_path / "m.npz", dataset=ds)
 
 

@@ -264,10 +264,15 @@ def as_float(a, name, dtype, widen=False):
     if isinstance(a, np.ma.MaskedArray) and np.ma.is_masked(a):
         raise DataError(f"{name} is a masked array with {int(np.ma.count_masked(a))} masked "
                         f"values; fill or drop them first")
+    if type(a).__module__.startswith("scipy.sparse"):
+        raise DataError(f"{name} is a sparse matrix; bprop needs a dense array "
+                        f"({name}.toarray())")
     try:
         arr = np.asarray(a)     # a plain array: np.matrix and masked arrays are subclasses
         if type(arr) is not np.ndarray:
             arr = np.array(arr)
+        if arr.dtype.kind == "O":   # numbers held as Python objects (a pandas column, say)
+            arr = arr.astype(dtype)
     except (TypeError, ValueError):
         raise DataError(f"{name} is not a numeric array") from None
     if arr.dtype.kind not in "fiub":
@@ -293,7 +298,12 @@ def check_finite(a, name):
     bad = ~np.isfinite(a)
     first = np.argwhere(bad)[0]
     where = f"row {first[0]}" if a.ndim == 2 else f"index {tuple(first)}"
-    raise DataError(f"{name} contains {int(bad.sum())} non-finite values (first in {where})")
+    n_nan = int(np.count_nonzero(np.isnan(a)))
+    n_inf = int(bad.sum()) - n_nan
+    # NaN and infinity named as NumPy and scikit-learn name them
+    what = " and ".join(f"{k} {label}{'s' if k != 1 and label == 'infinite value' else ''}"
+                        for k, label in ((n_nan, "NaN"), (n_inf, "infinite value")) if k)
+    raise DataError(f"{name} contains {what} (first in {where})")
 
 
 def check_input(net, a, name, columns=None):
@@ -337,7 +347,11 @@ def check_X(net, X):
     """Rows X as a float array ``(n_samples, sizes[0])`` of the network's dtype."""
     X = as_float(X, "X", net.dtype)
     if X.ndim != 2 or X.shape[1] != net.sizes[0]:
-        raise ShapeError(f"X has shape {X.shape}; expected (n_samples, {net.sizes[0]})")
+        hint = ""
+        if X.ndim == 1:
+            hint = (". Reshape your data: X.reshape(-1, 1) if it is one feature, "
+                    "X.reshape(1, -1) if it is one sample")
+        raise ShapeError(f"X has shape {X.shape}; expected (n_samples, {net.sizes[0]}){hint}")
     if X.shape[0] == 0:
         raise DataError("X is empty (0 samples)")
     check_finite(X, "X")
