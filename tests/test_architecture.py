@@ -27,8 +27,9 @@ LAYERS = """
     datasets.digits datasets.registry datasets.recorded datasets
     predict mnist_loader
     plots.canvas plots.history_figures plots.network_figures plots.run plots report
-    cli.output cli.signals cli.progress cli.checks cli.activation_flags cli.train cli.evaluate cli.gradcheck
-    cli.info cli.plot cli.parser cli.main cli
+    export sklearn
+    cli.output cli.signals cli.progress cli.checks cli.activation_flags cli.train cli.evaluate cli.export cli.gradcheck
+    cli.info cli.plot cli.argtypes cli.parser cli.main cli
     __main__
 """.split()
 MAX_LINES = 450

@@ -22,8 +22,11 @@ def test_readme_has_python_examples():
 @pytest.mark.parametrize("i", range(len(BLOCKS)))
 def test_readme_example_runs(i, tmp_path, monkeypatch, capsys):
     code = BLOCKS[i]
-    if "datasets import load" in code:
-        pytest.importorskip("sklearn")
+    if "datasets import load" in code or "sklearn" in code:
+        pytest.importorskip("sklearn", reason="the example needs scikit-learn")
+    if "onnx" in code:
+        pytest.importorskip("onnx", reason="the example needs onnx")
+        pytest.importorskip("onnxruntime", reason="the example needs onnxruntime")
     monkeypatch.setenv("BPROP_DATA", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     make_pkl_gz(tmp_path / "mnist.pkl.gz", sizes=(200, 50, 50))

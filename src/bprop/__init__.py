@@ -5,6 +5,8 @@ runs programs written for the book's ``network.py`` unchanged (``bprop.network2`
 ``bprop.mnist_loader`` stand in for the book's other two modules) and adds an array
 interface (``fit``, ``predict``, ``score``). Importing bprop needs NumPy only; the other
 modules (``bprop.diagnostics``, ``bprop.plots``, ``bprop.datasets``, ...) load on first use.
+``bprop.sklearn`` has scikit-learn estimators, and ``bprop.to_onnx(net)`` exports a network
+as ONNX (each needs its optional package).
 """
 
 import importlib
@@ -32,11 +34,15 @@ __all__ = [
     "sigmoid_prime", "train",
 ]
 
-_LAZY = {"cli", "datasets", "diagnostics", "mnist_loader", "network2", "plots", "predict", "report"}
+_LAZY = {"cli", "datasets", "diagnostics", "export", "mnist_loader", "network2", "plots",
+         "predict", "report", "sklearn"}
 
 
 def __getattr__(name):
-    """``bprop.diagnostics`` and the like after a plain ``import bprop`` (PEP 562)."""
+    """``bprop.diagnostics`` and the like after a plain ``import bprop`` (PEP 562), and
+    ``bprop.to_onnx`` (:func:`bprop.export.to_onnx`, which needs the onnx package)."""
     if name in _LAZY:
         return importlib.import_module(f".{name}", __name__)
+    if name == "to_onnx":
+        return importlib.import_module(".export", __name__).to_onnx
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,7 @@
 Flags carry the book's words (``--eta --lmbda --epochs --mini-batch-size``). A usage error is
 one line on stderr and exit status 2. Each subcommand's function is in its own module:
 :mod:`.train`, :mod:`.evaluate` (evaluate, predict), :mod:`.gradcheck`, :mod:`.info`,
-:mod:`.plot` (plot, report).
+:mod:`.plot` (plot, report), :mod:`.export`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import os
 import sys
 
 from .. import __version__, datasets
-from ..activations import ACTIVATIONS, get_activation
-from ..costs import COSTS, get_cost
-from ..errors import ConfigError
+from ..activations import ACTIVATIONS
+from ..costs import COSTS
 from ..network import INITIALIZERS
 from ..optimizers import OPTIMIZERS
 from ..training import MONITORS, SCHEDULES, TrainConfig
+from . import argtypes
 from .evaluate import cmd_evaluate, cmd_predict
+from .export import cmd_export
 from .gradcheck import cmd_gradcheck
 from .info import cmd_info
 from .plot import cmd_plot, cmd_report
@@ -45,70 +46,6 @@ def _terminal_width():
         return 100
 
 
-def _lookup_type(lookup, kind):
-    """argparse type that canonicalises a name through a registry lookup (aliases allowed)."""
-    def convert(text):
-        try:
-            return lookup(text).name
-        except ConfigError as e:
-            raise argparse.ArgumentTypeError(str(e)) from None
-    convert.__name__ = kind
-    return convert
-
-
-def _count_or_fraction(text):
-    """``--validation``: an integer count (``5000``) or a fraction (``0.1``)."""
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a count (e.g. 5000) or a fraction (e.g. 0.1); got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"a fraction must be in [0, 1); got {text}")
-    return value
-
-
-def _int_at_least(low, what):
-    """An argparse type: an integer >= low, described as ``what`` in its errors."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected {what}; got {value}")
-        return value
-    return parse
-
-
-_positive_int = _int_at_least(1, "a positive integer")
-_nonnegative_int = _int_at_least(0, "an integer >= 0")
-
-
-def _name_or_path(text):
-    """argparse type of --dataset and --data-dir: not empty (an empty path would mean the
-    working directory)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("must not be empty")
-    return text
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number; got {text}")
-    return value
-
-
-_activation = _lookup_type(get_activation, "activation")
-_cost = _lookup_type(get_cost, "cost")
 _ACT_NAMES = ", ".join(sorted(ACTIVATIONS))
 _HIDDEN_ACT_NAMES = ", ".join(sorted(n for n, act in ACTIVATIONS.items() if act.elementwise))
 _COST_NAMES = ", ".join(COSTS)
@@ -130,6 +67,7 @@ def build_parser():
   bprop evaluate runs/digits/model.npz
   bprop predict runs/digits/model.npz my-digit.png
   bprop gradcheck --sizes 4 5 3
+  bprop export runs/digits/model.npz runs/digits/model.onnx
 
 exit status: 0 ok; 1 unexpected failure, out of memory or disk space, diverged training
 (cost or weights no longer finite) or failed gradcheck; 2 bad usage or bad input (one line
@@ -144,6 +82,7 @@ Run 'bprop COMMAND --help' for a command's options.""")
     _add_info(sub, common)
     _add_plot(sub, common)
     _add_report(sub, common)
+    _add_export(sub, common)
     parser.commands = sub.choices       # name -> its parser, for errors found after parsing
     return parser
 
@@ -186,39 +125,39 @@ weights and continues from those).""",
 datasets (--dataset):
 """ + datasets.describe())
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", metavar="NAME|PATH", type=_name_or_path,
+    g.add_argument("--dataset", metavar="NAME|PATH", type=argtypes.name_or_path,
                    help="mnist (default; downloaded once), fashion, digits (scikit-learn's "
                         "8x8 digits, no download), or a directory of IDX files, a .npz, a "
                         ".csv (label last, or in the column a header names 'label'), or the "
                         "book's mnist.pkl.gz")
-    g.add_argument("--data-dir", metavar="DIR", type=_name_or_path,
+    g.add_argument("--data-dir", metavar="DIR", type=argtypes.name_or_path,
                    help="where the mnist/fashion IDX files are (or are downloaded to)")
-    g.add_argument("--validation", type=_count_or_fraction, metavar="N|FRACTION",
+    g.add_argument("--validation", type=argtypes.count_or_fraction, metavar="N|FRACTION",
                    help="hold out this many training examples (or this fraction) as a "
                         "validation set (default 0; MNIST holds out the last ones, like the "
                         "book's 50,000/10,000 split)")
-    g.add_argument("--train-size", type=_positive_int, metavar="N",
+    g.add_argument("--train-size", type=argtypes.positive_int, metavar="N",
                    help="train on the first N training examples only (after the validation "
                         "split), as the book's chapter 3 does with 1,000 images to show "
                         "overfitting; L2's n is then N (default: all)")
     g = p.add_argument_group("network")
-    g.add_argument("--hidden", type=_positive_int, nargs="*", metavar="N",
+    g.add_argument("--hidden", type=argtypes.positive_int, nargs="*", metavar="N",
                    help="hidden layer widths, e.g. --hidden 100 50 (default 30; "
                         "--hidden with no number: no hidden layer)")
-    g.add_argument("--activation", type=_activation, nargs="+", metavar="NAME",
+    g.add_argument("--activation", type=argtypes.activation, nargs="+", metavar="NAME",
                    help=f"hidden layers' activation, one for all or one per hidden layer "
                         f"({_HIDDEN_ACT_NAMES}; default sigmoid)")
-    g.add_argument("--output-activation", type=_activation, metavar="NAME",
+    g.add_argument("--output-activation", type=argtypes.activation, metavar="NAME",
                    help=f"output layer's activation ({_ACT_NAMES}; default sigmoid, or "
                         f"softmax with --cost log-likelihood)")
-    g.add_argument("--cost", type=_cost, metavar="NAME",
+    g.add_argument("--cost", type=argtypes.cost, metavar="NAME",
                    help=f"{_COST_NAMES} (default quadratic)")
     g.add_argument("--init", choices=list(INITIALIZERS),
                    help="weight initialiser: normal = N(0, 1), the book's network.py "
                         "(default); scaled-normal = N(0, 1/n_in), network2's; xavier; he")
     g.add_argument("--dtype", choices=["float64", "float32"],
                    help="float64 (default) or float32 (faster, less exact)")
-    g.add_argument("--seed", type=_nonnegative_int,
+    g.add_argument("--seed", type=argtypes.nonnegative_int,
                    help="seed for the initial weights, shuffling, dropout and the validation "
                         "split (default 0: the same command gives the same run)")
     g = p.add_argument_group("training (the book's words)")
@@ -267,7 +206,7 @@ datasets (--dataset):
     g.add_argument("--monitor-training-accuracy", action=argparse.BooleanOptionalAction,
                    help="also measure accuracy on the training data each epoch")
     g = p.add_argument_group("speed")
-    g.add_argument("--workers", type=_int_at_least(1, "an integer >= 1"), metavar="N",
+    g.add_argument("--workers", type=argtypes.int_at_least(1, "an integer >= 1"), metavar="N",
                    help="processes that share each mini-batch's backprop, one CPU each "
                         "(default 1; Linux on x86-64). The same weights to rounding (with "
                         "--dropout/--shift: other random draws); faster from mini-batches of "
@@ -313,9 +252,9 @@ def _add_evaluate(sub, common):
 
 
 def _add_dataset_flags(p):
-    p.add_argument("--dataset", metavar="NAME|PATH", type=_name_or_path,
+    p.add_argument("--dataset", metavar="NAME|PATH", type=argtypes.name_or_path,
                    help="data set (default: the one the model was trained on, from its file)")
-    p.add_argument("--data-dir", metavar="DIR", type=_name_or_path,
+    p.add_argument("--data-dir", metavar="DIR", type=argtypes.name_or_path,
                    help="where the mnist/fashion IDX files are")
 
 
@@ -349,7 +288,7 @@ instead and prints the true class beside the predicted one.""",
     p.add_argument("model", metavar="MODEL", help="a model file written by bprop train --save")
     p.add_argument("files", metavar="FILE", nargs="*", help="PNG/JPEG (needs Pillow) or .npy")
     _add_dataset_flags(p)
-    p.add_argument("--count", type=_positive_int, metavar="K",
+    p.add_argument("--count", type=argtypes.positive_int, metavar="K",
                    help="with a data set: how many test examples (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object per input")
     p.add_argument("--show", action="store_true",
@@ -373,20 +312,20 @@ backpropagation a fast algorithm?"). Exit status 0 when the largest error is bel
   bprop gradcheck --sizes 4 5 3
   bprop gradcheck --sizes 64 100 10 --activation relu --output-activation softmax \\
       --cost log-likelihood --examples 20""")
-    p.add_argument("--sizes", type=_positive_int, nargs="+", default=[4, 5, 3], metavar="N",
+    p.add_argument("--sizes", type=argtypes.positive_int, nargs="+", default=[4, 5, 3], metavar="N",
                    help="layer widths, input first (default 4 5 3)")
-    p.add_argument("--activation", type=_activation, nargs="+", default=["sigmoid"],
+    p.add_argument("--activation", type=argtypes.activation, nargs="+", default=["sigmoid"],
                    metavar="NAME", help=f"hidden layers' activation(s) "
                                         f"({_HIDDEN_ACT_NAMES}; default sigmoid)")
-    p.add_argument("--output-activation", type=_activation, metavar="NAME",
+    p.add_argument("--output-activation", type=argtypes.activation, metavar="NAME",
                    help="default sigmoid; softmax with --cost log-likelihood")
-    p.add_argument("--cost", type=_cost, default="quadratic", metavar="NAME",
+    p.add_argument("--cost", type=argtypes.cost, default="quadratic", metavar="NAME",
                    help=f"{_COST_NAMES} (default quadratic)")
-    p.add_argument("--examples", type=_positive_int, default=7, metavar="M",
+    p.add_argument("--examples", type=argtypes.positive_int, default=7, metavar="M",
                    help="examples in the batch (default 7)")
-    p.add_argument("--seed", type=_nonnegative_int, default=0, help="default 0")
+    p.add_argument("--seed", type=argtypes.nonnegative_int, default=0, help="default 0")
     p.add_argument("--eps", type=float, default=1e-5, help="finite-difference step (default 1e-5)")
-    p.add_argument("--tol", type=_positive_float, default=1e-6,
+    p.add_argument("--tol", type=argtypes.positive_float, default=1e-6,
                    help="largest relative error that passes (default 1e-6)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_gradcheck)
@@ -424,6 +363,22 @@ def _add_report(sub, common):
         out=("PATH", "output file (default: <model stem>-report.html beside the model)"))
 
 
+def _add_export(sub, common):
+    p = sub.add_parser(
+        "export", parents=[common], formatter_class=_Formatter,
+        help="write a model as ONNX, to run it anywhere (needs onnx)",
+        description="Write a saved model (a bprop .npz or the book's network2 JSON) as an "
+                    "ONNX file: one Gemm and one activation per layer, input 'input' (N, "
+                    "inputs) in the model's dtype, outputs 'output' (what predict_proba "
+                    "gives) and 'label' (the predicted class, int64); the data set's class "
+                    "names in its metadata. Needs pip install 'bprop[onnx]'.",
+        epilog="examples:\n  bprop export runs/digits/model.npz runs/digits/model.onnx")
+    p.add_argument("model", metavar="MODEL", help="a model file written by bprop train --save")
+    p.add_argument("out", metavar="OUT", help="the ONNX file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.set_defaults(func=cmd_export)
+
+
 def _add_saved_run_command(sub, common, name, func, help, description, example, out):
     """A command that reads a run saved by ``bprop train --save`` and writes ``--out``."""
     p = sub.add_parser(name, parents=[common], formatter_class=_Formatter, help=help,
@@ -431,7 +386,7 @@ def _add_saved_run_command(sub, common, name, func, help, description, example, 
     p.add_argument("run", metavar="RUN", help="a model file written by bprop train --save")
     metavar, out_help = out
     p.add_argument("--out", metavar=metavar, help=out_help)
-    p.add_argument("--dataset", metavar="NAME|PATH", type=_name_or_path,
+    p.add_argument("--dataset", metavar="NAME|PATH", type=argtypes.name_or_path,
                    help="the data set whose test split the confusion matrix and most-wrong "
                         "images use (default: the one the model file names, if any)")
     p.set_defaults(func=func)
