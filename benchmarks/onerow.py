@@ -7,10 +7,13 @@ and 100 rows, in one process and one thread each, alternating:
 
 * ``bprop``        ``net.predict_proba(X)``: the public call, with its checks of X and of
                    the weights;
-* ``onnxruntime``  the same weights as an ONNX graph (one Gemm and one Sigmoid per layer,
-                   built here with ``onnx.helper``), ``session.run`` with one intra-op
+* ``onnxruntime``  the same network exported by ``bprop.to_onnx`` (one Gemm and one
+                   Sigmoid per layer), ``session.run`` of its ``output`` with one intra-op
                    thread; only when ``onnx`` and ``onnxruntime`` are installed
-                   (``pip install onnx onnxruntime``; never a dependency of bprop);
+                   (``pip install 'bprop[onnx]' onnxruntime``);
+* ``sklearn``      ``BpropClassifier.predict_proba`` holding the same network: scikit-learn's
+                   checks of X, then ``predict_proba`` and the division of the sigmoid
+                   outputs by their sum; only with scikit-learn installed;
 * ``numpy``        the bare forward pass, z = w·a + b and σ by four ufuncs per layer, no
                    checks: what is left when nothing but the arithmetic runs.
 
@@ -43,31 +46,33 @@ TARGET_US = 25.0
 
 
 def onnx_session(net):
-    """An onnxruntime session computing ``net``'s outputs for rows, or None when onnx or
-    onnxruntime is not installed."""
+    """An onnxruntime session computing ``net``'s outputs for rows (the graph
+    :func:`bprop.to_onnx` exports), or None when onnx or onnxruntime is not installed."""
     try:
-        import onnx
         import onnxruntime
-        from onnx import TensorProto, helper, numpy_helper
+        from bprop.export import to_onnx
+        model = to_onnx(net)
     except ImportError:
         return None
-    nodes, inits, prev = [], [], "X"
-    for i, (w, b) in enumerate(zip(net.weights, net.biases)):
-        inits += [numpy_helper.from_array(np.ascontiguousarray(w), f"W{i}"),
-                  numpy_helper.from_array(b.reshape(-1).copy(), f"B{i}")]
-        nodes += [helper.make_node("Gemm", [prev, f"W{i}", f"B{i}"], [f"Z{i}"], transB=1),
-                  helper.make_node("Sigmoid", [f"Z{i}"], [f"A{i}"])]
-        prev = f"A{i}"
-    elem = TensorProto.FLOAT if net.dtype == np.float32 else TensorProto.DOUBLE
-    graph = helper.make_graph(
-        nodes, "mlp", [helper.make_tensor_value_info("X", elem, [None, net.sizes[0]])],
-        [helper.make_tensor_value_info(prev, elem, [None, net.sizes[-1]])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(model.SerializeToString(), options,
                                            providers=["CPUExecutionProvider"])
-    return lambda X: session.run(None, {"X": X})[0]
+    return lambda X: session.run(["output"], {"input": X})[0]
+
+
+def sklearn_estimator(net):
+    """A fitted :class:`bprop.sklearn.BpropClassifier` holding ``net`` (its scikit-learn
+    checks of X come on top of ``predict_proba``'s), or None without scikit-learn."""
+    try:
+        from bprop.sklearn import BpropClassifier
+    except ImportError:
+        return None
+    X = np.zeros((SIZES[-1], SIZES[0]), np.float32)
+    est = BpropClassifier(SIZES[1:-1], output="sigmoid", cost="quadratic", epochs=0,
+                          dtype="float32").fit(X, np.arange(SIZES[-1]))
+    est.network_ = net
+    return est
 
 
 def bare_numpy(net):
@@ -109,6 +114,9 @@ def measure(blocks=15, seed=0):
     ort = onnx_session(net)
     if ort is not None:
         impls["onnxruntime"] = ort
+    estimator = sklearn_estimator(net)
+    if estimator is not None:
+        impls["sklearn"] = estimator.predict_proba
     rows, diff = {}, None
     for n in ROWS:
         X = rng.random((n, SIZES[0]), dtype=np.float32)
@@ -127,7 +135,7 @@ def measure(blocks=15, seed=0):
 
 def report(result, p=print):
     """The table of :func:`measure`'s result, and the check's line."""
-    impls = ["bprop", "onnxruntime", "numpy"]
+    impls = ["bprop", "sklearn", "onnxruntime", "numpy"]
     impls = [i for i in impls if i in result["rows"][ROWS[0]]]
     p(f"prediction per call, {result['sizes']} sigmoid, {result['dtype']}, one thread "
       f"(µs, median):")
