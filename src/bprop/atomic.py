@@ -1,17 +1,32 @@
-"""Writing a file whole or not at all.
+"""Writing a file whole or not at all, and one writer at a time.
 
 :func:`atomic_write` writes to a temporary file in the target's directory, flushes it to
 disk and renames it over the target only when complete: an interrupted write (Ctrl-C, a
 full disk, a killed process) leaves the previous file as it was. Model files, history
-files, plots, reports and IDX files are all written this way.
+files, plots, reports and IDX files are all written this way. The temporary file's name
+holds the target's name and the writing process's id, so that the next write of the same
+target removes what a killed writer left behind.
+
+:class:`FileLock` is an advisory lock on a file for as long as a run writes it (a training
+run's checkpoint), so that a second run cannot write the same file and lose the first's.
 """
 
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import stat
+import sys
 import tempfile
+import time
+
+from .errors import FileInUseError
+
+try:
+    import fcntl
+except ImportError:         # Windows: no advisory locks, FileLock holds nothing
+    fcntl = None
 
 
 def atomic_write(path, write):
@@ -39,11 +54,10 @@ def atomic_write(path, write):
         permissions = 0o666 & ~umask
     else:
         permissions = stat.S_IMODE(mode)
+    remove_leftovers(path)
     try:
-        # a short name (".tmp-k2x9f1ab.npz"): the file's own name may already be near the
-        # file system's limit of 255 bytes
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1][:16],
-                                   dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path, os.getpid()),
+                                   suffix=os.path.splitext(path)[1][:16], dir=directory)
     except OSError as e:            # name the directory, not the temporary file's name
         raise type(e)(e.errno, f"cannot create a file in {directory}: {e.strerror}",
                       shown) from None
@@ -60,3 +74,122 @@ def atomic_write(path, write):
         except FileNotFoundError:
             pass
         raise
+
+
+def _temporary_prefix(path, pid):
+    """``.tmp-<pid>-<name>-``: the name cut short, as the file's own name may already be
+    near the file system's limit of 255 bytes."""
+    name = os.path.basename(path).encode()[:120].decode(errors="ignore")
+    return f".tmp-{pid}-{name}-"
+
+
+def remove_leftovers(path):
+    """Remove the temporary files that an earlier write of ``path`` left when its process
+    was killed (those of a process that still runs are kept: it may be writing)."""
+    directory, name = os.path.split(path)
+    stem = _temporary_prefix(path, 0).removeprefix(".tmp-0-")
+    for leftover in glob.glob(os.path.join(glob.escape(directory), f".tmp-*-{glob.escape(stem)}*")):
+        pid, _, rest = os.path.basename(leftover).removeprefix(".tmp-").partition("-")
+        if pid.isdigit() and rest.startswith(stem) and not _running(int(pid)):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
+
+
+def _running(pid):
+    if pid == os.getpid():
+        return False        # this process is not writing it now: a write of ours failed
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True         # another user's process: leave its file alone
+    return True
+
+
+def check_regular_file(path, what, error):
+    """Refuse, with ``error`` (an exception class) naming ``what`` is wanted, a path that is
+    not a regular file: a FIFO would block the read forever, a device such as /dev/zero
+    never end it. A missing path is left to the caller's open (FileNotFoundError)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode):
+        return
+    kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise error(f"{os.fspath(path)} is {kind}; give {what}")
+
+
+class FileLock:
+    """Hold an advisory lock on ``path`` (in ``.<name>.lock`` beside it) while a run writes it.
+
+    ``with FileLock("run.npz", "--save"):`` raises :class:`bprop.errors.FileInUseError`
+    naming the other run (its process id, when it started, its command line) when another
+    process holds it; released when the block ends or the process dies (``flock``, on Linux
+    and macOS; on systems without it the lock holds nothing). The lock file is removed on
+    release.
+    """
+
+    def __init__(self, path, what=None):
+        self.path = os.path.realpath(os.fspath(path))
+        self.shown, self.what = os.fspath(path), what
+        directory, name = os.path.split(self.path)
+        self.lock_path = os.path.join(directory, f".{name}.lock")
+        self._fd = None
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def acquire(self):
+        if fcntl is None or self._fd is not None:
+            return
+        while True:
+            try:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError:
+                return      # a directory we cannot write: the save itself will say so
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                holder = os.read(fd, 4096).decode(errors="replace").strip()
+                os.close(fd)
+                if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    return  # a file system without locks (some network mounts)
+                who = f" ({holder})" if holder else ""
+                flag = f"{self.what} " if self.what else ""
+                raise FileInUseError(f"{flag}{self.shown} is being written by another run"
+                                     f"{who}; wait for it to end, or give another file") \
+                    from None
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.lock_path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)    # the holder removed it as we opened it: lock the new one
+        os.ftruncate(fd, 0)
+        program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+        program = "bprop" if program == "__main__.py" else program    # python -m bprop
+        command = " ".join([program, *sys.argv[1:]])[:300]
+        os.write(fd, f"process {os.getpid()}, since {time.strftime('%H:%M:%S')}: "
+                     f"{command}".encode())
+        self._fd = fd
+
+    def release(self):
+        if self._fd is None:
+            return
+        try:
+            os.unlink(self.lock_path)
+        except OSError:
+            pass
+        os.close(self._fd)
+        self._fd = None

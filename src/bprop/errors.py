@@ -42,6 +42,11 @@ class ConfigError(BpropError, ValueError):
     """A setting is out of range or names something that does not exist."""
 
 
+class FileInUseError(BpropError, ValueError):
+    """Another bprop run holds the file (:class:`bprop.atomic.FileLock`): two runs writing
+    one checkpoint would lose one of them."""
+
+
 class CheckpointError(BpropError, RuntimeError):
     """A training checkpoint could not be written (disk full, a quota); the message says
     what the file still holds."""

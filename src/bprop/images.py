@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import check_regular_file
 from .errors import ConfigError, DataError, ShapeError, check_int, whole
 
 #: MNIST's box: digits fit in 20x20 inside the 28x28 field.
@@ -196,6 +197,7 @@ def read_image(path):
         raise ConfigError("reading PNG/JPEG files needs Pillow: pip install 'bprop[images]' "
                           "(or pip install pillow)") from None
     path = Path(path)
+    check_regular_file(path, "a picture file (PNG, JPEG, ...)", DataError)
     try:
         with Image.open(path) as im:
             im.load()

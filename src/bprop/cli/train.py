@@ -9,6 +9,7 @@ stderr.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -16,6 +17,7 @@ import re
 import numpy as np
 
 from .. import datasets
+from ..atomic import FileLock
 from ..datasets import dataset_record, same_dataset
 from ..diagnostics import Diagnostics, explain
 from ..errors import ConfigError, check_int
@@ -53,6 +55,18 @@ def cmd_train(args):
     # With argument_default=SUPPRESS, the namespace holds only the flags actually given.
     given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "debug")}
     opts, checkpoint = _train_options(given)
+    # one run at a time writes a checkpoint, or reads one to resume it: the second of two
+    # runs started at once would otherwise replace the first's file
+    with contextlib.ExitStack() as held:
+        if opts["resume"] is not None:
+            held.enter_context(FileLock(opts["resume"], "--resume"))
+        if opts["save"] is not None and not same_file(opts["save"], opts["resume"]):
+            held.enter_context(FileLock(opts["save"], "--save"))
+        return _train(given, opts, checkpoint)
+
+
+def _train(given, opts, checkpoint):
+    """The run of ``bprop train``, its files locked."""
     quiet = opts["quiet"]
     config, shift = _train_config(given, checkpoint)
     try:

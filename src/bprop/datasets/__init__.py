@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import check_regular_file
 from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
 from ..validate import MAX_CLASSES, check_n_classes  # noqa: F401  (bprop.datasets.MAX_CLASSES)
 from .download import cache_dir, download_files
@@ -254,6 +255,7 @@ def _resolve(name_or_path) -> tuple[str, Path | None]:
         raise DataError(f"no such file or directory: {path}")
     if path.is_dir():
         return "idx", path
+    check_regular_file(path, "a directory of IDX files, a .npz, a .csv or a .pkl.gz", DataError)
     lower = path.name.lower()
     for suffix, kind in ((".npz", "npz"), (".csv", "csv"), (".pkl.gz", "pkl"), (".pkl", "pkl")):
         if lower.endswith(suffix):

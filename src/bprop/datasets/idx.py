@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import check_regular_file
 from ..errors import DataError
 
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions: (N, rows, cols)
@@ -45,6 +46,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 def _read_bytes(path: Path) -> bytes:
     """The file's content, gunzipped if it is a gzip stream."""
+    check_regular_file(path, "an IDX file", DataError)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

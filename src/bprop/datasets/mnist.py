@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import check_regular_file
 from ..errors import DataError
 from .download import cache_dir, download_files
 from .files import read_idx_dir
@@ -164,6 +165,7 @@ def read_pkl_gz(path: str | os.PathLike):
     unexpected file, and for any pickle that references more than NumPy arrays.
     """
     path = Path(path)
+    check_regular_file(path, "the book's mnist.pkl.gz", DataError)
     if not path.is_file():
         raise DataError(f"no such file: {path}")
     try:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from ..atomic import FileLock
 from ..errors import CheckpointError, DataError, ModelFileError
 from ..modelfile import REGULARISATION, write
 from ..optimizers import Optimizer, optimizer_for
@@ -182,6 +183,17 @@ class Checkpointer:
 
     def __call__(self, record):
         self.save(record.epoch + 1)
+
+    def __enter__(self):
+        """``with Checkpointer(...) as saver:`` holds ``path`` for the run
+        (:class:`bprop.atomic.FileLock`): another run that tries to write it meanwhile is
+        refused with ``FileInUseError`` instead of replacing this run's checkpoint."""
+        self._lock = FileLock(self.path)
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
 
     def train_args(self):
         """``history``, ``optimizer`` and ``on_epoch_end`` (this checkpointer) as

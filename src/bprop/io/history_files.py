@@ -7,6 +7,7 @@ import json
 import os
 
 from ..atomic import atomic_write
+from ..atomic import check_regular_file
 from ..errors import DataError
 from ..training import History
 
@@ -38,6 +39,7 @@ def load_history(model_path):
     json_path = history_paths(model_path)[0]
     if not os.path.exists(json_path):
         return None
+    check_regular_file(json_path, "a bprop history file", DataError)
     with open(json_path, encoding="utf-8") as f:
         try:
             return History.from_dict(json.load(f))
