@@ -42,7 +42,6 @@ one-process run.
 
 from __future__ import annotations
 
-import mmap
 import os
 import platform
 import signal
@@ -56,6 +55,8 @@ import numpy as np
 from .. import backprop as core
 from ..errors import BpropError, ConfigError, whole
 from ..stops import STOPS, held_stops
+from .processes import (available_cpus, openblas_controls, process_state, reap, shared_array,
+                        slice_bounds)
 from .steps import LocalSteps
 
 #: ``ctl`` fields: the word the helpers wait on (step << 2 | command), the step's rows.
@@ -64,18 +65,16 @@ STEP, END_EPOCH, QUIT = 0, 1, 2
 #: After this many spins a waiting process yields its core at every spin (a busy or
 #: oversubscribed machine) and checks every 256 spins that the other side is alive.
 SPINS_BEFORE_YIELD = 2000
+#: A process that has waited this long sleeps a millisecond a spin instead of yielding.
+SLEEP_AFTER = 0.05
+#: The parent gives up on a helper that has not finished its share of a step for this many
+#: seconds (the helper's share is no larger than the parent's own), or at once when the
+#: helper is stopped (SIGSTOP).
+WAIT_TIMEOUT = 60.0
 
 
 class WorkerError(BpropError, RuntimeError):
     """A helper process of a data-parallel run failed or died."""
-
-
-def available_cpus():
-    """How many CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def check_workers(workers):
@@ -95,56 +94,6 @@ def check_workers(workers):
         raise ConfigError(f"workers {k} is more than the {cpus} CPU{'s' if cpus > 1 else ''} "
                           f"this process may use; the workers would wait for each other")
     return k
-
-
-def shared_array(shape, dtype):
-    """A zeroed array in memory that forked processes share (an anonymous shared mapping)."""
-    dtype = np.dtype(dtype)
-    count = int(np.prod(shape, dtype=np.int64))
-    buf = mmap.mmap(-1, max(count * dtype.itemsize, 1))
-    return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
-
-
-def openblas_controls():
-    """(get, set, corename, path) ctypes functions of each OpenBLAS loaded in this process.
-
-    NumPy's wheels bundle OpenBLAS with a ``scipy_`` prefix and a ``64_`` suffix; plain
-    builds have neither. Empty when no OpenBLAS is loaded (or /proc cannot be read).
-    """
-    import ctypes
-
-    try:
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f
-                     if "openblas" in line.rsplit("/", 1)[-1].lower() and "/" in line}
-    except OSError:
-        return []
-    controls = []
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("", "")):
-            get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
-            set_ = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
-            if get is not None and set_ is not None:
-                core = getattr(lib, f"{prefix}openblas_get_corename{suffix}", None)
-                if core is not None:
-                    core.restype = ctypes.c_char_p
-                controls.append((get, set_, core, path))
-                break
-    return controls
-
-
-def slice_bounds(m, k):
-    """Where each of k processes' share of an m-example mini-batch starts and ends: as even
-    as can be, the parent's (the first) never smaller than another's."""
-    base, extra = divmod(m, k)
-    bounds = [0]
-    for j in range(k):
-        bounds.append(bounds[-1] + base + (1 if j < extra else 0))
-    return bounds
 
 
 class Workers:
@@ -322,7 +271,7 @@ class Workers:
 
     def _wait(self, j, pid, step):
         done = self.done
-        spins = 0
+        spins, since, waited = 0, None, 0.0
         while True:
             d = done[j]
             if d == step:
@@ -331,10 +280,24 @@ class Workers:
                 raise self._failed(j, pid)
             spins += 1
             if spins > SPINS_BEFORE_YIELD:
-                os.sched_yield()
-                if spins % 256 == 0 and os.waitpid(pid, os.WNOHANG)[0]:
-                    self.pids[j - 1] = -1               # reaped
-                    raise self._failed(j, pid)
+                if waited > SLEEP_AFTER:
+                    time.sleep(0.001)
+                else:
+                    os.sched_yield()
+                if spins % 256 == 0:
+                    if os.waitpid(pid, os.WNOHANG)[0]:
+                        self.pids[j - 1] = -1           # reaped
+                        raise self._failed(j, pid)
+                    now = time.monotonic()
+                    since = since or now
+                    waited = now - since
+                    if waited > 1.0 and process_state(pid) in ("T", "t"):
+                        raise WorkerError(f"training worker process {pid} is stopped "
+                                          f"(SIGSTOP?), so the run cannot go on")
+                    if waited > WAIT_TIMEOUT:
+                        raise WorkerError(f"training worker process {pid} has not finished "
+                                          f"its share of a step in {WAIT_TIMEOUT:.0f} s "
+                                          f"(hung?), so the run stops")
 
     def _rows(self, j, start, m):
         """Where process j's share of mini-batch ``order[start:start + m]`` starts and ends."""
@@ -380,14 +343,23 @@ class Workers:
                     dropout = None if dropout is None else dropout.with_rng(rng)
                     shifter = None if shifter is None else shifter.with_rng(rng)
                 while True:
-                    spins = 0
+                    spins, since, waited = 0, None, 0.0
                     word = ctl[GO]
                     while word == seen:
                         spins += 1
                         if spins > SPINS_BEFORE_YIELD:
-                            os.sched_yield()
-                            if spins % 256 == 0 and os.getppid() != parent:
-                                return
+                            # the parent may be busy (callbacks) or stopped: wait without
+                            # burning a core
+                            if waited > SLEEP_AFTER:
+                                time.sleep(0.001)
+                            else:
+                                os.sched_yield()
+                            if spins % 256 == 0:
+                                if os.getppid() != parent:
+                                    return
+                                now = time.monotonic()
+                                since = since or now
+                                waited = now - since
                         word = ctl[GO]
                     seen = word
                     step, command = int(word) >> 2, int(word) & 3
@@ -424,19 +396,3 @@ class Workers:
                         break
 
 
-def reap(pid, deadline):
-    """Wait for helper ``pid`` to exit (SIGKILL once ``deadline`` passes); -1: reaped."""
-    if pid < 0:
-        return
-    while True:
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if done:
-            return
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return
-        time.sleep(0.001)

@@ -1,0 +1,100 @@
+"""What the data-parallel workers (:mod:`bprop.training.parallel`) need of the operating
+system: how many CPUs this process may use, memory that forked processes share, OpenBLAS's
+thread controls, each process's share of a mini-batch, and waiting for or on a helper.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import signal
+import time
+
+import numpy as np
+
+
+def available_cpus():
+    """How many CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def shared_array(shape, dtype):
+    """A zeroed array in memory that forked processes share (an anonymous shared mapping)."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    buf = mmap.mmap(-1, max(count * dtype.itemsize, 1))
+    return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
+
+
+def openblas_controls():
+    """(get, set, corename, path) ctypes functions of each OpenBLAS loaded in this process.
+
+    NumPy's wheels bundle OpenBLAS with a ``scipy_`` prefix and a ``64_`` suffix; plain
+    builds have neither. Empty when no OpenBLAS is loaded (or /proc cannot be read).
+    """
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f
+                     if "openblas" in line.rsplit("/", 1)[-1].lower() and "/" in line}
+    except OSError:
+        return []
+    controls = []
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("", "")):
+            get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            set_ = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                core = getattr(lib, f"{prefix}openblas_get_corename{suffix}", None)
+                if core is not None:
+                    core.restype = ctypes.c_char_p
+                controls.append((get, set_, core, path))
+                break
+    return controls
+
+
+def slice_bounds(m, k):
+    """Where each of k processes' share of an m-example mini-batch starts and ends: as even
+    as can be, the parent's (the first) never smaller than another's."""
+    base, extra = divmod(m, k)
+    bounds = [0]
+    for j in range(k):
+        bounds.append(bounds[-1] + base + (1 if j < extra else 0))
+    return bounds
+
+
+def process_state(pid):
+    """The state letter of process ``pid`` in /proc (R running, S sleeping, T stopped, ...),
+    or "" where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+def reap(pid, deadline):
+    """Wait for helper ``pid`` to exit (SIGKILL once ``deadline`` passes, or at once when it
+    is stopped and cannot exit); -1: reaped."""
+    if pid < 0:
+        return
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        if time.monotonic() > deadline or process_state(pid) in ("T", "t"):    # stopped
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(0.001)
