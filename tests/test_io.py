@@ -164,18 +164,22 @@ def test_edited_checkpoint_headers_rejected(tmp_path, change, match):
                                                                    "not finite numbers"),
     (lambda a: a.update(opt_t=np.array([1, 2])), r"'t' has shape \(2,\)"),
     (lambda a: a.update(opt_x=np.zeros(2)), "unexpected 'x'"),
+    (lambda a: a.update(opt_t=np.array(-3)), "step count t is -3; it must be a whole number"),
+    (lambda a: a.update(opt_t=np.array(2.5)), "step count t is 2.5"),
+    (lambda a: a.update(opt_v0=-a["opt_v0"] - 1.0), "'v0' holds negative values"),
 ])
-def test_edited_optimizer_state_is_refused(tmp_path, edit, match):
+def test_edited_optimizer_state_is_refused_at_load(tmp_path, edit, match):
     from bprop.optimizers import make_optimizer
     path = _checkpoint(tmp_path / "c.npz")
     with np.load(path, allow_pickle=False) as d:
         arrays = {k: d[k] for k in d.files}
+    opt = make_optimizer("adam", 0.5)
+    ck = load_checkpoint(path)
+    opt.check_state(ck.optimizer_state, (*ck.net.weights, *ck.net.biases))  # fine as saved
     edit(arrays)
     np.savez(path, **arrays)
-    ck = load_checkpoint(path)
-    opt = make_optimizer("adam", 0.5)
-    with pytest.raises(DataError, match=match):
-        opt.check_state(ck.optimizer_state, (*ck.net.weights, *ck.net.biases))
+    with pytest.raises(ModelFileError, match=f"^{re.escape(str(path))}: .*{match}"):
+        load_checkpoint(path)
 
 
 def test_saved_optimizer_state_passes_its_check(tmp_path):

@@ -229,6 +229,21 @@ class Adam(Optimizer):
             shapes[f"m{i}"] = shapes[f"v{i}"] = p.shape
         return shapes
 
+    def check_state(self, arrays, params):
+        """Also refuse what Adam cannot have reached: a step count t that is not a whole
+        number ≥ 1, or a negative second moment v (a mean of squares)."""
+        super().check_state(arrays, params)
+        if not arrays:
+            return
+        t = float(arrays["t"])
+        if t < 1 or t != int(t):
+            raise DataError(f"the saved adam state's step count t is {t:g}; it must be a "
+                            f"whole number >= 1")
+        for name, a in arrays.items():
+            if name.startswith("v") and (a < 0).any():
+                raise DataError(f"the saved adam state {name!r} holds negative values; a "
+                                f"second moment is a mean of squares")
+
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 

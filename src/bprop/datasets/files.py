@@ -28,10 +28,12 @@ import os
 import re
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import check_regular_file
 from ..errors import DataError, numpy_reason
 from .idx import read_pair
 
@@ -189,12 +191,13 @@ def read_npz(path: str | os.PathLike):
     ``X`` are ``(N, n_features)`` arrays as stored (not yet scaled), ``y`` are ``(N,)`` int64.
     """
     path = Path(path)
+    check_regular_file(path, "a .npz file", DataError)
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {key: f[key] for key in f.files}
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as e:
         raise DataError(f"cannot read {path.name} as a .npz archive: {numpy_reason(e)}") from None
     keys = {key.lower(): key for key in arrays}
     if len(keys) != len(arrays):
@@ -276,6 +279,7 @@ def read_csv(path: str | os.PathLike):
     """Like ``read_npz`` for a ``.csv``: features, then the label in the last column, or in
     the column an optional header line names ``label`` (see the module docstring)."""
     path = Path(path)
+    check_regular_file(path, "a .csv file", DataError)
     label_column = -1
     try:
         with open(path, encoding="utf-8-sig") as f:
@@ -305,6 +309,10 @@ def read_csv(path: str | os.PathLike):
                         f"{numpy_reason(e)}") from None
     if data.size == 0:
         raise DataError(f"{path.name} holds no data rows")
+    if header and len(fields) != data.shape[1]:
+        # a row can be read as the header when the widths differ: refuse, do not guess
+        raise DataError(f"the header of {path.name} names {len(fields)} columns but its rows "
+                        f"have {data.shape[1]}")
     first = data[:, 0]
     if header and names[0] == "" and np.all(first == np.round(first)) and np.all(first >= 0) \
             and len(np.unique(first)) == len(first):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..atomic import atomic_write
 from ..costs import COSTS_BY_CLASS_NAME, get_cost
+from ..atomic import check_regular_file
 from ..errors import BpropError, ModelFileError, json_reason
 from ..network import Network
 from ..validate import check_parameters, check_sizes
@@ -32,14 +33,22 @@ def save_book_json(net, path):
 
 
 def _json_array(value, name):
+    """A JSON array of numbers as float64: not strings or booleans (which NumPy would turn
+    into numbers), nor integers beyond a float's range."""
     try:
-        return np.array(value, dtype=np.float64)
+        given = np.array(value, dtype=object)     # the JSON values as they are
+        if not all(type(v) in (int, float) for v in given.reshape(-1)):
+            raise TypeError
+        return given.astype(np.float64)
     except (ValueError, TypeError):
         raise ValueError(f"{name} is not a rectangular array of numbers") from None
+    except OverflowError:
+        raise ValueError(f"{name} holds a number too large for a float") from None
 
 
 def load_book_json(path, network_class=Network):
     """Read network2's JSON into ``network_class`` (sigmoid layers, the named cost)."""
+    check_regular_file(path, "the book's network2 JSON", ModelFileError)
     try:
         with open(path, encoding="utf-8-sig") as f:       # a BOM from a Windows editor
             data = json.load(f)

@@ -14,8 +14,9 @@ import zipfile
 import numpy as np
 
 from .. import modelfile
-from ..errors import BpropError, ConfigError, ModelFileError
+from ..errors import BpropError, ConfigError, DataError, ModelFileError
 from ..network import Network
+from ..optimizers import OPTIMIZERS, make_optimizer
 from .book_json import load_book_json
 from .checkpoint import Checkpoint
 
@@ -90,7 +91,35 @@ def load_checkpoint(path):
         want = [p.shape for p in (*net.weights, *net.biases)]
         if [p.shape for p in best_params] != want:
             raise ModelFileError(f"{path}: the saved best weights do not fit sizes {net.sizes}")
+    _check_run_state(path, meta, optimizer_state, net)
     return Checkpoint(net, meta, optimizer_state, best_params, path=path)
+
+
+def _check_run_state(path, meta, optimizer_state, net):
+    """Refuse a header whose epoch count and history disagree (resuming would repeat or
+    skip records) and optimiser state that its optimiser could not have written."""
+    records = (meta.get("history") or {}).get("records")
+    if "epoch" in meta and records:
+        # the records are the last epochs trained, one each: all of them, or those since a
+        # run was continued from a model saved without its history
+        epochs = [r.get("epoch") if isinstance(r, dict) else None for r in records]
+        done = int(meta["epoch"])
+        if epochs != list(range(done - len(epochs), done)) or len(epochs) > done:
+            raise ModelFileError(f"{path}: the header says {int(meta['epoch'])} epochs were "
+                                 f"trained but its history holds {len(records)} records "
+                                 f"(epochs {_span(epochs)}); the file was altered")
+    name = (meta.get("optimizer") or {}).get("name")
+    if optimizer_state and name in OPTIMIZERS:
+        try:
+            make_optimizer(name, 1.0).check_state(optimizer_state,
+                                                  (*net.weights, *net.biases))
+        except DataError as e:
+            raise ModelFileError(f"{path}: {e}") from None
+
+
+def _span(epochs):
+    shown = [e + 1 if isinstance(e, int) else e for e in epochs[:6]]
+    return ", ".join(map(str, shown)) + (", ..." if len(epochs) > 6 else "") if epochs else "none"
 
 
 def _parameter(path, name, a, dtype):

@@ -1,0 +1,275 @@
+"""Hostile files and concurrent runs: nothing lost, nothing hangs, one line for bad input.
+
+Each test builds the hostile thing itself: two runs saving to one file, FIFOs and device
+files where data is expected, a stopped worker process, files whose headers disagree with
+their contents, tampered checkpoints, and temporary files that killed writers left.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import bprop
+from bprop import Network, TrainConfig
+from bprop.atomic import FileLock, atomic_write, remove_leftovers
+from bprop.errors import DataError, FileInUseError, ModelFileError
+from bprop.io import Checkpointer, load_checkpoint
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+needs_flock = pytest.mark.skipif(sys.platform == "win32", reason="no flock on Windows")
+
+
+def bprop_cli(*args, timeout=60, **kw):
+    """``python -m bprop ARGS``: (exit status, stdout, stderr); fails the test on a hang."""
+    done = subprocess.run([sys.executable, "-m", "bprop", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, **kw)
+    return done.returncode, done.stdout, done.stderr
+
+
+# -- 1. one run at a time writes a checkpoint ----------------------------------------------------
+@needs_flock
+def test_a_second_lock_on_a_file_is_refused_and_names_the_holder(tmp_path):
+    path = tmp_path / "m.npz"
+    with FileLock(path, "--save") as lock:
+        assert os.path.exists(lock.lock_path)
+        with pytest.raises(FileInUseError, match=rf"--save {path} is being written by another "
+                                                 rf"run \(process {os.getpid()}, since "):
+            FileLock(path, "--save").acquire()
+    assert not os.path.exists(lock.lock_path)       # removed on release
+    with FileLock(path):                            # and free again
+        pass
+
+
+@needs_flock
+def test_checkpointer_holds_its_file_for_the_run(tmp_path):
+    path = tmp_path / "m.npz"
+    net = Network([4, 3, 2], rng=0)
+    with Checkpointer(path, net, TrainConfig(epochs=1)) as saver:
+        with pytest.raises(FileInUseError):
+            with Checkpointer(path, Network([4, 3, 2], rng=1), TrainConfig(epochs=1)):
+                pass
+        bprop.train(net, np.zeros((10, 4)), np.arange(10) % 2, TrainConfig(epochs=1),
+                    **saver.train_args())
+    assert load_checkpoint(path).epoch == 1
+
+
+@needs_flock
+def test_two_cli_runs_saving_to_one_file_the_second_is_refused(tmp_path):
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    save = tmp_path / "x.npz"
+    first = subprocess.Popen([sys.executable, "-m", "bprop", "train", "--dataset", "digits",
+                              "--epochs", "500", "--save", str(save), "--quiet"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lock = tmp_path / ".x.npz.lock"
+        deadline = time.monotonic() + 30
+        while not (lock.exists() and lock.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status, _, err = bprop_cli("train", "--dataset", "digits", "--epochs", "1", "--save",
+                                   save, "--overwrite")
+        assert status == 2
+        assert f"--save {save} is being written by another run (process {first.pid}" in err
+        assert "bprop train --dataset digits --epochs 500" in err
+        # resuming (or copying) the checkpoint the first run is writing is refused too
+        while not save.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status, _, err = bprop_cli("train", "--dataset", "digits", "--resume", save, "--save",
+                                   tmp_path / "copy.npz", "--epochs", "600")
+        assert status == 2 and f"--resume {save} is being written by another run" in err
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.wait(30)
+    assert first.returncode == 130
+    assert load_checkpoint(save).epoch >= 1         # the first run's work is there
+    assert not lock.exists()
+
+
+# -- 3. no hangs -------------------------------------------------------------------------------
+@needs_fifo
+def test_fifos_and_devices_are_refused_not_read(tmp_path):
+    for name in ("d.csv", "d.npz", "pic.png", "m.npz", "net.json"):
+        os.mkfifo(tmp_path / name)
+    for args, what in ((("train", "--dataset", tmp_path / "d.csv"), "d.csv is a named pipe"),
+                       (("train", "--dataset", tmp_path / "d.npz"), "d.npz is a named pipe"),
+                       (("train", "--dataset", "/dev/zero"), "/dev/zero is a device"),
+                       (("info", tmp_path / "m.npz"), "not a regular file")):
+        status, _, err = bprop_cli(*args, timeout=20)
+        assert status == 2 and what in err, err
+    from bprop.datasets.files import read_csv
+    with pytest.raises(DataError, match=r"d.csv is a named pipe \(FIFO\); give a .csv file"):
+        read_csv(tmp_path / "d.csv")
+    from bprop.io.book_json import load_book_json
+    with pytest.raises(ModelFileError, match=r"net.json is a named pipe \(FIFO\)"):
+        load_book_json(tmp_path / "net.json")
+
+
+@needs_fifo
+def test_a_fifo_history_file_and_picture_are_refused(tmp_path):
+    pytest.importorskip("PIL", reason="pictures need Pillow")
+    from bprop.io import load_history
+    from bprop.predict import read_input
+    bprop.save(Network([4, 2], rng=0), tmp_path / "m.npz")
+    os.mkfifo(tmp_path / "m.history.json")
+    with pytest.raises(DataError, match="is a named pipe"):
+        load_history(tmp_path / "m.npz")
+    os.mkfifo(tmp_path / "a.png")
+    with pytest.raises(DataError, match=r"a.png is a named pipe \(FIFO\)"):
+        read_input(tmp_path / "a.png", 4)
+    os.mkfifo(tmp_path / "a.npy")
+    with pytest.raises(DataError, match=r"a.npy is a named pipe \(FIFO\)"):
+        read_input(tmp_path / "a.npy", 4)
+
+
+def test_a_stopped_worker_stops_the_run_with_a_message(tmp_path):
+    from bprop.training.parallel import available_cpus
+    import platform
+    if not (sys.platform.startswith("linux") and platform.machine().lower() in
+            ("x86_64", "amd64") and available_cpus() >= 2):
+        pytest.skip("--workers needs Linux on x86-64 with 2 CPUs")
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import numpy as np, bprop, sys\n"
+        "X = np.random.default_rng(0).random((20000, 50)); y = np.arange(20000) % 3\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    bprop.Network([50, 30, 3], rng=0).fit(X, y, epochs=1000, batch_size=100, "
+        "workers=2)\n"
+        "except bprop.BpropError as e:\n"
+        "    print(type(e).__name__, e, flush=True); sys.exit(3)\n")
+    run = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert run.stdout.readline().strip() == "ready"
+        helper, deadline = None, time.monotonic() + 30
+        while helper is None and time.monotonic() < deadline:
+            children = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True,
+                                      text=True).stdout.split()
+            helper = int(children[0]) if children else time.sleep(0.05)
+        assert helper is not None
+        os.kill(helper, signal.SIGSTOP)
+        t0 = time.monotonic()
+        out, _ = run.communicate(timeout=30)
+        waited = time.monotonic() - t0
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 3
+    assert f"WorkerError training worker process {helper} is stopped (SIGSTOP?)" in out
+    assert waited < 10
+
+
+# -- 4. bad input is one line, exit 2 ----------------------------------------------------------
+@pytest.mark.parametrize("text, match", [
+    ("a,b,c,label\n1,2,3,4,0\n1,2,3,4,1\n5,6,7,8,1\n", "names 4 columns but its rows have 5"),
+    ("a,b,label,d,e,f\n1,0\n2,1\n3,0\n", "names 6 columns but its rows have 2"),
+])
+def test_a_csv_header_that_does_not_fit_the_rows_is_refused(tmp_path, text, match):
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    status, _, err = bprop_cli("train", "--dataset", path, "--epochs", "1")
+    assert status == 2 and match in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_npz_with_corrupt_compressed_data_is_one_line(tmp_path):
+    import zipfile
+    X = np.random.default_rng(0).random((300, 4))
+    y = np.arange(300) % 2
+    path = tmp_path / "d.npz"
+    np.savez_compressed(path, X_train=X, y_train=y, X_test=X, y_test=y)
+    with zipfile.ZipFile(path) as z:
+        first = z.infolist()[0]
+    data = bytearray(path.read_bytes())
+    start = first.header_offset + 30 + len(first.filename) + len(first.extra)
+    data[start + 5:start + 40] = bytes(range(35))      # not a deflate stream any more
+    path.write_bytes(bytes(data))
+    status, _, err = bprop_cli("train", "--dataset", path, "--epochs", "1")
+    assert status == 2 and "cannot read d.npz as a .npz archive" in err
+
+
+@pytest.mark.parametrize("weight, match", [
+    (10 ** 400, "holds a number too large for a float"),
+    (True, "is not a rectangular array of numbers"),
+    ("1.5", "is not a rectangular array of numbers"),
+])
+def test_network2_json_with_values_that_are_not_floats_is_refused(tmp_path, weight, match):
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps({"sizes": [2, 2], "weights": [[[weight, 0], [0, 0]]],
+                                "biases": [[[0], [0]]], "cost": "CrossEntropyCost"}))
+    status, _, err = bprop_cli("info", path)
+    assert status == 2 and f"weights[0] {match}" in err
+
+
+# -- 5. tampered checkpoints -------------------------------------------------------------------
+def _rewrite_header(path, change):
+    with np.load(path, allow_pickle=False) as d:
+        arrays = {k: d[k] for k in d.files}
+    meta = json.loads(str(arrays["meta"]))
+    change(meta)
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("epoch", [2, 5, 9])
+def test_an_epoch_count_that_disagrees_with_the_history_is_refused(tmp_path, epoch):
+    path = tmp_path / "m.npz"
+    net, config = Network([4, 3, 2], rng=0), TrainConfig(epochs=5)
+    with Checkpointer(path, net, config) as saver:
+        bprop.train(net, np.zeros((10, 4)), np.arange(10) % 2, config, **saver.train_args())
+    assert load_checkpoint(path).epoch == 5
+    _rewrite_header(path, lambda meta: meta.update(epoch=epoch))
+    if epoch == 5:
+        return
+    with pytest.raises(ModelFileError, match=rf"the header says {epoch} epochs were trained "
+                                             r"but its history holds 5 records"):
+        load_checkpoint(path)
+
+
+def test_records_of_the_epochs_since_a_history_less_model_still_load(tmp_path):
+    """A run continued from a model saved without its history records only its own epochs."""
+    path = tmp_path / "m.npz"
+    net, config = Network([4, 3, 2], rng=0), TrainConfig(epochs=5)
+    history = bprop.History()
+    bprop.train(net, np.zeros((10, 4)), np.arange(10) % 2, config, history=history,
+                start_epoch=3)
+    Checkpointer(path, net, config, history).save(5)
+    assert [r.epoch for r in load_checkpoint(path).history.records] == [3, 4]
+
+
+# -- 7. leftovers of killed writers --------------------------------------------------------------
+def test_temporary_files_of_killed_writers_are_removed_on_the_next_save(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()                                     # a process id that no longer runs
+    alive = os.getppid()                            # one that does
+    target = tmp_path / "m.npz"
+    dead_leftover = tmp_path / f".tmp-{gone.pid}-m.npz-abc123.npz"
+    live_leftover = tmp_path / f".tmp-{alive}-m.npz-def456.npz"
+    other_file = tmp_path / f".tmp-{gone.pid}-other.npz-xyz.npz"
+    for p in (dead_leftover, live_leftover, other_file):
+        p.write_bytes(b"partial")
+    atomic_write(target, lambda f: f.write(b"whole"))
+    assert target.read_bytes() == b"whole"
+    assert not dead_leftover.exists()               # its writer is gone
+    assert live_leftover.exists()                   # its writer may still be writing
+    assert other_file.exists()                      # another file's
+    remove_leftovers(str(tmp_path / "other.npz"))
+    assert not other_file.exists()
+
+
+def test_a_save_killed_midway_leaves_the_old_file_and_a_leftover_that_goes(tmp_path):
+    target = tmp_path / "m.npz"
+    bprop.save(Network([4, 3, 2], rng=0), target)
+    before = target.read_bytes()
+    code = ("import os, signal, bprop.atomic as a\n"
+            f"a.atomic_write({str(target)!r}, lambda f: (f.write(b'half'), f.flush(), "
+            "os.kill(os.getpid(), signal.SIGKILL)))\n")
+    subprocess.run([sys.executable, "-c", code])
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    bprop.save(Network([4, 3, 2], rng=1), target)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    assert load_checkpoint(target).net.sizes == [4, 3, 2]
