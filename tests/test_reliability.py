@@ -273,3 +273,93 @@ def test_a_save_killed_midway_leaves_the_old_file_and_a_leftover_that_goes(tmp_p
     bprop.save(Network([4, 3, 2], rng=1), target)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
     assert load_checkpoint(target).net.sizes == [4, 3, 2]
+
+
+# -- 2. no memory bombs ----------------------------------------------------------------------
+def test_a_gzip_idx_file_declaring_more_than_memory_is_refused_before_expanding(tmp_path):
+    import gzip
+    from bprop.datasets.idx import read_idx
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(bytes.fromhex("00000803") + (10 ** 9).to_bytes(4, "big")
+                + (28).to_bytes(4, "big") * 2 + bytes(1000))
+    with pytest.raises(DataError, match=r"IDX file bomb-idx3-ubyte.gz \(1,000,000,000 items of "
+                                        r"shape \(28, 28\)\) declares 784.0 GB of data, more "
+                                        r"than this machine's"):
+        read_idx(path)
+
+
+def test_a_gzip_idx_file_is_read_no_further_than_its_header_declares(tmp_path, monkeypatch):
+    import gzip
+    from bprop.datasets import idx
+    path = tmp_path / "long-idx1-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(bytes.fromhex("00000801") + (10).to_bytes(4, "big") + bytes(10 ** 6))
+    read = []
+    real = gzip.GzipFile.read
+    monkeypatch.setattr(gzip.GzipFile, "read", lambda self, n=-1: read.append(n) or real(self, n))
+    with pytest.raises(DataError, match="longer than its header promises"):
+        idx.read_idx(path)
+    assert max(read) == 11          # the 10 bytes declared and one to see that more follow
+
+
+def test_npz_members_are_checked_before_they_are_expanded(tmp_path):
+    import io
+    import zipfile
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10 ** 12, 4)})
+    path = tmp_path / "d.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("X_train.npy", header.getvalue() + bytes(64))
+        for key in ("y_train", "X_test", "y_test"):
+            buf = io.BytesIO()
+            np.save(buf, np.zeros(3))
+            z.writestr(f"{key}.npy", buf.getvalue())
+    status, _, err = bprop_cli("train", "--dataset", path, "--epochs", "1")
+    assert status == 2
+    assert "d.npz: member 'X_train' declares an array of shape (1000000000000, 4) (32.0 TB) " \
+           "but holds 192 bytes" in err
+
+
+def test_a_models_unknown_members_are_never_expanded(tmp_path):
+    import zipfile
+    path = tmp_path / "m.npz"
+    net = Network([4, 3, 2], rng=0)
+    bprop.save(net, path)
+    with zipfile.ZipFile(path, "a") as z:        # a member that would fail if expanded
+        info = zipfile.ZipInfo("junk.npy")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, b"\x93NUMPY" + bytes(1000))
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        junk = z.getinfo("junk.npy")
+    start = junk.header_offset + 30 + len(junk.filename) + len(junk.extra)
+    data[start:start + junk.compress_size] = b"\xff" * junk.compress_size     # not deflate
+    path.write_bytes(bytes(data))
+    loaded = bprop.load(path)
+    np.testing.assert_array_equal(loaded.weights[0], net.weights[0])
+
+
+def test_a_picture_is_refused_by_its_size_before_it_is_decoded(tmp_path, monkeypatch):
+    Image = pytest.importorskip("PIL.Image", reason="pictures need Pillow")
+    from bprop import images
+    Image.new("L", (300, 200), 255).save(tmp_path / "big.png")
+    monkeypatch.setattr(images, "MAX_PICTURE_PIXELS", 50_000)
+    with pytest.raises(DataError, match=r"^big.png is 300x200 pixels \(0 megapixels\); bprop "
+                                        r"prepares pictures of at most 0 megapixels"):
+        images.read_image(tmp_path / "big.png")
+
+
+def test_the_books_pickle_expands_no_further_than_half_the_memory(tmp_path, monkeypatch):
+    import gzip
+    import pickle
+    from bprop.datasets import mnist
+    X, y = np.random.default_rng(0).random((1000, 784)).astype(np.float32), np.zeros(1000, int)
+    with gzip.open(tmp_path / "mnist.pkl.gz", "wb") as f:
+        pickle.dump(((X, y), (X, y), (X, y)), f)
+    assert len(mnist.read_pkl_gz(tmp_path / "mnist.pkl.gz")) == 3     # fine as it is
+    monkeypatch.setattr(mnist, "physical_memory", lambda: 2_000_000)
+    with pytest.raises(DataError, match="mnist.pkl.gz expands to more than 0.0 GB, half this "
+                                        "machine's memory"):
+        mnist.read_pkl_gz(tmp_path / "mnist.pkl.gz")

@@ -109,22 +109,6 @@ def _running(pid):
     return True
 
 
-def check_regular_file(path, what, error):
-    """Refuse, with ``error`` (an exception class) naming ``what`` is wanted, a path that is
-    not a regular file: a FIFO would block the read forever, a device such as /dev/zero
-    never end it. A missing path is left to the caller's open (FileNotFoundError)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return
-    if stat.S_ISREG(mode):
-        return
-    kind = ("a directory" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
-            "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
-    raise error(f"{os.fspath(path)} is {kind}; give {what}")
-
-
 class FileLock:
     """Hold an advisory lock on ``path`` (in ``.<name>.lock`` beside it) while a run writes it.
 

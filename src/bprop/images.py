@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import check_regular_file
+from .reading import check_regular_file
 from .errors import ConfigError, DataError, ShapeError, check_int, whole
 
 #: MNIST's box: digits fit in 20x20 inside the 28x28 field.
@@ -183,6 +183,10 @@ def _area_weights(n_in, n_out):
     return overlap / (n_in / n_out)
 
 
+#: The largest picture :func:`read_image` reads: preparing one takes tens of bytes a pixel.
+MAX_PICTURE_PIXELS = 40_000_000
+
+
 def read_image(path):
     """Grey levels ``(rows, cols)`` float64 in ``[0, 1]`` from a picture file (needs Pillow).
 
@@ -200,6 +204,12 @@ def read_image(path):
     check_regular_file(path, "a picture file (PNG, JPEG, ...)", DataError)
     try:
         with Image.open(path) as im:
+            width, height = im.size         # from the header: nothing decoded yet
+            if width * height > MAX_PICTURE_PIXELS:
+                raise DataError(f"{path.name} is {width}x{height} pixels "
+                                f"({width * height / 1e6:,.0f} megapixels); bprop prepares "
+                                f"pictures of at most {MAX_PICTURE_PIXELS // 10**6} "
+                                f"megapixels (tens of bytes each): scale it down first")
             im.load()
             picture_format = im.format
             im = ImageOps.exif_transpose(im)
@@ -216,7 +226,7 @@ def read_image(path):
                 paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 im = Image.alpha_composite(paper, rgba)
             grey = np.asarray(im.convert("L"), dtype=np.float64) / 255.0
-    except FileNotFoundError:           # an OSError, but not a damaged image
+    except (FileNotFoundError, DataError):  # not a damaged image: said already
         raise
     except UnidentifiedImageError:
         raise DataError(f"{path.name} is not an image Pillow can read") from None

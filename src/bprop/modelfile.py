@@ -25,16 +25,21 @@ a network only through the fields in :data:`NETWORK_FIELDS`, and knows no Networ
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 
 from .atomic import atomic_write
 from .errors import BpropError, ConfigError, ModelFileError, check_int, json_reason
+from .reading import check_npz_sizes
 from .training import History, TrainConfig
 from .validate import check_parameters, check_sizes
 
 FORMAT = "bprop-model"
 VERSION = 1
+#: The members a model file may hold: the header, weights and biases, optimiser state and
+#: early stopping's best weights (anything else is ignored, never expanded).
+MEMBER = re.compile(r"meta|[wb]\d+|opt_\w+|best_\d+")
 #: The header's ``regularisation`` field: L2 and L1 are in the gradient every optimiser follows.
 REGULARISATION = "in-gradient"
 #: What :func:`save` reads of a network.
@@ -104,7 +109,12 @@ def read(path):
     ``Network()`` itself refuses (unknown activation or cost names) is left to it."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+            # only the members this format has are expanded, once their sizes are checked
+            names = [k for k in data.files if MEMBER.fullmatch(k)]
+            check_npz_sizes(path, names, ModelFileError, label=str(path))
+            arrays = {k: data[k] for k in names}
+    except ModelFileError:
+        raise
     except Exception as e:      # zipfile and the .npy header parser raise many kinds
         raise ModelFileError(f"{path} is not a readable bprop model file "
                              f"(truncated or corrupt: {type(e).__name__}: {e})") from None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import check_regular_file
+from .reading import check_regular_file
 from .errors import ConfigError, DataError, ShapeError, check_int, numpy_reason
 from .images import (INK_THRESHOLD, MAX_SIDE, MNIST_BOX_FRACTION,  # noqa: F401
                      NOISE_FLOOR_SIGMAS, ascii_art, default_box, input_side, prepare_image,

@@ -18,7 +18,6 @@ The functions named ``check_*(net, ...)`` take ``net``: any object with ``sizes`
 from __future__ import annotations
 
 import math
-import os
 from numbers import Integral
 
 import numpy as np
@@ -27,6 +26,7 @@ from .activations import Activation, get_activation
 from .errors import (ConfigError, DataError, ShapeError, check_int, check_number, check_range,
                      whole)
 from .numerics import DOT_CHECK_MAX, all_finite
+from .reading import physical_memory
 from .outputs import ROWS_PER_PASS, predicted_classes
 
 #: Output activations whose a lies in (0, 1), as the log costs need.
@@ -157,12 +157,9 @@ def check_sizes(sizes):
 def check_fits_in_memory(sizes, dtype):
     """ConfigError for a network whose weights and biases alone would not fit in this
     machine's memory (a typo such as ``--hidden 3000000000``), before NumPy tries."""
-    try:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, OSError, ValueError):      # not a POSIX system: let NumPy try
-        return
+    memory = physical_memory()
     n = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    if n * dtype.itemsize > memory > 0:
+    if memory is not None and n * dtype.itemsize > memory:
         raise ConfigError(f"sizes {sizes} make {n:,} weights and biases, "
                           f"{n * dtype.itemsize / 2**30:,.1f} GiB in {dtype.name}: more than "
                           f"this machine's {memory / 2**30:,.1f} GiB of memory")

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import check_regular_file
+from ..reading import check_regular_file
 from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
 from ..validate import MAX_CLASSES, check_n_classes  # noqa: F401  (bprop.datasets.MAX_CLASSES)
 from .download import cache_dir, download_files

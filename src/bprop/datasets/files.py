@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import check_regular_file
+from ..reading import check_npz_sizes, check_regular_file
 from ..errors import DataError, numpy_reason
 from .idx import read_pair
 
@@ -194,9 +194,12 @@ def read_npz(path: str | os.PathLike):
     check_regular_file(path, "a .npz file", DataError)
     try:
         with np.load(path, allow_pickle=False) as f:
+            check_npz_sizes(path, f.files, DataError)
             arrays = {key: f[key] for key in f.files}
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
+    except DataError:
+        raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as e:
         raise DataError(f"cannot read {path.name} as a .npz archive: {numpy_reason(e)}") from None
     keys = {key.lower(): key for key in arrays}

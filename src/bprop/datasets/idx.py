@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import check_regular_file
 from ..errors import DataError
+from ..reading import check_declared_size, check_regular_file
 
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions: (N, rows, cols)
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension: (N,)
@@ -45,20 +45,32 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _read_bytes(path: Path) -> bytes:
-    """The file's content, gunzipped if it is a gzip stream."""
+    """The file's content, gunzipped if it is a gzip stream: the header, then no more than
+    one byte beyond what the header declares (a small gzip file can expand to gigabytes;
+    a header that declares more than the machine's memory is refused before reading on)."""
     check_regular_file(path, "an IDX file", DataError)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == _GZIP_MAGIC
+            raw.seek(0)
+            f = gzip.GzipFile(fileobj=raw) if gzipped else raw
+            head = f.read(4)
+            ndim = head[3] if len(head) == 4 and head[:2] == b"\x00\x00" else 0
+            head += f.read(4 * ndim)
+            if head[2:3] and head[2] in _DTYPES and ndim and len(head) == 4 + 4 * ndim:
+                dims = [int.from_bytes(head[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+                size = _DTYPES[head[2]].itemsize * math.prod(dims)
+                if gzipped:     # (a plain file is as long as it is: read_idx says if short)
+                    check_declared_size(size, f"IDX file {path.name} ({dims[0]:,} items of "
+                                              f"shape {tuple(dims[1:])})", DataError)
+                return head + (f.read(size + 1) if gzipped else f.read())
+            return head             # not an IDX header: read_idx says what is wrong
     except FileNotFoundError:
         raise DataError(f"no such file: {path}") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+        raise DataError(f"corrupt gzip file {path.name}: {e}") from None
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror or e}") from None
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"corrupt gzip file {path.name}: {e}") from None
 
 
 def read_idx(path: str | os.PathLike, *, magic: int | None = None) -> np.ndarray:

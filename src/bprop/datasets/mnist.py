@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import check_regular_file
+from ..reading import BoundedReader, check_regular_file, physical_memory
 from ..errors import DataError
 from .download import cache_dir, download_files
 from .files import read_idx_dir
@@ -173,6 +173,11 @@ def read_pkl_gz(path: str | os.PathLike):
             gzipped = raw.read(2) == b"\x1f\x8b"
         # the book's file is gzipped; a plain pickle of the same tuple is read as well
         with (gzip.open if gzipped else open)(path, "rb") as f:
+            if gzipped:     # a pickle declares no size: expand no more than half the memory
+                limit = (physical_memory() or 2**34) // 2
+                f = BoundedReader(f, limit, DataError,
+                                  f"{path.name} expands to more than {limit / 1e9:,.1f} GB, half "
+                                  f"this machine's memory; it is not the book's mnist.pkl.gz")
             data = _NumpyUnpickler(f, encoding="latin1").load()
     except DataError:
         raise

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..atomic import atomic_write
 from ..costs import COSTS_BY_CLASS_NAME, get_cost
-from ..atomic import check_regular_file
+from ..reading import check_regular_file
 from ..errors import BpropError, ModelFileError, json_reason
 from ..network import Network
 from ..validate import check_parameters, check_sizes

@@ -7,7 +7,7 @@ import json
 import os
 
 from ..atomic import atomic_write
-from ..atomic import check_regular_file
+from ..reading import check_regular_file
 from ..errors import DataError
 from ..training import History
 
