@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from bprop import DataError, ModelFileError, Network, TrainConfig, load, network2, save
+from bprop import ModelFileError, Network, TrainConfig, load, network2, save
 from bprop.io import atomic_write, load_checkpoint, save_book_json, save_history
 
 
