@@ -363,3 +363,40 @@ def test_the_books_pickle_expands_no_further_than_half_the_memory(tmp_path, monk
     with pytest.raises(DataError, match="mnist.pkl.gz expands to more than 0.0 GB, half this "
                                         "machine's memory"):
         mnist.read_pkl_gz(tmp_path / "mnist.pkl.gz")
+
+
+# -- 6. what a resumed run's exactness depends on is recorded and said ---------------------------
+def _csv(path, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.random((300, 4))
+    np.savetxt(path, np.column_stack([X, (X[:, 0] > 0.5).astype(int)]), delimiter=",")
+
+
+def test_resuming_on_changed_data_is_said(tmp_path):
+    data, model = tmp_path / "d.csv", tmp_path / "m.npz"
+    _csv(data, 0)
+    assert bprop_cli("train", "--dataset", data, "--epochs", "2", "--save", model)[0] == 0
+    status, _, err = bprop_cli("train", "--resume", model, "--epochs", "3")
+    assert status == 0 and "warning" not in err             # the same data: nothing to say
+    _csv(data, 1)                                            # same sizes, other values
+    status, _, err = bprop_cli("train", "--resume", model, "--epochs", "4")
+    assert status == 0
+    assert f"warning: the data differ from those {model} was trained on (fingerprint " \
+           f"240x4:" in err and "will not match one that was not interrupted" in err
+
+
+def test_resuming_dropout_with_other_workers_is_said(tmp_path):
+    from bprop.training.parallel import available_cpus
+    if not (sys.platform.startswith("linux") and available_cpus() >= 2):
+        pytest.skip("--workers needs Linux with 2 CPUs")
+    data, model = tmp_path / "d.csv", tmp_path / "m.npz"
+    _csv(data, 0)
+    status, _, err = bprop_cli("train", "--dataset", data, "--epochs", "1", "--dropout", "0.2",
+                               "--hidden", "8", "--workers", "2", "--mini-batch-size", "20",
+                               "--save", model)
+    assert status == 0, err
+    assert load_checkpoint(model).meta["workers"] == 2
+    status, _, err = bprop_cli("train", "--resume", model, "--epochs", "2")
+    assert status == 0
+    assert f"warning: {model} was trained with 2 worker processes, this run has 1: with " \
+           f"dropout or shifts" in err

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import datasets
 from ..atomic import FileLock
-from ..datasets import dataset_record, same_dataset
+from ..datasets import data_fingerprint, dataset_record, same_dataset
 from ..diagnostics import Diagnostics, explain
 from ..errors import ConfigError, check_int
 from ..io import Checkpointer, Resume, history_paths, load_checkpoint
@@ -109,6 +109,10 @@ def _train(given, opts, checkpoint):
                  f"part of the gradient it follows, so the run will not match an "
                  f"uninterrupted run of that version")
     start_epoch, history = plan.start_epoch, plan.history
+    if checkpoint is not None and not plan.nothing_left:
+        for sentence in checkpoint.exactness_notes(plan.config, workers,
+                                                   data_fingerprint(data)):
+            note(f"warning: {sentence}")
     if quiet:
         pass
     elif not plan.nothing_left:
@@ -133,7 +137,7 @@ def _train(given, opts, checkpoint):
                                 seed=opts["seed"], train_size=opts["train_size"],
                                 data_dir=opts["data_dir"], stored=stored)
         checkpointer = Checkpointer(save_path, net, saved_config, history, plan.optimizer,
-                                    extra={"dataset": header})
+                                    extra={"dataset": header, "workers": workers})
         if checkpoint is not None and same_file(save_path, opts["resume"]):
             checkpointer.saved_epoch = start_epoch  # it holds that much until overwritten
     run = _Run(checkpointer, saved_config, opts["json"],

@@ -38,7 +38,7 @@ from ..validate import MAX_CLASSES, check_n_classes  # noqa: F401  (bprop.datase
 from .download import cache_dir, download_files
 from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
 from .idx import read_idx, write_idx
-from .recorded import dataset_id, dataset_record, same_dataset
+from .recorded import data_fingerprint, dataset_id, dataset_record, same_dataset
 from .registry import AVAILABLE, CLASS_NAMES, DatasetInfo, canonical_name, describe, uses_data_dir
 
 __all__ = [
@@ -49,7 +49,7 @@ __all__ = [
     "cache_dir",
     "canonical_name",
     "dataset_id",
-    "dataset_record",
+    "data_fingerprint", "dataset_record",
     "describe",
     "download_files",
     "load",

@@ -7,8 +7,11 @@ splits (:func:`bprop.datasets.load_recorded`) and prepares pictures like its ima
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+
+import numpy as np
 
 from ..images import typical_box
 from .registry import AVAILABLE, canonical_name
@@ -21,7 +24,7 @@ def dataset_record(dataset, data, *, validation=0, seed=0, train_size=None, data
 
     name: :func:`dataset_id`; validation, seed, train_size: as passed to ``load``; data_dir:
     the same, made absolute so that the model file works from any directory; n_classes,
-    image_shape: the data's; box: the side of the box its images' ink fills
+    image_shape: the data's; fingerprint: :func:`data_fingerprint`; box: the side of the box its images' ink fills
     (:func:`bprop.images.typical_box`), for preparing pictures like the training images,
     taken from ``stored`` (the header being continued) when it has one.
     """
@@ -31,6 +34,7 @@ def dataset_record(dataset, data, *, validation=0, seed=0, train_size=None, data
             os.path.abspath(os.path.expanduser(data_dir)),
             "n_classes": data.n_classes,
             "image_shape": list(data.image_shape) if data.image_shape else None}
+    info["fingerprint"] = data_fingerprint(data)
     stored = stored or {}
     if "box" in stored:
         info["box"] = stored["box"]
@@ -38,6 +42,23 @@ def dataset_record(dataset, data, *, validation=0, seed=0, train_size=None, data
             data.image_shape[0] == data.image_shape[1]:
         info["box"] = typical_box(data.X_train, data.image_shape)
     return info
+
+
+def data_fingerprint(data):
+    """A cheap fingerprint of the data a run trains on (a :class:`Dataset`): the split's
+    sizes, all labels and up to 256 rows of each split spread over it, hashed; so that a
+    resumed run can tell that the data changed since it was saved. ``"60000x784:<hash>"``."""
+    h = hashlib.sha256()
+    for X, y in ((data.X_train, data.y_train), (data.X_val, data.y_val),
+                 (data.X_test, data.y_test)):
+        if X is None:
+            h.update(b"-")
+            continue
+        h.update(repr((X.shape, y.shape)).encode())
+        rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), 256)).astype(np.int64))
+        h.update(np.ascontiguousarray(X[rows], dtype=np.float64).tobytes())
+        h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    return f"{len(data.X_train)}x{data.X_train.shape[1]}:{h.hexdigest()[:16]}"
 
 
 def dataset_id(dataset):
