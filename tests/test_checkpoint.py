@@ -7,13 +7,12 @@ import dataclasses
 import errno
 import json
 import os
-import types
 
 import numpy as np
 import pytest
 
 from bprop import Network, TrainConfig, save, train
-from bprop.datasets import dataset_id, dataset_record, same_dataset
+from bprop.datasets import data_fingerprint, dataset_id, dataset_record, same_dataset
 from bprop.errors import CheckpointError, ModelFileError
 from bprop.io import Checkpointer, history_paths, load_checkpoint
 from bprop.io import checkpoint as checkpoint_module
@@ -159,11 +158,17 @@ def test_older_checkpoints_say_their_regularisation_was_applied_differently(tmp_
     assert not ck.resume(dataclasses.replace(ck.config, lmbda=0.0)).older_regularisation
 
 
+def _dataset(X, n_classes, image_shape=None):
+    from bprop.datasets import Dataset
+    y = np.zeros(len(X), int)
+    return Dataset("mine", X, y, None, None, X, y, n_classes, image_shape)
+
+
 def test_what_a_resumed_run_keeps(tmp_path):
     net = Network([6, 5, 3, 4], ["relu", "tanh", "softmax"], "log-likelihood", init="he",
                   rng=0, dtype=np.float32)
     path = tmp_path / "m.npz"
-    data = types.SimpleNamespace(n_classes=4, image_shape=None)
+    data = _dataset(np.zeros((3, 6)), n_classes=4)
     save(net, path, config=TrainConfig(), history=History(), epoch=1,
          extra={"dataset": dataset_record("digits", data, validation=0.1, seed=7)})
     ck = load_checkpoint(path)
@@ -180,13 +185,16 @@ def test_the_data_set_record(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     images = np.zeros((3, 16))
     images[:, 5] = 1.0                                  # ink one pixel wide in a 4x4 frame
-    data = types.SimpleNamespace(n_classes=10, image_shape=(4, 4), X_train=images)
+    data = _dataset(images, n_classes=10, image_shape=(4, 4))
     record = dataset_record("Fashion-MNIST", data, seed=2, train_size=100, data_dir="d")
     assert record == {"name": "fashion", "validation": 0, "seed": 2, "train_size": 100,
                       "data_dir": str(tmp_path / "d"), "n_classes": 10, "image_shape": [4, 4],
-                      "box": 1}
+                      "fingerprint": data_fingerprint(data), "box": 1}
+    assert record["fingerprint"].startswith("3x16:")
+    images[2, 0] = 0.5                                  # any change of a row sampled, or size
+    assert data_fingerprint(data) != record["fingerprint"]
     assert dataset_record("fashion", data, stored={"box": 20})["box"] == 20   # kept on resume
-    flat = types.SimpleNamespace(n_classes=3, image_shape=None)
+    flat = _dataset(np.zeros((3, 5)), n_classes=3)
     assert "box" not in dataset_record("mine.csv", flat)
     assert dataset_id("./fashion") == str(tmp_path / "fashion")              # a path, not a name
     assert same_dataset("Fashion-MNIST", "fashion") and same_dataset("./x.csv",

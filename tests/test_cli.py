@@ -736,7 +736,9 @@ def test_help_on_a_console_without_unicode(tmp_path):
 
 def test_data_dir_is_stored_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    data = types.SimpleNamespace(name="mnist", n_classes=10, image_shape=None)
+    X, y = np.zeros((3, 2)), np.zeros(3, int)
+    data = types.SimpleNamespace(name="mnist", n_classes=10, image_shape=None, X_train=X,
+                                 y_train=y, X_val=None, y_val=None, X_test=X, y_test=y)
     assert dataset_record("mnist", data, data_dir="rel")["data_dir"] == str(tmp_path / "rel")
 
 
