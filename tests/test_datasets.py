@@ -602,7 +602,7 @@ def test_npz_errors(tmp_path):
         load(path)
     X[7, 1], X[8, :] = 0.5, np.inf
     np.savetxt(tmp_path / "bad.csv", np.c_[X, np.arange(10) % 2], delimiter=",")
-    with pytest.raises(DataError, match=r"features in bad.csv contain 3 infinite values \(first in row 8\)"):
+    with pytest.raises(DataError, match=r"features in bad.csv contain 3 infinite values \(first on line 9\)"):
         load(tmp_path / "bad.csv")
     np.savez(path, X=np.full((10, 3), 300.0), y=np.zeros(10, np.int64))
     with pytest.raises(DataError, match=r"must lie in \[0, 1\] or be pixel bytes 0..255; got min=300, max=300"):
@@ -662,14 +662,15 @@ def test_csv_from_pandas_with_its_row_index_and_a_first_row_of_0_1(tmp_path):
 def test_csv_errors(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("0.1,0.2,1.5\n0.3,0.4,1\n")
-    with pytest.raises(DataError, match=r"labels in the last column of d.csv must be integers; got 1.5 in row 0"):
+    with pytest.raises(DataError, match=r"labels in the last column of d.csv must be integers; got 1.5 on line 1"):
         load(path)
     path.write_text("0.1,0.2,1\n0.3,oops,1\n")
-    with pytest.raises(DataError, match=r"cannot parse d.csv as comma-separated numbers"):
+    with pytest.raises(DataError, match=r"cannot parse d.csv as comma-separated numbers: could "
+                                        r"not convert string 'oops' to float64 on line 2, column 2"):
         load(path)
     # a value missing in the first row: an error there, not a 'header' dropped in silence
     path.write_text("0.1,,1\n0.3,0.4,1\n0.5,0.6,0\n")
-    with pytest.raises(DataError, match=r"cannot parse d.csv .* at row 0, column 2"):
+    with pytest.raises(DataError, match=r"cannot parse d.csv .* on line 1, column 2"):
         load(path)
     path.write_text("0.1,0.2,-1\n0.3,0.4,1\n")
     with pytest.raises(DataError, match=r"must be integers >= 0; got min=-1, max=1"):

@@ -400,3 +400,45 @@ def test_resuming_dropout_with_other_workers_is_said(tmp_path):
     assert status == 0
     assert f"warning: {model} was trained with 2 worker processes, this run has 1: with " \
            f"dropout or shifts" in err
+
+
+# -- 8. messages, and the exit-code contract ---------------------------------------------------
+def test_a_bug_is_exit_1_not_bad_input(monkeypatch, capsys, tmp_path):
+    import importlib
+    cli_main = importlib.import_module("bprop.cli.main")
+    parser = importlib.import_module("bprop.cli.parser")
+
+    def broken(args):
+        return None + 1                             # a TypeError of our own making
+    monkeypatch.setattr(parser, "cmd_info", broken)
+    assert cli_main.main(["info", str(tmp_path / "m.npz")]) == 1
+    assert "unexpected error: TypeError" in capsys.readouterr().err
+
+    def refuses(args):
+        raise DataError("m.npz is bad")              # what our checks say: bad input
+    monkeypatch.setattr(parser, "cmd_info", refuses)
+    assert cli_main.main(["info", str(tmp_path / "m.npz")]) == 2
+    assert capsys.readouterr().err.strip() == "bprop: error: m.npz is bad"
+
+
+@pytest.mark.parametrize("text, match", [
+    ("1,2,0\n3,4,1\n5,6,18446744073709551617\n7,8,1\n",
+     r"labels in the last column of d.csv must be integers in \[0, 2\^63\); got 1.84467e\+19 "
+     r"on line 3"),
+    ("a,b,label\n1,2,0\n3,4,1\n5,nan,1\n7,8,1\n",
+     r"features in d.csv contain 1 NaN value \(first on line 4\)"),
+    ("a,b,label\n1,2,0\n3,4,1\n5,x,1\n7,8,1\n",
+     r"could not convert string 'x' to float64 on line 4, column 2"),
+])
+def test_csv_messages_count_lines_as_editors_do(tmp_path, text, match):
+    from bprop.datasets import load
+    (tmp_path / "d.csv").write_text(text)
+    with pytest.raises(DataError, match=match):
+        load(tmp_path / "d.csv")
+
+
+def test_a_npy_named_npz_is_said_to_be_one(tmp_path):
+    np.save(tmp_path / "a.npy", np.zeros((5, 3)))
+    os.replace(tmp_path / "a.npy", tmp_path / "a.npz")
+    status, _, err = bprop_cli("train", "--dataset", tmp_path / "a.npz")
+    assert status == 2 and "a.npz is a .npy file (one array), not a .npz archive" in err

@@ -1,9 +1,11 @@
 """Exceptions raised at bprop's public boundary.
 
-Every error a user can cause is a ``ValueError`` or ``TypeError`` subclass whose message
-names what is wrong, what was expected and what was got, or an ``OSError`` for a path that
-is missing or cannot be written (and ``ModuleNotFoundError`` for a missing optional
-package). The command line turns them into one line on stderr and exit status 2.
+Every error a user can cause is a :class:`BpropError` (and a ``ValueError`` or, for
+failures of the machine, a ``RuntimeError``) whose message names what is wrong, what was
+expected and what was got, or an ``OSError`` for a path that is missing or cannot be
+written (and ``ModuleNotFoundError`` for a missing optional package). The command line
+turns them into one line on stderr and exit status 2; any other exception, a plain
+``TypeError`` from bprop's own code say, is a bug: exit status 1.
 
 ``check_int``, ``check_number``, ``check_range``, ``check_dtype`` and ``check_class_index``
 are the checks of settings that the network, the optimisers, the training loop, the data

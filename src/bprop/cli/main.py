@@ -52,11 +52,11 @@ def main(argv=None) -> int:
         except (OSError, ValueError):
             pass
         return 1
-    except BAD_INPUT as e:
+    except (CheckpointError, WorkerError) as e:    # the machine failed, not the input
+        return _fail(e, 1, debug)
+    except BAD_INPUT as e:              # what bprop's checks name: bad input or usage
         return _fail(e, 2, debug)
     except FloatingPointError as e:     # training diverged: not bad input, but no traceback
-        return _fail(e, 1, debug)
-    except (CheckpointError, WorkerError) as e:    # the machine failed, not the input
         return _fail(e, 1, debug)
     except MemoryError as e:            # e.g. --hidden 100000000: the machine, not a bug
         return _fail(f"out of memory: {e or 'an allocation failed'}; a smaller network, "

@@ -11,10 +11,13 @@ import sys
 
 import numpy as np
 
+from ..errors import BpropError
 from ..training.history import json_value
 
-#: Errors that mean bad usage or bad input: exit 2, one line, no traceback.
-BAD_INPUT = (ValueError, TypeError, FileNotFoundError, PermissionError, IsADirectoryError,
+#: Errors that mean bad usage or bad input: exit 2, one line, no traceback. Only what
+#: bprop's checks raise (and missing or unwritable paths): a ValueError or TypeError from
+#: elsewhere is a bug in bprop, exit 1 ("unexpected error", --debug for the traceback).
+BAD_INPUT = (BpropError, FileNotFoundError, PermissionError, IsADirectoryError,
              NotADirectoryError, FileExistsError, ModuleNotFoundError)
 
 

@@ -102,8 +102,15 @@ def read_idx_dir(directory: str | os.PathLike, n_classes: int | None = None):
     return X_train, y_train, X_test, y_test
 
 
-def as_labels(y, where: str) -> np.ndarray:
-    """``y`` as ``(N,)`` int64 labels >= 0; ``(N, 1)`` columns are flattened. ``where`` names it in errors."""
+def _row(i, first_line):
+    """Where row i of an array is: "in row i", or in a text file "on line n" (1-based, as
+    editors count) when its first row is on line ``first_line``."""
+    return f"in row {i}" if first_line is None else f"on line {i + first_line}"
+
+
+def as_labels(y, where: str, first_line=None) -> np.ndarray:
+    """``y`` as ``(N,)`` int64 labels >= 0; ``(N, 1)`` columns are flattened. ``where`` names it in errors,
+    ``first_line`` the line of a text file that row 0 came from."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -112,7 +119,14 @@ def as_labels(y, where: str) -> np.ndarray:
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
             bad = int(np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))[0])
-            raise DataError(f"labels {where} must be integers; got {y[bad]:g} in row {bad}")
+            raise DataError(f"labels {where} must be integers; got {y[bad]:g} "
+                            f"{_row(bad, first_line)}")
+        if np.any(np.abs(y) >= 2.0 ** 63):      # astype would wrap them round to negative
+            bad = int(np.flatnonzero(np.abs(y) >= 2.0 ** 63)[0])
+            raise DataError(f"labels {where} must be integers in [0, 2^63); got {y[bad]:g} "
+                            f"{_row(bad, first_line)}")
+    elif y.dtype.kind == "u" and y.size and y.max() >= 2 ** 63:
+        raise DataError(f"labels {where} must be integers in [0, 2^63); got {y.max()}")
     elif y.dtype.kind not in "iub":
         raise DataError(f"labels {where} must be integers; got dtype {y.dtype}")
     y = y.astype(np.int64)
@@ -159,9 +173,10 @@ def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
     )
 
 
-def check_features(X: np.ndarray, where: str) -> None:
+def check_features(X: np.ndarray, where: str, first_line=None) -> None:
     """Refuse features that are not numbers, or NaN or infinite ones, naming the first bad
-    row of ``X`` as stored (so call it before splitting off a test set)."""
+    row of ``X`` as stored (so call it before splitting off a test set), or its line in a
+    text file whose row 0 is on ``first_line``."""
     if X.dtype.kind not in "biuf":
         raise DataError(f"features {where} must be numbers; got dtype {X.dtype}")
     if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
@@ -170,7 +185,7 @@ def check_features(X: np.ndarray, where: str) -> None:
         first = int(np.flatnonzero(bad.reshape(len(X), -1).any(axis=1))[0])
         n = n_nan or int(bad.sum())
         what = f"{n} {'NaN' if n_nan else 'infinite'} value{'s' if n != 1 else ''}"
-        raise DataError(f"features {where} contain {what} (first in row {first})")
+        raise DataError(f"features {where} contain {what} (first {_row(first, first_line)})")
 
 
 def _flat(X: np.ndarray, where: str) -> tuple[np.ndarray, tuple[int, ...] | None]:
@@ -193,6 +208,11 @@ def read_npz(path: str | os.PathLike):
     path = Path(path)
     check_regular_file(path, "a .npz file", DataError)
     try:
+        with open(path, "rb") as f:
+            if f.read(6) == b"\x93NUMPY":
+                raise DataError(f"{path.name} is a .npy file (one array), not a .npz archive "
+                                f"of X_train, y_train, X_test, y_test; save them with "
+                                f"numpy.savez")
         with np.load(path, allow_pickle=False) as f:
             check_npz_sizes(path, f.files, DataError)
             arrays = {key: f[key] for key in f.files}
@@ -308,8 +328,12 @@ def read_csv(path: str | os.PathLike):
     except DataError:
         raise
     except ValueError as e:
+        # NumPy counts the rows after the header from 0 and the columns from 1: say lines
+        reason = re.sub(r"at row (\d+), column (\d+)",
+                        lambda m: f"on line {int(m[1]) + 1 + header}, column {m[2]}",
+                        numpy_reason(e))
         raise DataError(f"cannot parse {path.name} as comma-separated numbers: "
-                        f"{numpy_reason(e)}") from None
+                        f"{reason}") from None
     if data.size == 0:
         raise DataError(f"{path.name} holds no data rows")
     if header and len(fields) != data.shape[1]:
@@ -331,7 +355,7 @@ def read_csv(path: str | os.PathLike):
         X = np.delete(data, label_column, axis=1)
     where = ("in the last column" if label_column == data.shape[1] - 1
              else f"in column {label_column + 1}")
-    y = as_labels(data[:, label_column], f"{where} of {path.name}")
-    check_features(X, f"in {path.name}")
+    y = as_labels(data[:, label_column], f"{where} of {path.name}", first_line=1 + header)
+    check_features(X, f"in {path.name}", first_line=1 + header)
     train, test = _split_off_test(X, y, path.name)
     return {"train": train, "val": None, "test": test, "image_shape": None}
