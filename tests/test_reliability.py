@@ -442,3 +442,42 @@ def test_a_npy_named_npz_is_said_to_be_one(tmp_path):
     os.replace(tmp_path / "a.npy", tmp_path / "a.npz")
     status, _, err = bprop_cli("train", "--dataset", tmp_path / "a.npz")
     assert status == 2 and "a.npz is a .npy file (one array), not a .npz archive" in err
+
+
+# -- 9. no silent failures: nothing learnt, an endless gradient check ----------------------------
+def test_a_run_that_learns_nothing_is_warned_of_without_diagnostics(tmp_path):
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    status, _, err = bprop_cli("train", "--dataset", "digits", "--epochs", "5", "--eta", "1000")
+    assert status == 0
+    assert "warning: Nothing is being learnt: the training cost stayed at 0.5 over epochs 3-5" \
+           in err and "a too large eta (it was 1000)" in err
+    status, _, err = bprop_cli("train", "--dataset", "digits", "--epochs", "5")
+    assert status == 0 and "warning" not in err
+
+
+def test_gradcheck_samples_parameters_and_refuses_what_would_take_too_long():
+    from bprop.gradcheck import gradcheck, gradcheck_seconds
+    net = Network([30, 20, 10], rng=0)
+    rng = np.random.default_rng(1)
+    x, labels = rng.random((30, 5)), rng.integers(0, 10, 5)
+    result = gradcheck(net, x, labels, sample=50, rng=0)
+    assert result.n_params == 830 and 50 <= result.checked <= 54       # one per array at least
+    assert result.numeric_passes == 2 * result.checked and result.ok()
+    assert gradcheck_seconds(net, x, labels, 100) * 8.3 == pytest.approx(
+        gradcheck_seconds(net, x, labels), rel=0.5)
+
+    wrong = Network([30, 20, 10], rng=0)
+    exact = wrong.backprop_batch
+
+    def off(x, y):                                  # a backprop that is 1% off in layer 3
+        nabla_b, nabla_w = exact(x, y)
+        nabla_w[1] *= 1.01
+        return nabla_b, nabla_w
+    wrong.backprop_batch = off
+    assert not gradcheck(wrong, x, labels, sample=20, rng=0).ok()
+
+    status, out, err = bprop_cli("gradcheck", "--sizes", "784", "1000", "10")
+    assert status == 2 and "checking 795,010 of the 795,010 parameters of [784, 1000, 10] takes " \
+                           "about" in err and "give --sample 1000" in err
+    status, out, err = bprop_cli("gradcheck", "--sizes", "784", "1000", "10", "--sample", "300")
+    assert status == 0 and "params 795010 (30" in out

@@ -15,7 +15,7 @@ from .activations import ACTIVATIONS, sigmoid, sigmoid_prime
 from .costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .errors import (BpropError, ConfigError, DataError, ModelFileError, OutputOverflowError,
                      ShapeError)
-from .gradcheck import gradcheck
+from .gradcheck import gradcheck, gradcheck_seconds
 from .io import load, save
 from .network import INITIALIZERS, Network
 # `import bprop.train` gives the old module (bprop.training's names); `bprop.train` stays the
@@ -30,7 +30,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ACTIVATIONS", "COSTS", "INITIALIZERS", "BpropError", "ConfigError", "CrossEntropyCost",
     "DataError", "EpochRecord", "History", "LogLikelihoodCost", "ModelFileError", "Network",
-    "OutputOverflowError", "QuadraticCost", "ShapeError", "TrainConfig", "gradcheck", "load", "save", "sigmoid",
+    "OutputOverflowError", "QuadraticCost", "ShapeError", "TrainConfig", "gradcheck",
+    "gradcheck_seconds", "load", "save", "sigmoid",
     "sigmoid_prime", "train",
 ]
 

@@ -27,7 +27,7 @@ from numbers import Real
 
 import numpy as np
 
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, check_int
 from .outputs import summed_cost
 from .validate import check_input, check_parameters, check_target
 
@@ -50,6 +50,8 @@ class GradcheckResult:
     """What :func:`gradcheck` found.
 
     layers: relative error of ∂C/∂w and ∂C/∂b for each layer (book's numbering, 2 first).
+    n_params: the network's parameters; checked: how many of them were perturbed (all, or
+    the ``sample``).
     backprop_passes / numeric_passes: passes through the network each method needed
     (backprop: one forward and one backward).
     backprop_seconds / numeric_seconds: wall time of each (backprop: the best of 5 calls).
@@ -61,6 +63,7 @@ class GradcheckResult:
     numeric_passes: int
     backprop_seconds: float
     numeric_seconds: float
+    checked: int | None = None
 
     @property
     def max_error(self):
@@ -84,25 +87,21 @@ def relative_error(g, g_hat):
                                             + np.abs(g_hat).max(initial=0.0), 1e-12)))
 
 
-def gradcheck(net, x, y, eps=1e-5):
+def gradcheck(net, x, y, eps=1e-5, sample=None, rng=None):
     """Compare backprop's gradient of Σ C_x over the columns of x with central differences.
 
     x: ``(sizes[0], m)``, one example per column (a single column is fine); y: targets
-    ``(sizes[-1], m)``, or int labels ``(m,)``. Every weight and bias is perturbed.
+    ``(sizes[-1], m)``, or int labels ``(m,)``. Every weight and bias is perturbed, or with
+    ``sample`` that many of them drawn at random (by ``rng``, a seed or Generator), spread
+    over the arrays by their sizes and at least one from each: a large network has too many
+    for two forward passes each (:func:`gradcheck_seconds` tells how long all would take).
     Returns a :class:`GradcheckResult`.
     """
-    if isinstance(eps, bool) or not isinstance(eps, Real) or not 0 < eps < 1:
-        raise ConfigError(f"eps must be in (0, 1); got {eps!r}")
-    check_parameters(net, finite=True)     # nan weights would give nan errors, no message
-    if net.dtype != np.float64:
-        net = _float64_copy(net)
-    x = check_input(net, x, "x")
-    if x.shape[1] == 0:
-        raise DataError("x has no examples (0 columns): there is no gradient to check")
-    y = np.asarray(y)
-    if y.ndim == 1:
-        y = net.targets(y, x.shape[1]).T
-    y = check_target(net, y, columns=x.shape[1])
+    net, x, y = _checked(net, x, y, eps)
+    if sample is not None:
+        check_int(sample, "sample (parameters to check)", minimum=1)
+    params = (*net.weights, *net.biases)
+    picks = _sample(params, sample, np.random.default_rng(rng))
 
     # backprop is timed as the best of a few calls (the first also allocates its buffers);
     # the finite differences, thousands of forward passes, once
@@ -116,22 +115,63 @@ def gradcheck(net, x, y, eps=1e-5):
         return summed_cost(net, x, y)       # from zᴸ for the log costs: exact when saturated
 
     t0 = time.perf_counter()
-    numeric_w = [_numeric(w, cost, eps) for w in net.weights]
-    numeric_b = [_numeric(b, cost, eps) for b in net.biases]
+    numeric = [_numeric(p, cost, eps, index) for p, index in zip(params, picks)]
     numeric_seconds = time.perf_counter() - t0
 
-    layers = [LayerError(layer=i + 2, weights=relative_error(nw, gw), biases=relative_error(nb, gb))
-              for i, (nw, gw, nb, gb) in enumerate(zip(nabla_w, numeric_w, nabla_b, numeric_b))]
+    exact = [g.reshape(-1)[index] for g, index in zip((*nabla_w, *nabla_b), picks)]
+    k = len(net.weights)
+    layers = [LayerError(layer=i + 2, weights=relative_error(exact[i], numeric[i]),
+                         biases=relative_error(exact[k + i], numeric[k + i])) for i in range(k)]
+    checked = sum(len(index) for index in picks)
     return GradcheckResult(layers=layers, n_params=net.n_params, backprop_passes=2,
-                           numeric_passes=2 * net.n_params, backprop_seconds=backprop_seconds,
-                           numeric_seconds=numeric_seconds)
+                           numeric_passes=2 * checked, backprop_seconds=backprop_seconds,
+                           numeric_seconds=numeric_seconds, checked=checked)
 
 
-def _numeric(p, cost, eps):
-    """Central differences of cost() with respect to every entry of the array p (in place)."""
-    grad = np.empty_like(p)
-    flat, g = p.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
+def gradcheck_seconds(net, x, y, params=None):
+    """About how long :func:`gradcheck` takes to perturb ``params`` parameters (default:
+    all of the network's): two forward passes each, timed on ``x`` and ``y``."""
+    net, x, y = _checked(net, x, y, 1e-5)
+    best = np.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        summed_cost(net, x, y)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * (net.n_params if params is None else params) * best
+
+
+def _checked(net, x, y, eps):
+    """``(net, x, y)`` checked, a float32 network as its float64 copy, labels as targets."""
+    if isinstance(eps, bool) or not isinstance(eps, Real) or not 0 < eps < 1:
+        raise ConfigError(f"eps must be in (0, 1); got {eps!r}")
+    check_parameters(net, finite=True)     # nan weights would give nan errors, no message
+    if net.dtype != np.float64:
+        net = _float64_copy(net)
+    x = check_input(net, x, "x")
+    if x.shape[1] == 0:
+        raise DataError("x has no examples (0 columns): there is no gradient to check")
+    y = np.asarray(y)
+    if y.ndim == 1:
+        y = net.targets(y, x.shape[1]).T
+    return net, x, check_target(net, y, columns=x.shape[1])
+
+
+def _sample(params, sample, rng):
+    """The flat indices to perturb in each array: all of them, or ``sample`` in all, shared
+    out by the arrays' sizes (at least one each, none twice)."""
+    sizes = [p.size for p in params]
+    if sample is None or sample >= sum(sizes):
+        return [np.arange(n) for n in sizes]
+    shares = [min(n, max(1, round(sample * n / sum(sizes)))) for n in sizes]
+    return [np.sort(rng.choice(n, size=k, replace=False)) for n, k in zip(sizes, shares)]
+
+
+def _numeric(p, cost, eps, index):
+    """Central differences of cost() with respect to the entries ``index`` of the flattened
+    array p (perturbed in place, each put back)."""
+    flat = p.reshape(-1)
+    g = np.empty(len(index))
+    for j, i in enumerate(index):
         old = flat[i]
         try:
             flat[i] = old + eps
@@ -140,8 +180,8 @@ def _numeric(p, cost, eps):
             c_minus = cost()
         finally:
             flat[i] = old
-        g[i] = (c_plus - c_minus) / (2 * eps)
-    return grad
+        g[j] = (c_plus - c_minus) / (2 * eps)
+    return g
 
 
 def _float64_copy(net):

@@ -66,7 +66,7 @@ def render_report(info, images, notes=()):
     ``(name, title, png_bytes)``; notes: lines saying what was left out."""
     e = html.escape
     net, meta, records = info.net, info.meta, info.history.records
-    warnings = explain(info.history, cost=net.cost.name, first_epoch=1)
+    warnings = explain(info.history, cost=net.cost.name, first_epoch=1, n_classes=net.n_classes)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

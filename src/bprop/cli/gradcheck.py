@@ -6,10 +6,23 @@ import dataclasses
 
 from ..costs import get_cost
 from ..errors import ConfigError
-from ..gradcheck import gradcheck
+from ..gradcheck import gradcheck, gradcheck_seconds
 from ..network import Network
 from .output import err, json_line, out
 from .activation_flags import activations_from_flags
+
+
+#: gradcheck refuses a check estimated at more seconds than this (--max-time).
+MAX_GRADCHECK_SECONDS = 60.0
+
+
+def _duration(seconds):
+    """'40 s', '12 min', '3.2 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def cmd_gradcheck(args):
@@ -27,14 +40,24 @@ def cmd_gradcheck(args):
     net = Network(sizes, activations, args.cost, "scaled-normal", rng=args.seed)
     x = net.rng.random((sizes[0], args.examples))                     # (n_in, m)
     labels = net.rng.integers(0, net.n_classes, size=args.examples)
-    result = gradcheck(net, x, labels, eps=args.eps)
+    checked = net.n_params if args.sample is None else min(args.sample, net.n_params)
+    took = gradcheck_seconds(net, x, labels, checked)
+    if took > args.max_time:
+        raise ConfigError(f"checking {checked:,} of the {net.n_params:,} parameters of "
+                          f"{net.sizes} takes about {_duration(took)} (two forward passes "
+                          f"each); give --sample 1000 to check 1,000 of them drawn at random, "
+                          f"or --max-time {took * 1.5:.0f} to wait for it")
+    if took > 3 and not args.json:
+        err(f"checking {checked:,} parameters: about {_duration(took)}")
+    result = gradcheck(net, x, labels, eps=args.eps, sample=args.sample, rng=args.seed)
     ok = result.ok(args.tol)
     if args.json:
         json_line({"sizes": sizes, "activations": net.activation_names, "cost": net.cost.name,
                     "examples": args.examples, "eps": args.eps, "tol": args.tol, "ok": ok,
                     "max_error": result.max_error,
                     "layers": [dataclasses.asdict(layer) for layer in result.layers],
-                    "n_params": result.n_params, "backprop_passes": result.backprop_passes,
+                    "n_params": result.n_params, "checked": result.checked,
+                    "backprop_passes": result.backprop_passes,
                     "numeric_passes": result.numeric_passes,
                     "backprop_seconds": result.backprop_seconds,
                     "numeric_seconds": result.numeric_seconds, "speedup": result.speedup})
@@ -45,7 +68,9 @@ def cmd_gradcheck(args):
         for layer in result.layers:
             out(f"layer {layer.layer}  weights {layer.weights:.2e}  biases {layer.biases:.2e}")
         out(f"max_error {result.max_error:.2e}  tol {args.tol:g}  {'ok' if ok else 'FAILED'}")
-        out(f"params {result.n_params}  backprop {result.backprop_passes} passes "
+        out(f"params {result.n_params}" + (f" ({result.checked:,} checked)"
+                                            if result.checked != result.n_params else "") +
+            f"  backprop {result.backprop_passes} passes "
              f"{result.backprop_seconds * 1e3:.3f} ms  finite differences "
              f"{result.numeric_passes} passes {result.numeric_seconds * 1e3:.3f} ms  "
              f"ratio {result.speedup:.1f}x")

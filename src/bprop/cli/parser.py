@@ -21,7 +21,7 @@ from ..training import MONITORS, SCHEDULES, TrainConfig
 from . import argtypes
 from .evaluate import cmd_evaluate, cmd_predict
 from .export import cmd_export
-from .gradcheck import cmd_gradcheck
+from .gradcheck import MAX_GRADCHECK_SECONDS, cmd_gradcheck
 from .info import cmd_info
 from .plot import cmd_plot, cmd_report
 from .train import cmd_train
@@ -307,7 +307,9 @@ a small random network, layer by layer (relative error |g - g'| / (|g| + |g'|), 
 measure how much faster backprop is: it needs one forward and one backward pass, finite
 differences two forward passes per parameter (the chapter's "In what sense is
 backpropagation a fast algorithm?"). Exit status 0 when the largest error is below --tol,
-1 when it is not.""",
+1 when it is not. A check estimated at more than --max-time is refused, saying how long it
+would take (--sample checks some of the parameters); one of more than a few seconds says
+so before it starts.""",
         epilog="""examples:
   bprop gradcheck --sizes 4 5 3
   bprop gradcheck --sizes 64 100 10 --activation relu --output-activation softmax \\
@@ -327,6 +329,13 @@ backpropagation a fast algorithm?"). Exit status 0 when the largest error is bel
     p.add_argument("--eps", type=float, default=1e-5, help="finite-difference step (default 1e-5)")
     p.add_argument("--tol", type=argtypes.positive_float, default=1e-6,
                    help="largest relative error that passes (default 1e-6)")
+    p.add_argument("--sample", type=argtypes.positive_int, metavar="K",
+                   help="check K parameters drawn at random (at least one per array), not "
+                        "all: two forward passes each")
+    p.add_argument("--max-time", type=argtypes.positive_float, default=MAX_GRADCHECK_SECONDS,
+                   metavar="S", help=f"refuse a check estimated at more than S seconds, "
+                                     f"saying how long it would take (default "
+                                     f"{MAX_GRADCHECK_SECONDS:g})")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_gradcheck)
 

@@ -169,9 +169,11 @@ def _train(given, opts, checkpoint):
         checkpointer.save(run.saved_epoch or start_epoch)
     if history.stopped_early and not quiet and not plan.stopped:
         note(f"stopped early: {history.stopped_early}")
-    if opts["diagnostics"]:
-        for warning in explain(history, cost=net.cost.name, first_epoch=1):
-            note(f"warning: {warning}")
+    # the history's own warnings always (nothing learnt, divergence), the per-layer
+    # ones with --diagnostics
+    for warning in explain(history, cost=net.cost.name, first_epoch=1,
+                           n_classes=net.n_classes):
+        note(f"warning: {warning}")
     if save_path is not None and not quiet and not (plan.nothing_left
                                                     and saved_before is not None):
         note(f"model saved to {save_path}")

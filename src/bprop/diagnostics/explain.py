@@ -34,7 +34,7 @@ STALLED = 1e-8
 STALLED_COST = 1e-3
 
 
-def explain(history, cost=None, first_epoch=0):
+def explain(history, cost=None, first_epoch=0, n_classes=None):
     """Plain-language warnings about a training history; an empty list when nothing stands out.
 
     history: a :class:`bprop.History`, its ``to_dict()``, a list of its epoch records
@@ -43,7 +43,8 @@ def explain(history, cost=None, first_epoch=0):
     the wrong types a ``DataError`` naming the field (:func:`check_diagnostics`).
     cost: the cost's name; default: the one the diagnostics record.
     first_epoch: the number the messages give the records' epoch 0 (the command line, which
-    counts epochs from 1, passes 1). Looks for:
+    counts epochs from 1, passes 1). n_classes: the classes the network tells apart, for
+    telling an accuracy at chance. Looks for:
 
     * a cost that stopped being finite, or a cost, gradient or weight norm beyond 1e30
       (divergence; the gradient ratios of such a run mean nothing and are not quoted);
@@ -53,6 +54,9 @@ def explain(history, cost=None, first_epoch=0):
       gradient advice is then left out, since a smaller eta is the remedy for what they
       would describe). A converging run's epoch-to-epoch wobble near its minimum is not
       this;
+    * (with ``n_classes``, and no diagnostics needed) a training cost that has not moved
+      over the last three epochs while the test or validation accuracy stays at chance:
+      the network learns nothing, most often because a too large eta saturated it;
     * every layer's gradient norm below 1e-8 in the last epoch, after an epoch where they
       were not, with the training cost where it started and not near 0 (≥ 1e-3): the steps
       saturated every neuron (eta too large; the other advice is left out as above);
@@ -79,7 +83,8 @@ def explain(history, cost=None, first_epoch=0):
         return None if epoch is None else epoch + first_epoch
 
     diverged = (_explain_divergence(records, number) or _explain_rising_cost(records, number)
-                or _explain_stalled(records, number))
+                or _explain_stalled(records, number)
+                or _explain_flat_at_chance(records, number, n_classes))
     messages = list(diverged)
     diags = [(number(field_of(r, "epoch")), field_of(r, "diagnostics") or {}) for r in records]
     diags = [(epoch, d) for epoch, d in diags if d.get("layers")]
@@ -180,6 +185,28 @@ def _explain_stalled(records, number):
             f"{costs[-1]:.4g} (it was {costs[0]:.4g}). Every neuron is saturated, σ′(z) ≈ 0: "
             f"the weights grew too large, as a too large eta makes them. Try a smaller "
             f"eta{_was(eta)}, e.g. a tenth of it."]
+
+
+def _explain_flat_at_chance(records, number, n_classes):
+    """The training cost flat (within 0.1%) over the last three epochs, and the last
+    epoch's test (else validation) accuracy no better than chance (at most 1.5/n_classes):
+    nothing is learnt. The diagnostics are not needed to see it; they say why."""
+    if n_classes is None or len(records) < 3:
+        return []
+    last = records[-3:]
+    costs = [training_cost(r) for r in last]
+    accuracy = field_of(records[-1], "test_accuracy")
+    if accuracy is None:
+        accuracy = field_of(records[-1], "val_accuracy")
+    if None in costs or accuracy is None or not all(map(math.isfinite, costs)) or \
+            accuracy > 1.5 / n_classes or max(costs) - min(costs) > 1e-3 * abs(costs[-1]):
+        return []
+    eta = field_of(records[-1], "eta")
+    return [f"Nothing is being learnt: the training cost stayed at {costs[-1]:.4g} over epochs "
+            f"{number(field_of(last[0], 'epoch'))}-{number(field_of(last[-1], 'epoch'))} and "
+            f"the accuracy is {accuracy:.3f}, chance for {n_classes} classes. Most often a "
+            f"too large eta{_was(eta)} has saturated every neuron: try a tenth of it "
+            f"(--diagnostics shows the gradients layer by layer)."]
 
 
 def _threshold(d):
