@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 RUN    ?= runs/digits
 CHECK  ?=
 
-.PHONY: train test bench accuracy clean
+.PHONY: train test bench accuracy faults clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ bench: $(VENV)/.installed-dev
 
 accuracy: $(VENV)/.installed-dev
 	$(PY) benchmarks/accuracy.py
+
+# SIGKILL during saves and two runs on one file, 20 rounds: every count but runs must be 0.
+faults: $(VENV)/.installed-dev
+	$(PY) benchmarks/faults.py --check
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info src/*.egg-info

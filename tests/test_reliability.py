@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -414,6 +415,13 @@ def test_a_bug_is_exit_1_not_bad_input(monkeypatch, capsys, tmp_path):
     assert cli_main.main(["info", str(tmp_path / "m.npz")]) == 1
     assert "unexpected error: TypeError" in capsys.readouterr().err
 
+    def exhausted(args):
+        raise MemoryError()                         # NumPy's, say, with no message
+    monkeypatch.setattr(parser, "cmd_info", exhausted)
+    assert cli_main.main(["info", str(tmp_path / "m.npz")]) == 1
+    assert capsys.readouterr().err.startswith("bprop: error: out of memory: an allocation "
+                                              "failed; a smaller network")
+
     def refuses(args):
         raise DataError("m.npz is bad")              # what our checks say: bad input
     monkeypatch.setattr(parser, "cmd_info", refuses)
@@ -481,3 +489,14 @@ def test_gradcheck_samples_parameters_and_refuses_what_would_take_too_long():
                            "about" in err and "give --sample 1000" in err
     status, out, err = bprop_cli("gradcheck", "--sizes", "784", "1000", "10", "--sample", "300")
     assert status == 0 and "params 795010 (30" in out
+
+
+def test_the_fault_injection_script_loses_nothing(capsys):
+    """benchmarks/faults.py: SIGKILL at random moments of runs that save every epoch, and
+    two runs started together on one file (a few rounds; `make faults` runs 20)."""
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import faults
+    assert faults.main(["--rounds", "2", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "losses 0, broken files 0, leftovers 0" in out

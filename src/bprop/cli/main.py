@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     except FloatingPointError as e:     # training diverged: not bad input, but no traceback
         return _fail(e, 1, debug)
     except MemoryError as e:            # e.g. --hidden 100000000: the machine, not a bug
-        return _fail(f"out of memory: {e or 'an allocation failed'}; a smaller network, "
+        return _fail(f"out of memory: {str(e) or 'an allocation failed'}; a smaller network, "
                      f"mini-batch or data set needs less", 1, debug)
     except Exception as e:              # a bug or an environment failure
         if debug:
