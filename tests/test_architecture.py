@@ -18,7 +18,7 @@ LAYERS = """
     backprop outputs
     validate
     training.history training.config training.schedules training.augment training.steps
-    training.processes training.parallel training.loop training train parallel book
+    training.processes training.parallel training.mpi training.loop training train parallel book
     modelfile network gradcheck
     io.history_files io.checkpoint io.book_json io.model io
     bprop network2

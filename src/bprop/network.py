@@ -294,11 +294,11 @@ class Network:
         one-hot/target rows ``(n_samples, sizes[-1])``. ``options`` are the fields of
         :class:`bprop.TrainConfig` (``lmbda``, ``optimizer``, ...; its ``mini_batch_size``
         may stand for ``batch_size``, default 10) plus ``validation=(X_val, y_val)``,
-        ``test=(X_test, y_test)``, ``on_epoch_end``, ``callbacks`` and ``workers`` (as
-        :func:`bprop.train` takes them). Returns a :class:`bprop.History`.
+        ``test=(X_test, y_test)``, ``on_epoch_end``, ``callbacks``, ``workers`` and ``comm``
+        (an MPI communicator; as :func:`bprop.train` takes them). Returns a :class:`bprop.History`.
         """
         extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks",
-                                             "workers") if k in options}
+                                             "workers", "comm") if k in options}
         return train(self, X, y, fit_config(epochs, batch_size, eta, **options), **extra)
 
     def predict_proba(self, X):

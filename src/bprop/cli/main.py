@@ -14,17 +14,31 @@ import traceback
 import warnings
 
 from ..errors import CheckpointError
-from ..training import WorkerError
-from .output import BAD_INPUT, err, one_line, show_warning
+from ..training import MPIError, WorkerError
+from ..training.mpi import mpi_rank
+from .output import BAD_INPUT, err, one_line, show_warning, silence
 from .parser import build_parser
 from .signals import stop_status, stopped_by, stopping_signals
 
 
 def main(argv=None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    Under ``mpiexec``, ranks other than 0 print only their errors; a rank that fails
+    (exit status 1 or 2) aborts the whole MPI run, so that no other rank waits for it."""
+    status = _main(argv)
+    if status in (1, 2) and "mpi4py.MPI" in sys.modules:
+        world = sys.modules["mpi4py.MPI"].COMM_WORLD
+        if world.Get_size() > 1:
+            world.Abort(status)
+    return status
+
+
+def _main(argv):
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:      # closed by the caller (`2>&-`): write nowhere,
             setattr(sys, name, open(os.devnull, "w"))   # not into the other stream
+    silence(mpi_rank())
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -52,7 +66,7 @@ def main(argv=None) -> int:
         except (OSError, ValueError):
             pass
         return 1
-    except (CheckpointError, WorkerError) as e:    # the machine failed, not the input
+    except (CheckpointError, WorkerError, MPIError) as e:  # the machine failed, not the input
         return _fail(e, 1, debug)
     except BAD_INPUT as e:              # what bprop's checks name: bad input or usage
         return _fail(e, 2, debug)

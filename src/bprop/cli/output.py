@@ -21,28 +21,44 @@ BAD_INPUT = (BpropError, FileNotFoundError, PermissionError, IsADirectoryError,
              NotADirectoryError, FileExistsError, ModuleNotFoundError)
 
 
-def note(message):
+#: Under ``mpiexec``, the rank of this process when it is not rank 0: it prints no results
+#: and no notes, only its errors (named by rank); rank 0 speaks for the run.
+SILENT_RANK = None
+
+
+def silence(rank):
+    """Make this process one of an MPI run's other ranks (see :data:`SILENT_RANK`)."""
+    global SILENT_RANK
+    SILENT_RANK = rank if rank else None
+
+
+def note(message, error=False):
     """A note or warning for the user, on stderr (stdout is kept for results); dropped
     when stderr cannot be written (a closed terminal after SIGHUP)."""
+    if SILENT_RANK is not None and not error:
+        return
+    who = "bprop" if SILENT_RANK is None else f"bprop (rank {SILENT_RANK})"
     try:
-        print(f"bprop: {message}", file=sys.stderr, flush=True)
+        print(f"{who}: {message}", file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
 
 
 def err(message):
     """An error, on stderr."""
-    note(f"error: {message}")
+    note(f"error: {message}", error=True)
 
 
 def out(line=""):
     """A line of results, on stdout."""
-    print(line, flush=True)
+    if SILENT_RANK is None:
+        print(line, flush=True)
 
 
 def json_line(obj):
     """One JSON object on one line of stdout (NumPy values as JSON numbers and lists)."""
-    print(json.dumps(obj, default=_to_builtin), flush=True)
+    if SILENT_RANK is None:
+        print(json.dumps(obj, default=_to_builtin), flush=True)
 
 
 def _to_builtin(o):

@@ -24,7 +24,8 @@ from ..errors import ConfigError, check_int
 from ..io import Checkpointer, Resume, history_paths, load_checkpoint
 from ..network import Network
 from ..stops import held_stops
-from ..training import TrainConfig, WorkerError, train
+from ..training import MPIError, TrainConfig, WorkerError, train
+from ..training.mpi import mpi_world, reduction_bytes
 from ..training.parallel import check_workers
 from .activation_flags import activations_from_flags
 from .checks import (check_apart, check_directory, check_fits, check_not_the_data,
@@ -54,11 +55,18 @@ def cmd_train(args):
     """
     # With argument_default=SUPPRESS, the namespace holds only the flags actually given.
     given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "debug")}
+    comm = mpi_world()
+    writer = comm is None or comm.Get_rank() == 0
+    if not writer:
+        # another rank of an MPI run: it trains, but rank 0 alone prints and writes files
+        given = {k: v for k, v in given.items() if k not in ("save", "plot")}
+        given["quiet"] = True
     opts, checkpoint = _train_options(given)
+    opts["comm"], opts["writer"] = comm, writer
     # one run at a time writes a checkpoint, or reads one to resume it: the second of two
     # runs started at once would otherwise replace the first's file
     with contextlib.ExitStack() as held:
-        if opts["resume"] is not None:
+        if opts["resume"] is not None and writer:
             held.enter_context(FileLock(opts["resume"], "--resume"))
         if opts["save"] is not None and not same_file(opts["save"], opts["resume"]):
             held.enter_context(FileLock(opts["save"], "--save"))
@@ -74,7 +82,7 @@ def _train(given, opts, checkpoint):
     except ConfigError as e:
         raise ConfigError(f"--{e}") from None
 
-    save_path = opts["save"] or opts["resume"]
+    save_path = (opts["save"] or opts["resume"]) if opts["writer"] else None
     if save_path is not None:
         check_not_the_data(save_path, opts["dataset"])
         check_save_paths(save_path, "--save" if opts["save"] else "--resume", opts["resume"],
@@ -116,7 +124,7 @@ def _train(given, opts, checkpoint):
     if quiet:
         pass
     elif not plan.nothing_left:
-        note(_describe_run(net, data, config, start_epoch, save_path, workers))
+        note(_describe_run(net, data, config, start_epoch, save_path, workers, opts["comm"]))
     elif plan.stopped:
         note(f"note: nothing to train: {opts['resume']} stopped early after epoch "
              f"{start_epoch} ({history.stopped_early}); change "
@@ -148,7 +156,8 @@ def _train(given, opts, checkpoint):
               validation=None if data.X_val is None else (data.X_val, data.y_val),
               test=(data.X_test, data.y_test), on_epoch_end=run.end_epoch,
               callbacks=callbacks, progress=run.progress, history=history,
-              start_epoch=start_epoch, optimizer=plan.optimizer, workers=workers)
+              start_epoch=start_epoch, optimizer=plan.optimizer, workers=workers,
+              comm=opts["comm"])
     except KeyboardInterrupt as e:
         run.progress.close()
         note(f"{stopped_by(e)}. {run.where_saved()}")
@@ -156,9 +165,9 @@ def _train(given, opts, checkpoint):
     except FloatingPointError as e:
         run.progress.close()
         raise FloatingPointError(f"{e}. {run.where_saved()}") from None
-    except WorkerError as e:
+    except (WorkerError, MPIError) as e:
         run.progress.close()
-        raise WorkerError(f"{e}. {run.where_saved()}") from None
+        raise type(e)(f"{e}. {run.where_saved()}") from None
 
     saved_before = run.saved_epoch
     if checkpointer is not None and (config.early_stopping and not plan.nothing_left
@@ -330,7 +339,7 @@ def _build_network(opts, data):
                    opts["cost"], opts["init"], rng=opts["seed"], dtype=opts["dtype"])
 
 
-def _describe_run(net, data, config, start_epoch, save_path, workers=1):
+def _describe_run(net, data, config, start_epoch, save_path, workers=1, comm=None):
     n_val = 0 if data.X_val is None else len(data.X_val)
     acts = "/".join(dict.fromkeys(net.activation_names))
     what = f"resuming at epoch {start_epoch + 1}" if start_epoch else "training"
@@ -340,4 +349,6 @@ def _describe_run(net, data, config, start_epoch, save_path, workers=1):
             f"epoch{'s' if config.epochs != 1 else ''}, mini-batch "
             f"{config.mini_batch_size}, eta {config.eta:g}, {config.optimizer}"
             + (f", {workers} worker processes" if workers > 1 else "")
+            + (f", {comm.Get_size()} MPI ranks ({reduction_bytes(net):,} bytes summed a "
+               f"step)" if comm is not None else "")
             + (f"; saving to {save_path}" if save_path else ""))

@@ -35,13 +35,15 @@ from ..validate import check_trainable, labels_of
 from .augment import Dropout, Shifter
 from .config import TrainConfig
 from .history import STOPPED_BY_CALLBACK, EpochRecord, History
+from .mpi import MPISteps
 from .parallel import Workers, check_workers
 from .schedules import eta_for, restore_best, track
 from .steps import LocalSteps
 
 
 def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
-          callbacks=(), progress=None, history=None, start_epoch=0, optimizer=None, workers=1):
+          callbacks=(), progress=None, history=None, start_epoch=0, optimizer=None, workers=1,
+          comm=None):
     """Train ``net`` in place on rows ``X`` with labels or target rows ``y``.
 
     validation, test: optional ``(X, labels)`` pairs, evaluated after each epoch.
@@ -56,6 +58,10 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
         Linux on x86-64). 1, the default, trains in this process alone and repeats a run
         exactly; more gives the same weights to rounding (with dropout or shifts, other
         random draws), faster for mini-batches from about 50 up.
+    comm: an MPI communicator (``mpi4py.MPI.COMM_WORLD``): every rank calls ``train`` with
+        the same network, data and settings, and each mini-batch is shared between the
+        ranks, its gradients summed by one Allreduce (:mod:`bprop.training.mpi`); the
+        weights end equal on every rank and to a one-process run's to rounding.
     Returns the :class:`History`. Raises ``FloatingPointError`` when the cost or the weights
     stop being finite, naming the epoch (counted from 1: "in epoch 3 of 30").
     """
@@ -68,13 +74,18 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     callbacks, history, optimizer = _check_run(net, config, validation, callbacks, on_epoch_end,
                                                progress, history, start_epoch, optimizer)
     workers = check_workers(workers)
+    if comm is not None and comm.Get_size() > 1 and workers > 1:
+        raise ConfigError("give workers or an MPI communicator, not both (with MPI, start "
+                          "one rank per CPU instead)")
     observers = [c for c in callbacks if hasattr(c, "observe_batch")]
     n, mbs = len(X), config.mini_batch_size
     dropout = Dropout(1.0 - config.dropout, net.rng) if config.dropout else None
     shifter = Shifter(config.image_shape, config.shift, net.rng) if config.shift else None
     n_batches = -(-n // mbs)
     progress_every = max(1, n_batches // 100)
-    if workers > 1 and start_epoch < config.epochs:
+    if comm is not None and comm.Get_size() > 1:
+        steps = MPISteps(net, X, Y, comm, dropout, shifter, config.monitor_running_cost)
+    elif workers > 1 and start_epoch < config.epochs:
         # each helper draws its own dropout masks and shifts, seeded from net.rng every epoch
         steps = Workers(net, X, Y, workers, dropout, shifter, config.monitor_running_cost)
     else:

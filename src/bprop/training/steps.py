@@ -11,8 +11,9 @@ as a context manager around the whole run.
 :class:`LocalSteps` computes them in this process: gather the rows, run the matrix-based
 BP1-BP4 (:func:`bprop.backprop.backprop_batch`). :class:`bprop.training.parallel.Workers`
 answers the same calls by sharing each mini-batch between processes and adding their sums,
-since BP1-BP4's gradients are sums over examples; another engine (MPI's Allreduce, say)
-plugs in here the same way.
+since BP1-BP4's gradients are sums over examples, and
+:class:`bprop.training.mpi.MPISteps` by sharing it between MPI ranks and summing their
+gradients with one Allreduce.
 
 ``ws`` is the workspace that holds this process's rows (what a diagnostics callback reads);
 ``ws_scale`` is such that ``nabla / (ws_scale · rows of ws)`` is the mean gradient over the

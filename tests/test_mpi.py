@@ -1,0 +1,221 @@
+"""Data-parallel training on MPI: `mpiexec -n 2` runs match one process, and survive faults.
+
+Needs mpi4py and an MPI (``pip install 'bprop[mpi]'``: mpi4py and MPICH's wheels); the
+tests skip, saying so, without them. Each test starts real MPI runs with the mpiexec
+installed beside this Python.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install 'bprop[mpi]')")
+MPIEXEC = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which("mpiexec")
+if MPIEXEC is None:
+    pytest.skip("no mpiexec (pip install 'bprop[mpi]' brings MPICH's)", allow_module_level=True)
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def mpirun(n, args, env=None, timeout=120, **kw):
+    """``mpiexec -n N python ARGS``: the finished process (stdout, stderr as text)."""
+    environment = {**os.environ, "PYTHONPATH": SRC, **(env or {})}
+    return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=environment,
+                          **kw)
+
+
+def script(tmp_path, text):
+    path = tmp_path / "run.py"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+SAME_AS_ONE_PROCESS = """
+    import json, sys
+    import numpy as np
+    import bprop
+    from mpi4py import MPI
+    comm = MPI.COMM_WORLD
+    rng = np.random.default_rng(0)
+    X, y = rng.random((700, 20)), rng.integers(0, 5, 700)
+    worst, equal = {}, True
+    for opt, dtype, extra in (("sgd", "float64", {"lmbda": 0.5}), ("momentum", "float64",
+                              {"l1": 0.05}), ("nesterov", "float64", {}),
+                              ("adam", "float64", {"lmbda": 0.1}), ("sgd", "float32", {})):
+        nets = []
+        for c in (comm, None):
+            net = bprop.Network([20, 15, 5], rng=3, dtype=dtype)
+            net.fit(X, y, epochs=2, batch_size=33, eta=0.5 if opt == "sgd" else 0.01,
+                    optimizer=opt, comm=c, **extra)
+            nets.append(net)
+        a, b = nets
+        worst[f"{opt}-{dtype}"] = max(float(np.abs(p - q).max() / np.abs(q).max())
+                                      for p, q in zip(a.weights + a.biases, b.weights + b.biases))
+        everyone = comm.allgather([w.copy() for w in a.weights])
+        equal = equal and all(np.array_equal(p, q) for p, q in zip(everyone[0], everyone[-1]))
+    if comm.rank == 0:
+        print(json.dumps({"worst": worst, "equal": equal}))
+"""
+
+
+@pytest.mark.parametrize("transport", ["shared memory", "network (TCP loopback)"])
+def test_two_ranks_give_one_process_weights_to_rounding(tmp_path, transport):
+    # MPICH: treat the ranks as on different machines, and (its UCX) send over TCP only
+    env = {"MPIR_CVAR_NOLOCAL": "1", "UCX_TLS": "tcp,self", "UCX_LOG_LEVEL": "info"} \
+        if transport.startswith("network") else {}
+    done = mpirun(2, [script(tmp_path, SAME_AS_ONE_PROCESS)], env=env)
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + done.stderr                # UCX logs to either
+    if env and "UCX" in said:                       # the ranks did talk over TCP
+        assert "intra-node cfg#1 tag(tcp/" in said
+    result = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+    assert result["equal"]                          # every rank holds the same weights
+    for name, worst in result["worst"].items():
+        assert worst <= (1e-12 if "float64" in name else 1e-5), (name, worst)
+
+
+def test_the_diagnostics_gradient_norms_are_the_whole_batchs(tmp_path):
+    code = """
+        import numpy as np, bprop, json
+        from bprop.diagnostics import Diagnostics
+        from mpi4py import MPI
+        rng = np.random.default_rng(0)
+        X, y = rng.random((300, 12)), rng.integers(0, 3, 300)
+        out = []
+        for c in (MPI.COMM_WORLD, None):
+            history = bprop.Network([12, 8, 3], rng=1).fit(
+                X, y, epochs=1, batch_size=30, comm=c, callbacks=[Diagnostics(every=1)])
+            out.append(history.records[-1].diagnostics)
+        if MPI.COMM_WORLD.rank == 0:
+            print(json.dumps(out))
+    """
+    done = mpirun(2, [script(tmp_path, code)])
+    assert done.returncode == 0, done.stderr
+    ours, one = json.loads(done.stdout)
+    assert ours["batches"] == one["batches"] == 10
+    for key in ("grad_w", "grad_b", "weight_norm"):
+        assert ours[key] == pytest.approx(one[key], rel=1e-12), key
+
+
+def test_cli_rank_0_alone_prints_and_saves_and_resume_changes_ranks(tmp_path):
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    model = tmp_path / "m.npz"
+    done = mpirun(2, ["-m", "bprop", "train", "--dataset", "digits", "--epochs", "3",
+                      "--save", model])
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]   # once, not twice
+    assert "2 MPI ranks (18,080 bytes summed a step)" in done.stderr
+    assert "(rank 1)" not in done.stderr
+    # one process goes on from the two ranks' checkpoint, and two ranks from that one
+    alone = subprocess.run([sys.executable, "-m", "bprop", "train", "--resume", model,
+                            "--epochs", "4"], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": SRC})
+    assert alone.returncode == 0, alone.stderr
+    done = mpirun(2, ["-m", "bprop", "train", "--resume", model, "--epochs", "5"])
+    assert done.returncode == 0, done.stderr
+    from bprop.io import load_checkpoint
+    resumed = load_checkpoint(model)
+    assert resumed.epoch == 5 and len(resumed.history.records) == 5
+    # against one uninterrupted process: the same to rounding
+    straight = tmp_path / "straight.npz"
+    subprocess.run([sys.executable, "-m", "bprop", "train", "--dataset", "digits", "--epochs",
+                    "5", "--save", straight], check=True, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": SRC})
+    reference = load_checkpoint(straight).net
+    for a, b in zip(resumed.net.weights, reference.weights):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-9 * np.abs(b).max())
+
+
+def test_ranks_with_other_data_are_refused(tmp_path):
+    code = """
+        import numpy as np, bprop
+        from mpi4py import MPI
+        rng = np.random.default_rng(MPI.COMM_WORLD.rank)     # each rank its own data
+        X, y = rng.random((100, 4)), rng.integers(0, 2, 100)
+        try:
+            bprop.Network([4, 3, 2], rng=0).fit(X, y, epochs=1, comm=MPI.COMM_WORLD)
+        except bprop.DataError as e:
+            print(MPI.COMM_WORLD.rank, e)
+    """
+    done = mpirun(2, [script(tmp_path, code)])
+    assert done.returncode == 0, done.stderr
+    said = sorted(done.stdout.splitlines())
+    assert len(said) == 2 and all("rank 1's training data differ from rank 0's" in s
+                                  for s in said)
+
+
+def _start(tmp_path, model, extra_env=None):
+    environment = {**os.environ, "PYTHONPATH": SRC, **(extra_env or {})}
+    return subprocess.Popen([MPIEXEC, "-n", "2", sys.executable, "-m", "bprop", "train",
+                             "--dataset", "digits", "--epochs", "2000", "--save", str(model)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment)
+
+
+def _ranks(launcher):
+    """The two rank processes of an mpiexec launch (its grandchildren)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = subprocess.run(["pgrep", "-f", f"bprop train --dataset digits --epochs 2000"],
+                               capture_output=True, text=True).stdout.split()
+        ranks = [int(p) for p in found if int(p) != launcher.pid]
+        ranks = [p for p in ranks if "python" in Path(f"/proc/{p}/cmdline").read_text()
+                 .split("\0")[0]]
+        if len(ranks) == 2:
+            return ranks
+        time.sleep(0.1)
+    raise AssertionError("the ranks did not start")
+
+
+@pytest.mark.parametrize("sig, status, said", [(signal.SIGINT, 130, "interrupted"),
+                                               (signal.SIGTERM, 143, "terminated (SIGTERM)")])
+def test_a_signal_to_the_launcher_stops_every_rank_and_keeps_the_checkpoint(
+        tmp_path, sig, status, said):
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    model = tmp_path / "m.npz"
+    run = _start(tmp_path, model)
+    _ranks(run)
+    deadline = time.monotonic() + 30
+    while not model.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    run.send_signal(sig)
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == status, err
+    assert f"bprop: {said}. {model} holds epoch" in err
+    from bprop.io import load_checkpoint
+    assert load_checkpoint(model).epoch >= 1
+
+
+def test_a_stopped_rank_makes_the_others_stop_in_bounded_time(tmp_path):
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    model = tmp_path / "m.npz"
+    run = _start(tmp_path, model, {"BPROP_MPI_TIMEOUT": "2"})
+    ranks = _ranks(run)
+    deadline = time.monotonic() + 30
+    while not model.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(max(ranks), signal.SIGSTOP)             # the later-started one: rank 1 mostly
+    t0 = time.monotonic()
+    try:
+        _, err = run.communicate(timeout=60)
+    finally:
+        for p in ranks:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    assert time.monotonic() - t0 < 30
+    assert run.returncode != 0
+    assert "no answer from the other ranks for 2 s" in err and f"{model} holds epoch" in err
