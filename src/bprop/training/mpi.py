@@ -42,6 +42,8 @@ from .processes import slice_bounds
 
 #: Seconds a rank waits for the others in one reduction before it gives up (MPIError).
 TIMEOUT = float(os.environ.get("BPROP_MPI_TIMEOUT", 60))
+#: Seconds a rank polls a reduction without pausing before it starts to sleep between polls.
+SPIN_SECONDS = 0.05
 
 
 class MPIError(BpropError, RuntimeError):
@@ -128,18 +130,18 @@ class MPISteps:
         bounds = slice_bounds(m, self.k)
         lo, hi = start + bounds[self.rank], start + bounds[self.rank + 1]
         ws = self.net.workspace(max(hi - lo, 1))
+        n_w = len(self.net.weights)
+        if ws.nabla_w[0] is not self.views[0]:
+            # backprop writes its sums straight into the buffer the Allreduce sends
+            ws.nabla_w, ws.nabla_b = self.views[:n_w], self.views[n_w:]
         if hi > lo:
             core.gather_rows(ws, self.X, self.Y, self.order[lo:hi], self.shifter)
-            nabla_b, nabla_w = core.backprop_batch(self.net, ws.x, ws.y, ws, scale,
-                                                   self.dropout)
-            for view, g in zip(self.views, (*nabla_w, *nabla_b)):
-                np.copyto(view, g)
+            core.backprop_batch(self.net, ws.x, ws.y, ws, scale, self.dropout)
             if self.costs is not None:
                 self.costs.add(ws.zs[-1], ws.y)
         else:                           # a batch smaller than the ranks: nothing here
             self.flat.fill(0.0)
-        self._allreduce(self.flat, f"the gradients of a step")
-        n_w = len(self.net.weights)
+        self._allreduce(self.flat, "the gradients of a step")
         return ws, self.views[n_w:], self.views[:n_w], scale * m / max(hi - lo, 1)
 
     def end_epoch(self):
@@ -172,21 +174,26 @@ class MPISteps:
                 offset += p.size
 
     def _wait(self, request, what):
-        """Poll a non-blocking request: spin briefly, then sleep a little between polls, so
-        that a stopped or dead rank is an error after ``timeout`` seconds, and Ctrl-C (a
-        Python signal handler) is seen at the next poll."""
-        spins, since = 0, None
+        """Poll a non-blocking request until it completes. MPI moves a non-blocking
+        collective on only while it is polled, so the first 50 ms are polled without a
+        pause (a step's reduction takes well under that); then a millisecond's sleep
+        between polls, so that a stopped or dead rank costs no CPU and is an error after
+        ``timeout`` seconds. Ctrl-C (a Python signal handler) is seen at the next poll."""
+        start = None
+        spins = 0
         while not request.Test():
             spins += 1
-            if spins < 2000:
+            if spins % 64:
                 continue
             now = time.monotonic()
-            since = since or now
-            if now - since > self.timeout:
+            start = start or now
+            if now - start < SPIN_SECONDS:
+                continue
+            if now - start > self.timeout:
                 raise MPIError(f"rank {self.rank} of {self.k}: no answer from the other ranks "
                                f"for {self.timeout:.0f} s while summing {what} (a rank "
                                f"stopped, hung or died?); stopping")
-            time.sleep(0.0002 if now - since < 0.05 else 0.002)
+            time.sleep(0.001)
 
     def _check_same_run(self):
         """Refuse to start when the ranks' data or networks differ (another file, another
