@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .rows import ScaledRows
 from .costs import closed_form_delta
 
 
@@ -203,7 +204,10 @@ def gather_rows(ws, X, Y, idx, shift=None):
     whose ``x``/``y`` are then the mini-batch as columns."""
     # mode="clip": idx comes from a permutation, so it is always in range, and unlike the
     # default "raise" it writes straight into out= (no hidden buffer)
-    np.take(X, idx, axis=0, out=ws.x_rows, mode="clip")
+    if isinstance(X, ScaledRows):       # integer rows on disk, converted batch by batch
+        X.take_into(idx, ws.x_rows)
+    else:
+        np.take(X, idx, axis=0, out=ws.x_rows, mode="clip")
     np.take(Y, idx, axis=0, out=ws.y_rows, mode="clip")
     if shift is not None:
         shift(ws.x_rows)

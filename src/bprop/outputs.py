@@ -64,7 +64,7 @@ def output_rows(net, X, check_parameters=None):
     large; a z that overflowed to ±inf under a sigmoid still gives a finite 0 or 1)."""
     chunk = ROWS_PER_PASS
     if len(X) <= chunk:                 # one pass (a single row, a test set)
-        a, finite = checked_feedforward(net, X.T)
+        a, finite = checked_feedforward(net, X[0:len(X)].T)
         out = np.ascontiguousarray(a.T)
     else:
         out, finite = np.empty((X.shape[0], net.sizes[-1]), net.dtype), True

@@ -26,6 +26,7 @@ from .activations import Activation, get_activation
 from .errors import (ConfigError, DataError, ShapeError, check_int, check_number, check_range,
                      whole)
 from .numerics import DOT_CHECK_MAX, all_finite
+from .rows import ScaledRows
 from .reading import physical_memory
 from .outputs import ROWS_PER_PASS, predicted_classes
 
@@ -341,7 +342,12 @@ def check_example(net, x, y):
 
 
 def check_X(net, X):
-    """Rows X as a float array ``(n_samples, sizes[0])`` of the network's dtype."""
+    """Rows X as a float array ``(n_samples, sizes[0])`` of the network's dtype; or
+    :class:`bprop.rows.ScaledRows` (integer rows on disk) as they are, in that dtype."""
+    if isinstance(X, ScaledRows):
+        if X.shape[1] != net.sizes[0] or len(X) == 0:
+            raise ShapeError(f"X has shape {X.shape}; expected (n_samples, {net.sizes[0]})")
+        return X.as_dtype(net.dtype)
     X = as_float(X, "X", net.dtype)
     if X.ndim != 2 or X.shape[1] != net.sizes[0]:
         hint = ""

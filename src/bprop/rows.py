@@ -1,0 +1,63 @@
+"""Training rows that stay on disk: integer pixels converted a mini-batch at a time.
+
+A data set larger than memory cannot be converted to floats up front: 2,000,000 Fashion-
+MNIST-sized images are 1.5 GB as bytes and 12.5 GB as float64. :class:`ScaledRows` wraps
+an integer array, typically a ``numpy.memmap`` or a ``.npy`` opened with
+``mmap_mode="r"``, and hands out float rows ``scale × raw`` only for the rows asked for:
+the training loop gathers each mini-batch through :meth:`ScaledRows.take_into` (straight
+into the backprop workspace), and evaluation reads chunks by slicing. The operating
+system's page cache holds the file once per machine, however many processes (MPI ranks)
+map it::
+
+    X = bprop.rows.ScaledRows(np.load("X_train.npy", mmap_mode="r"), scale=1 / 255)
+    net.fit(X, y)               # y: the labels, an ordinary array
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ScaledRows:
+    """Rows ``scale × raw[i]`` of an integer array ``raw`` ``(n, n_features)``, as floats of
+    ``dtype`` (float64 by default; a network converts them to its own), never all at once.
+
+    ``len``, ``shape``, ``ndim`` and ``dtype`` describe the float rows; indexing with an int,
+    a slice or an index array returns them as a new float array.
+    """
+
+    def __init__(self, raw, scale=1 / 255, dtype=np.float64):
+        if not hasattr(raw, "dtype") or raw.dtype.kind not in "iu" or raw.ndim != 2:
+            raise TypeError("ScaledRows needs a 2-D integer array (uint8 pixels, say), "
+                            "one example per row")
+        self.raw, self.scale, self.dtype = raw, float(scale), np.dtype(dtype)
+
+    @property
+    def shape(self):
+        return self.raw.shape
+
+    @property
+    def ndim(self):
+        return 2
+
+    def __len__(self):
+        return len(self.raw)
+
+    def __getitem__(self, index):
+        raw = np.asarray(self.raw[index])
+        return np.multiply(raw, self.scale, out=np.empty(raw.shape, self.dtype),
+                           casting="unsafe")
+
+    def as_dtype(self, dtype):
+        """The same rows handed out as ``dtype`` (the network's)."""
+        return self if np.dtype(dtype) == self.dtype else ScaledRows(self.raw, self.scale, dtype)
+
+    def take_into(self, idx, out):
+        """Rows ``idx`` into ``out`` ``(len(idx), n_features)``, scaled: one mini-batch read
+        from the file (only those rows' pages) and converted in place."""
+        np.multiply(self.raw[idx], self.scale, out=out, casting="unsafe")
+        return out
+
+    def __repr__(self):
+        return (f"ScaledRows({type(self.raw).__name__} of {self.shape[0]:,} x "
+                f"{self.shape[1]} {self.raw.dtype}, scale={self.scale:g}, dtype={self.dtype})")
