@@ -104,5 +104,7 @@ def epoch_line(record, k, config):
             parts.append(f"{label} {value:.4f}")
     if config.schedule != "constant":
         parts.append(f"eta {record.eta:g}")
-    parts.append(f"time {record.seconds:.3g}s")   # 3 significant digits: 0.00482s, 12.3s
+    # a column of one width: 0.005s, 0.482s, 12.345s (3 significant digits mixed 0.034s
+    # and 0.0325s)
+    parts.append(f"time {record.seconds:.3f}s")
     return "  ".join(parts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 
 from .. import __version__, datasets
 from ..activations import ACTIVATIONS
@@ -35,8 +36,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples as written (their line breaks kept), but a line longer
+    than the terminal wrapped at words rather than by the terminal mid-word."""
+
     def __init__(self, prog):
         super().__init__(prog, max_help_position=32, width=min(100, _terminal_width()))
+
+    def _fill_text(self, text, width, indent):
+        lines = []
+        for line in text.splitlines():
+            lead = line[:len(line) - len(line.lstrip())]
+            lines += textwrap.wrap(line, width, initial_indent=indent,
+                                   subsequent_indent=indent + lead,
+                                   break_on_hyphens=False, break_long_words=False) or [""]
+        return "\n".join(lines)
 
 
 def _terminal_width():

@@ -20,7 +20,7 @@ from .. import datasets
 from ..atomic import FileLock
 from ..datasets import data_fingerprint, dataset_record, same_dataset
 from ..diagnostics import Diagnostics, explain
-from ..errors import ConfigError, check_int
+from ..errors import ConfigError, DataError, check_int
 from ..io import Checkpointer, Resume, history_paths, load_checkpoint
 from ..network import Network
 from ..stops import held_stops
@@ -100,6 +100,10 @@ def _train(given, opts, checkpoint):
                              train_size=opts["train_size"])
     except ConfigError as e:        # "validation=0.5" is the library's name for --validation
         raise ConfigError(_flag_names(str(e), ("validation", "train_size"))) from None
+    except DataError as e:
+        if "dataset" in given:
+            raise
+        raise DataError(f"no --dataset given, so the book's MNIST: {e}") from None
     if checkpoint is not None:
         net = checkpoint.net
         check_fits(net, data, opts["resume"])
@@ -124,7 +128,9 @@ def _train(given, opts, checkpoint):
     if quiet:
         pass
     elif not plan.nothing_left:
-        note(_describe_run(net, data, config, start_epoch, save_path, workers, opts["comm"]))
+        for line in _describe_run(net, data, config, start_epoch, save_path, workers,
+                                  opts["comm"]):
+            note(line)
     elif plan.stopped:
         note(f"note: nothing to train: {opts['resume']} stopped early after epoch "
              f"{start_epoch} ({history.stopped_early}); change "
@@ -343,10 +349,11 @@ def _describe_run(net, data, config, start_epoch, save_path, workers=1, comm=Non
     n_val = 0 if data.X_val is None else len(data.X_val)
     acts = "/".join(dict.fromkeys(net.activation_names))
     what = f"resuming at epoch {start_epoch + 1}" if start_epoch else "training"
+    # two lines, each short enough not to wrap mid-word in a terminal
     return (f"{what} {net.sizes} ({acts}, {net.cost.name} cost, {net.dtype.name}) on "
-            f"{data.name}: {len(data.X_train)} training, {n_val} validation, "
-            f"{len(data.X_test)} test examples; {config.epochs} "
-            f"epoch{'s' if config.epochs != 1 else ''}, mini-batch "
+            f"{data.name}: {len(data.X_train):,} training, {n_val:,} validation, "
+            f"{len(data.X_test):,} test examples",
+            f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}, mini-batch "
             f"{config.mini_batch_size}, eta {config.eta:g}, {config.optimizer}"
             + (f", {workers} worker processes" if workers > 1 else "")
             + (f", {comm.Get_size()} MPI ranks ({reduction_bytes(net):,} bytes summed a "

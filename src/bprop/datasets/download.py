@@ -113,6 +113,10 @@ def _download_into(dest_dir, names, mirrors, sha256, timeout):
                 # our own DataError for a hash mismatch.
                 failures.append(f"{url}: {e}")
         else:
+            reasons = {failure.split(": ", 1)[1] for failure in failures}
+            if len(reasons) == 1 and len(failures) > 1:     # no network: say it once
+                raise DataError(f"could not download {name} from any of {len(failures)} "
+                                f"mirrors: {reasons.pop()}")
             raise DataError(f"could not download {name}: " + "; ".join(failures))
         paths.append(dest)
     return paths

@@ -102,7 +102,7 @@ def ensure_files(directory: Path, files: Sequence[str], mirrors: Sequence[str],
     try:
         download_files(missing, mirrors, directory, sha256)
     except DataError as e:
-        raise DataError(f"{what} is not in {directory} and {e}\n{where}") from None
+        raise DataError(f"{what} is not in {directory}, and bprop {e}. {where}") from None
 
 
 def read_fetched(directory: Path, *, downloadable: bool):

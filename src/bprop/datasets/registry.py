@@ -44,17 +44,22 @@ _NAMES = {alias: info.name for info in AVAILABLE.values() for alias in (info.nam
 _NAMES["fashion_mnist"] = "fashion"
 
 
-def describe() -> str:
-    """``AVAILABLE`` as a plain-text table (for ``--help`` or a README)."""
-    rows = [("name", "offline", "download", "size", "licence")]
+def describe(width=88) -> str:
+    """``AVAILABLE`` as plain text no wider than ``width`` (for ``--help`` or a README): a
+    line per data set, its size and licence, and how to have it offline, indented below."""
+    import textwrap
+    lines = []
     for info in AVAILABLE.values():
         names = " / ".join((info.name, *info.aliases))
-        rows.append((names, info.offline, "yes" if info.download else "no", info.size, info.licence))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append("Or a path: a directory of IDX files, a .npz, a .csv, or the book's mnist.pkl.gz.")
-    lines.append(f"Downloads go to {cache_dir()} ($BPROP_DATA, else $XDG_CACHE_HOME/bprop, else ~/.cache/bprop).")
+        how = ("downloads when missing; offline: " if info.download else "offline: ") + \
+            info.offline
+        lines.append(f"{names}: {info.size}")
+        lines += textwrap.wrap(f"{how}; licence {info.licence}", width, break_on_hyphens=False,
+                               initial_indent="    ", subsequent_indent="    ")
+    lines += textwrap.wrap("Or a path: a directory of IDX files, a .npz, a .csv, or the book's "
+                           f"mnist.pkl.gz. Downloads go to {cache_dir()} ($BPROP_DATA, else "
+                           "$XDG_CACHE_HOME/bprop, else ~/.cache/bprop).", width,
+                           break_on_hyphens=False)
     return "\n".join(lines)
 
 

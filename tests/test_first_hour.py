@@ -1,0 +1,43 @@
+"""A new user's first hour (issue 18): help that fits a terminal, messages that say what to do."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bprop.cli.output import epoch_line
+from bprop.training import EpochRecord, TrainConfig
+
+COMMANDS = ["", "train", "evaluate", "predict", "gradcheck", "info", "plot", "report", "export"]
+
+
+def bprop_cli(*args, **env):
+    done = subprocess.run([sys.executable, "-m", "bprop", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **env})
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_fits_a_100_column_terminal(command):
+    status, out, _ = bprop_cli(*([command] if command else []), "--help", COLUMNS="100")
+    assert status == 0
+    wide = [line for line in out.splitlines() if len(line) > 100]
+    assert wide == []
+
+
+def test_train_without_a_dataset_says_mnist_is_the_default_and_what_needs_no_download(
+        tmp_path):
+    status, _, err = bprop_cli("train", BPROP_DATA=str(tmp_path), http_proxy="http://127.0.0.1:9",
+                               https_proxy="http://127.0.0.1:9")
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("bprop: error: no --dataset given, so the book's MNIST: MNIST is not "
+                          f"in {tmp_path}")
+    assert "'digits'" in err and ". Put train-images" in err
+
+
+def test_the_epoch_lines_time_column_has_one_width():
+    config = TrainConfig(epochs=3)
+    times = [epoch_line(EpochRecord(epoch=0, eta=3.0, seconds=s), 1, config).split()[-1]
+             for s in (0.034, 0.0325, 0.00482, 1.5)]
+    assert times == ["0.034s", "0.033s", "0.005s", "1.500s"]
