@@ -41,3 +41,25 @@ def test_the_epoch_lines_time_column_has_one_width():
     times = [epoch_line(EpochRecord(epoch=0, eta=3.0, seconds=s), 1, config).split()[-1]
              for s in (0.034, 0.0325, 0.00482, 1.5)]
     assert times == ["0.034s", "0.033s", "0.005s", "1.500s"]
+
+
+def test_info_shows_the_settings_that_apply_and_the_history_when_asked(tmp_path):
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    model = tmp_path / "m.npz"
+    assert bprop_cli("train", "--dataset", "digits", "--epochs", "5", "--save", str(model),
+                     "--quiet")[0] == 0
+    status, out, _ = bprop_cli("info", str(model))
+    assert status == 0
+    assert "  optimizer                  sgd" in out
+    for absent in ("momentum", "beta1", "beta2", "step_size", "gamma", "min_eta_factor",
+                   "patience", "dropout", "epoch 1/5"):
+        assert absent not in out, absent
+    assert "history: 5 epochs (--history shows each); the last:\n  epoch 5/5 " in out
+    status, out, _ = bprop_cli("info", str(model), "--history")
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("  epoch ")] == \
+        ["1/5", "2/5", "3/5", "4/5", "5/5"]
+    # an Adam run shows Adam's settings, not momentum's
+    assert bprop_cli("train", "--dataset", "digits", "--epochs", "1", "--optimizer", "adam",
+                     "--eta", "0.01", "--save", str(model), "--overwrite", "--quiet")[0] == 0
+    out = bprop_cli("info", str(model))[1]
+    assert "beta1" in out and "beta2" in out and "momentum" not in out

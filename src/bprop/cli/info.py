@@ -45,9 +45,9 @@ def cmd_info(args):
     config = checkpoint.config
     if config is not None:
         out()
-        out("training config")
+        out("training config (the settings that apply to this run)")
         defaults = TrainConfig().to_dict()
-        for key, value in meta["config"].items():
+        for key, value in config.applicable().items():
             changed = key in defaults and key != "image_shape" and defaults[key] != value
             out(f"  {key:<26} {value}" + (f"   (default {defaults[key]})" if changed else ""))
     history = checkpoint.history
@@ -55,9 +55,13 @@ def cmd_info(args):
     if records:         # also from Python's save(net, path, history=h), with no settings
         shown = config or TrainConfig(epochs=len(records))
         out()
-        out("history")
-        for r in records:
-            out("  " + epoch_line(r, r.epoch + 1, shown))
+        if getattr(args, "history", False) or len(records) <= 3:
+            out("history")
+            for r in records:
+                out("  " + epoch_line(r, r.epoch + 1, shown))
+        else:
+            out(f"history: {len(records)} epochs (--history shows each); the last:")
+            out("  " + epoch_line(records[-1], records[-1].epoch + 1, shown))
         if history.stopped_early:
             out(f"stopped early: {history.stopped_early}")
         # the best epoch by validation accuracy only: picking one by test accuracy is

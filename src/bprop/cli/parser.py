@@ -359,8 +359,11 @@ def _add_info(sub, common):
         help="what a model file holds: layers, cost, parameters, settings, history",
         description="Show a model file's layers, activations, cost, parameter count, the "
                     "data set and training settings it was trained with, and its history.",
-        epilog="examples:\n  bprop info runs/digits/model.npz\n  bprop info model.npz --json")
+        epilog="examples:\n  bprop info runs/digits/model.npz\n  bprop info model.npz --history\n"
+               "  bprop info model.npz --json")
     p.add_argument("model", metavar="MODEL")
+    p.add_argument("--history", action="store_true", help="print every epoch of the history "
+                                                          "(default: the last)")
     p.add_argument("--json", action="store_true", help="print the header as JSON")
     p.set_defaults(func=cmd_info)
 

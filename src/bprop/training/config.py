@@ -106,6 +106,28 @@ class TrainConfig:
                               f"{self.image_shape[1]} images out of the picture; give less "
                               f"than {min(self.image_shape)}")
 
+    def applicable(self):
+        """The settings that mean something for this run, as :meth:`to_dict` gives them:
+        momentum only for momentum and Nesterov, β₁ and β₂ only for Adam, the step
+        schedule's step_size and gamma only with it, patience with early stopping or the
+        plateau rule, and the switches and augmentations only when on."""
+        applies = {
+            "momentum": self.optimizer in ("momentum", "nesterov"),
+            "beta1": self.optimizer == "adam", "beta2": self.optimizer == "adam",
+            "clip_norm": self.clip_norm is not None,
+            "step_size": self.schedule == "step", "gamma": self.schedule == "step",
+            "patience": self.early_stopping or self.schedule == "plateau",
+            "min_eta_factor": self.schedule == "plateau",
+            "early_stopping": self.early_stopping,
+            "monitor": self.early_stopping,
+            "dropout": bool(self.dropout), "shift": bool(self.shift),
+            "image_shape": bool(self.shift),
+            "monitor_training_cost": self.monitor_training_cost,
+            "monitor_running_cost": not self.monitor_running_cost,     # shown when off
+            "monitor_training_accuracy": self.monitor_training_accuracy,
+        }
+        return {k: v for k, v in self.to_dict().items() if applies.get(k, True)}
+
     def to_dict(self):
         """The settings as JSON types (NumPy scalars become Python numbers)."""
         return {k: json_value(v) for k, v in asdict(self).items()}
