@@ -63,3 +63,18 @@ def test_info_shows_the_settings_that_apply_and_the_history_when_asked(tmp_path)
                      "--eta", "0.01", "--save", str(model), "--overwrite", "--quiet")[0] == 0
     out = bprop_cli("info", str(model))[1]
     assert "beta1" in out and "beta2" in out and "momentum" not in out
+
+
+def test_fit_verbose_prints_a_line_per_epoch_and_keeps_the_callers_callback(capsys):
+    import numpy as np
+    import bprop
+    rng = np.random.default_rng(0)
+    X, y = rng.random((50, 4)), np.arange(50) % 2
+    seen = []
+    bprop.Network([4, 3, 2], rng=0).fit(X, y, epochs=3, verbose=1, test=(X, y),
+                                        on_epoch_end=lambda r: seen.append(r.epoch))
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert "running_cost" in lines[0] and "test_acc" in lines[0] and seen == [0, 1, 2]
+    bprop.Network([4, 3, 2], rng=0).fit(X, y, epochs=2)
+    assert capsys.readouterr().out == ""                # silent by default

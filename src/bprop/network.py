@@ -32,7 +32,7 @@ from .errors import ConfigError, DataError, check_dtype, check_int, check_number
 from .modelfile import write
 from .optimizers import SGD
 from .outputs import mean_cost, output_rows, predicted_classes
-from .training import fit_config, train
+from .training import fit
 from .validate import (as_rng, check_example, check_fits_in_memory, check_input,
                        check_output_layer, check_parameters, check_sizes, check_target,
                        check_trainable, labels_of, layer_activations)
@@ -287,7 +287,7 @@ class Network:
         return output_activations - y
 
     # -- the array interface -------------------------------------------------------------------
-    def fit(self, X, y, epochs=30, batch_size=None, eta=3.0, **options):
+    def fit(self, X, y, epochs=30, batch_size=None, eta=3.0, verbose=0, **options):
         """Train on rows ``X`` ``(n_samples, sizes[0])`` and labels ``y``.
 
         y: int labels ``(n_samples,)`` in ``[0, sizes[-1])`` (0 or 1 with one output) or
@@ -295,11 +295,11 @@ class Network:
         :class:`bprop.TrainConfig` (``lmbda``, ``optimizer``, ...; its ``mini_batch_size``
         may stand for ``batch_size``, default 10) plus ``validation=(X_val, y_val)``,
         ``test=(X_test, y_test)``, ``on_epoch_end``, ``callbacks``, ``workers`` and ``comm``
-        (an MPI communicator; as :func:`bprop.train` takes them). Returns a :class:`bprop.History`.
+        (an MPI communicator; as :func:`bprop.train` takes them). verbose: print a line
+        per epoch (``epoch 3/30  running_cost 0.1234  test_acc 0.9490  time 0.450s``).
+        Returns a :class:`bprop.History`.
         """
-        extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks",
-                                             "workers", "comm") if k in options}
-        return train(self, X, y, fit_config(epochs, batch_size, eta, **options), **extra)
+        return fit(self, X, y, epochs, batch_size, eta, verbose, **options)
 
     def predict_proba(self, X):
         """Output activations for rows X: ``(n_samples, sizes[-1])``, one row per example.

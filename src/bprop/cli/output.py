@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from ..errors import BpropError
-from ..training.history import json_value
+from ..training.history import epoch_line, json_value  # noqa: F401  (the CLI's name)
 
 #: Errors that mean bad usage or bad input: exit 2, one line, no traceback. Only what
 #: bprop's checks raise (and missing or unwritable paths): a ValueError or TypeError from
@@ -86,25 +86,3 @@ def show_warning(message, category, filename, lineno, file=None, line=None):
     """Library warnings (a plot skipped, ...) as one-line notes on stderr (the signature of
     ``warnings.showwarning``)."""
     note(f"warning: {message}")
-
-
-def epoch_line(record, k, config):
-    """``epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``: the
-    line of record ``record`` after ``k`` epochs of ``config.epochs`` (``cost``: the
-    training cost of the epoch's final weights, with --monitor-training-cost)."""
-    parts = [f"epoch {k}/{config.epochs}"]
-    for label, value in (("running_cost", record.running_cost), ("cost", record.train_cost),
-                         ("train_acc", record.train_accuracy), ("val_acc", record.val_accuracy),
-                         ("test_acc", record.test_accuracy)):
-        if value is None:
-            continue
-        if label.endswith("cost") and value != 0 and not 1e-4 <= abs(value) < 1e4:
-            parts.append(f"{label} {value:.4g}")   # 1.456e+83, not 83 digits
-        else:
-            parts.append(f"{label} {value:.4f}")
-    if config.schedule != "constant":
-        parts.append(f"eta {record.eta:g}")
-    # a column of one width: 0.005s, 0.482s, 12.345s (3 significant digits mixed 0.034s
-    # and 0.0325s)
-    parts.append(f"time {record.seconds:.3f}s")
-    return "  ".join(parts)

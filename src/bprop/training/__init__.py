@@ -11,8 +11,9 @@ sharing it, on one machine or many).
 
 from .augment import Dropout, Shifter
 from .config import MONITORS, SCHEDULES, TrainConfig, fit_config
-from .history import STOPPED_BY_CALLBACK, EpochRecord, History, check_record
-from .loop import train
+from .history import (STOPPED_BY_CALLBACK, EpochRecord, History, check_record, epoch_line,
+                      epoch_printer)
+from .loop import fit, train
 from .mpi import MPIError, MPISteps, mpi_world
 from .parallel import WorkerError, Workers
 from .schedules import stopped_for_good, stopping_rule_met
@@ -20,4 +21,4 @@ from .steps import LocalSteps
 
 __all__ = ["MONITORS", "SCHEDULES", "STOPPED_BY_CALLBACK", "Dropout", "EpochRecord",
            "History", "LocalSteps", "MPIError", "MPISteps", "Shifter", "TrainConfig", "WorkerError", "Workers",
-           "check_record", "fit_config", "mpi_world", "stopped_for_good", "stopping_rule_met", "train"]
+           "check_record", "epoch_line", "epoch_printer", "fit", "fit_config", "mpi_world", "stopped_for_good", "stopping_rule_met", "train"]

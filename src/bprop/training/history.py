@@ -45,6 +45,38 @@ class EpochRecord:
     diagnostics: dict = field(default_factory=dict)
 
 
+def epoch_line(record, k, config):
+    """``epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``: the
+    line of record ``record`` after ``k`` epochs of ``config.epochs`` (``cost``: the
+    training cost of the epoch's final weights, with --monitor-training-cost)."""
+    parts = [f"epoch {k}/{config.epochs}"]
+    for label, value in (("running_cost", record.running_cost), ("cost", record.train_cost),
+                         ("train_acc", record.train_accuracy), ("val_acc", record.val_accuracy),
+                         ("test_acc", record.test_accuracy)):
+        if value is None:
+            continue
+        if label.endswith("cost") and value != 0 and not 1e-4 <= abs(value) < 1e4:
+            parts.append(f"{label} {value:.4g}")   # 1.456e+83, not 83 digits
+        else:
+            parts.append(f"{label} {value:.4f}")
+    if config.schedule != "constant":
+        parts.append(f"eta {record.eta:g}")
+    # a column of one width: 0.005s, 0.482s, 12.345s (3 significant digits mixed 0.034s
+    # and 0.0325s)
+    parts.append(f"time {record.seconds:.3f}s")
+    return "  ".join(parts)
+
+
+
+def epoch_printer(config, then=None):
+    """An ``on_epoch_end`` that prints each epoch's :func:`epoch_line` on stdout, then calls
+    ``then`` (the caller's own, whose answer it passes on)."""
+    def end(record):
+        print(epoch_line(record, record.epoch + 1, config), flush=True)
+        return then(record) if then is not None else None
+    return end
+
+
 @dataclass
 class History:
     """Per-epoch records of a run, why it stopped, and the state of its schedules.

@@ -33,8 +33,8 @@ from ..optimizers import Optimizer, optimizer_for
 from ..outputs import predicted_classes, regularisation
 from ..validate import check_trainable, labels_of
 from .augment import Dropout, Shifter
-from .config import TrainConfig
-from .history import STOPPED_BY_CALLBACK, EpochRecord, History
+from .config import TrainConfig, fit_config
+from .history import STOPPED_BY_CALLBACK, EpochRecord, History, epoch_printer
 from .mpi import MPISteps
 from .parallel import Workers, check_workers
 from .schedules import eta_for, restore_best, track
@@ -125,6 +125,18 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                 break
     restore_best(net, config, history)
     return history
+
+
+def fit(net, X, y, epochs=30, batch_size=None, eta=3.0, verbose=0, **options):
+    """``Network.fit``: the options are :func:`fit_config`'s, plus ``validation``, ``test``,
+    ``on_epoch_end``, ``callbacks``, ``workers`` and ``comm`` as :func:`train` takes them;
+    ``verbose`` prints each epoch's line."""
+    extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks",
+                                         "workers", "comm") if k in options}
+    config = fit_config(epochs, batch_size, eta, **options)
+    if verbose:
+        extra["on_epoch_end"] = epoch_printer(config, extra.get("on_epoch_end"))
+    return train(net, X, y, config, **extra)
 
 
 def _check_run(net, config, validation, callbacks, on_epoch_end, progress, history,
