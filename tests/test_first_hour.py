@@ -78,3 +78,38 @@ def test_fit_verbose_prints_a_line_per_epoch_and_keeps_the_callers_callback(caps
     assert "running_cost" in lines[0] and "test_acc" in lines[0] and seen == [0, 1, 2]
     bprop.Network([4, 3, 2], rng=0).fit(X, y, epochs=2)
     assert capsys.readouterr().out == ""                # silent by default
+
+
+def test_blas_threads_are_chosen_deliberately(monkeypatch):
+    from bprop.training import processes
+    monkeypatch.setattr(processes, "available_cpus", lambda: 4)
+    monkeypatch.setattr(processes.os, "getloadavg", lambda: (0.2, 0, 0))
+    assert processes.blas_threads_for([784, 30, 10]) == (1, None)          # small layers
+    assert processes.blas_threads_for([784, 256, 256, 10]) == (4, None)
+    assert processes.blas_threads_for([784, 256, 10], processes=2) == (2, None)
+    assert processes.blas_threads_for([784, 30, 10], threads=3) == (3, None)  # as asked
+    monkeypatch.setattr(processes.os, "getloadavg", lambda: (3.9, 0, 0))      # busy
+    n, why = processes.blas_threads_for([784, 256, 256, 10])
+    assert n == 1 and why.startswith("1 BLAS thread, not 4: the machine is busy (load "
+                                     "average 3.9 on 4 CPUs)")
+    n, why = processes.blas_threads_for([784, 30, 10], threads=2)
+    assert n == 2 and "consider --threads 1" in why
+
+
+def test_training_holds_the_blas_threads_it_chose_and_restores_them():
+    import numpy as np
+    import bprop
+    from bprop.training.processes import openblas_controls
+    controls = openblas_controls()
+    if not controls:
+        pytest.skip("NumPy here does not use OpenBLAS")
+    get, set_ = controls[0][0], controls[0][1]
+    before = get()
+    seen = []
+    bprop.Network([4, 3, 2], rng=0).fit(np.zeros((20, 4)), np.arange(20) % 2, epochs=1,
+                                        threads=1, on_epoch_end=lambda r: seen.append(get()))
+    assert seen == [1] and get() == before
+    seen.clear()
+    bprop.Network([4, 3, 2], rng=0).fit(np.zeros((20, 4)), np.arange(20) % 2, epochs=1,
+                                        threads=2, on_epoch_end=lambda r: seen.append(get()))
+    assert seen == [2] and get() == before

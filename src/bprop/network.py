@@ -294,8 +294,8 @@ class Network:
         one-hot/target rows ``(n_samples, sizes[-1])``. ``options`` are the fields of
         :class:`bprop.TrainConfig` (``lmbda``, ``optimizer``, ...; its ``mini_batch_size``
         may stand for ``batch_size``, default 10) plus ``validation=(X_val, y_val)``,
-        ``test=(X_test, y_test)``, ``on_epoch_end``, ``callbacks``, ``workers`` and ``comm``
-        (an MPI communicator; as :func:`bprop.train` takes them). verbose: print a line
+        ``test=(X_test, y_test)``, ``on_epoch_end``, ``callbacks``, ``workers``, ``comm`` (an
+        MPI communicator) and ``threads`` (BLAS threads), as :func:`bprop.train` takes them. verbose: print a line
         per epoch (``epoch 3/30  running_cost 0.1234  test_acc 0.9490  time 0.450s``).
         Returns a :class:`bprop.History`.
         """

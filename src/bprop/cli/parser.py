@@ -224,6 +224,10 @@ datasets (--dataset):
                         "(default 1; Linux on x86-64). The same weights to rounding (with "
                         "--dropout/--shift: other random draws); faster from mini-batches of "
                         "about 50 up, slower at 10")
+    g.add_argument("--threads", type=argtypes.int_at_least(1, "an integer >= 1"), metavar="N",
+                   help="BLAS threads (default: 1 for layers under 100,000 weights, where a "
+                        "second thread does not help, else the CPUs; 1 on a busy machine, "
+                        "with a warning). The last digits of the results can depend on it")
     g = p.add_argument_group("output")
     g.add_argument("--save", metavar="PATH",
                    help="write the model (a checkpoint) to PATH after every epoch, with its "

@@ -43,7 +43,7 @@ _TRAIN_DEFAULTS = {
     "activation": ["sigmoid"], "output_activation": None, "cost": "quadratic",
     "init": "normal", "seed": 0, "dtype": "float64", "save": None, "resume": None,
     "json": False, "quiet": False, "diagnostics": False, "plot": None, "overwrite": False,
-    "workers": 1,
+    "workers": 1, "threads": None,
 }
 
 
@@ -163,7 +163,7 @@ def _train(given, opts, checkpoint):
               test=(data.X_test, data.y_test), on_epoch_end=run.end_epoch,
               callbacks=callbacks, progress=run.progress, history=history,
               start_epoch=start_epoch, optimizer=plan.optimizer, workers=workers,
-              comm=opts["comm"])
+              comm=opts["comm"], threads=opts["threads"])
     except KeyboardInterrupt as e:
         run.progress.close()
         note(f"{stopped_by(e)}. {run.where_saved()}")

@@ -156,7 +156,7 @@ def fit_config(epochs, batch_size, eta, **options):
     unknown = sorted(set(options) - known)
     if unknown:
         raise ConfigError(f"fit got unknown option{'s' if len(unknown) > 1 else ''} "
-                          f"{', '.join(unknown)}; it takes epochs, batch_size, eta, "
-                          f"validation, test, on_epoch_end, callbacks, workers and "
+                          f"{', '.join(unknown)}; it takes epochs, batch_size, eta, verbose, "
+                          f"validation, test, on_epoch_end, callbacks, workers, comm, threads and "
                           f"{', '.join(sorted(known - {'epochs', 'eta'}))}")
     return TrainConfig(epochs=epochs, mini_batch_size=batch_size, eta=eta, **options)

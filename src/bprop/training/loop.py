@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 
@@ -37,13 +38,14 @@ from .config import TrainConfig, fit_config
 from .history import STOPPED_BY_CALLBACK, EpochRecord, History, epoch_printer
 from .mpi import MPISteps
 from .parallel import Workers, check_workers
+from .processes import BlasThreads, blas_threads_for
 from .schedules import eta_for, restore_best, track
 from .steps import LocalSteps
 
 
 def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
           callbacks=(), progress=None, history=None, start_epoch=0, optimizer=None, workers=1,
-          comm=None):
+          comm=None, threads=None):
     """Train ``net`` in place on rows ``X`` with labels or target rows ``y``.
 
     validation, test: optional ``(X, labels)`` pairs, evaluated after each epoch.
@@ -62,6 +64,11 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
         the same network, data and settings, and each mini-batch is shared between the
         ranks, its gradients summed by one Allreduce (:mod:`bprop.training.mpi`); the
         weights end equal on every rank and to a one-process run's to rounding.
+    threads: BLAS threads for the run (restored after); default: 1 for networks whose
+        largest weight matrix is under 100,000 entries (a second thread does not help them),
+        else this process's share of the CPUs, and 1 with a warning when the machine is
+        busy (:func:`bprop.training.processes.blas_threads_for`). The last digits of the
+        weights can depend on the thread count.
     Returns the :class:`History`. Raises ``FloatingPointError`` when the cost or the weights
     stop being finite, naming the epoch (counted from 1: "in epoch 3 of 30").
     """
@@ -74,6 +81,12 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     callbacks, history, optimizer = _check_run(net, config, validation, callbacks, on_epoch_end,
                                                progress, history, start_epoch, optimizer)
     workers = check_workers(workers)
+    if threads is not None:
+        check_int(threads, "threads", minimum=1)
+    ranks = comm.Get_size() if comm is not None else 1
+    threads, why = blas_threads_for(net.sizes, threads, processes=max(workers, ranks))
+    if why is not None:
+        warnings.warn(why, stacklevel=2)
     if comm is not None and comm.Get_size() > 1 and workers > 1:
         raise ConfigError("give workers or an MPI communicator, not both (with MPI, start "
                           "one rank per CPU instead)")
@@ -91,7 +104,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     else:
         steps = LocalSteps(net, X, Y, dropout, shifter, config.monitor_running_cost)
 
-    with steps:
+    with BlasThreads(threads), steps:
         for j in range(start_epoch, config.epochs):
             optimizer.eta = eta_for(j, config, history)
             t0 = time.perf_counter()
@@ -129,10 +142,10 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
 
 def fit(net, X, y, epochs=30, batch_size=None, eta=3.0, verbose=0, **options):
     """``Network.fit``: the options are :func:`fit_config`'s, plus ``validation``, ``test``,
-    ``on_epoch_end``, ``callbacks``, ``workers`` and ``comm`` as :func:`train` takes them;
-    ``verbose`` prints each epoch's line."""
+    ``on_epoch_end``, ``callbacks``, ``workers``, ``comm`` and ``threads`` as :func:`train`
+    takes them; ``verbose`` prints each epoch's line."""
     extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks",
-                                         "workers", "comm") if k in options}
+                                         "workers", "comm", "threads") if k in options}
     config = fit_config(epochs, batch_size, eta, **options)
     if verbose:
         extra["on_epoch_end"] = epoch_printer(config, extra.get("on_epoch_end"))

@@ -5,6 +5,7 @@ thread controls, each process's share of a mini-batch, and waiting for or on a h
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import signal
@@ -29,6 +30,7 @@ def shared_array(shape, dtype):
     return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
 
 
+@functools.lru_cache(maxsize=None)
 def openblas_controls():
     """(get, set, corename, path) ctypes functions of each OpenBLAS loaded in this process.
 
@@ -98,3 +100,58 @@ def reap(pid, deadline):
             os.waitpid(pid, 0)
             return
         time.sleep(0.001)
+
+
+#: A layer whose weight matrix has fewer entries than this runs no faster on a second BLAS
+#: thread (benchmarks/README.md: the book's [784, 30, 10] and [784, 100, 10] at mini-batch
+#: 10-100), and a second thread on a busy machine makes it much slower.
+SMALL_LAYER = 100_000
+
+
+def blas_threads_for(sizes, threads=None, processes=1):
+    """``(n, why)``: the BLAS threads a training process should use, and why when it is
+    fewer than asked or than the CPUs allow (a warning's text), else None.
+
+    threads: the caller's choice, kept (but said to be too many when the machine is busy);
+    else 1 for networks whose largest weight matrix is under :data:`SMALL_LAYER` entries,
+    else this process's share of the CPUs (``processes`` training processes), and 1 when
+    the machine is already busy (load average at or above the CPUs less a half)."""
+    cpus = available_cpus()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    busy = load >= cpus - 0.5
+    if threads is not None:
+        why = (f"{threads} BLAS threads on a busy machine (load average {load:.1f} on {cpus} "
+               f"CPUs) can be many times slower than 1; consider --threads 1"
+               if threads > 1 and busy else None)
+        return threads, why
+    if max(a * b for a, b in zip(sizes[:-1], sizes[1:])) < SMALL_LAYER:
+        return 1, None
+    share = max(1, cpus // max(processes, 1))
+    if busy and share > 1:
+        return 1, (f"1 BLAS thread, not {share}: the machine is busy (load average "
+                   f"{load:.1f} on {cpus} CPUs)")
+    return share, None
+
+
+class BlasThreads:
+    """Hold every loaded OpenBLAS at ``n`` threads for a ``with`` block, then restore the
+    counts they had (a no-op without OpenBLAS, or with ``n`` None)."""
+
+    def __init__(self, n):
+        self.n, self.before = n, []
+
+    def __enter__(self):
+        if self.n is not None:
+            self.before = [(set_, get()) for get, set_, _, _ in openblas_controls()]
+            for set_, _ in self.before:
+                set_(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        for set_, before in self.before:
+            set_(before)
+        self.before = []
+        return False
