@@ -113,3 +113,44 @@ def test_training_holds_the_blas_threads_it_chose_and_restores_them():
     bprop.Network([4, 3, 2], rng=0).fit(np.zeros((20, 4)), np.arange(20) % 2, epochs=1,
                                         threads=2, on_epoch_end=lambda r: seen.append(get()))
     assert seen == [2] and get() == before
+
+
+def test_a_fashion_picture_is_prepared_as_fashion_mnist_was_not_recentred(tmp_path):
+    """A Fashion-MNIST test image saved as a PNG is classified as its array is."""
+    Image = pytest.importorskip("PIL.Image", reason="pictures need Pillow")
+    import numpy as np
+    from bprop.datasets import centred_pictures
+    from bprop.images import prepare_image
+    from bprop.predict import read_input
+    rng = np.random.default_rng(0)
+    pixels = np.zeros((28, 28), np.uint8)
+    pixels[3:25, 8:20] = rng.integers(60, 256, (22, 12))   # a garment off the centre of mass
+    Image.fromarray(pixels).save(tmp_path / "item.png")
+    framed = read_input(tmp_path / "item.png", 784, image_shape=[28, 28], centre=False)
+    np.testing.assert_array_equal(framed, pixels.reshape(-1) / 255.0)     # exactly its pixels
+    centred = read_input(tmp_path / "item.png", 784, image_shape=[28, 28])
+    assert not np.allclose(centred, framed)                 # MNIST's way moves and rescales it
+    assert not centred_pictures("fashion") and not centred_pictures("Fashion-MNIST")
+    assert centred_pictures("mnist") and centred_pictures("digits") and centred_pictures(None)
+    # dark on light paper, another size: inverted and fitted whole into the frame
+    paper = 255 - np.kron(pixels, np.ones((2, 2), np.uint8))
+    framed_big = prepare_image(paper, 28, centre=False)
+    np.testing.assert_allclose(framed_big, pixels.reshape(-1) / 255.0, atol=1e-12)
+
+
+def test_predict_prepares_pictures_by_the_models_data_set(tmp_path):
+    Image = pytest.importorskip("PIL.Image", reason="pictures need Pillow")
+    import numpy as np
+    import bprop
+    from bprop.io import load_checkpoint
+    net = bprop.Network([784, 10, 10], rng=0)
+    model = tmp_path / "m.npz"
+    bprop.save(net, model, extra={"dataset": {"name": "fashion", "image_shape": [28, 28],
+                                              "n_classes": 10}})
+    pixels = np.zeros((28, 28), np.uint8)
+    pixels[3:25, 8:20] = 200
+    Image.fromarray(pixels).save(tmp_path / "item.png")
+    status, out, err = bprop_cli("predict", str(model), str(tmp_path / "item.png"))
+    assert status == 0, err
+    want = load_checkpoint(model).net.predict_proba(pixels.reshape(1, -1) / 255.0)[0]
+    assert f"probability {want.max() / want.sum():.4f}" in out

@@ -110,17 +110,22 @@ def default_box(side):
     return max(1, round(MNIST_BOX_FRACTION * side))
 
 
-def prepare_image(pixels, side, *, box=None):
+def prepare_image(pixels, side, *, box=None, centre=True):
     """A picture as a network input: ``(side * side,)`` float64 in ``[0, 1]``, light ink on black.
 
     pixels: 2-D grey levels ``(rows, cols)``; integers are taken as bytes (0-255), floats
     as lying in ``[0, 1]``. side: an integer in ``[1, MAX_SIDE]``. box: size of the square
     the ink is fitted into, an integer in ``[1, side]`` (default MNIST's 20/28 of the side;
-    :func:`typical_box` measures it from training data).
+    :func:`typical_box` measures it from training data). centre: prepare it as MNIST's
+    digits were made (the ink cropped, fitted into the box, its centre of mass put in the
+    middle); False for data sets whose pictures fill their frame (Fashion-MNIST's clothes):
+    the whole picture, light on dark, fitted into the frame (:func:`frame_image`).
     """
     if whole(side, 1, MAX_SIDE) is None:
         raise ConfigError(f"side must be a positive integer, at most {MAX_SIDE}; got {side!r}")
     side = whole(side)
+    if not centre:
+        return frame_image(pixels, side)
     if box is None:
         box = default_box(side)
     if whole(box, 1, side) is None:
@@ -166,6 +171,26 @@ def prepare_image(pixels, side, *, box=None):
     field[top:top + new_h, left:left + new_w] = small
     np.clip(field, 0.0, 1.0, out=field)
     return field.reshape(-1)
+
+
+def frame_image(pixels, side):
+    """The whole picture as a ``side × side`` input, as Fashion-MNIST's were made: light on
+    dark (a picture on light paper is inverted), its grey levels kept (a picture of the
+    frame's size comes back exactly as its pixels / 255), fitted into the frame keeping its
+    aspect and centred, with black around it."""
+    img = _grey(pixels)
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    if np.median(border) > 0.5:                 # dark ink on light paper
+        img = 1.0 - img
+    h, w = img.shape
+    if (h, w) != (side, side):
+        scale = side / max(h, w)
+        new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+        small = resize_area(img, new_h, new_w)
+        img = np.zeros((side, side))
+        top, left = (side - new_h) // 2, (side - new_w) // 2
+        img[top:top + new_h, left:left + new_w] = small
+    return np.clip(img, 0.0, 1.0).reshape(-1)
 
 
 def resize_area(img, rows, cols):

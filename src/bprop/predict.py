@@ -22,14 +22,15 @@ from .images import (INK_THRESHOLD, MAX_SIDE, MNIST_BOX_FRACTION,  # noqa: F401
 from .outputs import class_scores
 
 
-def read_input(path, n_inputs, *, image_shape=None, box=None):
+def read_input(path, n_inputs, *, image_shape=None, box=None, centre=True):
     """The network input ``(n_inputs,)`` for one file: a picture, or a ``.npy`` array.
 
     ``.npy``: a vector of ``n_inputs`` values (also as one row or one column), or a 2-D
     array of the model's image shape, is used as it is (values in ``[0, 1]``, or bytes
     0-255, which are divided by 255); several rows of ``n_inputs`` values are refused (one
     example per file); a 2-D array of any other shape is prepared like a picture. Anything
-    else is read with Pillow and prepared by :func:`prepare_image`.
+    else is read with Pillow and prepared by :func:`prepare_image` (``centre``: as MNIST's
+    digits were made, or False: the whole picture in the frame, as Fashion-MNIST's were).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise ConfigError(f"path must be the path of an image or .npy file; got {path!r}")
@@ -61,7 +62,7 @@ def read_input(path, n_inputs, *, image_shape=None, box=None):
     else:
         pixels = read_image(path)
     side = input_side(n_inputs, image_shape)
-    return prepare_image(pixels, side, box=box)
+    return prepare_image(pixels, side, box=box, centre=centre)
 
 
 def output_scores(net, X):

@@ -106,10 +106,11 @@ def _predict_files(args, net, info):
     size, not an image) gets an error line of its own, the others are still predicted, and
     the exit status is then 2."""
     image_shape, box = info.get("image_shape"), info.get("box")
+    centre = datasets.centred_pictures(info.get("name"))     # Fashion-MNIST's fill the frame
     read = []
     for f in args.files:
         try:
-            read.append((f, _read_named(f, net.sizes[0], image_shape, box)))
+            read.append((f, _read_named(f, net.sizes[0], image_shape, box, centre)))
         except BAD_INPUT as e:
             read.append((f, e))
     good = [(f, x) for f, x in read if isinstance(x, np.ndarray)]
@@ -159,10 +160,10 @@ def _number(v):
     return f"{v:.4f}" if abs(v) < 1e6 else f"{v:.4g}"
 
 
-def _read_named(path, n_inputs, image_shape, box):
+def _read_named(path, n_inputs, image_shape, box, centre=True):
     """read_input, with the file's name in any error that does not already give it."""
     try:
-        return read_input(path, n_inputs, image_shape=image_shape, box=box)
+        return read_input(path, n_inputs, image_shape=image_shape, box=box, centre=centre)
     except (ShapeError, DataError) as e:
         if os.path.basename(path) in str(e):
             raise

@@ -39,7 +39,8 @@ from .download import cache_dir, download_files
 from .files import as_labels, holdout_indices, read_csv, read_idx_dir, read_npz, unit_scale
 from .idx import read_idx, write_idx
 from .recorded import data_fingerprint, dataset_id, dataset_record, same_dataset
-from .registry import AVAILABLE, CLASS_NAMES, DatasetInfo, canonical_name, describe, uses_data_dir
+from .registry import (AVAILABLE, CLASS_NAMES, DatasetInfo, canonical_name, centred_pictures,
+                       describe, uses_data_dir)
 
 __all__ = [
     "AVAILABLE",
@@ -47,7 +48,7 @@ __all__ = [
     "Dataset",
     "DatasetInfo",
     "cache_dir",
-    "canonical_name",
+    "canonical_name", "centred_pictures",
     "dataset_id",
     "data_fingerprint", "dataset_record",
     "describe",

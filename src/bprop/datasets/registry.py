@@ -63,6 +63,17 @@ def describe(width=88) -> str:
     return "\n".join(lines)
 
 
+#: The named data sets whose pictures fill their frame (no MNIST-style centring): a picture
+#: given to a model trained on one is fitted whole into the frame (images.frame_image).
+FRAMED_PICTURES = frozenset({"fashion"})
+
+
+def centred_pictures(name_or_path):
+    """Whether pictures for a model trained on this data set are prepared as MNIST's digits
+    were (cropped to the ink and centred by its mass): all but :data:`FRAMED_PICTURES`."""
+    return canonical_name(name_or_path or "") not in FRAMED_PICTURES
+
+
 #: Class names of the named data sets whose labels are not just digits.
 CLASS_NAMES = {
     "fashion": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
