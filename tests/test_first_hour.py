@@ -103,7 +103,7 @@ def test_training_holds_the_blas_threads_it_chose_and_restores_them():
     controls = openblas_controls()
     if not controls:
         pytest.skip("NumPy here does not use OpenBLAS")
-    get, set_ = controls[0][0], controls[0][1]
+    get = controls[0][0]
     before = get()
     seen = []
     bprop.Network([4, 3, 2], rng=0).fit(np.zeros((20, 4)), np.arange(20) % 2, epochs=1,

@@ -167,7 +167,7 @@ def _ranks(launcher):
     """The two rank processes of an mpiexec launch (its grandchildren)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        found = subprocess.run(["pgrep", "-f", f"bprop train --dataset digits --epochs 2000"],
+        found = subprocess.run(["pgrep", "-f", "bprop train --dataset digits --epochs 2000"],
                                capture_output=True, text=True).stdout.split()
         ranks = [int(p) for p in found if int(p) != launcher.pid]
         ranks = [p for p in ranks if "python" in Path(f"/proc/{p}/cmdline").read_text()
@@ -219,3 +219,34 @@ def test_a_stopped_rank_makes_the_others_stop_in_bounded_time(tmp_path):
     assert time.monotonic() - t0 < 30
     assert run.returncode != 0
     assert "no answer from the other ranks for 2 s" in err and f"{model} holds epoch" in err
+
+
+def test_a_stop_one_ranks_callback_asks_for_stops_every_rank(tmp_path):
+    code = """
+        import numpy as np, bprop
+        from mpi4py import MPI
+        c = MPI.COMM_WORLD
+        X, y = np.random.default_rng(0).random((200, 4)), np.arange(200) % 2
+        history = bprop.Network([4, 3, 2], rng=0).fit(
+            X, y, epochs=5, comm=c, on_epoch_end=lambda r: c.rank == 0 and r.epoch == 1)
+        print(c.rank, len(history.records), history.stopped_early, flush=True)
+    """
+    done = mpirun(2, [script(tmp_path, code)], env={"BPROP_MPI_TIMEOUT": "5"}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.split("\n")[:2]) == ["0 2 stopped by callback",
+                                                    "1 2 stopped by callback"]
+
+
+def test_a_diverged_run_is_reported_by_rank_0_with_where_it_saved(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((400, 5))
+    y = (X @ np.arange(5) > 5).astype(int)
+    np.savez(tmp_path / "d.npz", X_train=X, y_train=y, X_test=X, y_test=y)
+    model = tmp_path / "m.npz"
+    done = mpirun(2, ["-m", "bprop", "train", "--dataset", tmp_path / "d.npz", "--hidden", "30",
+                      "--activation", "relu", "--output-activation", "identity", "--eta", "50",
+                      "--epochs", "30", "--save", model, "--quiet"], timeout=60)
+    assert done.returncode == 1
+    assert "bprop: error: training diverged in epoch" in done.stderr
+    assert "Nothing was saved" not in done.stderr and "Rank 0 says what was saved" in \
+        done.stderr

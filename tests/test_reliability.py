@@ -399,8 +399,8 @@ def test_resuming_dropout_with_other_workers_is_said(tmp_path):
     assert load_checkpoint(model).meta["workers"] == 2
     status, _, err = bprop_cli("train", "--resume", model, "--epochs", "2")
     assert status == 0
-    assert f"warning: {model} was trained with 2 worker processes, this run has 1: with " \
-           f"dropout or shifts" in err
+    assert f"warning: {model} was trained with 2 processes sharing each mini-batch " \
+           f"(--workers or MPI ranks), this run has 1: with dropout or shifts" in err
 
 
 # -- 8. messages, and the exit-code contract ---------------------------------------------------
@@ -500,3 +500,23 @@ def test_the_fault_injection_script_loses_nothing(capsys):
     assert faults.main(["--rounds", "2", "--check"]) == 0
     out = capsys.readouterr().out
     assert "losses 0, broken files 0, leftovers 0" in out
+
+
+def test_a_bad_mpi_timeout_is_one_line_and_mpi4py_missing_is_bad_usage(monkeypatch, capsys,
+                                                                       tmp_path):
+    import importlib
+    from bprop.errors import ConfigError
+    from bprop.training.mpi import mpi_timeout, mpi_world
+    monkeypatch.setenv("BPROP_MPI_TIMEOUT", "1m")
+    with pytest.raises(ConfigError, match="BPROP_MPI_TIMEOUT must be a positive number of "
+                                          "seconds; got '1m'"):
+        mpi_timeout()
+    monkeypatch.setenv("BPROP_MPI_TIMEOUT", "2.5")
+    assert mpi_timeout() == 2.5
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setitem(sys.modules, "mpi4py", None)        # not installed
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'bprop\[mpi\]'"):
+        mpi_world()
+    cli_main = importlib.import_module("bprop.cli.main")
+    assert cli_main.main(["train", "--dataset", "digits", "--epochs", "1"]) == 2
+    assert "training on them needs mpi4py" in capsys.readouterr().err

@@ -309,7 +309,8 @@ class BpropRegressor(RegressorMixin, _BpropEstimator):
         dtype = np.dtype(self.dtype).type
         X, y = validate_data(self, X, y, reset=reset, dtype=dtype, multi_output=True,
                              y_numeric=True)
-        self._one_target = np.ndim(y) == 1
+        if reset:                       # the first fit says what predict returns
+            self._one_target = np.ndim(y) == 1
         return X, np.asarray(y, dtype=dtype).reshape(len(X), -1)
 
     def predict(self, X):

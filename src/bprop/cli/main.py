@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 import warnings
 
@@ -30,6 +31,10 @@ def main(argv=None) -> int:
     if status in (1, 2) and "mpi4py.MPI" in sys.modules:
         world = sys.modules["mpi4py.MPI"].COMM_WORLD
         if world.Get_size() > 1:
+            if world.Get_rank() != 0:
+                # an error every rank meets (a diverged run) is rank 0's to report and end;
+                # one of this rank's own ends the run in a moment
+                time.sleep(2.0)
             world.Abort(status)
     return status
 

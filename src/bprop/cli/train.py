@@ -122,7 +122,8 @@ def _train(given, opts, checkpoint):
                  f"uninterrupted run of that version")
     start_epoch, history = plan.start_epoch, plan.history
     if checkpoint is not None and not plan.nothing_left:
-        for sentence in checkpoint.exactness_notes(plan.config, workers,
+        for sentence in checkpoint.exactness_notes(plan.config,
+                                                   _processes(workers, opts["comm"]),
                                                    data_fingerprint(data)):
             note(f"warning: {sentence}")
     if quiet:
@@ -151,11 +152,12 @@ def _train(given, opts, checkpoint):
                                 seed=opts["seed"], train_size=opts["train_size"],
                                 data_dir=opts["data_dir"], stored=stored)
         checkpointer = Checkpointer(save_path, net, saved_config, history, plan.optimizer,
-                                    extra={"dataset": header, "workers": workers})
+                                    extra={"dataset": header,
+                                           "workers": _processes(workers, opts["comm"])})
         if checkpoint is not None and same_file(save_path, opts["resume"]):
             checkpointer.saved_epoch = start_epoch  # it holds that much until overwritten
     run = _Run(checkpointer, saved_config, opts["json"],
-               Progress.make(quiet, start_epoch + 1, config.epochs))
+               Progress.make(quiet, start_epoch + 1, config.epochs), opts["writer"])
     callbacks = [Diagnostics()] if opts["diagnostics"] else []
     try:
         train(net, data.X_train, data.y_train, config,
@@ -202,9 +204,9 @@ def _train(given, opts, checkpoint):
 class _Run:
     """What `train` does at each epoch's end: checkpoint, then print the epoch's line."""
 
-    def __init__(self, checkpointer, config, as_json, progress):
+    def __init__(self, checkpointer, config, as_json, progress, writer=True):
         self.checkpointer, self.config, self.as_json = checkpointer, config, as_json
-        self.progress = progress
+        self.progress, self.writer = progress, writer
 
     @property
     def saved_epoch(self):
@@ -227,6 +229,8 @@ class _Run:
         self.progress.epoch = k + 1
 
     def where_saved(self):
+        if not self.writer:         # another MPI rank: rank 0 says where the run is saved
+            return "Rank 0 says what was saved."
         if self.checkpointer is None:
             return "Nothing was saved (no --save)."
         path = self.checkpointer.path
@@ -343,6 +347,11 @@ def _build_network(opts, data):
     return Network(sizes, activations_from_flags(opts["activation"], len(hidden),
                                                  opts["output_activation"], opts["cost"]),
                    opts["cost"], opts["init"], rng=opts["seed"], dtype=opts["dtype"])
+
+
+def _processes(workers, comm):
+    """How many processes share each mini-batch: the workers, or the MPI ranks."""
+    return comm.Get_size() if comm is not None else workers
 
 
 def _describe_run(net, data, config, start_epoch, save_path, workers=1, comm=None):

@@ -109,8 +109,9 @@ class Checkpoint:
     def exactness_notes(self, config, workers=1, fingerprint=None):
         """What keeps a resumed run from matching an uninterrupted one, as sentences: data
         whose ``fingerprint`` (:func:`bprop.datasets.data_fingerprint`) differs from the one
-        the header records; another number of ``workers`` than the run was trained with,
-        when it draws dropout masks or shifts (each process draws its own)."""
+        the header records; another number of ``workers`` (processes sharing each
+        mini-batch: --workers or MPI ranks) than the run was trained with, when it draws
+        dropout masks or shifts (each process draws its own)."""
         notes = []
         stored = self.dataset_info.get("fingerprint")
         if stored is not None and fingerprint is not None and stored != fingerprint:
@@ -119,8 +120,9 @@ class Checkpoint:
                          f"will not match one that was not interrupted")
         before = self.meta.get("workers")
         if before is not None and before != workers and (config.dropout or config.shift):
-            notes.append(f"{self.path} was trained with {before} worker process"
-                         f"{'es' if before != 1 else ''}, this run has {workers}: with "
+            notes.append(f"{self.path} was trained with {before} process"
+                         f"{'es' if before != 1 else ''} sharing each mini-batch (--workers "
+                         f"or MPI ranks), this run has {workers}: with "
                          f"dropout or shifts each process draws its own random numbers, so "
                          f"the run will not match one that was not interrupted")
         return notes

@@ -131,7 +131,10 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                     cb.end_epoch(record)
             history.records.append(record)
             stop = track(net, record, config, history)
-            if on_epoch_end is not None and on_epoch_end(record):
+            asked = on_epoch_end is not None and bool(on_epoch_end(record))
+            # with MPI, every rank stops when any decides to (a callback of one rank's own)
+            asked, stop = steps.agree(asked, stop)
+            if asked:
                 history.stopped_early = history.stopped_early or STOPPED_BY_CALLBACK
                 break
             if stop:

@@ -30,24 +30,41 @@ rank at its next poll.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import time
 
 import numpy as np
 
 from .. import backprop as core
-from ..errors import BpropError, DataError
+from ..errors import BpropError, ConfigError, DataError
 from ..outputs import CostSum
 from .processes import slice_bounds
 
-#: Seconds a rank waits for the others in one reduction before it gives up (MPIError).
-TIMEOUT = float(os.environ.get("BPROP_MPI_TIMEOUT", 60))
+#: Seconds a rank waits for the others in one reduction before it gives up (MPIError), unless
+#: the environment's ``BPROP_MPI_TIMEOUT`` says otherwise (:func:`mpi_timeout`).
+TIMEOUT = 60.0
 #: Seconds a rank polls a reduction without pausing before it starts to sleep between polls.
 SPIN_SECONDS = 0.05
 
 
 class MPIError(BpropError, RuntimeError):
     """Another rank of an MPI run did not answer in time, or the ranks disagree."""
+
+
+def mpi_timeout():
+    """``BPROP_MPI_TIMEOUT`` (seconds, a positive number), else :data:`TIMEOUT`."""
+    text = os.environ.get("BPROP_MPI_TIMEOUT")
+    if text is None:
+        return TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"BPROP_MPI_TIMEOUT must be a positive number of seconds; got "
+                          f"{text!r}")
+    return value
 
 
 def mpi_rank():
@@ -68,8 +85,9 @@ def mpi_world():
     try:
         from mpi4py import MPI
     except ImportError:
-        raise ImportError("this was started by mpiexec with several ranks, but training on "
-                          "them needs mpi4py: pip install 'bprop[mpi]'") from None
+        raise ModuleNotFoundError("this was started by mpiexec with several ranks, but "
+                                  "training on them needs mpi4py: pip install 'bprop[mpi]'",
+                                  name="mpi4py") from None
     return MPI.COMM_WORLD
 
 
@@ -94,7 +112,7 @@ class MPISteps:
         self.net, self.X, self.Y = net, X, Y
         self.dropout, self.shifter = dropout, shifter
         self.costs = CostSum(net) if running_cost else None
-        self.timeout = TIMEOUT if timeout is None else timeout
+        self.timeout = mpi_timeout() if timeout is None else timeout
         self.order = None
         params = (*net.weights, *net.biases)
         self.flat = np.zeros(sum(p.size for p in params), net.dtype)
@@ -152,6 +170,14 @@ class MPISteps:
             total = float(total[0])
         self._share(self._parameters(), "the weights")
         return total
+
+    def agree(self, *flags):
+        """Each flag true on every rank when it is true on any (one Allreduce): a stop one
+        rank's callback asks for stops them all, rather than leaving the others waiting."""
+        votes = np.array(flags, np.int64)
+        self._wait(self.comm.Iallreduce(self.MPI.IN_PLACE, votes, op=self.MPI.MAX),
+                   "the decision to stop")
+        return tuple(bool(v) for v in votes)
 
     # -- helpers -------------------------------------------------------------------------------
     def _parameters(self):

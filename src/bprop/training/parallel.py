@@ -248,6 +248,10 @@ class Workers:
         own = self.local.end_epoch()
         return None if own is None else own + float(self.summed[1:].sum())
 
+    def agree(self, *flags):
+        """The parent decides for the run (the helpers only compute): as they are."""
+        return flags
+
     def gradients(self, start, m, scale):
         """The gradients of mini-batch ``order[start:start + m]``, times ``scale``, summed
         over every process's slice. Returns ``(ws, nabla_b, nabla_w, ws_scale)``: ``ws`` is

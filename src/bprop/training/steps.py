@@ -5,8 +5,9 @@ permutation), then for each mini-batch ``gradients(start, m, scale)``: the gradi
 ``scale`` times the cost summed over examples ``order[start:start + m]``, as
 ``(ws, nabla_b, nabla_w, ws_scale)``, and at the end ``end_epoch()``, which returns the
 cost Σₓ C_x of the epoch's examples as they were trained (each mini-batch's with the
-weights before its step; the running cost), or None when not asked to keep it. It is used
-as a context manager around the whole run.
+weights before its step; the running cost), or None when not asked to keep it; then
+``agree(*flags)``, the epoch's stop decisions as every process of the run takes them. It is
+used as a context manager around the whole run.
 
 :class:`LocalSteps` computes them in this process: gather the rows, run the matrix-based
 BP1-BP4 (:func:`bprop.backprop.backprop_batch`). :class:`bprop.training.parallel.Workers`
@@ -60,3 +61,8 @@ class LocalSteps:
 
     def end_epoch(self):
         return None if self.costs is None else self.costs.take()
+
+    def agree(self, *flags):
+        """The epoch's decisions (stop or not) as every process sharing the run sees them:
+        here, as they are."""
+        return flags
