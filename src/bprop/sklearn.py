@@ -51,6 +51,13 @@ class _BpropEstimator(BaseEstimator):
     #: What early stopping watches on the held-out rows.
     MONITOR = "val_accuracy"
 
+    def _keep(self, given):
+        """Store the constructor's arguments as they are, each under its own name (what
+        scikit-learn's get_params and clone read back)."""
+        for name, value in given.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     def _config(self, epochs, early_stopping=False):
         """The :class:`bprop.TrainConfig` of these hyperparameters."""
         return fit_config(epochs, self.batch_size, self.eta, optimizer=self.optimizer,
@@ -168,25 +175,7 @@ class BpropClassifier(ClassifierMixin, _BpropEstimator):
                  batch_size=10, lmbda=0.0, l1=0.0, dropout=0.0, early_stopping=False,
                  validation_fraction=0.1, patience=10, random_state=None, dtype="float64",
                  verbose=0):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output = output
-        self.cost = cost
-        self.init = init
-        self.optimizer = optimizer
-        self.eta = eta
-        self.momentum = momentum
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lmbda = lmbda
-        self.l1 = l1
-        self.dropout = dropout
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.dtype = dtype
-        self.verbose = verbose
+        self._keep(locals())
 
     def fit(self, X, y):
         """Build a network for X ``(n_samples, n_features)`` and labels y (any values; their
@@ -266,25 +255,7 @@ class BpropRegressor(RegressorMixin, _BpropEstimator):
                  batch_size=10, lmbda=0.0, l1=0.0, dropout=0.0, early_stopping=False,
                  validation_fraction=0.1, patience=10, random_state=None, dtype="float64",
                  verbose=0):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output = output
-        self.cost = cost
-        self.init = init
-        self.optimizer = optimizer
-        self.eta = eta
-        self.momentum = momentum
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lmbda = lmbda
-        self.l1 = l1
-        self.dropout = dropout
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.dtype = dtype
-        self.verbose = verbose
+        self._keep(locals())
 
     def fit(self, X, y):
         """Build a network for X and targets y and train it for ``epochs`` epochs."""
