@@ -154,3 +154,15 @@ def test_predict_prepares_pictures_by_the_models_data_set(tmp_path):
     assert status == 0, err
     want = load_checkpoint(model).net.predict_proba(pixels.reshape(1, -1) / 255.0)[0]
     assert f"probability {want.max() / want.sum():.4f}" in out
+
+
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+def test_the_advice_names_eta_when_eta_is_the_problem(cost):
+    """eta = 100 was told to use cross-entropy (quadratic) or that gradients vanish."""
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    status, _, err = bprop_cli("train", "--dataset", "digits", "--eta", "100", "--epochs", "6",
+                               "--cost", cost, "--diagnostics")
+    assert status == 0
+    warnings = [line for line in err.splitlines() if "warning:" in line]
+    assert warnings and "a too large eta (it was 100)" in warnings[0]
+    assert not any("cross-entropy" in w or "vanish" in w for w in warnings)

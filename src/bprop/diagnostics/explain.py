@@ -54,9 +54,10 @@ def explain(history, cost=None, first_epoch=0, n_classes=None):
       gradient advice is then left out, since a smaller eta is the remedy for what they
       would describe). A converging run's epoch-to-epoch wobble near its minimum is not
       this;
-    * (with ``n_classes``, and no diagnostics needed) a training cost that has not moved
+    * (with ``n_classes``, and no diagnostics needed) a training cost that has not fallen
       over the last three epochs while the test or validation accuracy stays at chance:
-      the network learns nothing, most often because a too large eta saturated it;
+      the network learns nothing, most often because a too large eta saturated it (the
+      saturation and gradient advice is then left out: a smaller eta is the remedy);
     * every layer's gradient norm below 1e-8 in the last epoch, after an epoch where they
       were not, with the training cost where it started and not near 0 (≥ 1e-3): the steps
       saturated every neuron (eta too large; the other advice is left out as above);
@@ -188,25 +189,25 @@ def _explain_stalled(records, number):
 
 
 def _explain_flat_at_chance(records, number, n_classes):
-    """The training cost flat (within 0.1%) over the last three epochs, and the last
-    epoch's test (else validation) accuracy no better than chance (at most 1.5/n_classes):
-    nothing is learnt. The diagnostics are not needed to see it; they say why."""
+    """Over the last three epochs the training cost did not fall by a tenth, and the test
+    (else validation) accuracy stayed at chance (at most 1.5/n_classes) in each: nothing
+    is learnt. The diagnostics are not needed to see it; they say why."""
     if n_classes is None or len(records) < 3:
         return []
     last = records[-3:]
     costs = [training_cost(r) for r in last]
-    accuracy = field_of(records[-1], "test_accuracy")
-    if accuracy is None:
-        accuracy = field_of(records[-1], "val_accuracy")
-    if None in costs or accuracy is None or not all(map(math.isfinite, costs)) or \
-            accuracy > 1.5 / n_classes or max(costs) - min(costs) > 1e-3 * abs(costs[-1]):
+    accuracies = [field_of(r, "test_accuracy") if field_of(r, "test_accuracy") is not None
+                  else field_of(r, "val_accuracy") for r in last]
+    if None in costs or None in accuracies or not all(map(math.isfinite, costs)) or \
+            max(accuracies) > 1.5 / n_classes or costs[-1] < 0.9 * costs[0]:
         return []
     eta = field_of(records[-1], "eta")
-    return [f"Nothing is being learnt: the training cost stayed at {costs[-1]:.4g} over epochs "
-            f"{number(field_of(last[0], 'epoch'))}-{number(field_of(last[-1], 'epoch'))} and "
-            f"the accuracy is {accuracy:.3f}, chance for {n_classes} classes. Most often a "
-            f"too large eta{_was(eta)} has saturated every neuron: try a tenth of it "
-            f"(--diagnostics shows the gradients layer by layer)."]
+    return [f"Nothing is being learnt: over epochs {number(field_of(last[0], 'epoch'))}-"
+            f"{number(field_of(last[-1], 'epoch'))} the training cost did not fall (it is "
+            f"{costs[-1]:.4g}) and the accuracy stayed at chance for {n_classes} classes "
+            f"({accuracies[-1]:.3f}). Most often a too large eta{_was(eta)} has saturated "
+            f"every neuron: try a tenth of it (--diagnostics shows the gradients layer by "
+            f"layer)."]
 
 
 def _threshold(d):
