@@ -166,3 +166,70 @@ def test_the_advice_names_eta_when_eta_is_the_problem(cost):
     warnings = [line for line in err.splitlines() if "warning:" in line]
     assert warnings and "a too large eta (it was 100)" in warnings[0]
     assert not any("cross-entropy" in w or "vanish" in w for w in warnings)
+
+
+def test_the_progress_bar_shows_cost_throughput_and_the_runs_time_left(monkeypatch):
+    import io
+    import time as time_module
+    from bprop.cli import progress as progress_module
+    from bprop.cli.progress import Progress, clock, rate
+    assert (clock(42), clock(185), clock(3723)) == ("42s", "3:05", "1:02:03")
+    assert (rate(850), rate(41022.93), rate(1.23e6)) == ("850 ex/s", "41k ex/s", "1.2M ex/s")
+    err = io.StringIO()
+    monkeypatch.setattr(progress_module.sys, "stderr", err)
+    now = [100.0]
+    monkeypatch.setattr(time_module, "perf_counter", lambda: now[0])
+    bar = Progress(tqdm=None, epoch=1, epochs=4)
+    bar(0, 1000)
+    now[0] += 1.0
+    bar(500, 1000)                                   # half of epoch 1 of 4 in 1 s
+    assert "500 ex/s" in err.getvalue() and "run 7s left" in err.getvalue()
+    bar.close()
+    bar.last_cost, bar.epoch = 0.1234, 2
+    bar(100, 1000)
+    assert "running_cost 0.1234" in err.getvalue()
+
+
+def test_a_run_ends_with_a_summary(tmp_path):
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    status, _, err = bprop_cli("train", "--dataset", "digits", "--epochs", "3", "--validation",
+                               "200", "--save", str(tmp_path / "m.npz"))
+    assert status == 0
+    lines = err.splitlines()
+    assert "loading" not in err                     # said only to a terminal
+    assert lines[-1].startswith("bprop: done: 3 epochs in ") and "test_acc" in lines[-1] \
+        and "best val_acc" in lines[-1]
+    assert "model saved to" in err and "(history in m.history.json, m.history.csv)" in err
+
+
+def test_on_a_terminal_loading_is_said_and_the_bar_drawn(tmp_path):
+    """On a terminal: the loading note and a bar (an epoch long enough for tqdm to draw)."""
+    pty = pytest.importorskip("pty", reason="no pseudo-terminals here")
+    from bprop.datasets import load
+    try:
+        load("fashion", train_size=100, download=False)
+    except Exception:
+        pytest.skip("Fashion-MNIST is not installed (Debian's dataset-fashion-mnist)")
+    master, slave = pty.openpty()
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # 120 columns
+    done = subprocess.run([sys.executable, "-m", "bprop", "train", "--dataset", "fashion",
+                           "--train-size", "30000", "--epochs", "2"], stdout=subprocess.PIPE,
+                          stderr=slave, timeout=120)
+    os.close(slave)
+    seen = b""
+    try:
+        while True:
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            seen += chunk
+    except OSError:                 # the other end closed: all read
+        pass
+    os.close(master)
+    text = seen.decode(errors="replace")
+    assert done.returncode == 0
+    assert "bprop: loading fashion ..." in text and "epoch 1/2" in text and "ex/s" in text
+    assert "running_cost" in text and "left" in text          # epoch 2's bar: last cost, time

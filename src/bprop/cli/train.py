@@ -13,6 +13,8 @@ import contextlib
 import dataclasses
 import os
 import re
+import sys
+import time
 
 import numpy as np
 
@@ -93,6 +95,8 @@ def _train(given, opts, checkpoint):
         check_apart(opts["plot"], "--plot", (save_path, *history_paths(save_path)))
         check_directory(os.path.abspath(opts["plot"]), "--plot", opts["plot"])
 
+    if not quiet and sys.stderr.isatty():   # reading (Fashion-)MNIST takes seconds: say so
+        note(f"loading {opts['dataset']} ...")
     try:
         data = datasets.load(opts["dataset"], validation=opts["validation"],
                              dtype=np.dtype(checkpoint.net.dtype if checkpoint else opts["dtype"]),
@@ -101,7 +105,7 @@ def _train(given, opts, checkpoint):
     except ConfigError as e:        # "validation=0.5" is the library's name for --validation
         raise ConfigError(_flag_names(str(e), ("validation", "train_size"))) from None
     except DataError as e:
-        if "dataset" in given:
+        if "dataset" in given or checkpoint is not None:
             raise
         raise DataError(f"no --dataset given, so the book's MNIST: {e}") from None
     if checkpoint is not None:
@@ -159,6 +163,7 @@ def _train(given, opts, checkpoint):
     run = _Run(checkpointer, saved_config, opts["json"],
                Progress.make(quiet, start_epoch + 1, config.epochs), opts["writer"])
     callbacks = [Diagnostics()] if opts["diagnostics"] else []
+    started = time.perf_counter()
     try:
         train(net, data.X_train, data.y_train, config,
               validation=None if data.X_val is None else (data.X_val, data.y_val),
@@ -193,7 +198,10 @@ def _train(given, opts, checkpoint):
         note(f"warning: {warning}")
     if save_path is not None and not quiet and not (plan.nothing_left
                                                     and saved_before is not None):
-        note(f"model saved to {save_path}")
+        note(f"model saved to {save_path} (history in "
+             f"{', '.join(os.path.basename(p) for p in history_paths(save_path))})")
+    if not quiet and not plan.nothing_left:
+        note(run_summary(history, start_epoch, time.perf_counter() - started))
     if plots is not None:
         for path in plots.plot_run(save_path, opts["plot"]):
             if not quiet:
@@ -227,6 +235,7 @@ class _Run:
             else:
                 out(epoch_line(record, k, self.config))
         self.progress.epoch = k + 1
+        self.progress.last_cost = record.running_cost
 
     def where_saved(self):
         if not self.writer:         # another MPI rank: rank 0 says where the run is saved
@@ -347,6 +356,23 @@ def _build_network(opts, data):
     return Network(sizes, activations_from_flags(opts["activation"], len(hidden),
                                                  opts["output_activation"], opts["cost"]),
                    opts["cost"], opts["init"], rng=opts["seed"], dtype=opts["dtype"])
+
+
+def run_summary(history, start_epoch, seconds):
+    """'done: 30 epochs in 12.3 s; test_acc 0.9722 at the end; best val_acc 0.9650 at
+    epoch 21 (test_acc 0.9611)' for the end of a run."""
+    records = history.records[start_epoch:] or history.records
+    parts = [f"done: {len(records)} epoch{'s' if len(records) != 1 else ''} in "
+             f"{seconds:.1f} s"]
+    last = history.records[-1] if history.records else None
+    if last is not None and last.test_accuracy is not None:
+        parts.append(f"test_acc {last.test_accuracy:.4f} at the end")
+    scored = [r for r in history.records if r.val_accuracy is not None]
+    if scored:
+        best = max(scored, key=lambda r: r.val_accuracy)
+        test = "" if best.test_accuracy is None else f" (test_acc {best.test_accuracy:.4f})"
+        parts.append(f"best val_acc {best.val_accuracy:.4f} at epoch {best.epoch + 1}{test}")
+    return "; ".join(parts)
 
 
 def _processes(workers, comm):
