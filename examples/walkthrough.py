@@ -14,8 +14,9 @@ Sections (docs/walkthrough.md shows what they print):
 4. A trained [784, 30, 10] at the book's settings: its plots and its HTML report.
 5. (--overhead) what leaving the diagnostics on costs at the book's settings.
 
-Images go to --img (default docs/img), the model and report to --run-dir (default
-runs/walkthrough). Needs matplotlib for the images (pip install bprop[plots]).
+Images go to --img (default runs/walkthrough/img; ``--img docs/img`` regenerates the
+pictures docs/walkthrough.md shows, on request only), the model and report to --run-dir
+(default runs/walkthrough). Needs matplotlib for the images (pip install bprop[plots]).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from bprop import Network, TrainConfig, gradcheck, save, train
 from bprop.datasets import load
 from bprop.diagnostics import Diagnostics, explain, layer_stats
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def section(title):
@@ -38,7 +38,7 @@ def section(title):
 
 
 def show_warnings(messages):
-    for m in messages or ["(explain: no warnings)"]:
+    for m in messages or ["no warnings"]:
         print(f"  explain: {m}")
 
 
@@ -63,7 +63,8 @@ def saturated_neuron(img):
         print(f"{cost} cost, eta = {eta:g}: a = {a:.2f}, σ′(z) = {a * (1 - a):.4f}, "
               f"∂C/∂b = {start['grad_b'][0]:.4f} at the start; a after 1, 50, 150, 300 "
               f"epochs: {', '.join(f'{outputs[k]:.2f}' for k in (0, 49, 149, 299))}; "
-              f"a < 0.5 from epoch {below}")
+              + (f"a < 0.5 from epoch {below}" if below is not None else
+                 f"a still above 0.5 after {len(outputs)} epochs"))
         if eta == 0.15:
             show_warnings(explain(h))
     if img is not None:
@@ -202,14 +203,18 @@ def overhead(data, repeats=5):
     print(f"without diagnostics: {base:.3f} s per epoch of {len(data.X_train):,} examples "
           f"({base / n_batches * 1e6:.0f} µs per mini-batch; best of {repeats})")
     for e in everys[1:]:
-        print(f"Diagnostics(every={e}): {best[e]:.3f} s, {100 * (best[e] / base - 1):+.1f}%")
+        extra = 100 * (best[e] / base - 1)
+        said = f"{extra:+.1f}%" if extra >= 0 else "no more (within the timing noise)"
+        print(f"Diagnostics(every={e}): {best[e]:.3f} s, {said}")
     print(f"one observation: {(best[1] - base) / n_batches * 1e6:.0f} µs")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="fashion", help="data set name or path (default fashion)")
-    parser.add_argument("--img", type=Path, default=ROOT / "docs" / "img")
+    parser.add_argument("--img", type=Path, default=Path("runs") / "walkthrough" / "img",
+                        help="where the images go (default runs/walkthrough/img; docs/img "
+                             "regenerates the walk-through's own)")
     parser.add_argument("--run-dir", type=Path, default=Path("runs") / "walkthrough")
     parser.add_argument("--no-images", action="store_true")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of section 4 (default 5)")
