@@ -5,6 +5,7 @@ import html.parser
 import importlib.util
 import os
 import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -226,7 +227,7 @@ def test_report_is_one_self_contained_page(report):
         assert head == "data:image/png;base64"
         _check_png(_read_png(base64.b64decode(data)))
     for words in ("[30, 12, 10]", "quadratic", "mini_batch_size", "no-such-dataset",
-                  "‖∂C/∂b‖ layer 2", "Warnings", "test acc."):
+                  "‖∂C/∂b‖ layer 2", "warnings", "test acc.", "30-12-10 on no-such-dataset"):
         assert words in text
     assert "link" not in page.tags and "script" not in page.tags
 
@@ -287,9 +288,32 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert shot.exists(), "Chromium wrote no screenshot"
     image = _read_png(shot)
     assert image.shape[:2] == (3000, 1000)
-    # text, tables and plots: many colours, and ink well below the fold
+    # text, tables and plots: many colours, and plots below the summary
     assert _n_colours(image) > 500
-    assert image[2000:, :, :3].std() > 0.05
+    assert image[1000:2000, :, :3].std() > 0.05
+
+
+def test_the_report_puts_its_summary_and_plots_first(report, tmp_path):
+    """Laid out by a real browser: the summary card, then the first plot within the first
+    screen, the settings and history folded; nothing outside the page is fetched."""
+    page = report.read_text()
+    probe = ('<script>addEventListener("load", () => {const f = document.querySelector("figure");'
+             'document.body.dataset.plot = Math.round(f.getBoundingClientRect().top + scrollY);'
+             'document.body.dataset.height = document.documentElement.scrollHeight;});</script>')
+    measured = tmp_path / "measured.html"
+    measured.write_text(page.replace("</body>", probe + "</body>"))
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    done = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                           f"--user-data-dir={profile}", "--window-size=1280,900",
+                           "--virtual-time-budget=3000", "--dump-dom", measured.as_uri()],
+                          capture_output=True, text=True, timeout=90)
+    found = re.search(r'data-plot="(\d+)" data-height="(\d+)"', done.stdout)
+    assert found, done.stderr[-500:]
+    first_plot, height = map(int, found.groups())
+    assert first_plot < 900 and height < 4000         # it was 2,493 and 5,693 px
+    assert page.index('id="summary"') < page.index("<figure") < page.index("<details>")
+    assert "http://" not in page and "https://" not in page
 
 
 @pytest.mark.parametrize("early_stopping,holds_best", [(True, True), (True, False), (False, True)])

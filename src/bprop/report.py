@@ -18,12 +18,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .diagnostics import explain
 from .atomic import atomic_write
+from .diagnostics import explain
+from .errors import BpropError
 
 _CSS = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
+body { font-family: system-ui, sans-serif; max-width: 80rem; margin: 1.5rem auto;
        padding: 0 1rem; color: #222; line-height: 1.4; }
+.card { border: 1px solid #ccc; border-radius: 6px; padding: 0.8rem 1.2rem;
+        background: #fafafa; display: grid; gap: 0.2rem 2rem;
+        grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); }
+.card div { font-size: 0.95rem; } .card b { display: inline-block; min-width: 8rem; }
+.plots { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); }
+details { margin: 1rem 0; } summary { font-size: 1.2rem; font-weight: bold; cursor: pointer; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 table { border-collapse: collapse; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: right; }
@@ -67,27 +74,40 @@ def render_report(info, images, notes=()):
     e = html.escape
     net, meta, records = info.net, info.meta, info.history.records
     warnings = explain(info.history, cost=net.cost.name, first_epoch=1, n_classes=net.n_classes)
+    title = f"bprop report: {_title(info)}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>bprop report: {e(info.path.name)}</title>",
+        f"<title>{e(title)}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>bprop report: {e(info.path.name)}</h1>",
+        f"<h1>{e(title)}</h1>",
         f"<p>{e(run_summary(info))}</p>",
-        "<h2>Warnings</h2>",
+        summary_card(info, warnings),
     ]
     if warnings:
         parts.append('<ul class="warnings">')
         parts += [f"<li>{e(w)}</li>" for w in warnings]
         parts.append("</ul>")
     else:
-        parts.append("<p>None: nothing in the history stands out"
+        parts.append('<p class="notes">No warnings: nothing in the history stands out'
                      + ("" if any(r.diagnostics for r in records) else
                         " (the run recorded no per-layer diagnostics, so only the cost was "
                         "checked)") + ".</p>")
+    parts.append('<h2>Plots</h2><div class="plots">')
+    for name, title_, png in images:
+        uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        parts.append(f'<figure id="{e(name)}"><img src="{uri}" alt="{e(title_)}">'
+                     f"<figcaption>{e(title_)}</figcaption></figure>")
+    parts.append("</div>")
+    if not images:
+        parts.append("<p>No plots.</p>")
+    if notes:
+        parts.append('<ul class="notes">')
+        parts += [f"<li>{e(n)}</li>" for n in notes]
+        parts.append("</ul>")
 
-    parts.append("<h2>Network</h2>")
+    parts.append("<details><summary>Network and data set</summary>")
     network = [("sizes", net.sizes), ("activations", ", ".join(net.activation_names)),
                ("cost", net.cost.name), ("dtype", net.dtype.name),
                ("init", meta.get("init", "")), ("parameters", f"{net.n_params:,}")]
@@ -96,11 +116,15 @@ def render_report(info, images, notes=()):
     network += [(f"data set: {_DATA_LABELS.get(key, key)}", value)
                 for key, value in info.dataset_info.items() if value is not None]
     parts.append(_settings_table(network))
+    parts.append("</details>")
     if info.config:
-        parts.append("<h2>Training settings</h2>")
-        parts.append(_settings_table(list(info.config.items())))
+        parts.append("<details><summary>Training settings</summary>")
+        parts.append('<p class="notes">The settings that apply to this run (momentum only '
+                     'for momentum and Nesterov, Adam\'s betas only for Adam, ...).</p>')
+        parts.append(_settings_table(list(_applicable(info.config).items())))
+        parts.append("</details>")
 
-    parts.append("<h2>History</h2>")
+    parts.append(f"<details><summary>History ({len(records)} epochs)</summary>")
     if records:
         parts.append('<p class="notes">Epochs are counted from 1 (epoch 1 = after one pass '
                      'over the data), as the command line prints them; the records in the '
@@ -111,18 +135,7 @@ def render_report(info, images, notes=()):
             parts.append(f"<p>Stopped early: {e(info.history.stopped_early)}.</p>")
     else:
         parts.append("<p>The model file holds no training history.</p>")
-
-    parts.append("<h2>Plots</h2>")
-    for name, title, png in images:
-        uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        parts.append(f'<figure id="{e(name)}"><img src="{uri}" alt="{e(title)}">'
-                     f"<figcaption>{e(title)}</figcaption></figure>")
-    if not images:
-        parts.append("<p>No plots.</p>")
-    if notes:
-        parts.append('<ul class="notes">')
-        parts += [f"<li>{e(n)}</li>" for n in notes]
-        parts.append("</ul>")
+    parts.append("</details>")
     from . import __version__
 
     parts.append(f'<p class="notes">Written by bprop {e(__version__)}.</p>')
@@ -134,6 +147,51 @@ def render_report(info, images, notes=()):
 _DATA_LABELS = {"data_dir": "directory", "validation": "validation split",
                 "seed": "split seed", "n_classes": "classes", "image_shape": "image shape",
                 "box": "ink box side, pixels (for preparing pictures to predict)"}
+
+
+def _title(info):
+    """What tells this run from another: the network, the data set, the file's name."""
+    name = info.dataset_info.get("name")
+    data = f" on {Path(str(name)).name}" if name else ""
+    return f"{'-'.join(map(str, info.net.sizes))}{data} ({info.path.name})"
+
+
+def _applicable(settings):
+    """The saved settings that apply to the run (:meth:`bprop.TrainConfig.applicable`)."""
+    from .training import TrainConfig
+    try:
+        return TrainConfig.from_dict(settings).applicable()
+    except (BpropError, TypeError, ValueError):    # an older or damaged header: all of it
+        return dict(settings)
+
+
+def summary_card(info, warnings):
+    """The page's first box: data set, network, accuracy (best and final), epochs and time,
+    and how many warnings follow."""
+    e = html.escape
+    net, records = info.net, info.history.records
+    items = [("data set", info.dataset_info.get("name") or "not recorded"),
+             ("network", f"{net.sizes}, {', '.join(dict.fromkeys(net.activation_names))}, "
+                         f"{net.cost.name} cost, {net.dtype.name}"),
+             ("parameters", f"{net.n_params:,}")]
+    if records:
+        last = records[-1]
+        for field, label in (("test_accuracy", "test accuracy"),
+                             ("val_accuracy", "validation accuracy")):
+            values = [getattr(r, field) for r in records if getattr(r, field) is not None]
+            if values:
+                best = max(values)
+                at = next(r.epoch for r in records if getattr(r, field) == best) + 1
+                final = getattr(last, field)
+                items.append((label, f"{final:.2%} at the end, best {best:.2%} (epoch {at})"
+                              if final is not None else f"best {best:.2%} (epoch {at})"))
+        seconds = sum(r.seconds for r in records)
+        items.append(("epochs", f"{len(records)}, {seconds:.1f} s of training"))
+        if info.history.stopped_early:
+            items.append(("stopped early", info.history.stopped_early))
+    items.append(("warnings", str(len(warnings)) + (" (below)" if warnings else "")))
+    rows = "".join(f"<div><b>{e(k)}</b> {e(str(v))}</div>" for k, v in items)
+    return f'<div class="card" id="summary">{rows}</div>'
 
 
 def _settings_table(pairs):
