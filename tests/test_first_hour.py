@@ -233,3 +233,31 @@ def test_on_a_terminal_loading_is_said_and_the_bar_drawn(tmp_path):
     assert done.returncode == 0
     assert "bprop: loading fashion ..." in text and "epoch 1/2" in text and "ex/s" in text
     assert "running_cost" in text and "left" in text          # epoch 2's bar: last cost, time
+
+
+def test_plots_name_layers_and_explain_the_regularised_validation_cost():
+    pytest.importorskip("matplotlib", reason="plots need matplotlib")
+    import numpy as np
+    import bprop
+    from bprop.diagnostics import Diagnostics
+    from bprop.plots.history_figures import gradient_norms_figure, learning_curves_figure
+    rng = np.random.default_rng(0)
+    X, y = rng.random((200, 6)), rng.integers(0, 3, 200)
+    history = bprop.Network([6, 5, 4, 3], rng=0).fit(
+        X, y, epochs=2, lmbda=5.0, validation=(X[:50], y[:50]), callbacks=[Diagnostics()])
+    labels = [t.get_text() for t in gradient_norms_figure(history).axes[0].get_legend().texts]
+    assert "‖∂C/∂b‖ hidden layer 1 (l = 2)" in labels and "‖∂C/∂w‖ output (l = 4)" in labels
+    notes = [t.get_text() for t in learning_curves_figure(history, lmbda=5.0).texts]
+    assert any("λ = 5" in n and "validation cost" in n for n in notes)
+    assert learning_curves_figure(history).texts == []
+
+
+def test_explain_prints_readably():
+    from bprop.diagnostics import explain
+    from bprop.training import EpochRecord
+    quiet = explain([EpochRecord(epoch=0, eta=1.0, seconds=0.1, running_cost=0.5)])
+    assert quiet == [] and str(quiet) == "no warnings"
+    records = [EpochRecord(epoch=j, eta=100.0, seconds=0.1, running_cost=0.9,
+                           test_accuracy=0.1) for j in range(3)]
+    said = explain(records, n_classes=10)
+    assert len(said) == 1 and str(said).startswith("- Nothing is being learnt")

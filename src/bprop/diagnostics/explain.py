@@ -34,8 +34,17 @@ STALLED = 1e-8
 STALLED_COST = 1e-3
 
 
+class Warnings(list):
+    """What :func:`explain` returns: a list of warnings (strings), printed one per line,
+    or "no warnings"."""
+
+    def __str__(self):
+        return "\n".join(f"- {w}" for w in self) if self else "no warnings"
+
+
 def explain(history, cost=None, first_epoch=0, n_classes=None):
-    """Plain-language warnings about a training history; an empty list when nothing stands out.
+    """Plain-language warnings about a training history: a :class:`Warnings` list, empty when
+    nothing stands out, that prints one warning per line (``print(explain(history))``).
 
     history: a :class:`bprop.History`, its ``to_dict()``, a list of its epoch records
     (``EpochRecord``s, or their dicts; ``diagnostics`` from :class:`Diagnostics`), or one
@@ -90,13 +99,13 @@ def explain(history, cost=None, first_epoch=0, n_classes=None):
     diags = [(number(field_of(r, "epoch")), field_of(r, "diagnostics") or {}) for r in records]
     diags = [(epoch, d) for epoch, d in diags if d.get("layers")]
     if not diags:
-        return messages
+        return Warnings(messages)
     if not diverged:
         messages += _explain_output_saturation(diags, cost)
     messages += _explain_dead(diags)
     if not diverged:
         messages += _explain_gradient_ratio(diags)
-    return messages
+    return Warnings(messages)
 
 
 def _explain_divergence(records, number):

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..diagnostics import SATURATION, check_diagnostics, history_records
 from ..errors import DataError
-from .canvas import new_figure, superscript
+from .canvas import new_figure
 
 
 def _records(history, caller):
@@ -36,10 +36,13 @@ def _integer_epochs(ax, epochs):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def learning_curves_figure(history):
+def learning_curves_figure(history, lmbda=0.0):
     """Mean cost (left) and accuracy (right) per epoch, for whatever the run monitored.
 
-    history: a :class:`History`, its ``to_dict()``, or a list of its records."""
+    history: a :class:`History`, its ``to_dict()``, or a list of its records. lmbda: the
+    run's L2 λ; when it is not 0 a note says why the validation cost lies above the
+    training cost (its term (λ/2n)Σw² divides by the validation set's smaller n, the
+    book's convention), which is not over-fitting."""
     records = _records(history, "learning_curves_figure")
     fig = new_figure()
     ax_cost, ax_acc = fig.subplots(1, 2)
@@ -55,6 +58,10 @@ def learning_curves_figure(history):
             ax_acc.plot(epochs, [100 * v for v in values], marker=_marker(epochs), ms=3,
                         label=label)
     ax_cost.set(title="cost C (mean per example)", xlabel="epoch")
+    if lmbda and any(r.val_cost is not None for r in records):
+        fig.text(0.01, 0.005, f"λ = {lmbda:g}: each cost includes (λ/2n)Σw² with its own set's "
+                 f"n, so the validation cost (smaller n) lies above the training cost by more "
+                 f"than over-fitting would", fontsize="x-small", color="0.35", va="bottom")
     ax_acc.set(title="accuracy (%)", xlabel="epoch")
     for ax in (ax_cost, ax_acc):
         if ax.lines:
@@ -87,6 +94,14 @@ def _required_diagnostic_records(history, caller, need):
     return records
 
 
+def _layer_name(layer, layers):
+    """'hidden layer 1 (l = 2)', 'output (l = 3)': the book's l, named, rather than a
+    superscript that reads as a square (‖∂C/∂b²‖)."""
+    if layer == layers[-1]:
+        return f"output (l = {layer})"
+    return f"hidden layer {layer - 1} (l = {layer})"
+
+
 def gradient_norms_figure(history):
     """‖∂C/∂bˡ‖ (solid) and ‖∂C/∂wˡ‖ (dashed) per layer across epochs, log scale."""
     records = _required_diagnostic_records(history, "gradient_norms_figure",
@@ -102,7 +117,7 @@ def gradient_norms_figure(history):
             values = [r.diagnostics[key][i] for r in records]
             ax.plot(epochs, [v if v else np.nan for v in values], ls=ls, color=color,
                     marker=marker if _marker(epochs) else None, ms=3,
-                    label=f"‖∂C/∂{sym}{superscript(layer)}‖")
+                    label=f"‖∂C/∂{sym}‖ {_layer_name(layer, layers)}")
             zeros.append(([e for e, v in zip(epochs, values) if v == 0], color))
     ax.set_yscale("log")
     if any(e for e, _ in zeros):
