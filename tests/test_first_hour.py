@@ -261,3 +261,28 @@ def test_explain_prints_readably():
                            test_accuracy=0.1) for j in range(3)]
     said = explain(records, n_classes=10)
     assert len(said) == 1 and str(said).startswith("- Nothing is being learnt")
+
+
+def test_the_sample_pictures_are_recognised(tmp_path):
+    """examples/pictures: the README's seven.png with a digits model, trousers.png with a
+    Fashion-MNIST one (each drawn by examples/pictures/draw.py)."""
+    pytest.importorskip("PIL", reason="pictures need Pillow")
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    from pathlib import Path
+    pictures = Path(__file__).resolve().parents[1] / "examples" / "pictures"
+    model = tmp_path / "digits.npz"
+    assert bprop_cli("train", "--dataset", "digits", "--epochs", "30", "--save", str(model),
+                     "--quiet")[0] == 0
+    status, out, _ = bprop_cli("predict", str(model), str(pictures / "seven.png"))
+    assert status == 0 and "predicted 7" in out
+    from bprop.datasets import load
+    try:
+        load("fashion", train_size=100, download=False)
+    except Exception:
+        return                                   # Fashion-MNIST not installed: digits only
+    model = tmp_path / "fashion.npz"
+    assert bprop_cli("train", "--dataset", "fashion", "--hidden", "100", "--epochs", "3",
+                     "--train-size", "20000", "--cost", "cross-entropy", "--eta", "0.5",
+                     "--save", str(model), "--quiet")[0] == 0
+    status, out, _ = bprop_cli("predict", str(model), str(pictures / "trousers.png"))
+    assert status == 0 and "predicted 1 (Trouser)" in out
