@@ -1171,7 +1171,9 @@ def test_predict_npy_vector_and_image(model, data, tmp_path, capsys):
     status, out, err = run(["predict", model, tmp_path / "v.npy", tmp_path / "img.npy"], capsys)
     assert status == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith(f"{tmp_path / 'v.npy'}  predicted {expected[0]}  probability 0.")
+    # the file names padded to one width, so the columns line up
+    assert lines[0].startswith(f"{tmp_path / 'v.npy'}    predicted {expected[0]}  probability 0.")
+    assert lines[0].index("predicted") == lines[1].index("predicted")
     assert f"predicted {expected[1]}  " in lines[1]
     status, out, _ = run(["predict", model, tmp_path / "v.npy", "--json"], capsys)
     result = json.loads(out)

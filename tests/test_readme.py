@@ -34,3 +34,44 @@ def test_readme_example_runs(i, tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     if "net.SGD(" in code:
         assert re.search(r"^Epoch 29: \d+ / \d+$", out, flags=re.M)
+
+
+SHELL_BLOCKS = re.findall(r"```sh\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def _commands():
+    """The README's `bprop ...` lines (comments cut), in order, from every sh block."""
+    lines = []
+    for block in SHELL_BLOCKS:
+        for line in block.splitlines():
+            line = line.split("  #")[0].strip()
+            if line.startswith("bprop "):
+                lines.append(line)
+    return lines
+
+
+def test_readme_commands_run_as_written(tmp_path):
+    """Every `bprop` line of the README that needs no download and no MPI, run in order in
+    a fresh directory (where `examples/` is the repository's), as a newcomer would."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    os.symlink(README.parent / "examples", tmp_path / "examples")
+    env = {**os.environ, "BPROP_DATA": str(tmp_path / "cache"), "http_proxy": "http://127.0.0.1:9",
+           "https_proxy": "http://127.0.0.1:9"}
+    ran = []
+    for line in _commands():
+        if any(word in line for word in ("mnist", "fashion", "--resume runs/f")) or \
+                "mpiexec" in line:
+            continue                    # a download, a large data set, or MPI
+        args = shlex.split(line)[1:]
+        if args[0] == "export":
+            pytest.importorskip("onnx", reason="export needs onnx")
+        done = subprocess.run([sys.executable, "-m", "bprop", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{line}\n{done.stderr}"
+        ran.append(args[0])
+    assert {"train", "evaluate", "predict", "gradcheck", "info", "plot", "report",
+            "export"} <= set(ran)

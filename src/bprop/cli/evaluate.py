@@ -119,6 +119,9 @@ def _predict_files(args, net, info):
         predicted = dict(zip([f for f, _ in good], scores))
     side = _side_or_none(net, info)
     names = datasets.CLASS_NAMES.get(datasets.canonical_name(info.get("name") or ""))
+    # columns: the file names padded to the longest, the classes to the widest
+    width = max((len(f) for f, x in read if isinstance(x, np.ndarray)), default=0)
+    label = max((len(_named(c, names)) for c in range(net.n_classes)), default=0)
     for f, x in read:
         if not isinstance(x, np.ndarray):
             err(one_line(x))
@@ -128,7 +131,8 @@ def _predict_files(args, net, info):
         record = {"file": f, "predicted": p, kind: float(s[p]), "scores": s,
                   **_names(names, predicted=p)}
         _print_prediction(args, side, x, record,
-                          f"{f}  predicted {_named(p, names)}  {kind} {_number(s[p])}")
+                          f"{f:<{width}}  predicted {_named(p, names):<{label}}  {kind} "
+                          f"{_number(s[p])}")
     return 2 if len(good) < len(read) else 0
 
 
