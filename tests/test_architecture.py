@@ -18,7 +18,7 @@ LAYERS = """
     backprop outputs
     validate
     training.history training.config training.schedules training.augment training.steps
-    training.processes training.parallel training.mpi training.loop training train parallel book
+    training.processes training.parallel training.mpi training.progress training.loop training train parallel book
     modelfile network gradcheck
     io.history_files io.checkpoint io.book_json io.model io
     bprop network2
@@ -28,7 +28,7 @@ LAYERS = """
     predict mnist_loader
     plots.canvas plots.history_figures plots.network_figures plots.run plots report
     export sklearn
-    cli.output cli.signals cli.progress cli.checks cli.activation_flags cli.train cli.evaluate cli.export cli.gradcheck
+    cli.output cli.signals cli.checks cli.activation_flags cli.train cli.evaluate cli.export cli.gradcheck
     cli.info cli.plot cli.argtypes cli.parser cli.main cli
     __main__
 """.split()

@@ -23,7 +23,7 @@ import pytest
 
 from bprop import backprop, cli
 from bprop.cli.output import epoch_line
-from bprop.cli.progress import Progress
+from bprop.training.progress import Progress
 from bprop.cli.signals import Terminated, stop_status, stopping_signals
 from bprop.datasets import dataset_record
 from bprop.io import checkpoint

@@ -171,8 +171,8 @@ def test_the_advice_names_eta_when_eta_is_the_problem(cost):
 def test_the_progress_bar_shows_cost_throughput_and_the_runs_time_left(monkeypatch):
     import io
     import time as time_module
-    from bprop.cli import progress as progress_module
-    from bprop.cli.progress import Progress, clock, rate
+    from bprop.training import progress as progress_module
+    from bprop.training.progress import Progress, clock, rate
     assert (clock(42), clock(185), clock(3723)) == ("42s", "3:05", "1:02:03")
     assert (rate(850), rate(41022.93), rate(1.23e6)) == ("850 ex/s", "41k ex/s", "1.2M ex/s")
     err = io.StringIO()
@@ -286,3 +286,29 @@ def test_the_sample_pictures_are_recognised(tmp_path):
                      "--save", str(model), "--quiet")[0] == 0
     status, out, _ = bprop_cli("predict", str(model), str(pictures / "trousers.png"))
     assert status == 0 and "predicted 1 (Trouser)" in out
+
+
+def test_fit_verbose_draws_a_bar_on_a_terminal():
+    pty = pytest.importorskip("pty", reason="no pseudo-terminals here")
+    import fcntl
+    import struct
+    import termios
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    code = ("import numpy as np, bprop; r = np.random.default_rng(0); "
+            "X = r.random((60000, 100)); y = r.integers(0, 10, 60000); "
+            "bprop.Network([100, 30, 10], rng=0).fit(X, y, epochs=2, verbose=1)")
+    done = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=slave,
+                          text=True, timeout=120)
+    os.close(slave)
+    seen = b""
+    try:
+        while chunk := os.read(master, 65536):
+            seen += chunk
+    except OSError:
+        pass
+    os.close(master)
+    assert done.returncode == 0
+    assert [line.split()[1] for line in done.stdout.splitlines()] == ["1/2", "2/2"]
+    text = seen.decode(errors="replace")
+    assert "epoch 1/2" in text and "ex/s" in text and "epoch 2/2" in text

@@ -33,7 +33,7 @@ from .activation_flags import activations_from_flags
 from .checks import (check_apart, check_directory, check_fits, check_not_the_data,
                      check_save_paths, optional, same_file)
 from .output import epoch_line, json_line, note, out
-from .progress import Progress
+from ..training.progress import Progress
 from .signals import stop_status, stopped_by
 
 # Flags of `train` that are the fields of TrainConfig (argparse dest == field name).

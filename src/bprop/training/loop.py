@@ -39,6 +39,7 @@ from .history import STOPPED_BY_CALLBACK, EpochRecord, History, epoch_printer
 from .mpi import MPISteps
 from .parallel import Workers, check_workers
 from .processes import BlasThreads, blas_threads_for
+from .progress import Progress
 from .schedules import eta_for, restore_best, track
 from .steps import LocalSteps
 
@@ -146,12 +147,24 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
 def fit(net, X, y, epochs=30, batch_size=None, eta=3.0, verbose=0, **options):
     """``Network.fit``: the options are :func:`fit_config`'s, plus ``validation``, ``test``,
     ``on_epoch_end``, ``callbacks``, ``workers``, ``comm`` and ``threads`` as :func:`train`
-    takes them; ``verbose`` prints each epoch's line."""
+    takes them; ``verbose`` prints each epoch's line, and on a terminal draws a bar while
+    an epoch runs."""
     extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks",
                                          "workers", "comm", "threads") if k in options}
     config = fit_config(epochs, batch_size, eta, **options)
     if verbose:
-        extra["on_epoch_end"] = epoch_printer(config, extra.get("on_epoch_end"))
+        bar = Progress.make(False, 1, config.epochs)     # drawn only on a terminal
+        lines = epoch_printer(config, extra.get("on_epoch_end"))
+
+        def end(record):
+            bar.close()
+            bar.epoch, bar.last_cost = record.epoch + 2, record.running_cost
+            return lines(record)
+        extra["on_epoch_end"], extra["progress"] = end, bar
+        try:
+            return train(net, X, y, config, **extra)
+        finally:
+            bar.close()
     return train(net, X, y, config, **extra)
 
 

@@ -1,4 +1,5 @@
-"""The per-epoch progress bar: on stderr, only when it is a terminal and not ``--quiet``."""
+"""The per-epoch progress bar of ``bprop train`` and ``fit(verbose=1)``: on stderr, only
+when it is a terminal (and, on the command line, not ``--quiet``)."""
 
 from __future__ import annotations
 
