@@ -247,9 +247,9 @@ def test_plots_name_layers_and_explain_the_regularised_validation_cost():
         X, y, epochs=2, lmbda=5.0, validation=(X[:50], y[:50]), callbacks=[Diagnostics()])
     labels = [t.get_text() for t in gradient_norms_figure(history).axes[0].get_legend().texts]
     assert "‖∂C/∂b‖ hidden layer 1 (l = 2)" in labels and "‖∂C/∂w‖ output (l = 4)" in labels
-    notes = [t.get_text() for t in learning_curves_figure(history, lmbda=5.0).texts]
-    assert any("λ = 5" in n and "validation cost" in n for n in notes)
-    assert learning_curves_figure(history).texts == []
+    label = learning_curves_figure(history, lmbda=5.0).axes[0].get_xlabel()
+    assert label.startswith("epoch\nλ = 5") and "validation cost" in label
+    assert learning_curves_figure(history).axes[0].get_xlabel() == "epoch"
 
 
 def test_explain_prints_readably():
@@ -312,3 +312,48 @@ def test_fit_verbose_draws_a_bar_on_a_terminal():
     assert [line.split()[1] for line in done.stdout.splitlines()] == ["1/2", "2/2"]
     text = seen.decode(errors="replace")
     assert "epoch 1/2" in text and "ex/s" in text and "epoch 2/2" in text
+
+
+def test_review_fixes_threads_limits_slow_runs_help_examples_folders_and_bar_width(
+        monkeypatch, tmp_path):
+    import io
+    from bprop.datasets import centred_pictures
+    from bprop.diagnostics import explain
+    from bprop.training import EpochRecord, processes
+    from bprop.training import progress as progress_module
+    # a limit the user set (OPENBLAS_NUM_THREADS=1, threadpoolctl) is never raised
+    monkeypatch.setattr(processes, "available_cpus", lambda: 4)
+    monkeypatch.setattr(processes.os, "getloadavg", lambda: (0.1, 0, 0))
+    assert processes.blas_threads_for([784, 256, 256, 10], current=1) == (1, None)
+    assert processes.blas_threads_for([784, 256, 256, 10], current=8) == (4, None)
+    # a slow run (cost still falling) or a settled binary classifier is not 'nothing learnt'
+    slow = [EpochRecord(epoch=j, eta=0.01, seconds=0.1, running_cost=0.45 - 0.01 * j,
+                        test_accuracy=0.11) for j in range(3)]
+    assert explain(slow, n_classes=10) == []
+    settled = [EpochRecord(epoch=j, eta=1.0, seconds=0.1, running_cost=0.2,
+                           test_accuracy=0.707) for j in range(3)]
+    assert explain(settled, n_classes=2) == []
+    # example commands in --help stay whole however narrow the terminal
+    out = bprop_cli("train", "--help", COLUMNS="60")[1]
+    assert "  bprop train --resume runs/digits/model.npz --epochs 60    # continue to 60 " \
+           "epochs" in out
+    # Fashion-MNIST given as Debian's folder prepares pictures as Fashion-MNIST's
+    assert not centred_pictures("/usr/share/datasets/fashion-mnist")
+    assert not centred_pictures("/data/fashion/")
+    assert centred_pictures("/data/my-digits")
+    # the plain bar never wider than the terminal (a wrapped line would scroll)
+    err = io.StringIO()
+    monkeypatch.setattr(progress_module.sys, "stderr", err)
+    monkeypatch.setattr(progress_module.shutil, "get_terminal_size",
+                        lambda: os.terminal_size((50, 20)))
+    bar = progress_module.Progress(tqdm=None, epoch=3, epochs=30)
+    bar.last_cost = 0.1234
+    bar(0, 100)
+    bar(50, 100)
+    assert max(len(chunk) for chunk in err.getvalue().split("\r")) <= 50
+
+
+def test_a_slow_run_is_not_told_eta_is_too_large():
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn")
+    status, _, err = bprop_cli("train", "--dataset", "digits", "--eta", "0.01", "--epochs", "12")
+    assert status == 0 and "Nothing is being learnt" not in err

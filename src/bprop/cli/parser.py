@@ -36,8 +36,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Descriptions and examples as written (their line breaks kept), but a line longer
-    than the terminal wrapped at words rather than by the terminal mid-word."""
+    """Descriptions and examples as written (their line breaks kept), but a line of prose
+    (one that starts unindented) longer than the terminal wrapped at words rather than by
+    the terminal mid-word; indented lines (the example commands) are left whole."""
 
     def __init__(self, prog):
         super().__init__(prog, max_help_position=32, width=min(100, _terminal_width()))
@@ -45,10 +46,12 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     def _fill_text(self, text, width, indent):
         lines = []
         for line in text.splitlines():
-            lead = line[:len(line) - len(line.lstrip())]
+            if line[:1].isspace():
+                lines.append(indent + line)
+                continue
             lines += textwrap.wrap(line, width, initial_indent=indent,
-                                   subsequent_indent=indent + lead,
-                                   break_on_hyphens=False, break_long_words=False) or [""]
+                                   subsequent_indent=indent, break_on_hyphens=False,
+                                   break_long_words=False) or [""]
         return "\n".join(lines)
 
 

@@ -70,8 +70,11 @@ FRAMED_PICTURES = frozenset({"fashion"})
 
 def centred_pictures(name_or_path):
     """Whether pictures for a model trained on this data set are prepared as MNIST's digits
-    were (cropped to the ink and centred by its mass): all but :data:`FRAMED_PICTURES`."""
-    return canonical_name(name_or_path or "") not in FRAMED_PICTURES
+    were (cropped to the ink and centred by its mass): all but :data:`FRAMED_PICTURES`,
+    named or as the folder holding them (Debian's /usr/share/datasets/fashion-mnist)."""
+    text = str(name_or_path or "")
+    folder = text.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
+    return not ({canonical_name(text), canonical_name(folder)} & FRAMED_PICTURES)
 
 
 #: Class names of the named data sets whose labels are not just digits.

@@ -198,9 +198,10 @@ def _explain_stalled(records, number):
 
 
 def _explain_flat_at_chance(records, number, n_classes):
-    """Over the last three epochs the training cost did not fall by a tenth, and the test
-    (else validation) accuracy stayed at chance (at most 1.5/n_classes) in each: nothing
-    is learnt. The diagnostics are not needed to see it; they say why."""
+    """Over the last three epochs the training cost did not fall at all (a saturated run's
+    is flat, or wobbles upward), and the test (else validation) accuracy stayed at chance
+    (at most 1.2/n_classes) in each: nothing is learnt. A slow run still falls and is not
+    this. The diagnostics are not needed to see it; they say why."""
     if n_classes is None or len(records) < 3:
         return []
     last = records[-3:]
@@ -208,7 +209,7 @@ def _explain_flat_at_chance(records, number, n_classes):
     accuracies = [field_of(r, "test_accuracy") if field_of(r, "test_accuracy") is not None
                   else field_of(r, "val_accuracy") for r in last]
     if None in costs or None in accuracies or not all(map(math.isfinite, costs)) or \
-            max(accuracies) > 1.5 / n_classes or costs[-1] < 0.9 * costs[0]:
+            max(accuracies) > 1.2 / n_classes or costs[-1] < costs[0] * (1 - 1e-3):
         return []
     eta = field_of(records[-1], "eta")
     return [f"Nothing is being learnt: over epochs {number(field_of(last[0], 'epoch'))}-"

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from ..diagnostics import SATURATION, check_diagnostics, history_records
@@ -59,9 +61,11 @@ def learning_curves_figure(history, lmbda=0.0):
                         label=label)
     ax_cost.set(title="cost C (mean per example)", xlabel="epoch")
     if lmbda and any(r.val_cost is not None for r in records):
-        fig.text(0.01, 0.005, f"λ = {lmbda:g}: each cost includes (λ/2n)Σw² with its own set's "
-                 f"n, so the validation cost (smaller n) lies above the training cost by more "
-                 f"than over-fitting would", fontsize="x-small", color="0.35", va="bottom")
+        # under the axis, in the space the layout keeps for the label: not over the plot
+        note = textwrap.fill(f"λ = {lmbda:g}: each cost includes (λ/2n)Σw² with its own "
+                             f"set's n, so the validation cost (smaller n) lies above the "
+                             f"training cost by more than over-fitting would", 46)
+        ax_cost.set_xlabel(f"epoch\n{note}", fontsize="small")
     ax_acc.set(title="accuracy (%)", xlabel="epoch")
     for ax in (ax_cost, ax_acc):
         if ax.lines:

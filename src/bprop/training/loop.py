@@ -38,7 +38,7 @@ from .config import TrainConfig, fit_config
 from .history import STOPPED_BY_CALLBACK, EpochRecord, History, epoch_printer
 from .mpi import MPISteps
 from .parallel import Workers, check_workers
-from .processes import BlasThreads, blas_threads_for
+from .processes import BlasThreads, blas_threads_for, blas_threads_now
 from .progress import Progress
 from .schedules import eta_for, restore_best, track
 from .steps import LocalSteps
@@ -85,7 +85,8 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     if threads is not None:
         check_int(threads, "threads", minimum=1)
     ranks = comm.Get_size() if comm is not None else 1
-    threads, why = blas_threads_for(net.sizes, threads, processes=max(workers, ranks))
+    threads, why = blas_threads_for(net.sizes, threads, processes=max(workers, ranks),
+                                    current=blas_threads_now())
     if why is not None:
         warnings.warn(why, stacklevel=2)
     if comm is not None and comm.Get_size() > 1 and workers > 1:

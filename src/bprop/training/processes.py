@@ -108,14 +108,16 @@ def reap(pid, deadline):
 SMALL_LAYER = 100_000
 
 
-def blas_threads_for(sizes, threads=None, processes=1):
+def blas_threads_for(sizes, threads=None, processes=1, current=None):
     """``(n, why)``: the BLAS threads a training process should use, and why when it is
     fewer than asked or than the CPUs allow (a warning's text), else None.
 
     threads: the caller's choice, kept (but said to be too many when the machine is busy);
     else 1 for networks whose largest weight matrix is under :data:`SMALL_LAYER` entries,
     else this process's share of the CPUs (``processes`` training processes), and 1 when
-    the machine is already busy (load average at or above the CPUs less a half)."""
+    the machine is already busy (load average at or above the CPUs less a half); never more
+    than ``current``, the count in force (a limit the user set: OPENBLAS_NUM_THREADS,
+    threadpoolctl, a job scheduler's)."""
     cpus = available_cpus()
     try:
         load = os.getloadavg()[0]
@@ -130,10 +132,18 @@ def blas_threads_for(sizes, threads=None, processes=1):
     if max(a * b for a, b in zip(sizes[:-1], sizes[1:])) < SMALL_LAYER:
         return 1, None
     share = max(1, cpus // max(processes, 1))
+    if current is not None:
+        share = min(share, current)
     if busy and share > 1:
         return 1, (f"1 BLAS thread, not {share}: the machine is busy (load average "
                    f"{load:.1f} on {cpus} CPUs)")
     return share, None
+
+
+def blas_threads_now():
+    """The fewest threads any loaded OpenBLAS is set to, or None without OpenBLAS."""
+    counts = [get() for get, _, _, _ in openblas_controls()]
+    return min(counts) if counts else None
 
 
 class BlasThreads:

@@ -3,6 +3,7 @@ when it is a terminal (and, on the command line, not ``--quiet``)."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
@@ -84,12 +85,13 @@ class Progress:
             if self.bar is None:
                 self.bar = self.tqdm(total=n, desc=label, leave=False, file=sys.stderr,
                                      dynamic_ncols=True, bar_format="{desc} {bar} "
-                                     "{percentage:3.0f}%  {postfix}")
+                                     "{percentage:3.0f}%{postfix}")
             self.bar.set_postfix_str(status, refresh=False)
             self.bar.update(done - self.bar.n)
             return
         filled = 30 * done // n
-        line = f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {100 * done // n:3d}%  {status}"
+        line = f"{label} [{'#' * filled}{'.' * (30 - filled)}] {100 * done // n:3d}%  {status}"
+        line = "\r" + line[:shutil.get_terminal_size().columns - 1]   # a wrapped line scrolls
         self.width = max(self.width, len(line))
         sys.stderr.write(line.ljust(self.width))
         sys.stderr.flush()
