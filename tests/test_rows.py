@@ -60,3 +60,29 @@ def test_bad_scaled_rows_are_refused(on_disk):
         ScaledRows(np.zeros((3, 4)))
     with pytest.raises(ShapeError, match=r"X has shape \(600, 16\); expected \(n_samples, 8\)"):
         bprop.Network([8, 3], rng=0).fit(ScaledRows(raw), y)
+
+
+@pytest.mark.parametrize("outputs", [3, 1])
+def test_targets_made_from_labels_as_asked_train_as_the_whole_array_does(on_disk, monkeypatch,
+                                                                         outputs):
+    """A large data set's targets (OneHotRows) give exactly the eager one-hot rows' run."""
+    from bprop import validate
+    from bprop.rows import OneHotRows
+    raw, y = on_disk
+    X = ScaledRows(raw, 1 / 255)
+    y = (y > 0).astype(np.int64) if outputs == 1 else y
+    runs = []
+    for lazy in (False, True):
+        monkeypatch.setattr(validate, "LAZY_TARGETS", 0 if lazy else 2**62)
+        net = bprop.Network([16, 10, outputs], rng=0)
+        assert isinstance(net.targets(y, len(y)), OneHotRows) == lazy
+        history = net.fit(X, y, epochs=2, batch_size=20, eta=0.5, monitor_training_cost=True,
+                          monitor_training_accuracy=True, validation=(X, y))
+        runs.append((net, history))
+    (a, ha), (b, hb) = runs
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_array_equal(p, q)
+    for field in ("train_cost", "running_cost", "train_accuracy", "val_cost"):
+        assert ha.column(field) == hb.column(field), field
+    rows = OneHotRows(np.array([2, 0]), 3)
+    np.testing.assert_array_equal(rows[0:2], [[0, 0, 1], [1, 0, 0]])

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rows import ScaledRows
+from .rows import OneHotRows, ScaledRows
 from .costs import closed_form_delta
 
 
@@ -208,7 +208,10 @@ def gather_rows(ws, X, Y, idx, shift=None):
         X.take_into(idx, ws.x_rows)
     else:
         np.take(X, idx, axis=0, out=ws.x_rows, mode="clip")
-    np.take(Y, idx, axis=0, out=ws.y_rows, mode="clip")
+    if isinstance(Y, OneHotRows):       # a large set's targets, made from its labels
+        Y.take_into(idx, ws.y_rows)
+    else:
+        np.take(Y, idx, axis=0, out=ws.y_rows, mode="clip")
     if shift is not None:
         shift(ws.x_rows)
     return ws

@@ -1,4 +1,5 @@
-"""Training rows that stay on disk: integer pixels converted a mini-batch at a time.
+"""Training rows that stay on disk: integer pixels converted a mini-batch at a time, and
+targets made from labels as they are asked for.
 
 A data set larger than memory cannot be converted to floats up front: 2,000,000 Fashion-
 MNIST-sized images are 1.5 GB as bytes and 12.5 GB as float64. :class:`ScaledRows` wraps
@@ -61,3 +62,44 @@ class ScaledRows:
     def __repr__(self):
         return (f"ScaledRows({type(self.raw).__name__} of {self.shape[0]:,} x "
                 f"{self.shape[1]} {self.raw.dtype}, scale={self.scale:g}, dtype={self.dtype})")
+
+
+class OneHotRows:
+    """Target rows made from int ``labels`` as they are asked for: one-hot rows of
+    ``n_outputs`` (or, with one output, the label itself as the target), so that a large
+    data set's targets take 8 bytes an example (the labels), not 8 per output. The
+    training loop gathers them per mini-batch (:meth:`take_into`) and reads chunks by
+    slicing, as :class:`ScaledRows`.
+    """
+
+    def __init__(self, labels, n_outputs, dtype=np.float64):
+        self.labels, self.k, self.dtype = labels, n_outputs, np.dtype(dtype)
+
+    @property
+    def shape(self):
+        return (len(self.labels), self.k)
+
+    @property
+    def ndim(self):
+        return 2
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        labels = np.atleast_1d(self.labels[index])
+        out = np.empty((len(labels), self.k), self.dtype)
+        self._fill(labels, out)
+        return out
+
+    def take_into(self, idx, out):
+        """The target rows of examples ``idx`` into ``out`` ``(len(idx), n_outputs)``."""
+        self._fill(self.labels[idx], out)
+        return out
+
+    def _fill(self, labels, out):
+        if self.k == 1:                 # a binary classifier: the target is the label
+            out[:, 0] = labels
+            return
+        out.fill(0.0)
+        out[np.arange(len(labels)), labels] = 1.0

@@ -26,7 +26,7 @@ from .activations import Activation, get_activation
 from .errors import (ConfigError, DataError, ShapeError, check_int, check_number, check_range,
                      whole)
 from .numerics import DOT_CHECK_MAX, all_finite
-from .rows import ScaledRows
+from .rows import OneHotRows, ScaledRows
 from .reading import physical_memory
 from .outputs import ROWS_PER_PASS, predicted_classes
 
@@ -388,6 +388,8 @@ def labels(net, y, n):
 
 def labels_of(net, y, n):
     """Int labels from int labels or one-hot rows, checked against the output layer."""
+    if isinstance(y, OneHotRows):
+        return y.labels
     y = np.asarray(y)
     if y.ndim == 2 and y.shape == (n, net.sizes[-1]):
         y = as_float(y, "y", net.dtype)
@@ -396,8 +398,17 @@ def labels_of(net, y, n):
     return labels(net, y, n)
 
 
+#: Targets larger than this (bytes) are made from the labels as training asks for them
+#: (:class:`bprop.rows.OneHotRows`) rather than all at once.
+LAZY_TARGETS = 64 * 2**20
+
+
 def targets(net, y, n):
-    """Target rows ``(n, sizes[-1])`` from int labels or target rows."""
+    """Target rows ``(n, sizes[-1])`` from int labels or target rows; for labels of a data
+    set whose target rows would pass :data:`LAZY_TARGETS` bytes, a
+    :class:`bprop.rows.OneHotRows` that makes them as they are asked for."""
+    if isinstance(y, OneHotRows):
+        return y
     y = np.asarray(y)
     if y.ndim == 2:
         if y.shape != (n, net.sizes[-1]):
@@ -407,6 +418,8 @@ def targets(net, y, n):
         check_finite(y, "y")
         return y
     y = labels(net, y, n)
+    if n * net.sizes[-1] * net.dtype.itemsize > LAZY_TARGETS:
+        return OneHotRows(y, net.sizes[-1], net.dtype)
     Y = np.zeros((n, net.sizes[-1]), net.dtype)
     if net.sizes[-1] == 1:         # a binary classifier: the target is the label
         Y[:, 0] = y

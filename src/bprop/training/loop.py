@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import ConfigError, DataError, OutputOverflowError, ShapeError, check_int
 from ..optimizers import Optimizer, optimizer_for
 from ..outputs import predicted_classes, regularisation
+from ..rows import OneHotRows
 from ..validate import check_trainable, labels_of
 from .augment import Dropout, Shifter
 from .config import TrainConfig, fit_config
@@ -244,7 +245,8 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test, summed
             raise _diverged(j, config, eta, str(e)) from None
 
     if config.monitor_training_accuracy:
-        record.train_accuracy = float(np.mean(predicted(X) == predicted_classes(Y)))
+        truth = Y.labels if isinstance(Y, OneHotRows) else predicted_classes(Y)
+        record.train_accuracy = float(np.mean(predicted(X) == truth))
     if validation is not None:
         Xv, yv, Yv = validation
         record.val_accuracy = float(np.mean(predicted(Xv) == yv))
