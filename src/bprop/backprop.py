@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rows import OneHotRows, ScaledRows
+from .rows import LazyRows
 from .costs import closed_form_delta
 
 
@@ -204,14 +204,11 @@ def gather_rows(ws, X, Y, idx, shift=None):
     whose ``x``/``y`` are then the mini-batch as columns."""
     # mode="clip": idx comes from a permutation, so it is always in range, and unlike the
     # default "raise" it writes straight into out= (no hidden buffer)
-    if isinstance(X, ScaledRows):       # integer rows on disk, converted batch by batch
-        X.take_into(idx, ws.x_rows)
-    else:
-        np.take(X, idx, axis=0, out=ws.x_rows, mode="clip")
-    if isinstance(Y, OneHotRows):       # a large set's targets, made from its labels
-        Y.take_into(idx, ws.y_rows)
-    else:
-        np.take(Y, idx, axis=0, out=ws.y_rows, mode="clip")
+    for rows, out in ((X, ws.x_rows), (Y, ws.y_rows)):
+        if isinstance(rows, LazyRows):  # integer rows on disk, targets made from labels
+            rows.take_into(idx, out)
+        else:
+            np.take(rows, idx, axis=0, out=out, mode="clip")
     if shift is not None:
         shift(ws.x_rows)
     return ws

@@ -16,10 +16,40 @@ map it::
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 
-class ScaledRows:
+def fingerprint(X, Y):
+    """``"60000x784:<16 hex digits>"``: the sizes of rows ``X`` and labels or targets ``Y``
+    and a hash of up to 256 of their rows, spread over them (as float64), so that two
+    processes, or a run and its resumption, can tell their data differ without reading all
+    of it."""
+    h = hashlib.sha256(repr((X.shape, Y.shape)).encode())
+    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), 256)).astype(np.int64))
+    for a in (X, Y):
+        h.update(np.ascontiguousarray(a[rows], dtype=np.float64).tobytes())
+    return f"{X.shape[0]}x{X.shape[1]}:{h.hexdigest()[:16]}"
+
+
+class LazyRows:
+    """Rows made as they are asked for: ``take_into(idx, out)`` fills a mini-batch's rows,
+    indexing (an int, a slice, an index array) returns new ones; ``len``, ``shape``,
+    ``ndim`` and ``dtype`` describe them. :func:`bprop.backprop.gather_rows` and the
+    chunked passes of :mod:`bprop.outputs` read them so."""
+
+    ndim = 2
+
+    @property
+    def shape(self):
+        return (len(self), self.width)
+
+    def take_into(self, idx, out):
+        raise NotImplementedError
+
+
+class ScaledRows(LazyRows):
     """Rows ``scale × raw[i]`` of an integer array ``raw`` ``(n, n_features)``, as floats of
     ``dtype`` (float64 by default; a network converts them to its own), never all at once.
 
@@ -34,12 +64,8 @@ class ScaledRows:
         self.raw, self.scale, self.dtype = raw, float(scale), np.dtype(dtype)
 
     @property
-    def shape(self):
-        return self.raw.shape
-
-    @property
-    def ndim(self):
-        return 2
+    def width(self):
+        return self.raw.shape[1]
 
     def __len__(self):
         return len(self.raw)
@@ -64,7 +90,7 @@ class ScaledRows:
                 f"{self.shape[1]} {self.raw.dtype}, scale={self.scale:g}, dtype={self.dtype})")
 
 
-class OneHotRows:
+class OneHotRows(LazyRows):
     """Target rows made from int ``labels`` as they are asked for: one-hot rows of
     ``n_outputs`` (or, with one output, the label itself as the target), so that a large
     data set's targets take 8 bytes an example (the labels), not 8 per output. The
@@ -73,22 +99,14 @@ class OneHotRows:
     """
 
     def __init__(self, labels, n_outputs, dtype=np.float64):
-        self.labels, self.k, self.dtype = labels, n_outputs, np.dtype(dtype)
-
-    @property
-    def shape(self):
-        return (len(self.labels), self.k)
-
-    @property
-    def ndim(self):
-        return 2
+        self.labels, self.width, self.dtype = labels, n_outputs, np.dtype(dtype)
 
     def __len__(self):
         return len(self.labels)
 
     def __getitem__(self, index):
         labels = np.atleast_1d(self.labels[index])
-        out = np.empty((len(labels), self.k), self.dtype)
+        out = np.empty((len(labels), self.width), self.dtype)
         self._fill(labels, out)
         return out
 
@@ -98,7 +116,7 @@ class OneHotRows:
         return out
 
     def _fill(self, labels, out):
-        if self.k == 1:                 # a binary classifier: the target is the label
+        if self.width == 1:             # a binary classifier: the target is the label
             out[:, 0] = labels
             return
         out.fill(0.0)

@@ -11,9 +11,9 @@ import hashlib
 import os
 from pathlib import Path
 
-import numpy as np
 
 from ..images import typical_box
+from ..rows import fingerprint
 from .registry import AVAILABLE, canonical_name
 
 
@@ -45,20 +45,15 @@ def dataset_record(dataset, data, *, validation=0, seed=0, train_size=None, data
 
 
 def data_fingerprint(data):
-    """A cheap fingerprint of the data a run trains on (a :class:`Dataset`): the split's
-    sizes, all labels and up to 256 rows of each split spread over it, hashed; so that a
-    resumed run can tell that the data changed since it was saved. ``"60000x784:<hash>"``."""
-    h = hashlib.sha256()
-    for X, y in ((data.X_train, data.y_train), (data.X_val, data.y_val),
-                 (data.X_test, data.y_test)):
-        if X is None:
-            h.update(b"-")
-            continue
-        h.update(repr((X.shape, y.shape)).encode())
-        rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), 256)).astype(np.int64))
-        h.update(np.ascontiguousarray(X[rows], dtype=np.float64).tobytes())
-        h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
-    return f"{len(data.X_train)}x{data.X_train.shape[1]}:{h.hexdigest()[:16]}"
+    """A cheap fingerprint of the data a run trains on (a :class:`Dataset`): the splits'
+    sizes and up to 256 rows and labels of each (:func:`bprop.rows.fingerprint`), hashed
+    together; so that a resumed run can tell that the data changed since it was saved.
+    ``"60000x784:<hash>"``."""
+    parts = [fingerprint(X, y) if X is not None else "-"
+             for X, y in ((data.X_train, data.y_train), (data.X_val, data.y_val),
+                          (data.X_test, data.y_test))]
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return f"{len(data.X_train)}x{data.X_train.shape[1]}:{digest}"
 
 
 def dataset_id(dataset):

@@ -29,7 +29,6 @@ rank at its next poll.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import time
@@ -39,6 +38,7 @@ import numpy as np
 from .. import backprop as core
 from ..errors import BpropError, ConfigError, DataError
 from ..outputs import CostSum
+from ..rows import fingerprint
 from .processes import slice_bounds
 
 #: Seconds a rank waits for the others in one reduction before it gives up (MPIError), unless
@@ -224,7 +224,7 @@ class MPISteps:
     def _check_same_run(self):
         """Refuse to start when the ranks' data or networks differ (another file, another
         version of it, other settings): rank 0's is what the run trains on."""
-        mine = (self.net.sizes, str(np.dtype(self.net.dtype)), _fingerprint(self.X, self.Y))
+        mine = (self.net.sizes, str(np.dtype(self.net.dtype)), fingerprint(self.X, self.Y))
         everyone = self.comm.allgather(mine)
         for rank, theirs in enumerate(everyone):
             if theirs[:2] != everyone[0][:2]:
@@ -236,11 +236,3 @@ class MPISteps:
                                 f"({theirs[2]} against {everyone[0][2]}); every rank must "
                                 f"read the same data")
 
-
-def _fingerprint(X, Y):
-    """Sizes and a hash of up to 256 rows of X and Y spread over them."""
-    h = hashlib.sha256(repr((X.shape, str(X.dtype), Y.shape)).encode())
-    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), 256)).astype(np.int64))
-    h.update(np.ascontiguousarray(X[rows]).tobytes())
-    h.update(np.ascontiguousarray(Y[rows]).tobytes())
-    return f"{X.shape[0]}x{X.shape[1]}:{h.hexdigest()[:16]}"

@@ -55,8 +55,9 @@ import numpy as np
 from .. import backprop as core
 from ..errors import BpropError, ConfigError, whole
 from ..stops import STOPS, held_stops
-from .processes import (available_cpus, openblas_controls, process_state, reap, shared_array,
+from .processes import (BlasThreads, available_cpus, process_state, reap, shared_array,
                         slice_bounds)
+from .processes import openblas_controls  # noqa: F401  (importable from here, as it was)
 from .steps import LocalSteps
 
 #: ``ctl`` fields: the word the helpers wait on (step << 2 | command), the step's rows.
@@ -132,7 +133,7 @@ class Workers:
         self.step = 0
         self.pids, self.sockets = [], []
         self._own = self._shared = None
-        self._blas = []
+        self._blas = BlasThreads(1)
 
     # -- lifetime --------------------------------------------------------------------------
     def __enter__(self):
@@ -144,10 +145,8 @@ class Workers:
             dst[...] = src
         self._shared = (shared_w, shared_b)
         net.weights, net.biases = list(shared_w), list(shared_b)
-        self._blas = [(set_, get()) for get, set_, _, _ in openblas_controls()]
         try:
-            for set_, _ in self._blas:
-                set_(1)
+            self._blas.__enter__()      # one BLAS thread a process while the workers run
             for j in range(1, self.k):
                 self._fork(j)
         except BaseException:
@@ -189,9 +188,7 @@ class Workers:
             for pid in self.pids:
                 reap(pid, deadline)
             self.pids, self.sockets = [], []
-            for set_, before in self._blas:
-                set_(before)
-            self._blas = []
+            self._blas.__exit__()
             if self._own is not None:
                 own_w, own_b = self._own
                 for dst, src in zip((*own_w, *own_b), (*self.net.weights, *self.net.biases)):
