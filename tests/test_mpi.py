@@ -182,6 +182,15 @@ def _ranks(launcher):
     raise AssertionError("the ranks did not start")
 
 
+def _rank_pid(pids, rank):
+    """Which of an MPI run's processes is ``rank`` (MPICH tells each in PMI_RANK)."""
+    for pid in pids:
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        if f"PMI_RANK={rank}".encode() in environment:
+            return pid
+    raise AssertionError(f"no process of rank {rank} among {pids}")
+
+
 @pytest.mark.parametrize("sig, status, said", [(signal.SIGINT, 130, "interrupted"),
                                                (signal.SIGTERM, 143, "terminated (SIGTERM)")])
 def test_a_signal_to_the_launcher_stops_every_rank_and_keeps_the_checkpoint(
@@ -210,7 +219,7 @@ def test_a_stopped_rank_makes_the_others_stop_in_bounded_time(tmp_path):
     deadline = time.monotonic() + 30
     while not model.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    os.kill(max(ranks), signal.SIGSTOP)             # the later-started one: rank 1 mostly
+    os.kill(_rank_pid(ranks, 1), signal.SIGSTOP)
     t0 = time.monotonic()
     try:
         _, err = run.communicate(timeout=60)
