@@ -2,14 +2,16 @@
 """Training on a data set larger than one wants in memory: a uint8 memmap, read a mini-batch
 at a time (:class:`bprop.rows.ScaledRows`).
 
-Writes ``--n`` images of 28x28 bytes to a ``.npy`` file (Fashion-MNIST's training images
-shifted by up to 2 pixels, infiMNIST-style, or random bytes without the data set), opens
-it with ``mmap_mode="r"`` and trains ``[784, 30, 10]`` on it for ``--epochs`` epochs,
+Writes ``--n`` images of 28x28 bytes as an array directory (Fashion-MNIST's training
+images shifted by up to 2 pixels, infiMNIST-style, by :func:`bprop.datasets.write_shifted`;
+random bytes without the data set), loads it as a user would (``bprop.datasets.load``
+memory-maps it) and trains ``[784, 30, 10]`` on it for ``--epochs`` epochs,
 sampling this process's memory every 20 ms: ``RssAnon`` (its own memory, what the data set
 must not grow) and ``RssFile`` (pages of the mapped file, the page cache's, shared by every
 process that maps it). The goal (issue 16): at most 1 GiB of RssAnon, whatever ``--n``.
 
-The same recipe makes a large augmented set for real use: ``write_shifted(path, n)``.
+``bprop train --dataset DIRECTORY`` (and ``mpiexec -n K bprop train ...``) trains on
+such a directory the same way.
 
 Usage:  python benchmarks/outofcore.py [--n 2000000] [--epochs 1] [--dir /tmp]
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -34,39 +37,26 @@ try:
 except ImportError:     # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent / "src"))
     import bprop
-from bprop.rows import ScaledRows  # noqa: E402
-from benchdata import DATA_DIR, _read_idx  # noqa: E402
+import bprop.datasets  # noqa: E402
+import bprop.errors  # noqa: E402
 
 
-def write_shifted(path, n, data_dir=DATA_DIR, seed=0, block=50_000):
-    """``n`` images (uint8, ``(n, 784)``) and their labels, written to ``path`` (``.npy``)
-    and ``path`` with ``-labels.npy``: Fashion-MNIST's training images, each shifted by up to
-    2 pixels in x and y (random bytes and labels when the data set is not there). Written
-    ``block`` images at a time: the memory used does not grow with ``n``."""
-    rng = np.random.default_rng(seed)
-    images_path = Path(data_dir) / "train-images-idx3-ubyte.gz"
-    if images_path.exists():
-        base = _read_idx(images_path, 0x803, 3)
-        labels = _read_idx(Path(data_dir) / "train-labels-idx1-ubyte.gz", 0x801, 1)
-    else:
-        base = rng.integers(0, 256, (1000, 28, 28), dtype=np.uint8)
-        labels = rng.integers(0, 10, 1000).astype(np.uint8)
-    X = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(n, 784))
-    y = np.empty(n, np.int64)
-    for start in range(0, n, block):
-        m = min(block, n - start)
-        pick = rng.integers(0, len(base), m)
-        shifted = np.zeros((m, 32, 32), np.uint8)
-        dy, dx = rng.integers(0, 5, m), rng.integers(0, 5, m)
-        for k in range(25):         # one of 25 shifts each: a few vectorised copies
-            sel = (dy * 5 + dx) == k
-            shifted[sel, k // 5:k // 5 + 28, k % 5:k % 5 + 28] = base[pick[sel]]
-        X[start:start + m] = shifted[:, 2:30, 2:30].reshape(m, 784)
-        y[start:start + m] = labels[pick]
-    X.flush()
-    del X
-    np.save(str(path).removesuffix(".npy") + "-labels.npy", y)
-    return path
+def write_set(directory, n):
+    """``n`` shifted Fashion-MNIST training images as an array directory (the library's
+    recipe, :func:`bprop.datasets.write_shifted`), or random bytes and labels when the data
+    set is not there."""
+    try:
+        return bprop.datasets.write_shifted("fashion", directory, n, download=False)
+    except bprop.errors.DataError:
+        rng = np.random.default_rng(0)
+        blocks = (rng.integers(0, 256, (min(50_000, n - s), 784), dtype=np.uint8)
+                  for s in range(0, n, 50_000))
+        bprop.datasets.write_rows(Path(directory) / "X_train.npy", n, 784, blocks)
+        test = rng.integers(0, 256, (1000, 784), dtype=np.uint8)
+        labels = rng.integers(0, 10, n)
+        X_train = np.load(Path(directory) / "X_train.npy", mmap_mode="r")
+        return bprop.datasets.write_arrays(directory, X_train, labels, test,
+                                           rng.integers(0, 10, 1000), image_shape=(28, 28))
 
 
 def memory():
@@ -88,9 +78,9 @@ def main(argv=None):
     ap.add_argument("--dir", default=tempfile.gettempdir())
     ap.add_argument("--keep", action="store_true", help="keep the .npy files")
     args = ap.parse_args(argv)
-    path = Path(args.dir) / f"bprop-outofcore-{args.n}.npy"
+    path = Path(args.dir) / f"bprop-outofcore-{args.n}"
     t0 = time.perf_counter()
-    write_shifted(path, args.n)
+    write_set(path, args.n)
     written = time.perf_counter() - t0
     peak = [0, 0]
     done = threading.Event()
@@ -104,18 +94,17 @@ def main(argv=None):
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
     try:
-        X = ScaledRows(np.load(path, mmap_mode="r"), scale=1 / 255)
-        y = np.load(str(path).removesuffix(".npy") + "-labels.npy")
+        data = bprop.datasets.load(path)        # memory-mapped: X_train a ScaledRows
         net = bprop.Network([784, 30, 10], rng=0)
         t0 = time.perf_counter()
-        history = net.fit(X, y, epochs=args.epochs, batch_size=args.mini_batch_size, eta=3.0)
+        history = net.fit(data.X_train, data.y_train, epochs=args.epochs,
+                          batch_size=args.mini_batch_size, eta=3.0)
         seconds = time.perf_counter() - t0
     finally:
         done.set()
         watcher.join()
         if not args.keep:
-            for p in (path, Path(str(path).removesuffix(".npy") + "-labels.npy")):
-                p.unlink(missing_ok=True)
+            shutil.rmtree(path, ignore_errors=True)
     size = args.n * 784
     print(f"out of core: {args.n:,} images of 784 bytes ({size / 2**30:.2f} GiB on disk; "
           f"{size * 8 / 2**30:.1f} GiB as float64), written in {written:.0f} s; "

@@ -23,7 +23,8 @@ LAYERS = """
     io.history_files io.checkpoint io.book_json io.model io
     bprop network2
     diagnostics.collect diagnostics.records diagnostics.explain diagnostics
-    images datasets.download datasets.idx datasets.files datasets.mnist datasets.fashion
+    images datasets.download datasets.idx datasets.files datasets.arrays datasets.mnist
+    datasets.fashion
     datasets.digits datasets.registry datasets.recorded datasets
     predict mnist_loader
     plots.canvas plots.history_figures plots.network_figures plots.run plots report

@@ -264,3 +264,38 @@ def test_a_diverged_run_is_reported_by_rank_0_with_where_it_saved(tmp_path):
     assert "bprop: error: training diverged in epoch" in done.stderr
     assert "Nothing was saved" not in done.stderr and "Rank 0 says what was saved" in \
         done.stderr
+
+
+def test_ranks_map_one_array_directory_and_train_as_one_process(tmp_path):
+    """An array directory of bytes: every rank maps the same file (the page cache holds it
+    once) and the run equals one process's to rounding."""
+    from bprop import datasets
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (3000, 49), dtype=np.uint8)
+    y = (X[:, :5].sum(axis=1) // 260).astype(np.int64)
+    datasets.write_arrays(tmp_path / "set", X, y, X[:300], y[:300], image_shape=(7, 7))
+    code = f"""
+        from mpi4py import MPI
+        from bprop import datasets
+        data = datasets.load({str(tmp_path / "set")!r})
+        maps = open("/proc/self/maps").read()
+        said = MPI.COMM_WORLD.gather(f"{{type(data.X_train).__name__}} "
+                                     f"{{{str(tmp_path / 'set' / 'X_train.npy')!r} in maps}}")
+        if MPI.COMM_WORLD.rank == 0:
+            print("|".join(said))
+    """
+    done = mpirun(2, [script(tmp_path, code)])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ScaledRows", "True|ScaledRows", "True"]
+    models = []
+    for n in (2, 1):
+        model = tmp_path / f"m{n}.npz"
+        args = ["-m", "bprop", "train", "--dataset", tmp_path / "set", "--epochs", "2",
+                "--mini-batch-size", "30", "--hidden", "20", "--save", model]
+        done = mpirun(n, args)
+        assert done.returncode == 0, done.stderr
+        models.append(model)
+    from bprop.io import load_checkpoint
+    (a, b) = (load_checkpoint(m).net for m in models)
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_allclose(p, q, rtol=0, atol=1e-12 * np.abs(q).max())

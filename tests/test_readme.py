@@ -27,6 +27,10 @@ def test_readme_example_runs(i, tmp_path, monkeypatch, capsys):
     if "onnx" in code:
         pytest.importorskip("onnx", reason="the example needs onnx")
         pytest.importorskip("onnxruntime", reason="the example needs onnxruntime")
+    if 'write_shifted("fashion"' in code:
+        from bprop.datasets.fashion import find_fashion
+        if find_fashion() is None:
+            pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
     monkeypatch.setenv("BPROP_DATA", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     make_pkl_gz(tmp_path / "mnist.pkl.gz", sizes=(200, 50, 50))
@@ -63,7 +67,7 @@ def test_readme_commands_run_as_written(tmp_path):
            "https_proxy": "http://127.0.0.1:9"}
     ran = []
     for line in _commands():
-        if any(word in line for word in ("mnist", "fashion", "--resume runs/f")) or \
+        if any(word in line for word in ("mnist", "fashion", "--resume runs/f", "shifted")) or \
                 "mpiexec" in line:
             continue                    # a download, a large data set, or MPI
         args = shlex.split(line)[1:]

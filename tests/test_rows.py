@@ -36,6 +36,22 @@ def test_training_on_a_memmap_equals_training_on_its_floats(on_disk, dtype, opti
     np.testing.assert_array_equal(a.predict(ScaledRows(raw)), b.predict(floats))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scaled_rows_by_default_are_a_loaded_data_sets_rows_bit_for_bit(on_disk, dtype):
+    raw, _ = on_disk
+    loaded = np.asarray(raw).astype(dtype)          # what bprop.datasets does to bytes
+    loaded /= 255
+    X = ScaledRows(raw, dtype=dtype)
+    assert X.divisor == 255 and X.scale is None
+    np.testing.assert_array_equal(X[:], loaded)
+    out = np.empty((3, 16), dtype)
+    np.testing.assert_array_equal(X.take_into([5, 0, 599], out), loaded[[5, 0, 599]])
+    np.testing.assert_array_equal(X.as_dtype(np.float64)[7], loaded[7].astype(np.float64)
+                                  if dtype == np.float64 else np.asarray(raw[7]) / 255)
+    with pytest.raises(TypeError, match="scale or divisor, not both"):
+        ScaledRows(raw, 0.5, divisor=2)
+
+
 def test_scaled_rows_are_read_a_batch_at_a_time(on_disk):
     raw, y = on_disk
 

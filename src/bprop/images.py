@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .reading import check_regular_file
+from .rows import LazyRows
 from .errors import ConfigError, DataError, ShapeError, check_int, whole
 
 #: MNIST's box: digits fit in 20x20 inside the 28x28 field.
@@ -81,7 +82,7 @@ def typical_box(X, image_shape=None):
     The median over the images of the longer side of the ink's bounding box: 20 for MNIST,
     8 for scikit-learn's digits, which fill their whole frame. X: ``(N, side * side)``.
     """
-    X = np.asarray(X)
+    X = np.asarray(X[:2000] if isinstance(X, LazyRows) else X)     # (rows on disk: a sample)
     if X.ndim != 2:
         raise ShapeError(f"X has shape {X.shape}; expected rows of images, (N, side * side)")
     if X.dtype.kind not in "biuf":

@@ -4,13 +4,13 @@ targets made from labels as they are asked for.
 A data set larger than memory cannot be converted to floats up front: 2,000,000 Fashion-
 MNIST-sized images are 1.5 GB as bytes and 12.5 GB as float64. :class:`ScaledRows` wraps
 an integer array, typically a ``numpy.memmap`` or a ``.npy`` opened with
-``mmap_mode="r"``, and hands out float rows ``scale × raw`` only for the rows asked for:
+``mmap_mode="r"``, and hands out float rows ``raw / 255`` only for the rows asked for:
 the training loop gathers each mini-batch through :meth:`ScaledRows.take_into` (straight
 into the backprop workspace), and evaluation reads chunks by slicing. The operating
 system's page cache holds the file once per machine, however many processes (MPI ranks)
 map it::
 
-    X = bprop.rows.ScaledRows(np.load("X_train.npy", mmap_mode="r"), scale=1 / 255)
+    X = bprop.rows.ScaledRows(np.load("X_train.npy", mmap_mode="r"))     # bytes / 255
     net.fit(X, y)               # y: the labels, an ordinary array
 """
 
@@ -48,20 +48,32 @@ class LazyRows:
     def take_into(self, idx, out):
         raise NotImplementedError
 
+    def __array__(self, dtype=None, copy=None):
+        # np.asarray would otherwise build the whole set row by row, in memory
+        raise TypeError(f"{type(self).__name__} are made as they are asked for, never all "
+                        f"at once: index them (rows[:1000]) for an array")
+
 
 class ScaledRows(LazyRows):
-    """Rows ``scale × raw[i]`` of an integer array ``raw`` ``(n, n_features)``, as floats of
-    ``dtype`` (float64 by default; a network converts them to its own), never all at once.
+    """Rows ``raw[i] / divisor`` (or ``scale × raw[i]``) of an integer array ``raw``
+    ``(n, n_features)``, as floats of ``dtype`` (float64 by default; a network converts them
+    to its own), never all at once.
 
-    ``len``, ``shape``, ``ndim`` and ``dtype`` describe the float rows; indexing with an int,
-    a slice or an index array returns them as a new float array.
+    The default, ``divisor=255``, is what bprop's data sets do to pixel bytes, computed in
+    ``dtype`` as they compute it, so the rows equal a loaded set's bit for bit; ``scale``
+    multiplies instead. ``len``, ``shape``, ``ndim`` and ``dtype`` describe the float rows;
+    indexing with an int, a slice or an index array returns them as a new float array.
     """
 
-    def __init__(self, raw, scale=1 / 255, dtype=np.float64):
+    def __init__(self, raw, scale=None, dtype=np.float64, *, divisor=None):
         if not hasattr(raw, "dtype") or raw.dtype.kind not in "iu" or raw.ndim != 2:
             raise TypeError("ScaledRows needs a 2-D integer array (uint8 pixels, say), "
                             "one example per row")
-        self.raw, self.scale, self.dtype = raw, float(scale), np.dtype(dtype)
+        if scale is not None and divisor is not None:
+            raise TypeError("ScaledRows takes scale or divisor, not both")
+        self.raw, self.dtype = raw, np.dtype(dtype)
+        self.scale = None if scale is None else float(scale)
+        self.divisor = None if scale is not None else float(255 if divisor is None else divisor)
 
     @property
     def width(self):
@@ -72,22 +84,28 @@ class ScaledRows(LazyRows):
 
     def __getitem__(self, index):
         raw = np.asarray(self.raw[index])
-        return np.multiply(raw, self.scale, out=np.empty(raw.shape, self.dtype),
-                           casting="unsafe")
+        return self._convert(raw, np.empty(raw.shape, self.dtype))
 
     def as_dtype(self, dtype):
         """The same rows handed out as ``dtype`` (the network's)."""
-        return self if np.dtype(dtype) == self.dtype else ScaledRows(self.raw, self.scale, dtype)
+        if np.dtype(dtype) == self.dtype:
+            return self
+        return ScaledRows(self.raw, self.scale, dtype, divisor=self.divisor)
 
     def take_into(self, idx, out):
         """Rows ``idx`` into ``out`` ``(len(idx), n_features)``, scaled: one mini-batch read
         from the file (only those rows' pages) and converted in place."""
-        np.multiply(self.raw[idx], self.scale, out=out, casting="unsafe")
-        return out
+        return self._convert(self.raw[idx], out)
+
+    def _convert(self, raw, out):
+        if self.divisor is not None:    # in out's dtype, as `X = raw.astype(dtype); X /= 255`
+            return np.divide(raw, self.divisor, out=out, dtype=out.dtype, casting="unsafe")
+        return np.multiply(raw, self.scale, out=out, casting="unsafe")
 
     def __repr__(self):
+        how = f"divisor={self.divisor:g}" if self.divisor is not None else f"scale={self.scale:g}"
         return (f"ScaledRows({type(self.raw).__name__} of {self.shape[0]:,} x "
-                f"{self.shape[1]} {self.raw.dtype}, scale={self.scale:g}, dtype={self.dtype})")
+                f"{self.shape[1]} {self.raw.dtype}, {how}, dtype={self.dtype})")
 
 
 class OneHotRows(LazyRows):

@@ -144,8 +144,10 @@ datasets (--dataset):
     g.add_argument("--dataset", metavar="NAME|PATH", type=argtypes.name_or_path,
                    help="mnist (default; downloaded once), fashion, digits (scikit-learn's "
                         "8x8 digits, no download), or a directory of IDX files, a .npz, a "
-                        ".csv (label last, or in the column a header names 'label'), or the "
-                        "book's mnist.pkl.gz")
+                        ".csv (label last, or in the column a header names 'label'), the "
+                        "book's mnist.pkl.gz, or an array directory (X_train.npy, y_train.npy, "
+                        "X_test.npy, y_test.npy: memory-mapped, any size; "
+                        "bprop.datasets.write_shifted writes one)")
     g.add_argument("--data-dir", metavar="DIR", type=argtypes.name_or_path,
                    help="where the mnist/fashion IDX files are (or are downloaded to)")
     g.add_argument("--validation", type=argtypes.count_or_fraction, metavar="N|FRACTION",

@@ -101,7 +101,7 @@ def _train(given, opts, checkpoint):
         data = datasets.load(opts["dataset"], validation=opts["validation"],
                              dtype=np.dtype(checkpoint.net.dtype if checkpoint else opts["dtype"]),
                              seed=opts["seed"], data_dir=opts["data_dir"],
-                             train_size=opts["train_size"])
+                             train_size=opts["train_size"], lazy=True)
     except ConfigError as e:        # "validation=0.5" is the library's name for --validation
         raise ConfigError(_flag_names(str(e), ("validation", "train_size"))) from None
     except DataError as e:

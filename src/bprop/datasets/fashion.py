@@ -58,15 +58,22 @@ def find_fashion(data_dir: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
-def read_fashion(data_dir: str | os.PathLike | None = None, *, download: bool = True):
-    """``(train_images, train_labels, test_images, test_labels)`` of Fashion-MNIST.
-
-    Images ``(60000, 28, 28)`` and ``(10000, 28, 28)`` uint8; labels ``(N,)`` int64 in 0-9.
-    """
+def fashion_dir(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
+    """The directory holding Fashion-MNIST's four IDX files: ``data_dir``, else Debian's,
+    else the cache's (downloading what is missing there)."""
     directory = find_fashion(data_dir)
     if directory is None:
         directory = Path(data_dir) if data_dir is not None else default_dir()
         ensure_files(directory, FILES, MIRRORS, SHA256, download=download,
                      what="Fashion-MNIST", hint=OFFLINE_HINT)
+    return directory
+
+
+def read_fashion(data_dir: str | os.PathLike | None = None, *, download: bool = True):
+    """``(train_images, train_labels, test_images, test_labels)`` of Fashion-MNIST.
+
+    Images ``(60000, 28, 28)`` and ``(10000, 28, 28)`` uint8; labels ``(N,)`` int64 in 0-9.
+    """
+    directory = fashion_dir(data_dir, download=download)
     # Debian's copy is the package's to mend; elsewhere a deleted file is fetched again
     return read_fetched(directory, downloadable=directory not in DEBIAN_DIRS)

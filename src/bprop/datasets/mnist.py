@@ -115,14 +115,20 @@ def read_fetched(directory: Path, *, downloadable: bool):
         raise DataError(f"{e} (in {directory}{fix})") from None
 
 
+def mnist_dir(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
+    """The directory holding MNIST's four IDX files (``data_dir`` or the cache's), after
+    downloading what is missing."""
+    directory = Path(data_dir) if data_dir is not None else default_dir()
+    ensure_files(directory, FILES, MIRRORS, SHA256, download=download, what="MNIST", hint=OFFLINE_HINT)
+    return directory
+
+
 def read_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True):
     """``(train_images, train_labels, test_images, test_labels)`` of MNIST, downloading once if needed.
 
     Images ``(60000, 28, 28)`` and ``(10000, 28, 28)`` uint8; labels ``(N,)`` int64 in 0-9.
     """
-    directory = Path(data_dir) if data_dir is not None else default_dir()
-    ensure_files(directory, FILES, MIRRORS, SHA256, download=download, what="MNIST", hint=OFFLINE_HINT)
-    return read_fetched(directory, downloadable=True)
+    return read_fetched(mnist_dir(data_dir, download=download), downloadable=True)
 
 
 # ---------------------------------------------------------------------------- mnist.pkl.gz

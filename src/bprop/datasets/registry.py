@@ -56,10 +56,11 @@ def describe(width=88) -> str:
         lines.append(f"{names}: {info.size}")
         lines += textwrap.wrap(f"{how}; licence {info.licence}", width, break_on_hyphens=False,
                                initial_indent="    ", subsequent_indent="    ")
-    lines += textwrap.wrap("Or a path: a directory of IDX files, a .npz, a .csv, or the book's "
-                           f"mnist.pkl.gz. Downloads go to {cache_dir()} ($BPROP_DATA, else "
-                           "$XDG_CACHE_HOME/bprop, else ~/.cache/bprop).", width,
-                           break_on_hyphens=False)
+    lines += textwrap.wrap("Or a path: a directory of IDX files, a .npz, a .csv, the book's "
+                           "mnist.pkl.gz, or an array directory of .npy files. Downloads go to "
+                           f"{cache_dir()} ($BPROP_DATA, else $XDG_CACHE_HOME/bprop, else "
+                           "~/.cache/bprop), and decoded IDX images to its arrays/ folder.",
+                           width, break_on_hyphens=False)
     return "\n".join(lines)
 
 

@@ -1,0 +1,243 @@
+"""Data sets as directories of ``.npy`` files that runs memory-map rather than read.
+
+An *array directory* holds ``X_train.npy``, ``y_train.npy``, ``X_test.npy``, ``y_test.npy``
+(optionally ``X_val.npy``, ``y_val.npy``) and ``bprop-arrays.json`` (the image shape and
+class names, if any), written last: a directory without it is incomplete. Rows ``X`` are
+``(N, n_features)`` (or ``(N, rows, cols)`` images) of pixel bytes (uint8) or floats in
+[0, 1]; labels ``y`` are ``(N,)`` integers.
+
+``X`` is opened with ``mmap_mode="r"``: nothing is read until it is used, the operating
+system's page cache holds the file once however many processes (MPI ranks) map it, and a
+set larger than memory trains a mini-batch at a time (:class:`bprop.rows.ScaledRows`).
+
+Two writers: :func:`write_arrays` (arrays in memory), :func:`write_rows` (rows streamed in
+blocks: a set larger than memory). ``bprop.datasets.load`` keeps a copy of the IDX data
+sets it decodes as array directories under ``cache_dir() / "arrays"`` (:func:`cached`,
+:func:`store`), so that later runs map them instead of decoding gzip again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_write
+from ..errors import DataError
+from ..reading import check_regular_file
+from ..training.augment import Shifter
+from .files import as_labels
+
+NAMES = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
+META = "bprop-arrays.json"
+
+
+def is_array_dir(path) -> bool:
+    """Whether ``path`` is a directory holding an ``X_train.npy``."""
+    return (Path(path) / "X_train.npy").is_file()
+
+
+def write_arrays(directory, X_train, y_train, X_test, y_test, *, X_val=None, y_val=None,
+                 image_shape=None, class_names=None, sources=None) -> Path:
+    """Write a data set as an array directory (created if needed); each file atomically,
+    the description last. Returns the directory."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    given = dict(zip(NAMES, (X_train, y_train, X_val, y_val, X_test, y_test)))
+    if (X_val is None) != (y_val is None):
+        raise DataError("give both X_val and y_val, or neither")
+    _unmark(directory)
+    for name, a in given.items():
+        if a is not None:
+            a = np.ascontiguousarray(a)
+            atomic_write(directory / f"{name}.npy", lambda f, a=a: np.save(f, a, allow_pickle=False))
+        else:
+            (directory / f"{name}.npy").unlink(missing_ok=True)
+    _mark(directory, image_shape, class_names, sources)
+    return directory
+
+
+def write_rows(path, n, width, blocks, dtype=np.uint8) -> Path:
+    """Write ``n`` rows of ``width`` to the ``.npy`` file ``path``, block by block, from the
+    iterable ``blocks`` of ``(m, width)`` arrays: memory does not grow with ``n``. Atomic:
+    a run stopped halfway leaves no file (or the previous one)."""
+    dtype = np.dtype(dtype)
+
+    def write(f):
+        np.lib.format.write_array_header_2_0(
+            f, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+                "shape": (int(n), int(width))})
+        done = 0
+        for block in blocks:
+            block = np.ascontiguousarray(block, dtype)
+            if block.ndim != 2 or block.shape[1] != width or done + len(block) > n:
+                raise DataError(f"a block of shape {block.shape} does not fit rows "
+                                f"{done}.. of ({n}, {width})")
+            f.write(block.tobytes())
+            done += len(block)
+        if done != n:
+            raise DataError(f"{done:,} rows were given for a file of {n:,}")
+
+    atomic_write(path, write)
+    return Path(path)
+
+
+def write_shifted_arrays(directory, images, labels, test_images, test_labels, n, *, shift=2,
+                         seed=0, block=50_000, progress=None, class_names=None) -> Path:
+    """An array directory of ``n`` training images drawn at random from ``images`` ``(N,
+    rows, cols)`` (integers), each shifted by up to ``shift`` pixels in x and y, zero-filled
+    (the book's chapter 6 expansion of MNIST, infiMNIST-style), with their ``labels``; and
+    the test set as it is. Written ``block`` images at a time: the memory used does not grow
+    with ``n``. progress: called as ``progress(images_written, n)`` after each block;
+    class_names: recorded for the data set's labels (Fashion-MNIST's, say)."""
+    images = np.asarray(images)
+    rng = np.random.default_rng(seed)
+    shifter = Shifter(images.shape[1:], shift, rng)
+    width = int(np.prod(images.shape[1:]))
+    picks = []
+
+    def blocks():
+        for start in range(0, n, block):
+            pick = rng.integers(0, len(images), min(block, n - start))
+            picks.append(pick)
+            rows = images[pick].reshape(len(pick), width)
+            shifter(rows)
+            yield rows
+            if progress is not None:
+                progress(start + len(pick), n)
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    _unmark(directory)
+    write_rows(directory / "X_train.npy", n, width, blocks(), images.dtype)
+    y = np.asarray(labels)[np.concatenate(picks)] if picks else np.empty(0, np.int64)
+    for name, a in (("y_train", y), ("X_test", np.asarray(test_images).reshape(len(test_images),
+                                                                             -1)),
+                    ("y_test", test_labels)):
+        atomic_write(directory / f"{name}.npy",
+                     lambda f, a=np.ascontiguousarray(a): np.save(f, a, allow_pickle=False))
+    _mark(directory, images.shape[1:], class_names, None)
+    return directory
+
+
+def read_arrays(directory):
+    """``{"train": (X, y), "val": (X, y) or None, "test": (X, y), "image_shape",
+    "class_names"}`` from an array directory: ``X`` memory-mapped ``(N, n_features)``, as
+    stored; ``y`` ``(N,)`` int64 in memory."""
+    directory = Path(directory)
+    meta = _meta(directory)
+    if meta is None:
+        raise DataError(f"{directory} is not a complete array directory: {META} is missing "
+                        f"(it is written last; was the writing stopped?)")
+    out = {"val": None, "image_shape": meta.get("image_shape"),
+           "class_names": meta.get("class_names")}
+    for split in ("train", "val", "test"):
+        xp, yp = directory / f"X_{split}.npy", directory / f"y_{split}.npy"
+        if split == "val" and not xp.exists() and not yp.exists():
+            continue
+        X, y = _load(xp, mmap=True), _load(yp, mmap=False)
+        if X.ndim < 2 or 0 in X.shape[1:]:
+            raise DataError(f"{xp} must hold one example per row, (N, n_features); got "
+                            f"shape {X.shape}")
+        if X.dtype != np.uint8 and X.dtype.kind != "f":
+            raise DataError(f"{xp} holds {X.dtype}; an array directory's rows are pixel bytes "
+                            f"(uint8) or floats in [0, 1]")
+        if X.ndim > 2:
+            out["image_shape"] = out["image_shape"] or X.shape[1:]
+            X = X.reshape(len(X), -1)             # a view: still the mapped file
+        y = as_labels(y, f"in {yp.name}")
+        if len(X) != len(y) or len(X) == 0:
+            raise DataError(f"{directory} has {len(X):,} rows in {xp.name} and {len(y):,} "
+                            f"labels in {yp.name}; they must be as many, and not none")
+        out[split] = (X, y)
+    widths = {out[s][0].shape[1] for s in ("train", "val", "test") if out[s] is not None}
+    if len(widths) > 1:
+        raise DataError(f"the splits in {directory} have different numbers of features: "
+                        f"{sorted(widths)}")
+    if out["image_shape"] is not None:
+        out["image_shape"] = tuple(int(d) for d in out["image_shape"])
+    return out
+
+
+def _load(path, mmap):
+    check_regular_file(path, "a .npy file", DataError)
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"no such file: {path}") from None
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"cannot read {path} as a .npy file: {e}") from None
+
+
+# -- the cache of decoded IDX data sets ----------------------------------------------------
+def _stamp(paths):
+    """What the cache is valid for: each source file's real path, size and time."""
+    out = []
+    for p in paths:
+        st = os.stat(p)
+        out.append([os.path.realpath(p), st.st_size, st.st_mtime_ns])
+    return out
+
+
+def cache_path(cache_root, paths) -> Path:
+    """The array directory under ``cache_root`` that caches the files ``paths``."""
+    key = hashlib.sha256("\n".join(os.path.realpath(p) for p in paths).encode()).hexdigest()
+    return Path(cache_root) / "arrays" / key[:20]
+
+
+def cached(cache_root, paths):
+    """``(train_images, train_labels, test_images, test_labels)`` from the cache of the IDX
+    files ``paths`` (images memory-mapped), or None when it is missing, unreadable or older
+    than the files."""
+    directory = cache_path(cache_root, paths)
+    try:
+        meta = _meta(directory)
+        if meta is None or meta.get("sources") != _stamp(paths):
+            return None
+        parts = read_arrays(directory)
+    except (OSError, DataError, ValueError):
+        return None
+    shape = parts["image_shape"]
+    (X, y), (Xt, yt) = parts["train"], parts["test"]
+    return X.reshape(len(X), *shape), y, Xt.reshape(len(Xt), *shape), yt
+
+
+def store(cache_root, paths, train_images, train_labels, test_images, test_labels):
+    """Cache what the IDX files ``paths`` hold; a cache that cannot be written (a read-only
+    or full disk) is left out silently: it only saves time."""
+    directory = cache_path(cache_root, paths)
+    try:
+        stamp = _stamp(paths)
+        write_arrays(directory, train_images.reshape(len(train_images), -1), train_labels,
+                     test_images.reshape(len(test_images), -1), test_labels,
+                     image_shape=train_images.shape[1:], sources=stamp)
+    except OSError:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _meta(directory):
+    try:
+        with open(Path(directory) / META) as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise DataError(f"cannot read {Path(directory) / META}: {e}") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{Path(directory) / META} is not a JSON object")
+    return meta
+
+
+def _mark(directory, image_shape, class_names, sources):
+    meta = {"image_shape": None if image_shape is None else [int(d) for d in image_shape],
+            "class_names": None if class_names is None else [str(c) for c in class_names],
+            "sources": sources}
+    atomic_write(directory / META, lambda f: f.write(json.dumps(meta).encode()))
+
+
+def _unmark(directory):
+    (Path(directory) / META).unlink(missing_ok=True)
