@@ -24,6 +24,7 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 def cache(tmp_path, monkeypatch):
     root = tmp_path / "cache"
     monkeypatch.setenv("BPROP_DATA", str(root))
+    monkeypatch.setattr(arrays, "CACHE_MIN_BYTES", 0)     # the test's files are small
     return root
 
 
@@ -207,3 +208,36 @@ def test_the_command_line_trains_and_resumes_on_an_array_directory(tmp_path):
     assert "warning" not in done.stderr                     # the same data: no fingerprint note
     info = json.loads((tmp_path / "m.history.json").read_text())
     assert len(info["records"]) == 3
+
+
+def test_a_csv_is_parsed_once_and_its_bytes_cached_as_bytes(tmp_path, cache, monkeypatch):
+    rng = np.random.default_rng(4)
+    rows = np.column_stack([rng.integers(0, 256, (400, 9)), rng.integers(0, 3, 400)])
+    path = tmp_path / "d.csv"
+    np.savetxt(path, rows, fmt="%d", delimiter=",", header="a,b,c,d,e,f,g,h,i,label",
+               comments="")
+    first = datasets.load(path, validation=40, seed=2)
+
+    def no_parsing(*a, **k):
+        raise AssertionError("parsed again")
+    monkeypatch.setattr(datasets, "read_csv", no_parsing)
+    again = datasets.load(path, validation=40, seed=2)
+    for a, b in zip((first.X_train, first.y_train, first.X_val, first.X_test),
+                    (again.X_train, again.y_train, again.X_val, again.X_test)):
+        np.testing.assert_array_equal(a, b)
+    (where,) = (cache / "arrays").iterdir()
+    assert np.load(where / "X_train.npy").dtype == np.uint8          # 1 byte a value, not 8
+    # the cached copy goes when its source does, the next time anything is cached
+    monkeypatch.setattr(datasets, "read_csv", bprop.datasets.files.read_csv)
+    path.unlink()
+    other = tmp_path / "e.csv"
+    np.savetxt(other, rows[:, [0, 9]] / [255, 1], fmt="%g", delimiter=",")
+    datasets.load(other)
+    (kept,) = (cache / "arrays").iterdir()
+    assert kept != where and np.load(kept / "X_train.npy").dtype == np.float64
+
+
+def test_small_sources_are_not_cached(idx_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("BPROP_DATA", str(tmp_path / "cache"))
+    datasets.load(idx_dir)                      # 11 kB of IDX: decoding is instant anyway
+    assert not (tmp_path / "cache" / "arrays").exists()

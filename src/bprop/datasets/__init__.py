@@ -293,12 +293,25 @@ def _images(kind, path, data_dir, download):
     else:
         directory = path
     files = find_idx_files(directory)
-    got = cached(cache_dir(), files)
-    if got is None:
-        got = read_idx_dir(directory) if kind == "idx" else \
-            read_fetched(directory, downloadable=downloadable)
-        store(cache_dir(), files, *got)
-    return (*got, 255)
+    parts = cached(cache_dir(), files)
+    if parts is None:
+        images, labels, test_images, test_labels = read_idx_dir(directory) if kind == "idx" \
+            else read_fetched(directory, downloadable=downloadable)
+        parts = {"train": (images.reshape(len(images), -1), labels), "val": None,
+                 "test": (test_images.reshape(len(test_images), -1), test_labels),
+                 "image_shape": images.shape[1:]}
+        store(cache_dir(), files, parts)
+    (X, y), (Xt, yt), shape = parts["train"], parts["test"], tuple(parts["image_shape"])
+    return X.reshape(len(X), *shape), y, Xt.reshape(len(Xt), *shape), yt, 255
+
+
+def _read_csv_cached(path):
+    """:func:`read_csv`, parsed once: later calls map the cached arrays."""
+    parts = cached(cache_dir(), [path])
+    if parts is None:
+        parts = read_csv(path)
+        store(cache_dir(), [path], parts)
+    return parts
 
 
 def write_shifted(source, directory, n, *, shift=2, seed=0, data_dir=None, download=True,
@@ -389,7 +402,7 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         n_classes = 10
         image_shape = (28, 28) if X_train.shape[1] == 784 else None
     else:
-        parts = read_npz(path) if kind == "npz" else read_csv(path)
+        parts = read_npz(path) if kind == "npz" else _read_csv_cached(path)
         (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
         Xs = [X_train, X_test]
         if parts["val"] is not None:

@@ -11,9 +11,10 @@ system's page cache holds the file once however many processes (MPI ranks) map i
 set larger than memory trains a mini-batch at a time (:class:`bprop.rows.ScaledRows`).
 
 Two writers: :func:`write_arrays` (arrays in memory), :func:`write_rows` (rows streamed in
-blocks: a set larger than memory). ``bprop.datasets.load`` keeps a copy of the IDX data
-sets it decodes as array directories under ``cache_dir() / "arrays"`` (:func:`cached`,
-:func:`store`), so that later runs map them instead of decoding gzip again.
+blocks: a set larger than memory). ``bprop.datasets.load`` keeps a copy of the IDX and CSV
+data sets it decodes as array directories under ``cache_dir() / "arrays"``
+(:func:`cached`, :func:`store`), so that later runs map them instead of decoding gzip or
+parsing text again.
 """
 
 from __future__ import annotations
@@ -174,13 +175,35 @@ def _load(path, mmap):
 
 
 # -- the cache of decoded IDX data sets ----------------------------------------------------
+#: Sources smaller than this (bytes, all files together) are not cached: they are read in
+#: milliseconds anyway.
+CACHE_MIN_BYTES = 1 << 20
+
+
 def _stamp(paths):
-    """What the cache is valid for: each source file's real path, size and time."""
+    """What the cache is valid for: each source file's real path, size, inode and times
+    (a file rewritten in place, or replaced by another, gets another stamp)."""
     out = []
     for p in paths:
         st = os.stat(p)
-        out.append([os.path.realpath(p), st.st_size, st.st_mtime_ns])
+        out.append([os.path.realpath(p), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns])
     return out
+
+
+def _worth_caching(paths):
+    return sum(os.path.getsize(p) for p in paths) >= CACHE_MIN_BYTES
+
+
+def _prune(cache_root):
+    """Remove the cached copies of files that are gone or have changed since."""
+    for meta_path in (Path(cache_root) / "arrays").glob(f"*/{META}"):
+        try:
+            sources = json.loads(meta_path.read_text()).get("sources") or []
+            if all(os.path.exists(s[0]) and _stamp([s[0]]) == [s] for s in sources):
+                continue
+        except (OSError, ValueError, TypeError, AttributeError, IndexError):
+            pass
+        shutil.rmtree(meta_path.parent, ignore_errors=True)
 
 
 def cache_path(cache_root, paths) -> Path:
@@ -190,33 +213,45 @@ def cache_path(cache_root, paths) -> Path:
 
 
 def cached(cache_root, paths):
-    """``(train_images, train_labels, test_images, test_labels)`` from the cache of the IDX
-    files ``paths`` (images memory-mapped), or None when it is missing, unreadable or older
-    than the files."""
+    """The parts (as :func:`read_arrays` gives them, rows memory-mapped) cached for the
+    source files ``paths``, or None when the cache is missing, unreadable or older than the
+    files."""
+    if not _worth_caching(paths):
+        return None
     directory = cache_path(cache_root, paths)
     try:
         meta = _meta(directory)
         if meta is None or meta.get("sources") != _stamp(paths):
             return None
-        parts = read_arrays(directory)
+        return read_arrays(directory)
     except (OSError, DataError, ValueError):
         return None
-    shape = parts["image_shape"]
-    (X, y), (Xt, yt) = parts["train"], parts["test"]
-    return X.reshape(len(X), *shape), y, Xt.reshape(len(Xt), *shape), yt
 
 
-def store(cache_root, paths, train_images, train_labels, test_images, test_labels):
-    """Cache what the IDX files ``paths`` hold; a cache that cannot be written (a read-only
-    or full disk) is left out silently: it only saves time."""
+def store(cache_root, paths, parts):
+    """Cache ``parts`` (``{"train": (X, y), "val", "test", "image_shape"}``) read from the
+    source files ``paths``: rows whose values are all bytes (0..255, whole) as uint8, others
+    as they are. A cache that cannot be written (a read-only or full disk) is left out
+    silently: it only saves time. Sources under :data:`CACHE_MIN_BYTES` are not cached;
+    the copies of sources that are gone or changed are removed first."""
+    if not _worth_caching(paths):
+        return
+    _prune(cache_root)
     directory = cache_path(cache_root, paths)
+    splits = [parts[s] or (None, None) for s in ("train", "test", "val")]
+    bytes_only = all(X is None or X.dtype == np.uint8 or _whole_bytes(X) for X, _ in splits)
+    (X, y), (Xt, yt), (Xv, yv) = [
+        (None if X is None else X.astype(np.uint8) if bytes_only else X, y) for X, y in splits]
     try:
-        stamp = _stamp(paths)
-        write_arrays(directory, train_images.reshape(len(train_images), -1), train_labels,
-                     test_images.reshape(len(test_images), -1), test_labels,
-                     image_shape=train_images.shape[1:], sources=stamp)
+        write_arrays(directory, X, y, Xt, yt, X_val=Xv, y_val=yv,
+                     image_shape=parts.get("image_shape"), sources=_stamp(paths))
     except OSError:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _whole_bytes(X):
+    return X.dtype.kind in "iuf" and X.size > 0 and X.min() >= 0 and X.max() <= 255 and \
+        (X.dtype.kind != "f" or bool(np.all(X == np.round(X))))
 
 
 def _meta(directory):
