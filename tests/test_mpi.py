@@ -299,3 +299,64 @@ def test_ranks_map_one_array_directory_and_train_as_one_process(tmp_path):
     (a, b) = (load_checkpoint(m).net for m in models)
     for p, q in zip(a.weights + a.biases, b.weights + b.biases):
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-12 * np.abs(q).max())
+
+
+SHARED_EVALUATION = """
+    import json
+    import numpy as np
+    import bprop
+    from bprop.errors import OutputOverflowError
+    from mpi4py import MPI
+    comm = MPI.COMM_WORLD
+
+    class Counted(bprop.Network):
+        rows = 0
+        overflow_on = None
+
+        def predict(self, X):
+            Counted.rows += len(X)
+            if comm.rank == Counted.overflow_on:
+                raise OutputOverflowError("too large")
+            return super().predict(X)
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((600, 10)), rng.integers(0, 3, 600)
+    Xv, yv, Xt, yt = X[:101], y[:101], X[101:302], y[101:302]
+    kept = {}
+    for c in (comm, None):
+        net = Counted([10, 8, 3], rng=1)
+        Counted.rows = 0
+        h = net.fit(X, y, epochs=2, batch_size=20, eta=0.5, comm=c, lmbda=0.3,
+                    validation=(Xv, yv), test=(Xt, yt), monitor_training_cost=True,
+                    monitor_training_accuracy=True)
+        kept["mpi" if c else "one"] = ([r.__dict__ for r in h.records], Counted.rows)
+    Counted.overflow_on = 1
+    try:
+        Counted([10, 8, 3], rng=1).fit(X, y, epochs=1, comm=comm, validation=(Xv, yv))
+        said = "trained on"
+    except FloatingPointError as e:
+        said = str(e)
+    everyone = comm.gather((kept, said))
+    if comm.rank == 0:
+        print(json.dumps(everyone))
+"""
+
+
+def test_ranks_share_the_evaluation_and_record_one_process_numbers(tmp_path):
+    done = mpirun(2, [script(tmp_path, SHARED_EVALUATION)], env={"BPROP_MPI_TIMEOUT": "20"})
+    assert done.returncode == 0, done.stderr
+    (kept0, said0), (kept1, said1) = json.loads(done.stdout)
+    (mpi0, rows0), (mpi1, rows1) = kept0["mpi"], kept1["mpi"]
+    one, rows_one = kept0["one"]
+    timeless = [[{k: v for k, v in r.items() if k != "seconds"} for r in m] for m in (mpi0, mpi1)]
+    assert timeless[0] == timeless[1]       # every rank records the same numbers
+    # each rank predicted about half of each set: (600 + 101 + 201) rows an epoch in all
+    assert rows_one == 2 * 902 and rows0 + rows1 == rows_one and abs(rows0 - rows1) <= 6
+    for a, b in zip(mpi0, one):
+        for key in ("train_accuracy", "val_accuracy", "test_accuracy", "test_correct"):
+            assert a[key] == b[key], key
+        for key in ("train_cost", "val_cost", "running_cost"):
+            assert a[key] == pytest.approx(b[key], rel=1e-12), key
+    # outputs overflowing on one rank stop both, alike, instead of one waiting forever
+    assert said0 == said1 and said0.startswith("training diverged in epoch 1 of 1: the "
+                                               "network's outputs overflow")

@@ -128,7 +128,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
             summed = steps.end_epoch()
             seconds = time.perf_counter() - t0
             record = _evaluate_epoch(net, j, optimizer.eta, seconds, config, X, Y, validation,
-                                     test, summed)
+                                     test, summed, steps)
             for cb in callbacks:
                 if hasattr(cb, "end_epoch"):
                     cb.end_epoch(record)
@@ -223,9 +223,13 @@ def _check_callbacks(callbacks, on_epoch_end, progress):
     return callbacks
 
 
-def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test, summed=None):
+def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test, summed=None,
+                    steps=None):
     """The epoch's record: what the config monitors, measured on data checked at the start;
-    ``summed``: the epoch's Σₓ C_x as trained (for the running cost), or None."""
+    ``summed``: the epoch's Σₓ C_x as trained (for the running cost), or None. ``steps``:
+    the run's steps object; with MPI each rank measures its share of every set and the
+    shares are added up (:meth:`~bprop.training.mpi.MPISteps.share`), so that every rank
+    records the same numbers."""
     record = EpochRecord(epoch=j, eta=eta, seconds=seconds)
     for i, w in enumerate(net.weights):
         if not np.isfinite(w).all():
@@ -233,11 +237,15 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test, summed
     if summed is not None:
         record.running_cost = summed / len(X) + regularisation(net, len(X), config.lmbda,
                                                                config.l1)
+    if steps is not None and steps.evaluators > 1:
+        _evaluate_shares(net, j, eta, config, X, Y, validation, test, steps, record)
+        return record
     if config.monitor_training_cost:
         record.train_cost = net.mean_cost(X, Y, config.lmbda, config.l1)
     for cost in (record.running_cost, record.train_cost):
         if cost is not None and not np.isfinite(cost):
             raise _diverged(j, config, eta, f"the cost is {cost}")
+
     def predicted(rows):
         try:
             return net.predict(rows)
@@ -245,8 +253,7 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test, summed
             raise _diverged(j, config, eta, str(e)) from None
 
     if config.monitor_training_accuracy:
-        truth = Y.labels if isinstance(Y, OneHotRows) else predicted_classes(Y)
-        record.train_accuracy = float(np.mean(predicted(X) == truth))
+        record.train_accuracy = float(np.mean(predicted(X) == _truth(Y)))
     if validation is not None:
         Xv, yv, Yv = validation
         record.val_accuracy = float(np.mean(predicted(Xv) == yv))
@@ -257,6 +264,54 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test, summed
         record.test_total = len(yt)
         record.test_accuracy = record.test_correct / len(yt)
     return record
+
+
+def _truth(Y):
+    return Y.labels if isinstance(Y, OneHotRows) else predicted_classes(Y)
+
+
+def _evaluate_shares(net, j, eta, config, X, Y, validation, test, steps, record):
+    """:func:`_evaluate_epoch`'s measurements, each process on its share of each set: the
+    counts of correct answers and the summed costs, added up in one reduction (with a flag
+    for outputs that overflowed on any process, so that every process stops alike)."""
+    sums = np.zeros(6)          # overflow, train cost, train correct, val correct, val cost,
+    sets = [(config.monitor_training_cost, config.monitor_training_accuracy, X, None, Y, 1),
+            (validation is not None, validation is not None, *(validation or (None,) * 3), 3),
+            (False, test is not None, *(test or (None,) * 3), 5)]   # test correct
+    try:
+        for want_cost, want_correct, rows, labels, targets, at in sets:
+            if not (want_cost or want_correct):
+                continue
+            part = steps.share(len(rows))
+            if part.stop == part.start:
+                continue
+            if want_cost:
+                i = 1 if at == 1 else 4
+                sums[i] = net.mean_cost(rows[part], targets[part]) * (part.stop - part.start)
+            if want_correct:
+                truth = _truth(targets[part]) if labels is None else labels[part]
+                sums[2 if at == 1 else at] = np.count_nonzero(net.predict(rows[part]) == truth)
+    except OutputOverflowError:
+        sums[0] = 1.0
+    sums = steps.add_up(sums)
+    if sums[0]:
+        raise _diverged(j, config, eta, "the network's outputs overflow: its weights are too "
+                                        "large")
+    n = len(X)
+    if config.monitor_training_cost:
+        record.train_cost = sums[1] / n + regularisation(net, n, config.lmbda, config.l1)
+    if config.monitor_training_accuracy:
+        record.train_accuracy = float(sums[2] / n)
+    if validation is not None:
+        n_val = len(validation[1])
+        record.val_accuracy = float(sums[3] / n_val)
+        record.val_cost = sums[4] / n_val + regularisation(net, n_val, config.lmbda, config.l1)
+    if test is not None:
+        record.test_correct, record.test_total = int(sums[5]), len(test[1])
+        record.test_accuracy = record.test_correct / record.test_total
+    for cost in (record.running_cost, record.train_cost):
+        if cost is not None and not np.isfinite(cost):
+            raise _diverged(j, config, eta, f"the cost is {cost}")
 
 
 def _diverged(j, config, eta, what):

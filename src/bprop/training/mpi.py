@@ -15,6 +15,11 @@ Bytes reduced per step: (number of weights and biases) × the dtype's size, e.g.
 [784, 30, 10] in float64 (47,720 in float32); with a ring all-reduce each rank sends and
 receives about 2(K−1)/K of that per step.
 
+After each epoch every rank evaluates its share of the validation and test sets (and of
+the training set, where monitored; :meth:`MPISteps.share`), and the counts of correct
+answers and the cost sums are added up (:meth:`MPISteps.add_up`), so that every rank
+records the same history.
+
 With dropout or image shifts each rank draws its own masks, from a generator seeded every
 epoch from the network's: a run repeats, and resumes, exactly with the same number of
 ranks, but differs from a one-process run (and from one with another number of ranks).
@@ -109,6 +114,7 @@ class MPISteps:
         from mpi4py import MPI
         self.MPI, self.comm = MPI, comm
         self.rank, self.k = comm.Get_rank(), comm.Get_size()
+        self.evaluators = self.k
         self.net, self.X, self.Y = net, X, Y
         self.dropout, self.shifter = dropout, shifter
         self.costs = CostSum(net) if running_cost else None
@@ -178,6 +184,21 @@ class MPISteps:
         self._wait(self.comm.Iallreduce(self.MPI.IN_PLACE, votes, op=self.MPI.MAX),
                    "the decision to stop")
         return tuple(bool(v) for v in votes)
+
+    def share(self, n):
+        """This rank's slice of a set of ``n`` rows to evaluate: each rank measures its own
+        part of the validation and test sets (and the training set, where monitored)."""
+        bounds = slice_bounds(n, self.k)
+        return slice(int(bounds[self.rank]), int(bounds[self.rank + 1]))
+
+    def add_up(self, values):
+        """``values`` summed over the ranks (one Allreduce; the same result on every rank,
+        rank 0's being broadcast)."""
+        values = np.ascontiguousarray(values, np.float64)
+        self._wait(self.comm.Iallreduce(self.MPI.IN_PLACE, values, op=self.MPI.SUM),
+                   "the epoch's evaluation")
+        self._wait(self.comm.Ibcast(values, root=0), "the epoch's evaluation")
+        return values
 
     # -- helpers -------------------------------------------------------------------------------
     def _parameters(self):

@@ -58,7 +58,7 @@ from ..stops import STOPS, held_stops
 from .processes import (BlasThreads, available_cpus, process_state, reap, shared_array,
                         slice_bounds)
 from .processes import openblas_controls  # noqa: F401  (importable from here, as it was)
-from .steps import LocalSteps
+from .steps import LocalSteps, OneDecides
 
 #: ``ctl`` fields: the word the helpers wait on (step << 2 | command), the step's rows.
 GO, START, M = range(3)
@@ -97,7 +97,7 @@ def check_workers(workers):
     return k
 
 
-class Workers:
+class Workers(OneDecides):
     """k − 1 forked helpers sharing each mini-batch's backprop with this process.
 
     The training loop's steps object (:mod:`bprop.training.steps`), like ``LocalSteps``:
@@ -244,10 +244,6 @@ class Workers:
             self._wait(j, pid, step)
         own = self.local.end_epoch()
         return None if own is None else own + float(self.summed[1:].sum())
-
-    def agree(self, *flags):
-        """The parent decides for the run (the helpers only compute): as they are."""
-        return flags
 
     def gradients(self, start, m, scale):
         """The gradients of mini-batch ``order[start:start + m]``, times ``scale``, summed

@@ -6,8 +6,10 @@ permutation), then for each mini-batch ``gradients(start, m, scale)``: the gradi
 ``(ws, nabla_b, nabla_w, ws_scale)``, and at the end ``end_epoch()``, which returns the
 cost Σₓ C_x of the epoch's examples as they were trained (each mini-batch's with the
 weights before its step; the running cost), or None when not asked to keep it; then
-``agree(*flags)``, the epoch's stop decisions as every process of the run takes them. It is
-used as a context manager around the whole run.
+``agree(*flags)``, the epoch's stop decisions as every process of the run takes them. For
+the epoch's evaluation, shared by ``evaluators`` processes, ``share(n)`` is the slice of a
+set of n rows this process measures and ``add_up(values)`` sums what they measured. It is used as a context manager
+around the whole run.
 
 :class:`LocalSteps` computes them in this process: gather the rows, run the matrix-based
 BP1-BP4 (:func:`bprop.backprop.backprop_batch`). :class:`bprop.training.parallel.Workers`
@@ -27,7 +29,30 @@ from .. import backprop as core
 from ..outputs import CostSum
 
 
-class LocalSteps:
+class OneDecides:
+    """The calls of the seam that only matter when several processes decide and evaluate
+    (MPI): one process (this one, or a parent with helpers) takes every decision and
+    evaluates every set whole."""
+
+    #: How many processes share the epoch's evaluation (:meth:`share`, :meth:`add_up`).
+    evaluators = 1
+
+    def agree(self, *flags):
+        """The epoch's decisions (stop or not) as every process sharing the run sees them:
+        here, as they are."""
+        return flags
+
+    def share(self, n):
+        """The slice of a set of ``n`` rows this process evaluates: here, all of them."""
+        return slice(0, n)
+
+    def add_up(self, values):
+        """``values`` (a float64 array) summed over the processes that evaluate: here, as
+        they are."""
+        return values
+
+
+class LocalSteps(OneDecides):
     """One process: each mini-batch's gradients from :func:`bprop.backprop.backprop_batch`.
 
     net: the network (its ``workspace(m)`` buffers are used); X, Y: training rows and target
@@ -62,7 +87,3 @@ class LocalSteps:
     def end_epoch(self):
         return None if self.costs is None else self.costs.take()
 
-    def agree(self, *flags):
-        """The epoch's decisions (stop or not) as every process sharing the run sees them:
-        here, as they are."""
-        return flags
