@@ -207,6 +207,7 @@ def test_a_signal_to_the_launcher_stops_every_rank_and_keeps_the_checkpoint(
     _, err = run.communicate(timeout=30)
     assert run.returncode == status, err
     assert f"bprop: {said}. {model} holds epoch" in err
+    assert "MPICH" not in err and "pending" not in err         # no noise from MPI_Finalize
     from bprop.io import load_checkpoint
     assert load_checkpoint(model).epoch >= 1
 
@@ -360,3 +361,19 @@ def test_ranks_share_the_evaluation_and_record_one_process_numbers(tmp_path):
     # outputs overflowing on one rank stop both, alike, instead of one waiting forever
     assert said0 == said1 and said0.startswith("training diverged in epoch 1 of 1: the "
                                                "network's outputs overflow")
+
+
+def test_ranks_stopped_by_a_signal_leave_without_mpi_finalizes_complaints(tmp_path):
+    """A reduction cut short by Ctrl-C is still pending at exit; MPI_Finalize would print
+    "MPICH: Builtin communicator ... has pending references" (seen after a real Ctrl-C)."""
+    code = """
+        import importlib, sys
+        from mpi4py import MPI
+        cli = importlib.import_module("bprop.cli.main")
+        pending = MPI.COMM_WORLD.Ibarrier() if MPI.COMM_WORLD.rank == 0 else None
+        cli._main = lambda argv: 130            # as after Ctrl-C in the middle of a step
+        sys.exit(cli.main([]))
+    """
+    done = mpirun(2, [script(tmp_path, code)], timeout=60)
+    assert done.returncode == 130
+    assert done.stderr == ""

@@ -8,6 +8,7 @@ SIGTERM or SIGHUP.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -30,10 +31,19 @@ def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status.
 
     Under ``mpiexec``, ranks other than 0 print only their errors; a rank that fails
-    (exit status 1 or 2) aborts the whole MPI run, so that no other rank waits for it."""
+    (exit status 1 or 2) aborts the whole MPI run, so that no other rank waits for it; a
+    rank stopped by a signal (130, 143) exits at once."""
     status = _main(argv)
-    if status in (1, 2) and "mpi4py.MPI" in sys.modules:
+    if status in (1, 2, 130, 143) and "mpi4py.MPI" in sys.modules:
         world = sys.modules["mpi4py.MPI"].COMM_WORLD
+        if world.Get_size() > 1 and status > 2:
+            # stopped by Ctrl-C or SIGTERM, every rank alike: leave without MPI_Finalize,
+            # which would report the reductions the signal cut short ("MPICH: Builtin
+            # communicator ... has pending references")
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()
+            os._exit(status)
         if world.Get_size() > 1:
             # an error every rank meets (a diverged run) is rank 0's to report and end; one
             # of another rank's own ends the run in a moment. Rank 0 too waits a little:
