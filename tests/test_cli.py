@@ -141,6 +141,14 @@ def test_every_command_has_help_with_examples(command, capsys):
     assert "examples:" in out and f"bprop {command}" in out
 
 
+def test_train_help_gives_the_bytes_an_mpi_step_sums(capsys):
+    from bprop.training.mpi import reduction_bytes
+    status, out, _ = run(["train", "--help"], capsys)
+    assert status == 0 and "mpiexec -n K bprop train" in out
+    said = re.search(r"([\d,]+) for \[784, 30, 10\]", " ".join(out.split()))
+    assert int(said[1].replace(",", "")) == reduction_bytes(Network([784, 30, 10]))
+
+
 def test_top_level_help_and_version(capsys):
     status, out, _ = run(["--help"], capsys)
     assert status == 0 and "exit status" in out

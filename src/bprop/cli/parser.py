@@ -223,7 +223,11 @@ datasets (--dataset):
                         "'running_cost' is free)")
     g.add_argument("--monitor-training-accuracy", action=argparse.BooleanOptionalAction,
                    help="also measure accuracy on the training data each epoch")
-    g = p.add_argument_group("speed")
+    g = p.add_argument_group(
+        "speed", description="More machines: mpiexec -n K bprop train ... (pip install "
+        "'bprop[mpi]'). Each rank backprops its share of every mini-batch and one Allreduce a "
+        "step sums the gradients: 8 bytes per weight and bias (4 in float32), 190,880 for "
+        "[784, 30, 10]; the run's figure is printed at the start.")
     g.add_argument("--workers", type=argtypes.int_at_least(1, "an integer >= 1"), metavar="N",
                    help="processes that share each mini-batch's backprop, one CPU each "
                         "(default 1; Linux on x86-64). The same weights to rounding (with "
