@@ -377,3 +377,37 @@ def test_ranks_stopped_by_a_signal_leave_without_mpi_finalizes_complaints(tmp_pa
     done = mpirun(2, [script(tmp_path, code)], timeout=60)
     assert done.returncode == 130
     assert done.stderr == ""
+
+
+def test_diagnostics_merge_the_ranks_shares_into_whole_batch_statistics(tmp_path):
+    code = """
+        import json
+        import numpy as np
+        import bprop
+        from bprop.diagnostics import Diagnostics
+        from mpi4py import MPI
+        comm = MPI.COMM_WORLD
+        rng = np.random.default_rng(0)
+        X, y = rng.random((600, 10)) * 4 - 2, rng.integers(0, 3, 600)
+        said = {}
+        for c in (comm, None):
+            net = bprop.Network([10, 12, 3], rng=2, activations=["relu", "sigmoid"])
+            h = net.fit(X, y, epochs=2, batch_size=20, eta=0.5, comm=c,
+                        callbacks=[Diagnostics(every=3)])
+            said["mpi" if c else "one"] = [r.diagnostics for r in h.records]
+        everyone = comm.gather(said)
+        if comm.rank == 0:
+            print(json.dumps(everyone))
+    """
+    done = mpirun(2, [script(tmp_path, code)])
+    assert done.returncode == 0, done.stderr
+    (rank0, rank1) = json.loads(done.stdout)
+    assert rank0["mpi"] == rank1["mpi"]
+    for a, b in zip(rank0["mpi"], rank0["one"]):
+        assert a["examples"] == b["examples"] == 10 * 20        # batches 0, 3, ..., 27
+        assert a["dead"] == b["dead"]
+        for key in ("mean_activation", "saturated", "grad_b", "grad_w", "weight_norm"):
+            for p, q in zip(a[key], b[key]):            # (None: not for a ReLU layer)
+                assert p == q if q is None else p == pytest.approx(q, rel=1e-9), key
+        assert a["output_saturated_wrong"] == pytest.approx(b["output_saturated_wrong"],
+                                                             rel=1e-9)

@@ -20,7 +20,9 @@ learns, layer by layer (the book's layer l = 2 … L; list index l − 2 in code
 
 :class:`Diagnostics` is a callback for :func:`bprop.train`: it looks at every
 ``every``-th mini-batch (the buffers backprop filled; no extra forward or backward pass)
-and, at the end of each epoch, writes its averages into ``record.diagnostics``.
+and, at the end of each epoch, writes its averages into ``record.diagnostics``. In an MPI
+run every rank observes its share of each batch, and the shares are merged at the end of
+the epoch (:meth:`Diagnostics.merge`), so the statistics are the whole batches'.
 :func:`layer_stats` computes the same numbers on given data in one batched pass. The rules
 that read these numbers and explain a run are in :mod:`bprop.diagnostics.explain`.
 
@@ -108,6 +110,25 @@ class Diagnostics:
             else:
                 a = act.forward(z, np.empty_like(z))
                 self._mean_a[l] += float(a.sum()) / a.size
+
+    def merge(self, add_up, processes):
+        """Make this epoch's statistics the whole mini-batches' when ``processes`` processes
+        (MPI ranks) each observed their share of every batch: ``add_up`` sums an array over
+        them (one reduction). The gradient norms are the whole batch's already (backprop's
+        sums are added before the step); the shares' activation statistics are averaged
+        (exactly the whole batch's when the shares are equal), the examples added up, and a
+        ReLU unit counts as alive if it was active on any process."""
+        ever = [e for e in self._ever_active if e is not None]
+        n = self._n_layers
+        v = add_up(np.concatenate([[self._examples, self._wrong], self._mean_a, self._saturated,
+                                   *[e.astype(np.float64) for e in ever]]))
+        self._examples, self._wrong = int(v[0]), float(v[1]) / processes
+        self._mean_a = [float(a) / processes for a in v[2:2 + n]]
+        self._saturated = [float(a) / processes for a in v[2 + n:2 + 2 * n]]
+        offset = 2 + 2 * n
+        for e in ever:
+            e[:] = v[offset:offset + e.size] > 0
+            offset += e.size
 
     def end_epoch(self, record):
         """Write this epoch's averages into ``record.diagnostics`` and start the next epoch."""

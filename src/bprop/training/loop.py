@@ -54,8 +54,10 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     on_epoch_end: called with each :class:`EpochRecord`; returning True stops training.
     callbacks: objects with optional ``observe_batch(net, ws, nabla_b, nabla_w, scale)``,
         ``every`` (call it every this many mini-batches) and ``end_epoch(record)``. With
-        ``workers`` > 1, ``ws`` holds this process's share of the mini-batch, and ``scale``
-        is such that ``nabla / (scale · rows of ws)`` is still the whole batch's mean.
+        ``workers`` > 1 or MPI, ``ws`` holds this process's share of the mini-batch, and
+        ``scale`` is such that ``nabla / (scale · rows of ws)`` is still the whole batch's
+        mean; with MPI a callback's ``merge(add_up, processes)``, if it has one, is called
+        on every rank before ``end_epoch`` to combine the ranks' observations.
     progress: called as ``progress(examples_done, n)`` about a hundred times an epoch.
     history, start_epoch, optimizer: to resume a run (see :mod:`bprop.io` checkpoints).
     workers: processes that share each mini-batch's backprop (:mod:`bprop.training.parallel`;
@@ -130,6 +132,9 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
             record = _evaluate_epoch(net, j, optimizer.eta, seconds, config, X, Y, validation,
                                      test, summed, steps)
             for cb in callbacks:
+                if steps.evaluators > 1 and hasattr(cb, "merge"):
+                    # each process observed its share of the batches (Diagnostics.merge)
+                    cb.merge(steps.add_up, steps.evaluators)
                 if hasattr(cb, "end_epoch"):
                     cb.end_epoch(record)
             history.records.append(record)
