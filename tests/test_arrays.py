@@ -80,6 +80,8 @@ def test_an_array_directory_is_mapped_and_trains_as_its_converted_rows(tmp_path)
     for p, q in zip(nets[0].weights, nets[1].weights):
         np.testing.assert_array_equal(p, q)
     assert datasets.data_fingerprint(lazy) == datasets.data_fingerprint(eager)
+    book = lazy.book_data()[0]                          # the book's lists, made in memory
+    np.testing.assert_array_equal(book[7][0], eager.X_train[7][:, None])
     small = datasets.load(tmp_path / "set", train_size=50)
     assert isinstance(small.X_train, ScaledRows) and len(small.X_train) == 50
 

@@ -37,7 +37,7 @@ from ..reading import check_regular_file
 from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
 from ..validate import MAX_CLASSES, check_n_classes  # noqa: F401  (bprop.datasets.MAX_CLASSES)
 from .download import cache_dir, download_files
-from ..rows import ScaledRows
+from ..rows import LazyRows, ScaledRows
 from .arrays import (cached, is_array_dir, read_arrays, store, write_arrays, write_rows,
                      write_shifted_arrays)
 from .files import (as_labels, find_idx_files, holdout_indices, read_csv, read_idx_dir, read_npz,
@@ -133,7 +133,7 @@ def to_book_format(X: np.ndarray, y: np.ndarray, n_classes: int, *, one_hot: boo
     above every label.
     """
     n_classes = check_n_classes(n_classes)
-    X = np.asarray(X)
+    X = X[:] if isinstance(X, LazyRows) else np.asarray(X)    # the book's lists: in memory
     if X.ndim != 2:
         raise DataError(f"X has shape {X.shape}; expected (N, n_features)")
     y = as_labels(y, "given to to_book_format")
