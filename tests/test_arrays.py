@@ -80,10 +80,38 @@ def test_an_array_directory_is_mapped_and_trains_as_its_converted_rows(tmp_path)
     for p, q in zip(nets[0].weights, nets[1].weights):
         np.testing.assert_array_equal(p, q)
     assert datasets.data_fingerprint(lazy) == datasets.data_fingerprint(eager)
+    from bprop.diagnostics import layer_stats
+    assert layer_stats(nets[0], lazy.X_train, lazy.y_train) == \
+        layer_stats(nets[0], eager.X_train, eager.y_train)
     book = lazy.book_data()[0]                          # the book's lists, made in memory
     np.testing.assert_array_equal(book[7][0], eager.X_train[7][:, None])
     small = datasets.load(tmp_path / "set", train_size=50)
     assert isinstance(small.X_train, ScaledRows) and len(small.X_train) == 50
+
+
+def test_a_directory_of_the_four_files_alone_is_a_data_set(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "hm").mkdir()
+    for name, a in (("X_train", rng.integers(0, 256, (30, 4), dtype=np.uint8)),
+                    ("y_train", np.arange(30) % 2), ("X_test", rng.random((5, 4))),
+                    ("y_test", np.arange(5) % 2)):
+        np.save(tmp_path / "hm" / f"{name}.npy", a)
+    data = datasets.load(tmp_path / "hm", validation=10)
+    assert len(data.X_train) == 20 and data.image_shape is None and data.class_names is None
+    np.testing.assert_array_equal(data.X_test, np.load(tmp_path / "hm" / "X_test.npy"))
+    assert isinstance(data.X_train, ScaledRows)     # bytes for training, floats for testing
+
+
+def test_writers_refuse_what_load_would(tmp_path):
+    with pytest.raises(DataError, match="X_train holds int64; an array directory's rows"):
+        datasets.write_arrays(tmp_path / "i", np.ones((3, 2), np.int64), [0, 1, 0],
+                              np.ones((1, 2)), [0])
+    with pytest.raises(DataError, match="cannot hold exactly"):
+        datasets.write_rows(tmp_path / "w.npy", 2, 3, [[[300, -1, 256], [0, 1, 2]]])
+    with pytest.raises(DataError, match="cannot hold exactly"):
+        datasets.write_rows(tmp_path / "w.npy", 1, 2, [[[0.5, 1.0]]])
+    datasets.write_rows(tmp_path / "w.npy", 1, 3, [[[0, 255.0, 7]]])     # whole bytes: fine
+    assert np.load(tmp_path / "w.npy").tolist() == [[0, 255, 7]]
 
 
 def test_rows_that_are_not_bytes_are_read_and_scaled_as_other_files_are(tmp_path):
@@ -99,7 +127,12 @@ def test_rows_that_are_not_bytes_are_read_and_scaled_as_other_files_are(tmp_path
 
 
 @pytest.mark.parametrize("damage, said", [
-    (lambda d: (d / arrays.META).unlink(), "not a complete array directory"),
+    (lambda d: (d / arrays.META).write_text('{"image_shape": "ab"}'), "image_shape must be"),
+    (lambda d: (d / arrays.META).write_text('{"image_shape": [3, 3]}'), "product is the rows' 12"),
+    (lambda d: (d / arrays.META).write_text('{"class_names": "abc"}'), "class_names must be"),
+    (lambda d: (d / arrays.META).write_text('{"class_names": ["a"]}'), "at least 4 strings"),
+    (lambda d: (d / arrays.META).write_text('[1, 2]'), "is not a JSON object"),
+    (lambda d: (d / arrays.META).write_text('{"image'), "cannot read"),
     (lambda d: np.save(d / "y_train.npy", np.zeros(7, np.int64)), "they must be as many"),
     (lambda d: (d / "X_test.npy").write_bytes(b"\x93NUMPY garbage"), "cannot read"),
     (lambda d: np.save(d / "X_test.npy", np.zeros((50, 3), np.uint8)),
@@ -171,7 +204,10 @@ def test_a_damaged_or_unwritable_cache_only_costs_time(idx_dir, cache):
 
 
 def test_shifted_images_are_source_images_moved_by_at_most_the_shift(idx_dir, cache, tmp_path):
+    write_bytes_set(tmp_path / "big", width=36, X_val=np.zeros((5, 36), np.uint8),
+                    y_val=np.zeros(5, np.int64))             # a previous set, replaced whole
     out = datasets.write_shifted(idx_dir, tmp_path / "big", 250, shift=1, seed=3)
+    assert not (out / "X_val.npy").exists()
     source = datasets.load(idx_dir, lazy=False)
     raw = np.load(out / "X_train.npy", mmap_mode="r")
     data = datasets.load(out)

@@ -395,6 +395,10 @@ def test_diagnostics_merge_the_ranks_shares_into_whole_batch_statistics(tmp_path
             h = net.fit(X, y, epochs=2, batch_size=20, eta=0.5, comm=c,
                         callbacks=[Diagnostics(every=3)])
             said["mpi" if c else "one"] = [r.diagnostics for r in h.records]
+            # 101 examples: the last batch of 1 leaves rank 1 nothing to observe
+            h = bprop.Network([10, 12, 3], rng=2).fit(X[:101], y[:101], epochs=1, comm=c,
+                                                      batch_size=10, callbacks=[Diagnostics(1)])
+            said["small " + ("mpi" if c else "one")] = h.records[0].diagnostics
         everyone = comm.gather(said)
         if comm.rank == 0:
             print(json.dumps(everyone))
@@ -411,3 +415,50 @@ def test_diagnostics_merge_the_ranks_shares_into_whole_batch_statistics(tmp_path
                 assert p == q if q is None else p == pytest.approx(q, rel=1e-9), key
         assert a["output_saturated_wrong"] == pytest.approx(b["output_saturated_wrong"],
                                                              rel=1e-9)
+    a, b = rank0["small mpi"], rank0["small one"]
+    assert a == rank1["small mpi"] and a["examples"] == b["examples"] == 101
+    assert a["batches"] == b["batches"] == 11
+    assert a["mean_activation"] == pytest.approx(b["mean_activation"], rel=0.02)
+
+
+def test_lazy_rows_are_evaluated_a_chunk_at_a_time_and_callbacks_must_match(tmp_path):
+    code = """
+        import numpy as np
+        import bprop
+        from bprop import outputs
+        from bprop.diagnostics import Diagnostics
+        from bprop.rows import ScaledRows
+        from mpi4py import MPI
+        comm = MPI.COMM_WORLD
+        outputs.ROWS_PER_PASS = 50
+
+        class Counted(ScaledRows):
+            most = 0
+
+            def __getitem__(self, index):     # (slices: the chunks of an evaluation)
+                got = super().__getitem__(index)
+                if isinstance(index, slice):
+                    Counted.most = max(Counted.most, len(got))
+                return got
+        raw = np.random.default_rng(0).integers(0, 256, (600, 8), dtype=np.uint8)
+        X, y = Counted(raw), (raw[:, 0] > 127).astype(np.int64)
+        bprop.Network([8, 6, 2], rng=0).fit(X, y, epochs=1, batch_size=20, comm=comm,
+                                            validation=(X, y), monitor_training_cost=True,
+                                            monitor_training_accuracy=True)
+        most = comm.gather(Counted.most)
+        try:                # only rank 0 merges diagnostics: refused at the start, not a hang
+            bprop.Network([8, 6, 2], rng=0).fit(
+                X, y, epochs=1, comm=comm, callbacks=[Diagnostics()] if comm.rank == 0 else [])
+            said = "trained"
+        except bprop.errors.BpropError as e:
+            said = str(e)
+        said = comm.gather(said)
+        if comm.rank == 0:
+            print(max(most), said[0], sep="|")
+    """
+    done = mpirun(2, [script(tmp_path, code)], env={"BPROP_MPI_TIMEOUT": "20"})
+    assert done.returncode == 0, done.stderr
+    most, said = done.stdout.strip().split("|")
+    assert int(most) <= 50                  # not each rank's 300 rows at once
+    assert said == ("rank 1 has callbacks [] whose observations are merged over the ranks, "
+                    "rank 0 ['Diagnostics']; every rank must pass the same callbacks")

@@ -48,6 +48,11 @@ class LazyRows:
     def take_into(self, idx, out):
         raise NotImplementedError
 
+    def part(self, rows):
+        """The same kind of rows over the slice ``rows`` of these, made as they are asked
+        for too (``X[a:b]`` would make them all at once)."""
+        raise NotImplementedError
+
     def __array__(self, dtype=None, copy=None):
         # np.asarray would otherwise build the whole set row by row, in memory
         raise TypeError(f"{type(self).__name__} are made as they are asked for, never all "
@@ -92,6 +97,9 @@ class ScaledRows(LazyRows):
             return self
         return ScaledRows(self.raw, self.scale, dtype, divisor=self.divisor)
 
+    def part(self, rows):
+        return ScaledRows(self.raw[rows], self.scale, self.dtype, divisor=self.divisor)
+
     def take_into(self, idx, out):
         """Rows ``idx`` into ``out`` ``(len(idx), n_features)``, scaled: one mini-batch read
         from the file (only those rows' pages) and converted in place."""
@@ -127,6 +135,9 @@ class OneHotRows(LazyRows):
         out = np.empty((len(labels), self.width), self.dtype)
         self._fill(labels, out)
         return out
+
+    def part(self, rows):
+        return OneHotRows(self.labels[rows], self.width, self.dtype)
 
     def take_into(self, idx, out):
         """The target rows of examples ``idx`` into ``out`` ``(len(idx), n_outputs)``."""

@@ -152,8 +152,9 @@ datasets (--dataset):
                    help="where the mnist/fashion IDX files are (or are downloaded to)")
     g.add_argument("--validation", type=argtypes.count_or_fraction, metavar="N|FRACTION",
                    help="hold out this many training examples (or this fraction) as a "
-                        "validation set (default 0; MNIST holds out the last ones, like the "
-                        "book's 50,000/10,000 split)")
+                        "validation set (default 0; MNIST and array directories hold out "
+                        "the last ones, like the book's 50,000/10,000 split; others a seeded "
+                        "random draw)")
     g.add_argument("--train-size", type=argtypes.positive_int, metavar="N",
                    help="train on the first N training examples only (after the validation "
                         "split), as the book's chapter 3 does with 1,000 images to show "

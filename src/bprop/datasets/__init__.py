@@ -388,13 +388,14 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
         X_val, y_val = parts["val"] or (None, None)
         image_shape = parts["image_shape"]
-        if all(X.dtype == np.uint8 for X in (X_train, X_test, X_val) if X is not None):
+        # each split by its own type: bytes / 255, floats checked to lie in [0, 1]
+        X_test, X_val = (None if X is None else _images_to_rows(X, dt, 255)
+                         if X.dtype == np.uint8 else unit_scale([X], dt, f"in {path}")[0]
+                         for X in (X_test, X_val))
+        if X_train.dtype == np.uint8:
             scale = 255         # pixel bytes: the training rows stay on disk if lazy
-            X_test = _images_to_rows(X_test, dt, scale)
         else:
-            X_train, X_test, *rest = unit_scale([X for X in (X_train, X_test, X_val)
-                                                  if X is not None], dt, f"in {path}")
-            X_val = rest[0] if rest else None
+            X_train = unit_scale([X_train], dt, f"in {path}")[0]
     elif kind == "pkl":
         from .mnist import read_pkl_gz
         (X_train, y_train), (X_val, y_val), (X_test, y_test) = read_pkl_gz(path)
@@ -434,12 +435,13 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
                               f"training examples of {name}")
         # copies (or, for bytes, the conversion below), so the rest can be freed
         X_train, y_train = X_train[:train_size], y_train[:train_size].copy()
-        if scale is None and kind != "arrays":
+        if scale is None:
             X_train = X_train.copy()
     if scale is not None:       # split as bytes, converted once: no float copy of the whole
         X_train = ScaledRows(X_train, dtype=dt, divisor=scale) if lazy and \
             X_train.dtype.kind in "iu" else _images_to_rows(X_train, dt, scale)
-        X_val = None if X_val is None else _images_to_rows(X_val, dt, scale)
+        if X_val is not None and not (kind == "arrays" and parts["val"] is not None):
+            X_val = _images_to_rows(X_val, dt, scale)       # (a file's own: converted above)
     if kind == "arrays" and parts["class_names"]:
         class_names = tuple(parts["class_names"])
     else:

@@ -1,8 +1,9 @@
 """Data sets as directories of ``.npy`` files that runs memory-map rather than read.
 
 An *array directory* holds ``X_train.npy``, ``y_train.npy``, ``X_test.npy``, ``y_test.npy``
-(optionally ``X_val.npy``, ``y_val.npy``) and ``bprop-arrays.json`` (the image shape and
-class names, if any), written last: a directory without it is incomplete. Rows ``X`` are
+(optionally ``X_val.npy``, ``y_val.npy``) and, optionally, ``bprop-arrays.json``
+(``{"image_shape": [28, 28], "class_names": [...]}``, either may be null), which bprop's
+writers write last (and the cache needs, to know what it is a copy of). Rows ``X`` are
 ``(N, n_features)`` (or ``(N, rows, cols)`` images) of pixel bytes (uint8) or floats in
 [0, 1]; labels ``y`` are ``(N,)`` integers.
 
@@ -35,6 +36,7 @@ from .files import as_labels
 
 NAMES = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
 META = "bprop-arrays.json"
+META_MAX_BYTES = 1 << 20
 
 
 def is_array_dir(path) -> bool:
@@ -51,6 +53,11 @@ def write_arrays(directory, X_train, y_train, X_test, y_test, *, X_val=None, y_v
     given = dict(zip(NAMES, (X_train, y_train, X_val, y_val, X_test, y_test)))
     if (X_val is None) != (y_val is None):
         raise DataError("give both X_val and y_val, or neither")
+    for name, a in given.items():
+        kind = None if a is None else np.asarray(a).dtype
+        if name.startswith("X") and kind is not None and kind != np.uint8 and kind.kind != "f":
+            raise DataError(f"{name} holds {kind}; an array directory's rows are pixel bytes "
+                            f"(uint8) or floats in [0, 1]")
     _unmark(directory)
     for name, a in given.items():
         if a is not None:
@@ -73,11 +80,15 @@ def write_rows(path, n, width, blocks, dtype=np.uint8) -> Path:
             f, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
                 "shape": (int(n), int(width))})
         done = 0
-        for block in blocks:
-            block = np.ascontiguousarray(block, dtype)
+        for given in blocks:
+            given = np.asarray(given)
+            block = np.ascontiguousarray(given, dtype)
             if block.ndim != 2 or block.shape[1] != width or done + len(block) > n:
                 raise DataError(f"a block of shape {block.shape} does not fit rows "
                                 f"{done}.. of ({n}, {width})")
+            if given.dtype != dtype and not np.array_equal(block, given):
+                raise DataError(f"the block for rows {done}.. holds values that {dtype} cannot "
+                                f"hold exactly (min {given.min()}, max {given.max()})")
             f.write(block.tobytes())
             done += len(block)
         if done != n:
@@ -114,6 +125,8 @@ def write_shifted_arrays(directory, images, labels, test_images, test_labels, n,
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     _unmark(directory)
+    for name in ("X_val", "y_val"):             # a previous set's: not this one's
+        (directory / f"{name}.npy").unlink(missing_ok=True)
     write_rows(directory / "X_train.npy", n, width, blocks(), images.dtype)
     y = np.asarray(labels)[np.concatenate(picks)] if picks else np.empty(0, np.int64)
     for name, a in (("y_train", y), ("X_test", np.asarray(test_images).reshape(len(test_images),
@@ -130,10 +143,7 @@ def read_arrays(directory):
     "class_names"}`` from an array directory: ``X`` memory-mapped ``(N, n_features)``, as
     stored; ``y`` ``(N,)`` int64 in memory."""
     directory = Path(directory)
-    meta = _meta(directory)
-    if meta is None:
-        raise DataError(f"{directory} is not a complete array directory: {META} is missing "
-                        f"(it is written last; was the writing stopped?)")
+    meta = _meta(directory) or {}
     out = {"val": None, "image_shape": meta.get("image_shape"),
            "class_names": meta.get("class_names")}
     for split in ("train", "val", "test"):
@@ -159,9 +169,30 @@ def read_arrays(directory):
     if len(widths) > 1:
         raise DataError(f"the splits in {directory} have different numbers of features: "
                         f"{sorted(widths)}")
-    if out["image_shape"] is not None:
-        out["image_shape"] = tuple(int(d) for d in out["image_shape"])
+    _check_meta(directory, out, widths.pop())
     return out
+
+
+def _check_meta(directory, out, width):
+    """The description's image shape (whole numbers whose product is the rows' width) and
+    class names (strings, one per class), as tuples; DataError naming the file if not."""
+    where = Path(directory) / META
+    shape, names = out["image_shape"], out["class_names"]
+    if shape is not None:
+        if not isinstance(shape, (list, tuple)) or not shape or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape) \
+                or np.prod(shape) != width:
+            raise DataError(f"{where}: image_shape must be whole numbers whose product is the "
+                            f"rows' {width} features; got {shape!r}")
+        out["image_shape"] = tuple(shape)
+    if names is not None:
+        labels = max(int(y.max()) for y in (out[s][1] for s in ("train", "val", "test")
+                                             if out[s] is not None)) + 1
+        if not isinstance(names, list) or not all(isinstance(c, str) for c in names) or \
+                len(names) < labels:
+            raise DataError(f"{where}: class_names must be a list of at least {labels} "
+                            f"strings, one per class; got {names!r:.80}")
+        out["class_names"] = tuple(names)
 
 
 def _load(path, mmap):
@@ -255,13 +286,19 @@ def _whole_bytes(X):
 
 
 def _meta(directory):
+    path = Path(directory) / META
+    check_regular_file(path, "a JSON file", DataError)
     try:
-        with open(Path(directory) / META) as f:
-            meta = json.load(f)
+        with open(path, "rb") as f:
+            text = f.read(META_MAX_BYTES + 1)
+        if len(text) > META_MAX_BYTES:
+            raise DataError(f"{path} is over {META_MAX_BYTES:,} bytes; it describes a data "
+                            f"set in a few lines")
+        meta = json.loads(text)
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as e:
-        raise DataError(f"cannot read {Path(directory) / META}: {e}") from None
+        raise DataError(f"cannot read {path}: {e}") from None
     if not isinstance(meta, dict):
         raise DataError(f"{Path(directory) / META} is not a JSON object")
     return meta

@@ -59,7 +59,7 @@ def describe(width=88) -> str:
     lines += textwrap.wrap("Or a path: a directory of IDX files, a .npz, a .csv, the book's "
                            "mnist.pkl.gz, or an array directory of .npy files. Downloads go to "
                            f"{cache_dir()} ($BPROP_DATA, else $XDG_CACHE_HOME/bprop, else "
-                           "~/.cache/bprop), and decoded IDX images to its arrays/ folder.",
+                           "~/.cache/bprop), and decoded IDX and CSV data to its arrays/ folder.",
                            width, break_on_hyphens=False)
     return "\n".join(lines)
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from ..backprop import Workspace, backprop_batch
 from ..numerics import norm
+from ..rows import LazyRows
 from ..validate import Int, Interval, check_parameters, check_settings
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
@@ -82,13 +83,17 @@ class Diagnostics:
         if self._net is not net or self._n_layers != len(net.weights):
             self._bind(net)
         m = ws.x_rows.shape[0]
-        inv = 1.0 / (scale * m)
+        inv = 1.0 / (scale * max(m, 1))     # (an MPI rank's empty share: scale is the batch's)
         last = len(net.weights) - 1
         self._batches += 1
-        self._examples += m
-        for l, act in enumerate(net.activations):
+        for l in range(len(net.weights)):
             self._grad_b[l] += norm(nabla_b[l]) * inv                   # ‖∂C/∂bˡ‖ = ‖δˡ‖
             self._grad_w[l] += norm(nabla_w[l]) * inv                   # ‖∂C/∂wˡ‖
+        if m == 0:                      # no rows of this batch here: no activations to see
+            return
+        self._observed += 1
+        self._examples += m
+        for l, act in enumerate(net.activations):
             z = ws.zs[l]
             # a and σ′ are recomputed from z: ws.activations and ws.sps carry the dropout
             # mask when dropout is on, and σ′(zᴸ) is not stored for a matched cost.
@@ -111,21 +116,24 @@ class Diagnostics:
                 a = act.forward(z, np.empty_like(z))
                 self._mean_a[l] += float(a.sum()) / a.size
 
-    def merge(self, add_up, processes):
-        """Make this epoch's statistics the whole mini-batches' when ``processes`` processes
-        (MPI ranks) each observed their share of every batch: ``add_up`` sums an array over
-        them (one reduction). The gradient norms are the whole batch's already (backprop's
-        sums are added before the step); the shares' activation statistics are averaged
-        (exactly the whole batch's when the shares are equal), the examples added up, and a
-        ReLU unit counts as alive if it was active on any process."""
+    def merge(self, add_up):
+        """Make this epoch's statistics the whole mini-batches' when several processes (MPI
+        ranks) each observed their share of every batch: ``add_up`` sums an array over them
+        (one reduction). The gradient norms are the whole batch's already (backprop's sums
+        are added before the step); the shares' activation statistics are averaged over
+        every share observed (exactly the whole batch's when the shares are equal; a rank
+        with no rows of a small batch has none), the examples added up, and a ReLU unit
+        counts as alive if it was active on any process."""
         ever = [e for e in self._ever_active if e is not None]
         n = self._n_layers
-        v = add_up(np.concatenate([[self._examples, self._wrong], self._mean_a, self._saturated,
-                                   *[e.astype(np.float64) for e in ever]]))
-        self._examples, self._wrong = int(v[0]), float(v[1]) / processes
-        self._mean_a = [float(a) / processes for a in v[2:2 + n]]
-        self._saturated = [float(a) / processes for a in v[2 + n:2 + 2 * n]]
-        offset = 2 + 2 * n
+        v = add_up(np.concatenate([[self._examples, self._observed, self._wrong], self._mean_a,
+                                   self._saturated, *[e.astype(np.float64) for e in ever]]))
+        # the mean over every share observed, kept as a sum over this rank's batches
+        per = self._batches / v[1] if v[1] else 0.0
+        self._examples, self._wrong = int(v[0]), float(v[2]) * per
+        self._mean_a = [float(a) * per for a in v[3:3 + n]]
+        self._saturated = [float(a) * per for a in v[3 + n:3 + 2 * n]]
+        offset = 3 + 2 * n
         for e in ever:
             e[:] = v[offset:offset + e.size] > 0
             offset += e.size
@@ -185,7 +193,7 @@ class Diagnostics:
         weights = self._net.weights if self._net is not None else []
         activations = self._net.activations if self._net is not None else []
         n = self._n_layers = len(weights)
-        self._batches = self._examples = 0
+        self._batches = self._observed = self._examples = 0
         self._grad_b = [0.0] * n
         self._grad_w = [0.0] * n
         self._mean_a = [0.0] * n
@@ -205,7 +213,11 @@ def layer_stats(net, X, y, saturation=SATURATION):
     row of X". Memory: a few ``(n_l, len(X))`` arrays per layer.
     """
     X = net.check_X(X)
+    if isinstance(X, LazyRows):         # rows on disk: this one pass holds them all anyway
+        X = X[:]
     Y = net.targets(y, len(X))
+    if isinstance(Y, LazyRows):
+        Y = Y[:]
     check_parameters(net)
     # the network's own matrix-based BP1-BP4, in a workspace of this one batch's size (not
     # cached on the network); the rows themselves stand in for the gathered copies

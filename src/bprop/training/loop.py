@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import ConfigError, DataError, OutputOverflowError, ShapeError, check_int
 from ..optimizers import Optimizer, optimizer_for
 from ..outputs import predicted_classes, regularisation
-from ..rows import OneHotRows
+from ..rows import LazyRows, OneHotRows
 from ..validate import check_trainable, labels_of
 from .augment import Dropout, Shifter
 from .config import TrainConfig, fit_config
@@ -56,8 +56,9 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
         ``every`` (call it every this many mini-batches) and ``end_epoch(record)``. With
         ``workers`` > 1 or MPI, ``ws`` holds this process's share of the mini-batch, and
         ``scale`` is such that ``nabla / (scale · rows of ws)`` is still the whole batch's
-        mean; with MPI a callback's ``merge(add_up, processes)``, if it has one, is called
-        on every rank before ``end_epoch`` to combine the ranks' observations.
+        mean; with MPI a callback's ``merge(add_up)``, if it has one, is called on every
+        rank before ``end_epoch`` to combine the ranks' observations (every rank must pass
+        the same such callbacks).
     progress: called as ``progress(examples_done, n)`` about a hundred times an epoch.
     history, start_epoch, optimizer: to resume a run (see :mod:`bprop.io` checkpoints).
     workers: processes that share each mini-batch's backprop (:mod:`bprop.training.parallel`;
@@ -102,7 +103,8 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     n_batches = -(-n // mbs)
     progress_every = max(1, n_batches // 100)
     if comm is not None and comm.Get_size() > 1:
-        steps = MPISteps(net, X, Y, comm, dropout, shifter, config.monitor_running_cost)
+        steps = MPISteps(net, X, Y, comm, dropout, shifter, config.monitor_running_cost,
+                         merging=[type(cb).__name__ for cb in callbacks if hasattr(cb, "merge")])
     elif workers > 1 and start_epoch < config.epochs:
         # each helper draws its own dropout masks and shifts, seeded from net.rng every epoch
         steps = Workers(net, X, Y, workers, dropout, shifter, config.monitor_running_cost)
@@ -134,7 +136,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
             for cb in callbacks:
                 if steps.evaluators > 1 and hasattr(cb, "merge"):
                     # each process observed its share of the batches (Diagnostics.merge)
-                    cb.merge(steps.add_up, steps.evaluators)
+                    cb.merge(steps.add_up)
                 if hasattr(cb, "end_epoch"):
                     cb.end_epoch(record)
             history.records.append(record)
@@ -290,12 +292,14 @@ def _evaluate_shares(net, j, eta, config, X, Y, validation, test, steps, record)
             part = steps.share(len(rows))
             if part.stop == part.start:
                 continue
+            mine = rows.part(part) if isinstance(rows, LazyRows) else rows[part]
             if want_cost:
                 i = 1 if at == 1 else 4
-                sums[i] = net.mean_cost(rows[part], targets[part]) * (part.stop - part.start)
+                theirs = targets.part(part) if isinstance(targets, LazyRows) else targets[part]
+                sums[i] = net.mean_cost(mine, theirs) * (part.stop - part.start)
             if want_correct:
                 truth = _truth(targets[part]) if labels is None else labels[part]
-                sums[2 if at == 1 else at] = np.count_nonzero(net.predict(rows[part]) == truth)
+                sums[2 if at == 1 else at] = np.count_nonzero(net.predict(mine) == truth)
     except OutputOverflowError:
         sums[0] = 1.0
     sums = steps.add_up(sums)
