@@ -279,3 +279,22 @@ def test_small_sources_are_not_cached(idx_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("BPROP_DATA", str(tmp_path / "cache"))
     datasets.load(idx_dir)                      # 11 kB of IDX: decoding is instant anyway
     assert not (tmp_path / "cache" / "arrays").exists()
+
+
+def test_a_source_changed_while_it_is_read_leaves_a_stale_copy(idx_dir, cache, monkeypatch):
+    """The cache records the files as they were before reading: a file rewritten during the
+    read is read again next time, not served from a copy of its old content."""
+    from bprop.datasets import files
+    images_path = idx_dir / "train-images-idx3-ubyte.gz"
+
+    def read_then_change(directory, *a, **k):
+        got = files.read_idx_dir(directory, *a, **k)
+        images = datasets.read_idx(images_path)
+        images[0] = 9
+        datasets.write_idx(images_path, images)
+        return got
+    monkeypatch.setattr(datasets, "read_idx_dir", read_then_change)
+    first = datasets.load(idx_dir)
+    assert not np.all(first.X_train[0] == np.float64(9) / 255)      # read before the change
+    monkeypatch.setattr(datasets, "read_idx_dir", files.read_idx_dir)
+    assert np.all(datasets.load(idx_dir).X_train[0] == np.float64(9) / 255)

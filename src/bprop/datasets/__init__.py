@@ -38,8 +38,8 @@ from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
 from ..validate import MAX_CLASSES, check_n_classes  # noqa: F401  (bprop.datasets.MAX_CLASSES)
 from .download import cache_dir, download_files
 from ..rows import LazyRows, ScaledRows
-from .arrays import (cached, is_array_dir, read_arrays, store, write_arrays, write_rows,
-                     write_shifted_arrays)
+from .arrays import (cached, is_array_dir, read_arrays, stamp, store, write_arrays,
+                     write_rows, write_shifted_arrays)
 from .files import (as_labels, find_idx_files, holdout_indices, read_csv, read_idx_dir, read_npz,
                     unit_scale)
 from .idx import read_idx, write_idx
@@ -295,12 +295,13 @@ def _images(kind, path, data_dir, download):
     files = find_idx_files(directory)
     parts = cached(cache_dir(), files)
     if parts is None:
+        stamped = stamp(files)
         images, labels, test_images, test_labels = read_idx_dir(directory) if kind == "idx" \
             else read_fetched(directory, downloadable=downloadable)
         parts = {"train": (images.reshape(len(images), -1), labels), "val": None,
                  "test": (test_images.reshape(len(test_images), -1), test_labels),
                  "image_shape": images.shape[1:]}
-        store(cache_dir(), files, parts)
+        store(cache_dir(), files, parts, stamped)
     (X, y), (Xt, yt), shape = parts["train"], parts["test"], tuple(parts["image_shape"])
     return X.reshape(len(X), *shape), y, Xt.reshape(len(Xt), *shape), yt, 255
 
@@ -309,8 +310,9 @@ def _read_csv_cached(path):
     """:func:`read_csv`, parsed once: later calls map the cached arrays."""
     parts = cached(cache_dir(), [path])
     if parts is None:
+        stamped = stamp([path])
         parts = read_csv(path)
-        store(cache_dir(), [path], parts)
+        store(cache_dir(), [path], parts, stamped)
     return parts
 
 

@@ -211,7 +211,7 @@ def _load(path, mmap):
 CACHE_MIN_BYTES = 1 << 20
 
 
-def _stamp(paths):
+def stamp(paths):
     """What the cache is valid for: each source file's real path, size, inode and times
     (a file rewritten in place, or replaced by another, gets another stamp)."""
     out = []
@@ -230,7 +230,7 @@ def _prune(cache_root):
     for meta_path in (Path(cache_root) / "arrays").glob(f"*/{META}"):
         try:
             sources = json.loads(meta_path.read_text()).get("sources") or []
-            if all(os.path.exists(s[0]) and _stamp([s[0]]) == [s] for s in sources):
+            if all(os.path.exists(s[0]) and stamp([s[0]]) == [s] for s in sources):
                 continue
         except (OSError, ValueError, TypeError, AttributeError, IndexError):
             pass
@@ -252,18 +252,19 @@ def cached(cache_root, paths):
     directory = cache_path(cache_root, paths)
     try:
         meta = _meta(directory)
-        if meta is None or meta.get("sources") != _stamp(paths):
+        if meta is None or meta.get("sources") != stamp(paths):
             return None
         return read_arrays(directory)
     except (OSError, DataError, ValueError):
         return None
 
 
-def store(cache_root, paths, parts):
+def store(cache_root, paths, parts, stamped):
     """Cache ``parts`` (``{"train": (X, y), "val", "test", "image_shape"}``) read from the
     source files ``paths``: rows whose values are all bytes (0..255, whole) as uint8, others
-    as they are. A cache that cannot be written (a read-only or full disk) is left out
-    silently: it only saves time. Sources under :data:`CACHE_MIN_BYTES` are not cached;
+    as they are. ``stamped``: :func:`stamp` of the files taken *before* they were read,
+    so that a file changed while it was read makes the copy stale at once. A cache that
+    cannot be written (a read-only or full disk) is left out silently: it only saves time. Sources under :data:`CACHE_MIN_BYTES` are not cached;
     the copies of sources that are gone or changed are removed first."""
     if not _worth_caching(paths):
         return
@@ -275,7 +276,7 @@ def store(cache_root, paths, parts):
         (None if X is None else X.astype(np.uint8) if bytes_only else X, y) for X, y in splits]
     try:
         write_arrays(directory, X, y, Xt, yt, X_val=Xv, y_val=yv,
-                     image_shape=parts.get("image_shape"), sources=_stamp(paths))
+                     image_shape=parts.get("image_shape"), sources=stamped)
     except OSError:
         shutil.rmtree(directory, ignore_errors=True)
 
