@@ -25,7 +25,7 @@ LAYERS = """
     diagnostics.collect diagnostics.records diagnostics.explain diagnostics
     images datasets.download datasets.idx datasets.files datasets.arrays datasets.mnist
     datasets.fashion
-    datasets.digits datasets.registry datasets.recorded datasets
+    datasets.digits datasets.registry datasets.recorded datasets.sources datasets
     predict mnist_loader
     plots.canvas plots.history_figures plots.network_figures plots.run plots report
     export sklearn

@@ -13,7 +13,7 @@ import pytest
 
 import bprop
 from bprop import datasets
-from bprop.datasets import arrays
+from bprop.datasets import arrays, sources
 from bprop.errors import DataError
 from bprop.rows import ScaledRows
 
@@ -173,20 +173,20 @@ def test_decoded_idx_files_are_cached_and_mapped_by_later_loads(idx_dir, cache, 
 
     def no_decoding(*a, **k):
         raise AssertionError("decoded again")
-    monkeypatch.setattr(datasets, "read_idx_dir", no_decoding)
+    monkeypatch.setattr(sources, "read_idx_dir", no_decoding)
     again = datasets.load(idx_dir, lazy=True)
     assert mapped(again.X_train.raw) and again.image_shape == (6, 6)
     np.testing.assert_array_equal(again.X_train[:], first.X_train)
     np.testing.assert_array_equal(again.X_test, first.X_test)
     np.testing.assert_array_equal(again.y_train, first.y_train)
     # a source file that changes makes the cache stale: decoded afresh, and re-cached
-    monkeypatch.setattr(datasets, "read_idx_dir", files.read_idx_dir)
+    monkeypatch.setattr(sources, "read_idx_dir", files.read_idx_dir)
     images = datasets.read_idx(idx_dir / "train-images-idx3-ubyte.gz")
     images[0] = 7
     datasets.write_idx(idx_dir / "train-images-idx3-ubyte.gz", images)
     changed = datasets.load(idx_dir)
     assert np.all(changed.X_train[0] == np.float64(7) / 255)
-    monkeypatch.setattr(datasets, "read_idx_dir", no_decoding)
+    monkeypatch.setattr(sources, "read_idx_dir", no_decoding)
     assert np.all(datasets.load(idx_dir).X_train[0] == np.float64(7) / 255)
 
 
@@ -258,7 +258,7 @@ def test_a_csv_is_parsed_once_and_its_bytes_cached_as_bytes(tmp_path, cache, mon
 
     def no_parsing(*a, **k):
         raise AssertionError("parsed again")
-    monkeypatch.setattr(datasets, "read_csv", no_parsing)
+    monkeypatch.setattr(sources, "read_csv", no_parsing)
     again = datasets.load(path, validation=40, seed=2)
     for a, b in zip((first.X_train, first.y_train, first.X_val, first.X_test),
                     (again.X_train, again.y_train, again.X_val, again.X_test)):
@@ -266,7 +266,7 @@ def test_a_csv_is_parsed_once_and_its_bytes_cached_as_bytes(tmp_path, cache, mon
     (where,) = (cache / "arrays").iterdir()
     assert np.load(where / "X_train.npy").dtype == np.uint8          # 1 byte a value, not 8
     # the cached copy goes when its source does, the next time anything is cached
-    monkeypatch.setattr(datasets, "read_csv", bprop.datasets.files.read_csv)
+    monkeypatch.setattr(sources, "read_csv", bprop.datasets.files.read_csv)
     path.unlink()
     other = tmp_path / "e.csv"
     np.savetxt(other, rows[:, [0, 9]] / [255, 1], fmt="%g", delimiter=",")
@@ -293,8 +293,8 @@ def test_a_source_changed_while_it_is_read_leaves_a_stale_copy(idx_dir, cache, m
         images[0] = 9
         datasets.write_idx(images_path, images)
         return got
-    monkeypatch.setattr(datasets, "read_idx_dir", read_then_change)
+    monkeypatch.setattr(sources, "read_idx_dir", read_then_change)
     first = datasets.load(idx_dir)
     assert not np.all(first.X_train[0] == np.float64(9) / 255)      # read before the change
-    monkeypatch.setattr(datasets, "read_idx_dir", files.read_idx_dir)
+    monkeypatch.setattr(sources, "read_idx_dir", files.read_idx_dir)
     assert np.all(datasets.load(idx_dir).X_train[0] == np.float64(9) / 255)

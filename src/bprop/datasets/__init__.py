@@ -29,21 +29,18 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from ..reading import check_regular_file
 from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
 from ..validate import MAX_CLASSES, check_n_classes  # noqa: F401  (bprop.datasets.MAX_CLASSES)
 from .download import cache_dir, download_files
 from ..rows import LazyRows, ScaledRows
-from .arrays import (cached, is_array_dir, read_arrays, stamp, store, write_arrays,
-                     write_rows, write_shifted_arrays)
-from .files import (as_labels, find_idx_files, holdout_indices, read_csv, read_idx_dir, read_npz,
-                    unit_scale)
+from .arrays import read_arrays, write_arrays, write_rows
+from .files import as_labels, holdout_indices, read_npz, unit_scale
 from .idx import read_idx, write_idx
 from .recorded import data_fingerprint, dataset_id, dataset_record, same_dataset
+from .sources import read_csv_cached, read_image_set, resolve, write_shifted
 from .registry import (AVAILABLE, CLASS_NAMES, DatasetInfo, canonical_name, centred_pictures,
                        describe, uses_data_dir)
 
@@ -246,95 +243,6 @@ def _check_classes(y_train, n_classes, name):
                       f"column? (Labels should be 0, 1, 2, ...)", stacklevel=3)
 
 
-def _resolve(name_or_path) -> tuple[str, Path | None]:
-    """``(kind, path)``: kind is a dataset name, or "idx", "npz", "csv", "pkl" for a path."""
-    if not isinstance(name_or_path, (str, os.PathLike)):
-        raise ConfigError(f"load() takes a dataset name or a path; got {type(name_or_path).__name__}")
-    name = canonical_name(name_or_path)
-    if name in AVAILABLE:
-        return name, None
-    path = Path(name_or_path).expanduser()
-    if not path.exists():
-        text = os.fspath(name_or_path)
-        if isinstance(name_or_path, str) and os.sep not in text and "/" not in text and not path.suffix:
-            choices = ", ".join(sorted(AVAILABLE))
-            raise ConfigError(
-                f"unknown dataset {text!r}; choose from {choices}, or give a path to a directory "
-                "of IDX files or .npy arrays, a .npz, a .csv or mnist.pkl.gz"
-            )
-        raise DataError(f"no such file or directory: {path}")
-    if path.is_dir():
-        return ("arrays" if is_array_dir(path) else "idx"), path
-    check_regular_file(path, "a directory of IDX files, a .npz, a .csv or a .pkl.gz", DataError)
-    lower = path.name.lower()
-    for suffix, kind in ((".npz", "npz"), (".csv", "csv"), (".pkl.gz", "pkl"), (".pkl", "pkl")):
-        if lower.endswith(suffix):
-            return kind, path
-    raise ConfigError(
-        f"cannot tell what {path.name} holds; give a directory of IDX files, a .npz, a .csv or a .pkl.gz"
-    )
-
-
-def _images(kind, path, data_dir, download):
-    """``(train_images, train_labels, test_images, test_labels, scale)`` of an image data
-    set, as integers 0..scale. Decoded IDX files are cached as array directories
-    (:mod:`bprop.datasets.arrays`): a later call maps the cache instead of decoding."""
-    if kind == "digits":
-        from .digits import read_digits
-        return (*read_digits(), 16)
-    if kind == "mnist":
-        from .mnist import mnist_dir, read_fetched
-        directory, downloadable = mnist_dir(data_dir, download=download), True
-    elif kind == "fashion":
-        from .fashion import DEBIAN_DIRS, fashion_dir
-        from .mnist import read_fetched
-        directory = fashion_dir(data_dir, download=download)
-        downloadable = directory not in DEBIAN_DIRS
-    else:
-        directory = path
-    files = find_idx_files(directory)
-    parts = cached(cache_dir(), files)
-    if parts is None:
-        stamped = stamp(files)
-        images, labels, test_images, test_labels = read_idx_dir(directory) if kind == "idx" \
-            else read_fetched(directory, downloadable=downloadable)
-        parts = {"train": (images.reshape(len(images), -1), labels), "val": None,
-                 "test": (test_images.reshape(len(test_images), -1), test_labels),
-                 "image_shape": images.shape[1:]}
-        store(cache_dir(), files, parts, stamped)
-    (X, y), (Xt, yt), shape = parts["train"], parts["test"], tuple(parts["image_shape"])
-    return X.reshape(len(X), *shape), y, Xt.reshape(len(Xt), *shape), yt, 255
-
-
-def _read_csv_cached(path):
-    """:func:`read_csv`, parsed once: later calls map the cached arrays."""
-    parts = cached(cache_dir(), [path])
-    if parts is None:
-        stamped = stamp([path])
-        parts = read_csv(path)
-        store(cache_dir(), [path], parts, stamped)
-    return parts
-
-
-def write_shifted(source, directory, n, *, shift=2, seed=0, data_dir=None, download=True,
-                  progress=None) -> Path:
-    """Write a large augmented data set: ``n`` training images of ``source`` ("mnist",
-    "fashion" or a directory of IDX files), each shifted by up to ``shift`` pixels, as an
-    array directory that ``load(directory)`` (and ``bprop train --dataset DIRECTORY``)
-    memory-maps, with the source's test set. ``n`` = 8,000,000 Fashion-MNIST images are
-    6.3 GB on disk and train in well under 1 GiB of memory. Returns the directory."""
-    check_int(n, "n", minimum=1)
-    check_int(shift, "shift", minimum=0)
-    kind, path = _resolve(source)
-    if kind not in ("mnist", "fashion", "idx"):
-        raise ConfigError(f"write_shifted needs MNIST, Fashion-MNIST or a directory of IDX "
-                          f"images; got {source!r}")
-    images, labels, test_images, test_labels, _ = _images(kind, path, data_dir, download)
-    return write_shifted_arrays(directory, images, labels, test_images, test_labels, n,
-                                shift=shift, seed=seed, progress=progress,
-                                class_names=CLASS_NAMES.get(kind))
-
-
 def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
          data_dir: str | os.PathLike | None = None, download: bool = True,
          train_size: int | None = None, lazy: bool | None = None) -> Dataset:
@@ -369,7 +277,7 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     _check_seed(seed)
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
         raise ConfigError(f"data_dir must be a path to a directory; got {data_dir!r}")
-    kind, path = _resolve(name_or_path)
+    kind, path = resolve(name_or_path)
     lazy = kind == "arrays" if lazy is None else bool(lazy)
     if data_dir is not None and not uses_data_dir(kind):
         raise ConfigError(f"a data directory (data_dir, --data-dir) is only for mnist and "
@@ -380,7 +288,7 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     scale = None    # integer images: X_train stays integers until split, then / scale
 
     if kind in ("mnist", "fashion", "idx", "digits"):
-        tr_images, y_train, te_images, y_test, scale = _images(kind, path, data_dir, download)
+        tr_images, y_train, te_images, y_test, scale = read_image_set(kind, path, data_dir, download)
         n_classes = None if kind == "idx" else 10
         image_shape = tuple(tr_images.shape[1:])
         X_train = tr_images.reshape(len(tr_images), -1)
@@ -405,7 +313,7 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         n_classes = 10
         image_shape = (28, 28) if X_train.shape[1] == 784 else None
     else:
-        parts = read_npz(path) if kind == "npz" else _read_csv_cached(path)
+        parts = read_npz(path) if kind == "npz" else read_csv_cached(path)
         (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
         Xs = [X_train, X_test]
         if parts["val"] is not None:
