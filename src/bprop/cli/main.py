@@ -34,9 +34,9 @@ def main(argv=None) -> int:
     (exit status 1 or 2) aborts the whole MPI run, so that no other rank waits for it; a
     rank stopped by a signal (130, 143) exits at once."""
     status = _main(argv)
-    if status in (1, 2, 130, 143) and "mpi4py.MPI" in sys.modules:
-        world = sys.modules["mpi4py.MPI"].COMM_WORLD
-        if world.Get_size() > 1 and status > 2:
+    world = sys.modules["mpi4py.MPI"].COMM_WORLD if "mpi4py.MPI" in sys.modules else None
+    if world is not None and world.Get_size() > 1:
+        if status in (130, 143):
             # stopped by Ctrl-C or SIGTERM, every rank alike: leave without MPI_Finalize,
             # which would report the reductions the signal cut short ("MPICH: Builtin
             # communicator ... has pending references")
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
                 with contextlib.suppress(OSError, ValueError):
                     stream.flush()
             os._exit(status)
-        if world.Get_size() > 1:
+        if status in (1, 2):
             # an error every rank meets (a diverged run) is rank 0's to report and end; one
             # of another rank's own ends the run in a moment. Rank 0 too waits a little:
             # Abort kills the job at once, and mpiexec could drop the error line it has

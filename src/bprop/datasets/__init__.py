@@ -286,6 +286,7 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     image_shape = None
     n_classes = None
     scale = None    # integer images: X_train stays integers until split, then / scale
+    val_converted = False       # a file's own validation rows, converted where read
 
     if kind in ("mnist", "fashion", "idx", "digits"):
         tr_images, y_train, te_images, y_test, scale = read_image_set(kind, path, data_dir, download)
@@ -299,13 +300,16 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         X_val, y_val = parts["val"] or (None, None)
         image_shape = parts["image_shape"]
         # each split by its own type: bytes / 255, floats checked to lie in [0, 1]
-        X_test, X_val = (None if X is None else _images_to_rows(X, dt, 255)
-                         if X.dtype == np.uint8 else unit_scale([X], dt, f"in {path}")[0]
-                         for X in (X_test, X_val))
+        def rows(X):
+            return _images_to_rows(X, dt, 255) if X.dtype == np.uint8 else \
+                unit_scale([X], dt, f"in {path}")[0]
+        X_test = rows(X_test)
+        if X_val is not None:
+            X_val, val_converted = rows(X_val), True
         if X_train.dtype == np.uint8:
             scale = 255         # pixel bytes: the training rows stay on disk if lazy
         else:
-            X_train = unit_scale([X_train], dt, f"in {path}")[0]
+            X_train = rows(X_train)
     elif kind == "pkl":
         from .mnist import read_pkl_gz
         (X_train, y_train), (X_val, y_val), (X_test, y_test) = read_pkl_gz(path)
@@ -350,8 +354,8 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
     if scale is not None:       # split as bytes, converted once: no float copy of the whole
         X_train = ScaledRows(X_train, dtype=dt, divisor=scale) if lazy and \
             X_train.dtype.kind in "iu" else _images_to_rows(X_train, dt, scale)
-        if X_val is not None and not (kind == "arrays" and parts["val"] is not None):
-            X_val = _images_to_rows(X_val, dt, scale)       # (a file's own: converted above)
+        if X_val is not None and not val_converted:
+            X_val = _images_to_rows(X_val, dt, scale)
     if kind == "arrays" and parts["class_names"]:
         class_names = tuple(parts["class_names"])
     else:

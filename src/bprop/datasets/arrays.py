@@ -61,12 +61,17 @@ def write_arrays(directory, X_train, y_train, X_test, y_test, *, X_val=None, y_v
     _unmark(directory)
     for name, a in given.items():
         if a is not None:
-            a = np.ascontiguousarray(a)
-            atomic_write(directory / f"{name}.npy", lambda f, a=a: np.save(f, a, allow_pickle=False))
+            _save(directory, name, a)
         else:
             (directory / f"{name}.npy").unlink(missing_ok=True)
     _mark(directory, image_shape, class_names, sources)
     return directory
+
+
+def _save(directory, name, a):
+    """``directory/name.npy``, written atomically."""
+    a = np.ascontiguousarray(a)
+    atomic_write(directory / f"{name}.npy", lambda f: np.save(f, a, allow_pickle=False))
 
 
 def write_rows(path, n, width, blocks, dtype=np.uint8) -> Path:
@@ -129,11 +134,9 @@ def write_shifted_arrays(directory, images, labels, test_images, test_labels, n,
         (directory / f"{name}.npy").unlink(missing_ok=True)
     write_rows(directory / "X_train.npy", n, width, blocks(), images.dtype)
     y = np.asarray(labels)[np.concatenate(picks)] if picks else np.empty(0, np.int64)
-    for name, a in (("y_train", y), ("X_test", np.asarray(test_images).reshape(len(test_images),
-                                                                             -1)),
-                    ("y_test", test_labels)):
-        atomic_write(directory / f"{name}.npy",
-                     lambda f, a=np.ascontiguousarray(a): np.save(f, a, allow_pickle=False))
+    _save(directory, "y_train", y)
+    _save(directory, "X_test", np.asarray(test_images).reshape(len(test_images), -1))
+    _save(directory, "y_test", test_labels)
     _mark(directory, images.shape[1:], class_names, None)
     return directory
 

@@ -249,9 +249,7 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test, summed
         return record
     if config.monitor_training_cost:
         record.train_cost = net.mean_cost(X, Y, config.lmbda, config.l1)
-    for cost in (record.running_cost, record.train_cost):
-        if cost is not None and not np.isfinite(cost):
-            raise _diverged(j, config, eta, f"the cost is {cost}")
+    _check_costs(record, j, config, eta)
 
     def predicted(rows):
         try:
@@ -277,50 +275,65 @@ def _truth(Y):
     return Y.labels if isinstance(Y, OneHotRows) else predicted_classes(Y)
 
 
+def _part(rows, part):
+    """Rows ``part`` (a slice) of an array, or of lazy rows without making them all."""
+    return rows.part(part) if isinstance(rows, LazyRows) else rows[part]
+
+
+def _check_costs(record, j, config, eta):
+    for cost in (record.running_cost, record.train_cost):
+        if cost is not None and not np.isfinite(cost):
+            raise _diverged(j, config, eta, f"the cost is {cost}")
+
+
 def _evaluate_shares(net, j, eta, config, X, Y, validation, test, steps, record):
     """:func:`_evaluate_epoch`'s measurements, each process on its share of each set: the
     counts of correct answers and the summed costs, added up in one reduction (with a flag
     for outputs that overflowed on any process, so that every process stops alike)."""
-    sums = np.zeros(6)          # overflow, train cost, train correct, val correct, val cost,
-    sets = [(config.monitor_training_cost, config.monitor_training_accuracy, X, None, Y, 1),
-            (validation is not None, validation is not None, *(validation or (None,) * 3), 3),
-            (False, test is not None, *(test or (None,) * 3), 5)]   # test correct
+    sums = dict.fromkeys(("overflow", "train_cost", "train_correct", "val_cost", "val_correct",
+                          "test_correct"), 0.0)
+
+    def measure(rows, targets, labels, cost, correct):
+        part = steps.share(len(rows))
+        if part.stop == part.start:
+            return
+        mine = _part(rows, part)
+        if cost:
+            sums[cost] = net.mean_cost(mine, _part(targets, part)) * (part.stop - part.start)
+        if correct:
+            truth = _truth(_part(targets, part)) if labels is None else labels[part]
+            sums[correct] = np.count_nonzero(net.predict(mine) == truth)
+
     try:
-        for want_cost, want_correct, rows, labels, targets, at in sets:
-            if not (want_cost or want_correct):
-                continue
-            part = steps.share(len(rows))
-            if part.stop == part.start:
-                continue
-            mine = rows.part(part) if isinstance(rows, LazyRows) else rows[part]
-            if want_cost:
-                i = 1 if at == 1 else 4
-                theirs = targets.part(part) if isinstance(targets, LazyRows) else targets[part]
-                sums[i] = net.mean_cost(mine, theirs) * (part.stop - part.start)
-            if want_correct:
-                truth = _truth(targets[part]) if labels is None else labels[part]
-                sums[2 if at == 1 else at] = np.count_nonzero(net.predict(mine) == truth)
+        if config.monitor_training_cost or config.monitor_training_accuracy:
+            measure(X, Y, None, config.monitor_training_cost and "train_cost",
+                    config.monitor_training_accuracy and "train_correct")
+        if validation is not None:
+            Xv, yv, Yv = validation
+            measure(Xv, Yv, yv, "val_cost", "val_correct")
+        if test is not None:
+            measure(test[0], None, test[1], None, "test_correct")
     except OutputOverflowError:
-        sums[0] = 1.0
-    sums = steps.add_up(sums)
-    if sums[0]:
+        sums["overflow"] = 1.0
+    total = dict(zip(sums, steps.add_up(np.array(list(sums.values())))))
+    if total["overflow"]:
         raise _diverged(j, config, eta, "the network's outputs overflow: its weights are too "
                                         "large")
     n = len(X)
     if config.monitor_training_cost:
-        record.train_cost = sums[1] / n + regularisation(net, n, config.lmbda, config.l1)
+        record.train_cost = total["train_cost"] / n + regularisation(net, n, config.lmbda,
+                                                                      config.l1)
     if config.monitor_training_accuracy:
-        record.train_accuracy = float(sums[2] / n)
+        record.train_accuracy = float(total["train_correct"] / n)
     if validation is not None:
         n_val = len(validation[1])
-        record.val_accuracy = float(sums[3] / n_val)
-        record.val_cost = sums[4] / n_val + regularisation(net, n_val, config.lmbda, config.l1)
+        record.val_accuracy = float(total["val_correct"] / n_val)
+        record.val_cost = total["val_cost"] / n_val + regularisation(net, n_val, config.lmbda,
+                                                                      config.l1)
     if test is not None:
-        record.test_correct, record.test_total = int(sums[5]), len(test[1])
+        record.test_correct, record.test_total = int(total["test_correct"]), len(test[1])
         record.test_accuracy = record.test_correct / record.test_total
-    for cost in (record.running_cost, record.train_cost):
-        if cost is not None and not np.isfinite(cost):
-            raise _diverged(j, config, eta, f"the cost is {cost}")
+    _check_costs(record, j, config, eta)
 
 
 def _diverged(j, config, eta, what):
