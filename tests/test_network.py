@@ -288,6 +288,31 @@ def test_update_mini_batch_on_a_saturated_network_is_silent():
     assert np.isfinite(net.weights[0]).all()
 
 
+def test_per_example_feedforward_checks_what_it_skips_converting():
+    """The quick path (a float column of the right shape, parameters already checked) still
+    refuses nan and inf, a parameter reshaped in place, and a saturating sigmoid stays silent
+    even where the caller makes overflow an error."""
+    net = Network([3, 2], rng=0)
+    x = np.ones((3, 1))
+    first = net.feedforward(x)
+    assert net.feedforward(x) is not first                  # a new array each call
+    for bad, what in ((np.inf, "1 infinite value"), (np.nan, "1 NaN")):
+        for dtype in (np.float64, np.float32):
+            column = np.ones((3, 1), dtype)
+            column[1] = bad
+            with pytest.raises(DataError, match=f"a contains {what} \\(first in row 1\\)"):
+                net.feedforward(column)
+    net.biases[0].shape = (1, 2)                            # same array, another shape
+    with pytest.raises(ShapeError, match=r"biases\[0\] has shape \(1, 2\)"):
+        net.feedforward(x)
+    net.biases[0].shape = (2, 1)
+    net.weights[0][...] = 1000.0
+    with np.errstate(over="raise"):
+        assert np.array_equal(net.feedforward(-x), np.zeros((2, 1)))
+    np.testing.assert_array_equal(net.feedforward(np.ones((3, 1), np.float32)),
+                                  net.feedforward(x))
+
+
 class BookCrossEntropy:
     """A cost written in the book's style: static fn and delta only."""
 

@@ -33,10 +33,10 @@ def _sigmoid_into(z, out):
     # σ(z) = 1 / (1 + e^{-z}). For z < -709, e^{-z} overflows to inf and 1/(1+inf) = 0,
     # which is the correctly rounded answer; the overflow flag is silenced by the caller.
     # (0.5 * (1 + tanh(z/2)) would round σ(-40) ≈ 4e-18 to 0.)
-    np.negative(z, out=out)
-    np.exp(out, out=out)
+    np.negative(z, out)
+    np.exp(out, out)
     out += 1.0
-    np.reciprocal(out, out=out)
+    np.reciprocal(out, out)
     return out
 
 

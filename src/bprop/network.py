@@ -22,6 +22,8 @@ scripts are prints the book's numbers (:mod:`bprop.book`).
 
 from __future__ import annotations
 
+from operator import attrgetter, is_
+
 import numpy as np
 
 from . import backprop as core
@@ -47,6 +49,7 @@ INITIALIZERS = {
     "xavier": (lambda n_in, n_out: np.sqrt(2.0 / (n_in + n_out)), 0.0),  # Glorot normal
     "he": (lambda n_in, n_out: np.sqrt(2.0 / n_in), 0.0),             # for ReLU
 }
+_shape = attrgetter("shape")
 _INIT_ALIASES = {"large": "normal", "book": "normal", "default": "scaled-normal",
                  "glorot": "xavier", "kaiming": "he"}
 
@@ -82,7 +85,7 @@ class Network:
         self.rng = rng
         self.initialize(init)
         self._workspaces = {}
-        self._checked = []          # the parameters, and their shapes, last found good
+        self._checked = [], []      # the parameters, and their shapes, last found good
 
     def __copy__(self):
         """A shallow copy with buffers of its own (it may compute in another dtype)."""
@@ -160,13 +163,16 @@ class Network:
         """:func:`bprop.validate.check_parameters`, skipped while the weights and biases are
         the very arrays, of the same shapes, that it last passed (the per-example methods call
         this on every call; the book lets a program assign new weights at any time)."""
-        params = (*self.weights, *self.biases)
-        if type(self.weights) is list and type(self.biases) is list and \
-                len(params) == len(self._checked) and \
-                all(p is q and p.shape == shape for p, (q, shape) in zip(params, self._checked)):
-            return
+        weights, biases = self.weights, self.biases
+        if type(weights) is list and type(biases) is list:
+            params = weights + biases
+            checked, shapes = self._checked
+            if len(params) == len(checked) and all(map(is_, params, checked)) and \
+                    list(map(_shape, params)) == shapes:
+                return
         check_parameters(self)
-        self._checked = [(p, p.shape) for p in (*self.weights, *self.biases)]
+        params = self.weights + self.biases
+        self._checked = params, list(map(_shape, params))
 
     def workspace(self, m):
         """The preallocated buffers for backprop over m examples (a
