@@ -311,8 +311,7 @@ def ready_columns(a, rows, dtype) -> bool:
     if type(a) is np.ndarray and a.ndim == 2 and a.shape[0] == rows and \
             (a.dtype == dtype or a.dtype == np.float32) and a.flags.c_contiguous and \
             a.size <= SMALL:
-        flat = a.reshape(-1)
-        return math.isfinite(np.dot(flat, flat))    # false also where squares overflow
+        return math.isfinite(np.vdot(a, a))     # false also where the squares overflow
     return False
 
 
