@@ -1171,7 +1171,7 @@ def test_predict_takes_files_after_flags_and_names_an_empty_array(model, data, t
 
 def test_predict_npy_vector_and_image(model, data, tmp_path, capsys):
     with np.load(data) as f:
-        x_test, y_test = f["x_test"], f["y_test"]
+        x_test = f["x_test"]
     net = load_checkpoint(model).net
     expected = net.predict(x_test[:2])
     np.save(tmp_path / "v.npy", x_test[0])
@@ -1420,6 +1420,7 @@ def test_prepare_image_of_a_photo_matches_the_clean_drawing(background, ink, noi
     for field in (clean, photo):
         rows, cols = np.flatnonzero(field.max(1) > 0.3), np.flatnonzero(field.max(0) > 0.3)
         assert rows[-1] - rows[0] + 1 >= 19 and rows[0] >= 3    # the 7 fills the 20x20 box
+        assert cols[0] >= 2 and cols[-1] <= 25                  # and stays inside the frame
     assert np.abs(photo - clean).mean() < 0.03 and np.abs(photo - clean).max() < 0.5
 
 
