@@ -18,7 +18,7 @@ import pytest
 
 import bprop
 from bprop import Network, TrainConfig
-from bprop.atomic import FileLock, atomic_write, remove_leftovers
+from bprop.atomic import HOST_TAG, FileLock, atomic_write, remove_leftovers
 from bprop.errors import DataError, FileInUseError, ModelFileError
 from bprop.io import Checkpointer, load_checkpoint
 
@@ -246,19 +246,31 @@ def test_temporary_files_of_killed_writers_are_removed_on_the_next_save(tmp_path
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()                                     # a process id that no longer runs
     alive = os.getppid()                            # one that does
+    here = HOST_TAG
     target = tmp_path / "m.npz"
-    dead_leftover = tmp_path / f".tmp-{gone.pid}-m.npz-abc123.npz"
-    live_leftover = tmp_path / f".tmp-{alive}-m.npz-def456.npz"
-    other_file = tmp_path / f".tmp-{gone.pid}-other.npz-xyz.npz"
-    for p in (dead_leftover, live_leftover, other_file):
+    dead_leftover = tmp_path / f".tmp-{gone.pid}.{here}-m.npz-abc123.npz"
+    old_style = tmp_path / f".tmp-{gone.pid}-m.npz-abc124.npz"     # before the host tag
+    live_leftover = tmp_path / f".tmp-{alive}.{here}-m.npz-def456.npz"
+    other_host = tmp_path / f".tmp-{gone.pid}.0badc0de-m.npz-ghi789.npz"
+    other_file = tmp_path / f".tmp-{gone.pid}.{here}-other.npz-xyz.npz"
+    for p in (dead_leftover, old_style, live_leftover, other_host, other_file):
         p.write_bytes(b"partial")
     atomic_write(target, lambda f: f.write(b"whole"))
     assert target.read_bytes() == b"whole"
-    assert not dead_leftover.exists()               # its writer is gone
+    assert not dead_leftover.exists() and not old_style.exists()    # their writers are gone
     assert live_leftover.exists()                   # its writer may still be writing
+    assert other_host.exists()                      # another machine's process, maybe alive
     assert other_file.exists()                      # another file's
     remove_leftovers(str(tmp_path / "other.npz"))
     assert not other_file.exists()
+
+
+def test_temporary_files_are_named_by_process_and_machine(tmp_path):
+    """What remove_leftovers reads back: the writer's pid and this machine's tag."""
+    seen = []
+    atomic_write(tmp_path / "m.npz", lambda f: seen.extend(p.name for p in tmp_path.iterdir()))
+    assert len(seen) == 1 and seen[0].startswith(f".tmp-{os.getpid()}.{HOST_TAG}-m.npz-")
+    assert len(HOST_TAG) == 8 and int(HOST_TAG, 16) >= 0
 
 
 def test_a_save_killed_midway_leaves_the_old_file_and_a_leftover_that_goes(tmp_path):

@@ -4,8 +4,9 @@
 disk and renames it over the target only when complete: an interrupted write (Ctrl-C, a
 full disk, a killed process) leaves the previous file as it was. Model files, history
 files, plots, reports and IDX files are all written this way. The temporary file's name
-holds the target's name and the writing process's id, so that the next write of the same
-target removes what a killed writer left behind.
+holds the target's name, the writing process's id and a tag of its host, so that the next
+write of the same target removes what a killed writer of this host left behind (a file on
+storage shared by several machines may be another machine's, being written).
 
 :class:`FileLock` is an advisory lock on a file for as long as a run writes it (a training
 run's checkpoint), so that a second run cannot write the same file and lose the first's.
@@ -16,10 +17,12 @@ from __future__ import annotations
 import errno
 import glob
 import os
+import socket
 import stat
 import sys
 import tempfile
 import time
+import zlib
 
 from .errors import FileInUseError
 
@@ -76,21 +79,29 @@ def atomic_write(path, write):
         raise
 
 
+#: This machine, as the temporary files' names carry it: 8 hex digits of its name's CRC-32.
+HOST_TAG = f"{zlib.crc32(socket.gethostname().encode()):08x}"
+
+
 def _temporary_prefix(path, pid):
-    """``.tmp-<pid>-<name>-``: the name cut short, as the file's own name may already be
-    near the file system's limit of 255 bytes."""
+    """``.tmp-<pid>.<host tag>-<name>-``: the name cut short, as the file's own name may
+    already be near the file system's limit of 255 bytes."""
     name = os.path.basename(path).encode()[:120].decode(errors="ignore")
-    return f".tmp-{pid}-{name}-"
+    return f".tmp-{pid}.{HOST_TAG}-{name}-"
 
 
 def remove_leftovers(path):
-    """Remove the temporary files that an earlier write of ``path`` left when its process
-    was killed (those of a process that still runs are kept: it may be writing)."""
-    directory, name = os.path.split(path)
-    stem = _temporary_prefix(path, 0).removeprefix(".tmp-0-")
+    """Remove the temporary files that an earlier write of ``path`` on this machine left
+    when its process was killed. Kept: those of a process that still runs (it may be
+    writing), and those of other machines (their process ids mean nothing here); a name
+    without a host tag, from before bprop wrote one, counts as this machine's."""
+    stem = _temporary_prefix(path, 0).removeprefix(f".tmp-0.{HOST_TAG}-")
+    directory = os.path.dirname(path)
     for leftover in glob.glob(os.path.join(glob.escape(directory), f".tmp-*-{glob.escape(stem)}*")):
-        pid, _, rest = os.path.basename(leftover).removeprefix(".tmp-").partition("-")
-        if pid.isdigit() and rest.startswith(stem) and not _running(int(pid)):
+        writer, _, rest = os.path.basename(leftover).removeprefix(".tmp-").partition("-")
+        pid, _, host = writer.partition(".")
+        if pid.isdigit() and host in ("", HOST_TAG) and rest.startswith(stem) and \
+                not _running(int(pid)):
             try:
                 os.unlink(leftover)
             except OSError:
