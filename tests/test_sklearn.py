@@ -188,3 +188,36 @@ def test_network_array_messages_follow_scikit_learn_conventions():
     np.testing.assert_array_equal(net.predict(objects), net.predict(np.arange(12.0).reshape(3, 4)))
     with pytest.raises(DataError, match="X is not a numeric array"):
         net.predict(np.full((3, 4), "a", dtype=object))
+
+
+def test_rows_on_disk_are_read_as_they_are_and_give_the_same_fit(tmp_path):
+    """ScaledRows (a memory-mapped byte array) train and predict as the same rows in
+    memory do, bit for bit; they are never made whole (np.asarray of them raises), and
+    early stopping holds out their last rows."""
+    from bprop.rows import ScaledRows
+    raw, y = load_digits(return_X_y=True)
+    np.save(tmp_path / "X.npy", raw.astype(np.uint8))
+    lazy = ScaledRows(np.load(tmp_path / "X.npy", mmap_mode="r"), divisor=16)
+    X = raw / 16.0
+    for make in (lambda: BpropClassifier(epochs=3, random_state=0),
+                 lambda: BpropRegressor(epochs=3, random_state=0)):
+        target = y if make().__class__ is BpropClassifier else np.column_stack([y, -y]) / 9
+        on_disk, in_memory = make().fit(lazy, target), make().fit(X, target)
+        np.testing.assert_array_equal(on_disk.network_.weights[0], in_memory.network_.weights[0])
+        np.testing.assert_array_equal(on_disk.predict(lazy), in_memory.predict(X))
+        assert on_disk.n_features_in_ == 64
+        on_disk.partial_fit(lazy, target)
+        in_memory.partial_fit(X, target)
+        np.testing.assert_array_equal(on_disk.predict(X), in_memory.predict(X))
+    clf = BpropClassifier(epochs=3, random_state=0)
+    assert clf.fit(lazy, y).score(lazy, y) == clf.score(X, y) > 0.8
+    with pytest.raises(ValueError, match="X has 32 features, but BpropClassifier is "
+                                         "expecting 64 features as input"):
+        clf.predict(ScaledRows(np.zeros((5, 32), np.uint8)))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        BpropClassifier().fit(lazy, y[:-1])
+    stopped = BpropClassifier(epochs=2, early_stopping=True, validation_fraction=0.25,
+                              random_state=0).fit(lazy, y)
+    held_out = np.arange(len(y) - int(round(0.25 * len(y))), len(y))
+    last = stopped.history_.records[-1].val_accuracy
+    assert last == pytest.approx(stopped.score(X[held_out], y[held_out]))

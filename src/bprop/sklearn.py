@@ -17,6 +17,11 @@ epoch's running cost: the mean cost of its mini-batches as they were trained, pl
 regularisation terms) and ``n_iter_`` (epochs trained). ``partial_fit`` trains one more
 epoch, keeping the optimiser's state (momentum, Adam's moments).
 
+Rows on disk, :class:`bprop.rows.ScaledRows` (what ``bprop.datasets.load(directory)``
+gives for a set larger than memory), are taken as they are: their width is checked as
+scikit-learn checks it, and the network reads them a mini-batch at a time. Early stopping
+then holds out their last rows, which copies nothing.
+
 Needs scikit-learn 1.6 or newer (``pip install 'bprop[sklearn]'``).
 """
 
@@ -28,7 +33,8 @@ try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.utils import check_random_state
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, validate_data
+    from sklearn.utils.validation import (check_array, check_consistent_length,
+                                          check_is_fitted, column_or_1d, validate_data)
 except ImportError as e:        # the module is an optional extra
     raise ImportError("bprop.sklearn needs scikit-learn 1.6 or newer: "
                       "pip install 'bprop[sklearn]'") from e
@@ -36,6 +42,7 @@ except ImportError as e:        # the module is an optional extra
 from .network import Network
 from .optimizers import optimizer_for
 from .predict import output_scores
+from .rows import LazyRows
 from .training import History, fit_config, train
 
 __all__ = ["BpropClassifier", "BpropRegressor"]
@@ -103,12 +110,16 @@ class _BpropEstimator(BaseEstimator):
 
     def _hold_out(self, X, Y):
         """``validation_fraction`` of the rows, drawn by the network's generator, kept
-        aside for early stopping: ``(X_train, Y_train, (X_val, Y_val))``."""
+        aside for early stopping: ``(X_train, Y_train, (X_val, Y_val))``; of rows on disk,
+        the last ones (drawn, they would be copied into memory)."""
         n_val = int(round(self.validation_fraction * len(X)))
         if not 0 < self.validation_fraction < 1 or not 1 <= n_val < len(X):
             raise ValueError(f"early_stopping holds out validation_fraction="
                              f"{self.validation_fraction!r} of {len(X)} samples; it must "
                              f"leave at least one sample on each side")
+        if isinstance(X, LazyRows):
+            cut = len(X) - n_val
+            return X.part(slice(cut)), Y[:cut], (X.part(slice(cut, None)), Y[cut:])
         order = self.network_.rng.permutation(len(X))
         val, kept = order[:n_val], order[n_val:]
         return X[kept], Y[kept], (X[val], Y[val])
@@ -138,11 +149,40 @@ class _BpropEstimator(BaseEstimator):
         network, whose checks of its values name NaN and infinity as scikit-learn does:
         ``validate_data`` would take 5-10 times as long as the prediction of one row."""
         check_is_fitted(self, "network_")
+        if isinstance(X, LazyRows):
+            return self._lazy_rows(X, reset=False)
         if type(X) is np.ndarray and X.dtype == self.network_.dtype and X.ndim == 2 and \
                 X.shape[0] > 0 and X.shape[1] == self.n_features_in_ and \
                 not hasattr(self, "feature_names_in_"):
             return X
         return validate_data(self, X, reset=False, dtype=np.dtype(self.dtype).type)
+
+    def _lazy_rows(self, X, reset):
+        """Rows on disk as they are (``validate_data`` would read them all into memory),
+        their width checked or, with ``reset``, recorded as ``validate_data`` does."""
+        if len(X) == 0:
+            raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                             f"minimum of 1 is required by {type(self).__name__}.")
+        if reset:
+            self.n_features_in_ = X.shape[1]
+            self.__dict__.pop("feature_names_in_", None)
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input.")
+        return X
+
+    def _training_rows(self, X, y, reset, targets=False):
+        """X and y as ``validate_data`` checks them, rows on disk left there. targets: y
+        holds numbers, one column or several (the regressor's); else one label a row."""
+        if not isinstance(X, LazyRows):
+            return validate_data(self, X, y, reset=reset, dtype=np.dtype(self.dtype).type,
+                                 multi_output=targets, y_numeric=targets)
+        y = check_array(y, ensure_2d=False, dtype="numeric" if targets else None,
+                        input_name="y")
+        if not targets:
+            y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        return self._lazy_rows(X, reset), y
 
 
 class BpropClassifier(ClassifierMixin, _BpropEstimator):
@@ -221,7 +261,7 @@ class BpropClassifier(ClassifierMixin, _BpropEstimator):
         return len(self.classes_)
 
     def _check_training_data(self, X, y, reset):
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.dtype(self.dtype).type)
+        X, y = self._training_rows(X, y, reset)
         check_classification_targets(y)
         return X, y
 
@@ -278,8 +318,7 @@ class BpropRegressor(RegressorMixin, _BpropEstimator):
 
     def _check_training_data(self, X, y, reset):
         dtype = np.dtype(self.dtype).type
-        X, y = validate_data(self, X, y, reset=reset, dtype=dtype, multi_output=True,
-                             y_numeric=True)
+        X, y = self._training_rows(X, y, reset, targets=True)
         if reset:                       # the first fit says what predict returns
             self._one_target = np.ndim(y) == 1
         return X, np.asarray(y, dtype=dtype).reshape(len(X), -1)
