@@ -8,10 +8,10 @@ minimum over blocks of steps (robust against other work on the machine):
              ``mode="clip"`` for comparison);
 * backprop   ``bprop.backprop.backprop_batch`` (forward pass, BP1-BP4);
 * update     ``SGD.step``;
-* matmuls    the products alone (bench.MatmulFloor), so that backprop − matmuls is the
+* matmuls    the products alone (benchrunners.MatmulFloor), so that backprop − matmuls is the
              elementwise work plus Python overhead.
 
-Usage: python benchmarks/_profile_step.py [CONFIG ...]   (default: all of bench.CONFIGS)
+Usage: python benchmarks/_profile_step.py [CONFIG ...]   (default: all of benchconfigs.CONFIGS)
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench  # noqa: E402
+from benchconfigs import CONFIGS  # noqa: E402
+from benchdata import DATA_DIR, load_data  # noqa: E402
+from benchmachine import BlasThreads  # noqa: E402
+from benchrunners import MatmulFloor, make_net  # noqa: E402
 from bprop.backprop import backprop_batch  # noqa: E402
 from bprop.optimizers import SGD  # noqa: E402
 
@@ -38,7 +41,7 @@ def best(fn, blocks=9):
 
 
 def profile(cfg, data):
-    net = bench.make_net(cfg, 1)
+    net = make_net(cfg, 1)
     X, Y = data["X"], data["Y"]
     n, mbs = len(X), cfg.mini_batch_size
     opt = SGD(cfg.eta)
@@ -47,7 +50,7 @@ def profile(cfg, data):
     order = net.rng.permutation(n)
     batches = [order[k * mbs:(k + 1) * mbs] for k in range(steps)]
     scale = opt.grad_scale(mbs)
-    floor = bench.MatmulFloor(cfg, steps * mbs)
+    floor = MatmulFloor(cfg, steps * mbs)
 
     def gather(mode):
         def run():
@@ -75,7 +78,7 @@ def profile(cfg, data):
             opt.step(net.weights, net.biases, nabla_w, nabla_b, n)
         return steps
 
-    with bench.BlasThreads(cfg.threads), np.errstate(over="ignore"):
+    with BlasThreads(cfg.threads), np.errstate(over="ignore"):
         t = {"step (gather+backprop+update)": best(whole), "gather (mode=raise)": best(gather("raise")),
              "gather (mode=clip)": best(gather("clip")), "backprop": best(backprop),
              "update (SGD.step)": best(update)}
@@ -86,12 +89,12 @@ def profile(cfg, data):
 
 
 def main(argv=None):
-    names = (argv if argv is not None else sys.argv[1:]) or [c.name for c in bench.CONFIGS]
+    names = (argv if argv is not None else sys.argv[1:]) or [c.name for c in CONFIGS]
     datasets = {}
     for name in names:
-        cfg = next(c for c in bench.CONFIGS if c.name == name)
+        cfg = next(c for c in CONFIGS if c.name == name)
         if cfg.dtype not in datasets:
-            datasets[cfg.dtype] = bench.load_data(bench.DATA_DIR, np.dtype(cfg.dtype), test=False)
+            datasets[cfg.dtype] = load_data(DATA_DIR, np.dtype(cfg.dtype), test=False)
         t = profile(cfg, datasets[cfg.dtype])
         per_epoch = 60_000 / cfg.mini_batch_size
         print(f"\n{cfg.name} (threads={cfg.threads}): us/step, s/epoch, share of the step")

@@ -54,6 +54,3 @@ def load_data(data_dir, dtype, n_train=None, test=True):
     Y = np.zeros((len(y), 10), dtype)
     Y[np.arange(len(y)), y] = 1.0
     return dict(X=X, y=y, Y=Y, X_test=X_test, y_test=y_test, source=source)
-
-
-# -- threads and machine -------------------------------------------------------------------------

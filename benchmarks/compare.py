@@ -83,7 +83,8 @@ def main(argv=None):
         src, cfg, epochs, n_train, data_dir = sys.argv[2:7]
         return child(src, json.loads(cfg), int(epochs), int(n_train) or None, data_dir)
     sys.path.insert(0, str(HERE))
-    import bench
+    from benchconfigs import CONFIGS
+    from benchdata import DATA_DIR
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,13 +95,13 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=3, help="rounds per configuration (default 3)")
     ap.add_argument("--epochs", type=int, default=2, help="epochs per process (default 2)")
     ap.add_argument("--n-train", type=int, help="train on the first N images (default all)")
-    ap.add_argument("--data-dir", default=str(bench.DATA_DIR),
-                    help=f"Fashion-MNIST's IDX files (default {bench.DATA_DIR}; random data "
+    ap.add_argument("--data-dir", default=str(DATA_DIR),
+                    help=f"Fashion-MNIST's IDX files (default {DATA_DIR}; random data "
                          f"of its shape where they are not)")
     args = ap.parse_args(argv)
 
     patterns = [p.strip() for p in args.configs.split(",")]
-    configs = [c for c in bench.CONFIGS if any(fnmatch.fnmatch(c.name, p) for p in patterns)]
+    configs = [c for c in CONFIGS if any(fnmatch.fnmatch(c.name, p) for p in patterns)]
     trees = {"before": str(Path(args.before).resolve()), "after": str(Path(args.after).resolve())}
     print(f"load average {os.getloadavg()[0]:.2f} at the start; {args.rounds} rounds of "
           f"{args.epochs} epochs per checkout and configuration", file=sys.stderr)

@@ -2,8 +2,9 @@
 """Per-call speed of a prediction on one row (and on a few), as a service classifying one
 picture at a time meets it: ``Network.predict_proba`` against ONNX Runtime (issue 20).
 
-For a network of bench.py's ``wide`` shape, [784, 100, 10] sigmoid, float32, and 1, 10
-and 100 rows, in one process and one thread each, alternating:
+For a network of the shape of bench.py's ``wide`` configurations (``benchconfigs.WIDE``),
+[784, 100, 10] sigmoid, float32, and 1, 10 and 100 rows, in one process and one thread
+each, alternating:
 
 * ``bprop``        ``net.predict_proba(X)``: the public call, with its checks of X and of
                    the weights;
@@ -164,7 +165,7 @@ def main(argv=None):
                     help=f"exit 1 when one row takes bprop more than {TARGET_US:g} µs")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench import BlasThreads
+    from benchmachine import BlasThreads
     with BlasThreads(1):
         result = measure(args.blocks)
     report(result)

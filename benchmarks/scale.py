@@ -38,7 +38,7 @@ try:
 except ImportError:     # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent / "src"))
     import bprop
-from bench import CONFIGS  # noqa: E402
+from benchconfigs import CONFIGS  # noqa: E402
 from benchdata import DATA_DIR, load_data  # noqa: E402
 
 W2 = [c for c in CONFIGS if c.name.endswith("-w2")]

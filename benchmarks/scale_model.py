@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import CONFIGS  # noqa: E402
+from benchconfigs import CONFIGS  # noqa: E402
 
 KS = (2, 4, 8, 16, 32, 64)
 GBITS = (10, 25, 100)

@@ -1,4 +1,5 @@
-"""The speed benchmark's harness (benchmarks/bench.py) measures what it says it measures.
+"""The speed benchmark's harness (benchmarks/bench.py and its bench*.py modules) measures
+what it says it measures.
 
 Timings are never asserted here (they belong to `make bench`); these tests check that the
 implementations it times compute the same training step, and that its ratio checks and
@@ -16,6 +17,12 @@ import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+sys.path.insert(0, str(BENCH.parent))      # bench.py's own modules, as it finds them
+from benchconfigs import CONFIGS  # noqa: E402
+from benchreport import Row, describe_want, ratios_and_checks  # noqa: E402
+from benchrunners import (BookCodeRunner, BpropRunner, FitDefaultRunner,  # noqa: E402
+                          PerExampleRunner, TorchFunctionalRunner, TorchRunner, agreement,
+                          count_feedforward_passes, make_net)
 
 
 @pytest.fixture(scope="module")
@@ -49,23 +56,23 @@ def small_run(bench, tmp_path, configs, *flags, n_train=600, rounds=2, memory=Fa
     return bench.main(argv)
 
 
-def small_config(bench, **kw):
-    book = next(c for c in bench.CONFIGS if c.name == "book-mb10")
+def small_config(**kw):
+    book = next(c for c in CONFIGS if c.name == "book-mb10")
     return replace(book, sizes=(12, 7, 10), **kw)
 
 
 @pytest.mark.parametrize("mbs", [1, 10, 7])
-def test_references_and_bprop_take_the_same_steps(bench, mbs):
+def test_references_and_bprop_take_the_same_steps(mbs):
     """per-example, book-code and bprop's training path, from the same weights and in the
     same order, end one epoch with the same weights (to rounding)."""
-    cfg = small_config(bench, mini_batch_size=mbs)
+    cfg = small_config(mini_batch_size=mbs)
     data = small_data(60)
-    per_example = bench.PerExampleRunner(cfg, data, 3, 60)
-    book_code = bench.BookCodeRunner(cfg, data, 3, 60)
+    per_example = PerExampleRunner(cfg, data, 3, 60)
+    book_code = BookCodeRunner(cfg, data, 3, 60)
     per_example.run(1)
     book_code.run(1)
     # bprop's path, replaying the references' data order: they draw it from default_rng(4)
-    net = bench.make_net(cfg, 3)
+    net = make_net(cfg, 3)
     order = np.random.default_rng(4).permutation(60)
     for k in range(0, 60, mbs):
         idx = order[k:k + mbs]
@@ -75,46 +82,46 @@ def test_references_and_bprop_take_the_same_steps(bench, mbs):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(c, a, rtol=1e-10, atol=1e-12)
     moved = [not np.allclose(w, w0) for w, w0 in zip(per_example.net.weights,
-                                                     bench.make_net(cfg, 3).weights)]
+                                                     make_net(cfg, 3).weights)]
     assert all(moved)
 
 
 @pytest.mark.parametrize("config", ["book-mb10", "deep-relu-mb128-f64"])
-def test_both_torch_loops_take_bprops_steps(bench, config):
+def test_both_torch_loops_take_bprops_steps(config):
     """The nn/optim loop and the hand-written one train the same network as bprop: after an
     epoch from the same weights in the same order, weights and biases agree to rounding."""
     torch = pytest.importorskip("torch")
-    cfg = next(c for c in bench.CONFIGS if c.name == config)
+    cfg = next(c for c in CONFIGS if c.name == config)
     cfg = replace(cfg, sizes=(12, 7, 10) if config == "book-mb10" else (12, 9, 8, 10),
                   mini_batch_size=7)
     data = small_data(60)
-    for runner in (bench.TorchRunner, bench.TorchFunctionalRunner):
-        assert bench.agreement(cfg, data, 3, torch, runner, n=60) < 1e-12
+    for runner in (TorchRunner, TorchFunctionalRunner):
+        assert agreement(cfg, data, 3, torch, runner, n=60) < 1e-12
     # and the check can fail: a different eta is seen
-    bp = bench.BpropRunner(cfg, data, 3)
-    other = bench.TorchFunctionalRunner(replace(cfg, eta=cfg.eta * 1.01), data, bp, torch)
+    bp = BpropRunner(cfg, data, 3)
+    other = TorchFunctionalRunner(replace(cfg, eta=cfg.eta * 1.01), data, bp, torch)
     bp.run(1)
     other.run(1)
     assert max(float(np.max(np.abs(a - b))) for a, b in
                zip((*bp.net.weights, *bp.net.biases), other.parameters())) > 1e-6
 
 
-def test_book_code_runs_only_where_the_books_code_applies(bench):
-    applies = {c.name: bench.BookCodeRunner.applies(c) for c in bench.CONFIGS}
+def test_book_code_runs_only_where_the_books_code_applies():
+    applies = {c.name: BookCodeRunner.applies(c) for c in CONFIGS}
     assert applies["book-mb10"] and applies["book-mb100"] and applies["wide-mb100-f64"]
     assert not applies["book-mb10-f32"] and not applies["deep-relu-mb128-f64"]
 
 
-def test_ratio_checks_pass_and_fail_on_the_targets(bench):
+def test_ratio_checks_pass_and_fail_on_the_targets():
     def result(name, seconds):
-        rows = [bench.Row(name, impl, seconds=list(s)) for impl, s in seconds.items()]
+        rows = [Row(name, impl, seconds=list(s)) for impl, s in seconds.items()]
         return dict(config=dict(name=name), rows=rows)
 
     times = {"bprop": [1.0, 1.2, 1.1], "torch": [2.5, 2.0, 2.4],
              "per-example": [14.0, 14.5, 13.0]}
     results = [result("book-mb100-w2", times), result("book-mb100", times)]
     checks = {(c["config"], c["impl"]): c
-              for c in bench.ratios_and_checks(results, torch_present=True)}
+              for c in ratios_and_checks(results, torch_present=True)}
     torch, per_example = checks["book-mb100-w2", "torch"], checks["book-mb100-w2", "per-example"]
     assert torch["ok"] and torch["ratio"] == pytest.approx(2.4 / 1.1)
     assert per_example["ok"] is False and per_example["kind"] == "target"     # 14 / 1.1 < 15
@@ -125,15 +132,15 @@ def test_ratio_checks_pass_and_fail_on_the_targets(bench):
     assert rows["torch"].ratio_min == pytest.approx(2.0 / 1.0)
 
 
-def test_fit_default_times_epochs_of_fit_as_a_user_calls_it(bench):
-    cfg = small_config(bench)
+def test_fit_default_times_epochs_of_fit_as_a_user_calls_it():
+    cfg = small_config()
     data = small_data(200)
-    runner = bench.FitDefaultRunner(cfg, data, 3)
+    runner = FitDefaultRunner(cfg, data, 3)
     before = [w.copy() for w in runner.net.weights]
     seconds, measured = runner.run(2)
     assert len(seconds) == 2 and all(t > 0 for t in seconds) and measured == 200
     # three epochs trained (the first untimed), by fit's defaults
-    fresh = bench.make_net(cfg, 3)
+    fresh = make_net(cfg, 3)
     history = fresh.fit(data["X"], data["y"], epochs=3, batch_size=cfg.mini_batch_size,
                         eta=cfg.eta)
     for a, b in zip(runner.net.weights, fresh.weights):
@@ -154,24 +161,24 @@ def test_fit_default_row_and_its_check_reach_the_report_and_json(bench, tmp_path
     checks = json.loads(out.read_text())["checks"]
     fit = [c for c in checks if c["impl"] == "fit-default"]
     assert len(fit) == 1 and isinstance(fit[0]["ok"], bool) and fit[0]["ratio"] > 0
-    assert {c.name for c in bench.CONFIGS if bench.FitDefaultRunner.applies(c)} == \
+    assert {c.name for c in CONFIGS if FitDefaultRunner.applies(c)} == \
         {"book-mb10", "wide-mb100-f64"}
 
 
-def test_predict_is_counted_as_one_batched_pass(bench):
-    net = bench.make_net(small_config(bench), 1)
-    assert bench.count_feedforward_passes(net, small_data(50)["X"]) == 1
+def test_predict_is_counted_as_one_batched_pass():
+    net = make_net(small_config(), 1)
+    assert count_feedforward_passes(net, small_data(50)["X"]) == 1
 
 
-def test_fit_default_is_held_below_its_ceiling(bench):
+def test_fit_default_is_held_below_its_ceiling():
     def checks(fit_seconds):
-        rows = [bench.Row("book-mb10", "bprop", seconds=[1.0, 1.0, 1.0]),
-                bench.Row("book-mb10", "fit-default", seconds=fit_seconds)]
-        return {c["impl"]: c for c in bench.ratios_and_checks(
+        rows = [Row("book-mb10", "bprop", seconds=[1.0, 1.0, 1.0]),
+                Row("book-mb10", "fit-default", seconds=fit_seconds)]
+        return {c["impl"]: c for c in ratios_and_checks(
             [dict(config=dict(name="book-mb10"), rows=rows)], torch_present=False)}
     ok = checks([1.05, 1.08, 1.02])["fit-default"]
     assert ok["ok"] and ok["kind"] == "target" and ok["ratio"] == pytest.approx(1.05)
-    assert bench.describe_want(ok) == "<= 1.10x the training pass"
+    assert describe_want(ok) == "<= 1.10x the training pass"
     slow = checks([1.2, 1.1, 1.3])["fit-default"]
     assert slow["ok"] is False and slow["kind"] == "target"
 
@@ -254,7 +261,7 @@ def test_a_failed_memory_run_is_reported_and_fails_the_check(bench, tmp_path, ca
                                                               monkeypatch):
     def failing(cmd, **kw):
         return subprocess.CompletedProcess(cmd, 1, stdout="", stderr="Traceback\nMemoryError: boom")
-    monkeypatch.setattr(bench.subprocess, "run", failing)
+    monkeypatch.setattr(subprocess, "run", failing)
     code = small_run(bench, tmp_path, "book-mb10", "--impls", "bprop", "--check", n_train=300,
                      memory=True)
     out, err = capsys.readouterr()
