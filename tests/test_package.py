@@ -78,3 +78,14 @@ def test_old_import_paths_keep_their_names():
     # `import bprop.train` gives the module; the package's name stays the function
     assert callable(bprop.train) and bprop.train.__name__ == "train"
     assert bprop.train is importlib.import_module("bprop.training").train
+
+
+def test_the_version_is_the_one_pyproject_builds():
+    """bprop.version is what model files, ONNX graphs and --version record: the same as the
+    package's metadata in pyproject.toml."""
+    import tomllib
+
+    import bprop
+    from bprop.version import __version__
+    pyproject = tomllib.loads((SRC.parent / "pyproject.toml").read_text())
+    assert bprop.__version__ == __version__ == pyproject["project"]["version"]

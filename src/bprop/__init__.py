@@ -25,7 +25,7 @@ from .training import EpochRecord, History, TrainConfig, train
 
 del _train_module
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401  (bprop.__version__)
 
 __all__ = [
     "ACTIVATIONS", "COSTS", "INITIALIZERS", "BpropError", "ConfigError", "CrossEntropyCost",

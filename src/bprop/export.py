@@ -23,12 +23,12 @@ import json
 
 import numpy as np
 
-from . import __version__
 from .atomic import atomic_write
 from .datasets.registry import CLASS_NAMES, canonical_name
 from .errors import ConfigError
 from .io import load_checkpoint
 from .validate import check_parameters
+from .version import __version__
 
 #: The ONNX operator of each activation; None: nothing to apply.
 OPERATORS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softmax": "Softmax",

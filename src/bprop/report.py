@@ -21,6 +21,7 @@ import numpy as np
 from .atomic import atomic_write
 from .diagnostics import explain
 from .errors import BpropError
+from .version import __version__
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 80rem; margin: 1.5rem auto;
@@ -136,8 +137,6 @@ def render_report(info, images, notes=()):
     else:
         parts.append("<p>The model file holds no training history.</p>")
     parts.append("</details>")
-    from . import __version__
-
     parts.append(f'<p class="notes">Written by bprop {e(__version__)}.</p>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -13,7 +13,8 @@ import os
 import sys
 import textwrap
 
-from .. import __version__, datasets
+from .. import datasets
+from ..version import __version__
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from ..network import INITIALIZERS
