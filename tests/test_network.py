@@ -306,6 +306,11 @@ def test_per_example_feedforward_checks_what_it_skips_converting():
     with pytest.raises(ShapeError, match=r"biases\[0\] has shape \(1, 2\)"):
         net.feedforward(x)
     net.biases[0].shape = (2, 1)
+    net.feedforward(x)
+    net.weights, net.biases = net.weights + net.biases[:1], []      # same arrays, joined
+    with pytest.raises(ShapeError, match="expected 1 weight and bias arrays; got 2 and 0"):
+        net.feedforward(x)
+    net.weights, net.biases = net.weights[:1], net.weights[1:]
     net.weights[0][...] = 1000.0
     with np.errstate(over="raise"):
         assert np.array_equal(net.feedforward(-x), np.zeros((2, 1)))
@@ -699,3 +704,52 @@ def test_bool_labels_are_classes_0_and_1():
     for p, q in zip(a.weights, b.weights):
         np.testing.assert_array_equal(p, q)
     assert a.score(X, t == 1) == b.score(X, t)
+
+
+@pytest.mark.parametrize("numpy_version", [np.__version__, "1.26.4"])
+def test_feedforwards_overflow_guard_keeps_each_callers_error_state(numpy_version):
+    """Threads and nested calls each get their own np.errstate back (NumPy 1's errstate
+    decorator kept one saved state for all calls, so there the guard is a with block)."""
+    import threading
+    from bprop.backprop import overflow_ignored
+
+    @overflow_ignored
+    def inner():
+        return np.geterr()["over"]
+
+    guarded = overflow_ignored(lambda: (np.geterr()["over"], inner(), np.geterr()["over"]),
+                               numpy_version)
+    with np.errstate(over="warn", divide="raise"):
+        assert guarded() == ("ignore", "ignore", "ignore")
+        assert np.geterr()["over"] == "warn" and np.geterr()["divide"] == "raise"
+    net = Network([4, 3, 2], rng=0)
+    net.weights[0][...] = 1000.0
+    x, seen = -np.ones((4, 1)), {}
+
+    def loop(name, state):
+        with np.errstate(**state):
+            for _ in range(3000):
+                net.feedforward(x)
+            seen[name] = np.geterr()
+
+    runs = [threading.Thread(target=loop, args=("raise", {"all": "raise"})),
+            threading.Thread(target=loop, args=("warn", {"all": "warn"}))]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+    assert set(seen["raise"].values()) == {"raise"} and set(seen["warn"].values()) == {"warn"}
+
+
+def test_pickles_carry_no_caches_and_older_pickles_load():
+    """A pickled network leaves its buffers behind; one pickled by an older bprop (its
+    record of checked parameters a list of pairs) works after loading."""
+    import pickle
+    net = Network([784, 100, 10], rng=0)
+    net.backprop_batch(np.zeros((784, 500)), np.zeros((10, 500)))   # 500-column buffers
+    assert len(pickle.dumps(net)) < 1.1 * sum(p.nbytes for p in net.weights + net.biases)
+    old = dict(vars(net), _checked=[(p, p.shape) for p in net.weights + net.biases])
+    again = Network.__new__(Network)
+    again.__setstate__(old)
+    np.testing.assert_array_equal(again.feedforward(np.ones((784, 1))),
+                                  net.feedforward(np.ones((784, 1))))

@@ -32,6 +32,8 @@ dense layers only.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .rows import LazyRows
@@ -72,13 +74,28 @@ def logits(net, x):
     return z
 
 
-@np.errstate(over="ignore")     # σ(z) of a large negative z is 0, as it should be
+def overflow_ignored(f, numpy_version=np.__version__):
+    """``f`` called under ``np.errstate(over="ignore")`` (σ(z) of a large negative z is 0, as
+    it should be). NumPy 2's errstate as a decorator keeps each call's state, in 0.7 µs
+    against 1.3 µs for a ``with`` block; NumPy 1's keeps one saved state on the decorator,
+    which threads and nested calls overwrite, so there each call opens its own block."""
+    if np.lib.NumpyVersion(numpy_version) >= "2.0.0":
+        return np.errstate(over="ignore")(f)
+
+    @functools.wraps(f)
+    def ignoring_overflow(*args):
+        with np.errstate(over="ignore"):
+            return f(*args)
+    return ignoring_overflow
+
+
+@overflow_ignored
 def feedforward(net, x):
     """The network's output for columns ``x``: a = σ(w a + b) layer by layer.
 
     x: ``(sizes[0], m)``; returns ``(sizes[-1], m)``, a new array. (One loop, computing in
-    place, under NumPy's errstate as a decorator: the per-example ``feedforward`` is called
-    in a loop, and this is most of its time.)
+    place, under :func:`overflow_ignored`: the per-example ``feedforward`` is called in a
+    loop, and this is most of its time.)
     """
     a = x
     for w, b, act in zip(net.weights, net.biases, net.activations):

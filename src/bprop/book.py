@@ -256,6 +256,12 @@ def backprop_of(net, base):
     return lambda x, y: core.backprop(net, x, y)
 
 
+def cost_derivative_of(net, base):
+    """The ∇ₐC that BP1 uses in the per-example ``backprop``: a subclass's own
+    ``cost_derivative`` (the book's exercises override it), else None (the cost's)."""
+    return net.cost_derivative if overrides(net, base, ("cost_derivative",)) else None
+
+
 def step(net, columns, eta, lmbda, n, backprop):
     """The book's ``update_mini_batch``, operation for operation, in place: the gradients
     ``backprop(x, y)`` of the ``(x, y)`` columns summed in order, then

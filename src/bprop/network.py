@@ -30,14 +30,14 @@ from . import backprop as core
 from . import book, validate
 from .activations import sigmoid, sigmoid_prime  # noqa: F401  (the book's module-level names)
 from .costs import get_cost
-from .errors import ConfigError, DataError, check_dtype, check_int, check_number
+from .errors import ConfigError, DataError, check_dtype, check_number
 from .modelfile import write
 from .optimizers import SGD
 from .outputs import mean_cost, output_rows, predicted_classes
 from .training import fit
 from .validate import (as_rng, check_example, check_fits_in_memory, check_input,
-                       check_output_layer, check_parameters, check_sizes, check_target,
-                       check_trainable, labels_of, layer_activations)
+                       check_output_layer, check_parameters, check_sizes, check_step,
+                       check_target, check_trainable, labels_of, layer_activations)
 # importable from bprop.network before the maths moved out of it
 from .outputs import ROWS_PER_PASS, class_scores  # noqa: F401
 from .validate import PROBABILITY_OUTPUTS  # noqa: F401
@@ -85,7 +85,13 @@ class Network:
         self.rng = rng
         self.initialize(init)
         self._workspaces = {}
-        self._checked = [], []      # the parameters, and their shapes, last found good
+        self._checked = [], [], 0   # the parameters, their shapes, the weights, last found good
+
+    def __getstate__(self):     # pickles leave the caches behind: buffers, checked parameters
+        return {**vars(self), "_workspaces": {}, "_checked": ([], [], 0)}
+
+    def __setstate__(self, state):      # older bprops' pickles hold caches of other forms
+        vars(self).update(state, _workspaces={}, _checked=([], [], 0))
 
     def __copy__(self):
         """A shallow copy with buffers of its own (it may compute in another dtype)."""
@@ -160,19 +166,19 @@ class Network:
                 f"cost={self.cost.name!r}, dtype={self.dtype.name})")
 
     def _check_parameters(self):
-        """:func:`bprop.validate.check_parameters`, skipped while the weights and biases are
-        the very arrays, of the same shapes, that it last passed (the per-example methods call
-        this on every call; the book lets a program assign new weights at any time)."""
+        """:func:`bprop.validate.check_parameters`, skipped while the weights and the biases
+        are the very arrays, of the same shapes, that it last passed (the per-example methods
+        call this on every call; the book lets a program assign new weights at any time)."""
         weights, biases = self.weights, self.biases
         if type(weights) is list and type(biases) is list:
             params = weights + biases
-            checked, shapes = self._checked
-            if len(params) == len(checked) and all(map(is_, params, checked)) and \
-                    list(map(_shape, params)) == shapes:
+            checked, shapes, n_weights = self._checked
+            if len(weights) == n_weights and len(params) == len(checked) and \
+                    all(map(is_, params, checked)) and list(map(_shape, params)) == shapes:
                 return
         check_parameters(self)
         params = self.weights + self.biases
-        self._checked = params, list(map(_shape, params))
+        self._checked = params, list(map(_shape, params)), len(self.weights)
 
     def workspace(self, m):
         """The preallocated buffers for backprop over m examples (a
@@ -202,10 +208,7 @@ class Network:
         """
         x, y = check_example(self, x, y)
         self._check_parameters()
-        # a subclass's cost_derivative (the book's ∇ₐC) is the one BP1 uses
-        gradient = self.cost_derivative if book.overrides(self, Network, ("cost_derivative",)) \
-            else None
-        return core.backprop(self, x, y, gradient)
+        return core.backprop(self, x, y, book.cost_derivative_of(self, Network))
 
     def backprop_batch(self, x, y):
         """Gradient of Σₓ C_x over a mini-batch, matrix-based (the chapter's Problem).
@@ -234,12 +237,7 @@ class Network:
         mini_batch = book.pairs(mini_batch, "mini_batch")
         if not mini_batch:
             raise DataError("mini_batch is empty")
-        check_number(eta, "eta", positive=True)
-        check_number(lmbda, "lmbda")
-        if lmbda and n is None:
-            raise ConfigError("n (the training-set size) is needed when lmbda is not 0")
-        if n is not None:
-            check_int(n, "n (the training-set size)", minimum=1)
+        check_step(eta, lmbda, n)
         m = len(mini_batch)
         if self.book_mode or book.overrides(self, Network, ("backprop", "cost_derivative")):
             columns = [(check_input(self, x, "x", columns=1), check_target(self, y, columns=1))

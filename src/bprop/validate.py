@@ -340,6 +340,17 @@ def check_target(net, y, columns):
     return y
 
 
+def check_step(eta, lmbda, n):
+    """The settings of one gradient step (``update_mini_batch``): η > 0, λ a number, and the
+    training-set size n, which L2's shrink factor 1 − ηλ/n needs when λ is not 0."""
+    check_number(eta, "eta", positive=True)
+    check_number(lmbda, "lmbda")
+    if lmbda and n is None:
+        raise ConfigError("n (the training-set size) is needed when lmbda is not 0")
+    if n is not None:
+        check_int(n, "n (the training-set size)", minimum=1)
+
+
 def check_example(net, x, y):
     """One example's input and target columns, as :func:`check_input` and
     :func:`check_target` check them (quickly when both are :func:`ready_columns`)."""
