@@ -100,3 +100,14 @@ def test_an_l2_term_beyond_float64_is_inf_and_training_says_diverged():
     with pytest.raises(FloatingPointError, match="training diverged in epoch"):
         train(Network([4, 5, 3], rng=0), X, y,
               TrainConfig(epochs=10, mini_batch_size=10, eta=100.0, lmbda=1e4))
+
+
+def test_huge_finite_input_is_checked_without_an_overflow_warning():
+    """The finiteness check squares the values; squares past the float range are answered
+    exactly, without a warning, and without an error where the caller makes overflow one."""
+    net = Network([4, 2], rng=0)
+    with warnings.catch_warnings(), np.errstate(over="raise"):
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(net.feedforward(np.full((4, 1), 1e200)),
+                                      net.feedforward(np.full((4, 1), 1e10)))
+        net.predict_proba(np.full((3, 4), 1e200))
