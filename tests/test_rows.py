@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import bprop
-from bprop.errors import ShapeError
+from bprop.errors import ConfigError, ShapeError
 from bprop.rows import ScaledRows
 
 
@@ -74,6 +74,10 @@ def test_bad_scaled_rows_are_refused(on_disk):
     raw, y = on_disk
     with pytest.raises(TypeError, match="needs a 2-D integer array"):
         ScaledRows(np.zeros((3, 4)))
+    for bad in (dict(scale=np.nan), dict(scale=np.inf), dict(divisor=0), dict(divisor="255")):
+        with pytest.raises(ConfigError, match=f"ScaledRows {next(iter(bad))} must be a finite "
+                                              f"number other than 0; got"):
+            ScaledRows(raw, **bad)
     with pytest.raises(ShapeError, match=r"X has shape \(600, 16\); expected \(n_samples, 8\)"):
         bprop.Network([8, 3], rng=0).fit(ScaledRows(raw), y)
 

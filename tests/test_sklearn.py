@@ -2,6 +2,7 @@
 
 import io
 import pickle
+import re
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -216,6 +217,21 @@ def test_rows_on_disk_are_read_as_they_are_and_give_the_same_fit(tmp_path):
         clf.predict(ScaledRows(np.zeros((5, 32), np.uint8)))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         BpropClassifier().fit(lazy, y[:-1])
+    # the checks validate_data makes, with its messages
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
+        BpropClassifier().fit(lazy, None)
+    for shape, what in (((0, 64), "0 sample"), ((5, 0), "0 feature")):
+        with pytest.raises(ValueError, match=re.escape(f"with {what}(s) (shape={shape})")):
+            BpropClassifier().fit(ScaledRows(np.zeros(shape, np.uint8)), np.zeros(shape[0]))
+    as_text = BpropRegressor(epochs=1, random_state=0).fit(lazy, (y / 9).astype(str))
+    np.testing.assert_array_equal(as_text.predict(lazy),
+                                  BpropRegressor(epochs=1, random_state=0).fit(lazy, y / 9)
+                                  .predict(lazy))
+    pandas = pytest.importorskip("pandas")
+    named = BpropClassifier(epochs=1, random_state=0).fit(
+        pandas.DataFrame(X, columns=[f"pixel{i}" for i in range(64)]), y)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        named.predict(lazy)
     stopped = BpropClassifier(epochs=2, early_stopping=True, validation_fraction=0.25,
                               random_state=0).fit(lazy, y)
     held_out = np.arange(len(y) - int(round(0.25 * len(y))), len(y))

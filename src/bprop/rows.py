@@ -17,8 +17,12 @@ map it::
 from __future__ import annotations
 
 import hashlib
+import math
+from numbers import Real
 
 import numpy as np
+
+from .errors import ConfigError
 
 
 def fingerprint(X, Y):
@@ -76,6 +80,11 @@ class ScaledRows(LazyRows):
                             "one example per row")
         if scale is not None and divisor is not None:
             raise TypeError("ScaledRows takes scale or divisor, not both")
+        for name, value in (("scale", scale), ("divisor", divisor)):
+            if value is not None and not (isinstance(value, Real) and math.isfinite(value)
+                                          and value != 0):
+                raise ConfigError(f"ScaledRows {name} must be a finite number other than 0; "
+                                  f"got {value!r}")
         self.raw, self.dtype = raw, np.dtype(dtype)
         self.scale = None if scale is None else float(scale)
         self.divisor = None if scale is not None else float(255 if divisor is None else divisor)

@@ -27,6 +27,8 @@ Needs scikit-learn 1.6 or newer (``pip install 'bprop[sklearn]'``).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 try:
@@ -159,16 +161,23 @@ class _BpropEstimator(BaseEstimator):
 
     def _lazy_rows(self, X, reset):
         """Rows on disk as they are (``validate_data`` would read them all into memory),
-        their width checked or, with ``reset``, recorded as ``validate_data`` does."""
-        if len(X) == 0:
-            raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
-                             f"minimum of 1 is required by {type(self).__name__}.")
+        their size checked and their width checked or, with ``reset``, recorded as
+        ``validate_data`` does (with its messages)."""
+        name = type(self).__name__
+        for n, what in ((X.shape[0], "sample"), (X.shape[1], "feature")):
+            if n == 0:
+                raise ValueError(f"Found array with 0 {what}(s) (shape={X.shape}) while a "
+                                 f"minimum of 1 is required by {name}.")
         if reset:
             self.n_features_in_ = X.shape[1]
             self.__dict__.pop("feature_names_in_", None)
-        elif X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                             f"expecting {self.n_features_in_} features as input.")
+            return X
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {name} is expecting "
+                             f"{self.n_features_in_} features as input.")
+        if hasattr(self, "feature_names_in_"):
+            warnings.warn(f"X does not have valid feature names, but {name} was fitted with "
+                          f"feature names", UserWarning, stacklevel=3)
         return X
 
     def _training_rows(self, X, y, reset, targets=False):
@@ -177,12 +186,17 @@ class _BpropEstimator(BaseEstimator):
         if not isinstance(X, LazyRows):
             return validate_data(self, X, y, reset=reset, dtype=np.dtype(self.dtype).type,
                                  multi_output=targets, y_numeric=targets)
-        y = check_array(y, ensure_2d=False, dtype="numeric" if targets else None,
-                        input_name="y")
+        X = self._lazy_rows(X, reset)
+        if y is None:
+            raise ValueError(f"This {type(self).__name__} estimator requires y to be passed, "
+                             f"but the target y is None.")
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        if targets and y.dtype.kind == "O":     # numbers held as objects, as y_numeric takes
+            y = y.astype(np.float64)
         if not targets:
             y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
-        return self._lazy_rows(X, reset), y
+        return X, y
 
 
 class BpropClassifier(ClassifierMixin, _BpropEstimator):
