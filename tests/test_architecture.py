@@ -13,7 +13,7 @@ ARCHITECTURE = SRC.parents[1] / "docs" / "architecture.md"
 #: Every module of bprop, lowest first; a module may import only modules before it. A
 #: package's __init__ is listed by the package's name, after its modules.
 LAYERS = """
-    version errors numerics rows stops atomic reading
+    version errors rules numerics rows stops atomic reading
     activations costs optimizers
     backprop outputs
     validate

@@ -7,9 +7,8 @@ the value in the form bprop computes with (a float array of the network's dtype,
 a list of layer widths) or raises one of :mod:`bprop.errors`' exceptions with a one-line
 message saying what is wrong, what was expected and what was got.
 
-Settings are checked from declarative tables: :class:`Rule` objects (``Int``, ``Number``,
-``Interval``, ``Choice``, ``Flag``, ``Optional``) applied by :func:`check_settings`, as
-``TrainConfig`` does with its fields.
+Settings are checked from declarative tables of :mod:`bprop.rules`, as ``TrainConfig`` does
+with its fields.
 
 The functions named ``check_*(net, ...)`` take ``net``: any object with ``sizes``,
 ``num_layers``, ``dtype``, ``weights`` and ``biases`` (a :class:`bprop.Network`).
@@ -23,8 +22,7 @@ from numbers import Integral
 import numpy as np
 
 from .activations import Activation, get_activation
-from .errors import (ConfigError, DataError, ShapeError, check_int, check_number, check_range,
-                     whole)
+from .errors import ConfigError, DataError, ShapeError, check_int, check_number, whole
 from .numerics import DOT_CHECK_MAX, all_finite
 from .rows import OneHotRows, ScaledRows
 from .reading import physical_memory
@@ -37,90 +35,6 @@ MAX_CLASSES = 1_000_000
 #: Arrays up to this many values (a column, a small mini-batch) are checked for nan and inf
 #: by one dot product (under a microsecond for a 784-pixel column; numerics.all_finite).
 SMALL = DOT_CHECK_MAX
-
-
-# -- settings, from declarative tables --------------------------------------------------------------
-class Rule:
-    """A setting's allowed values: ``check(value, name)`` returns the value as bprop keeps it
-    (a Python int, float or bool) or raises ``ConfigError`` naming the setting."""
-
-    def check(self, value, name):
-        raise NotImplementedError
-
-
-class Int(Rule):
-    """An integer (a NumPy one too, not a bool) >= minimum, kept as a Python int."""
-
-    def __init__(self, minimum):
-        self.minimum = minimum
-
-    def check(self, value, name):
-        check_int(value, name, minimum=self.minimum)
-        return int(value)   # -(-n // np.uint8(2)) would overflow
-
-
-class Number(Rule):
-    """A finite real number, > 0 if ``positive`` else >= 0, kept as a Python float (a NumPy
-    float32 η would do a float64 network's steps in float32); ``above``: also more than it."""
-
-    def __init__(self, positive=False, above=None):
-        self.positive, self.above = positive, above
-
-    def check(self, value, name):
-        check_number(value, name, positive=self.positive)
-        if self.above is not None and value <= self.above:
-            raise ConfigError(f"{name} must be greater than {self.above:g}; got {value!r}")
-        return float(value)
-
-
-class Interval(Rule):
-    """A number from low to high, open at the ends flagged, kept as a Python float."""
-
-    def __init__(self, low, high, low_open=False, high_open=False):
-        self.bounds = (low, high, low_open, high_open)
-
-    def check(self, value, name):
-        low, high, low_open, high_open = self.bounds
-        check_range(value, name, low, high, low_open=low_open, high_open=high_open)
-        return float(value)
-
-
-class Choice(Rule):
-    """One of ``names``: "unknown optimizer 'x'; choose from sgd, momentum, ..."."""
-
-    def __init__(self, names):
-        self.names = tuple(names)
-
-    def check(self, value, name):
-        if value not in self.names:
-            raise ConfigError(f"unknown {name} {value!r}; choose from {', '.join(self.names)}")
-        return value
-
-
-class Flag(Rule):
-    """True or False (or 1/0, as a hand-written config may say), kept as a bool."""
-
-    def check(self, value, name):
-        if not isinstance(value, (bool, np.bool_)) and whole(value) not in (0, 1):
-            raise ConfigError(f"{name} must be True or False; got {value!r}")
-        return bool(value)
-
-
-class Optional(Rule):
-    """None, or what ``rule`` allows."""
-
-    def __init__(self, rule):
-        self.rule = rule
-
-    def check(self, value, name):
-        return None if value is None else self.rule.check(value, name)
-
-
-def check_settings(obj, table):
-    """Check each attribute of ``obj`` named in ``table`` (name -> :class:`Rule`), in the
-    table's order, and set it to the value the rule returns."""
-    for name, rule in table.items():
-        setattr(obj, name, rule.check(getattr(obj, name), name))
 
 
 def as_rng(rng):

@@ -39,7 +39,8 @@ import numpy as np
 from ..backprop import Workspace, backprop_batch
 from ..numerics import norm
 from ..rows import LazyRows
-from ..validate import Int, Interval, check_parameters, check_settings
+from ..rules import Int, Interval, check_settings
+from ..validate import check_parameters
 
 #: A neuron counts as saturated when σ′(z) is below this fraction of σ′'s peak.
 SATURATION = 0.1

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from ..errors import ConfigError, whole
 from ..optimizers import OPTIMIZERS
-from ..validate import Choice, Flag, Int, Interval, Number, Optional, check_settings
+from ..rules import Choice, Flag, Int, Interval, Number, Optional, check_settings
 from .history import json_value
 
 SCHEDULES = ("constant", "step", "plateau")
