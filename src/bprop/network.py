@@ -54,6 +54,12 @@ _INIT_ALIASES = {"large": "normal", "book": "normal", "default": "scaled-normal"
                  "glorot": "xavier", "kaiming": "he"}
 
 
+def _no_caches():
+    """A network's caches, empty: its buffers per mini-batch size (``Network.workspace``),
+    and the parameters, their shapes and the number of weights last found good."""
+    return {"_workspaces": {}, "_checked": ([], [], 0)}
+
+
 class Network:
     """A feedforward network of dense layers.
 
@@ -84,14 +90,13 @@ class Network:
         self.cost = cost
         self.rng = rng
         self.initialize(init)
-        self._workspaces = {}
-        self._checked = [], [], 0   # the parameters, their shapes, the weights, last found good
+        vars(self).update(_no_caches())
 
-    def __getstate__(self):     # pickles leave the caches behind: buffers, checked parameters
-        return {**vars(self), "_workspaces": {}, "_checked": ([], [], 0)}
+    def __getstate__(self):     # pickles leave the caches behind
+        return {**vars(self), **_no_caches()}
 
     def __setstate__(self, state):      # older bprops' pickles hold caches of other forms
-        vars(self).update(state, _workspaces={}, _checked=([], [], 0))
+        vars(self).update(state, **_no_caches())
 
     def __copy__(self):
         """A shallow copy with buffers of its own (it may compute in another dtype)."""
