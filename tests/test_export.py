@@ -51,10 +51,33 @@ def test_onnx_runtime_gives_bprops_outputs_and_classes(sizes, activation, output
     np.testing.assert_allclose(output, net.predict_proba(X), rtol=0, atol=TOLERANCE[dtype])
     assert label.dtype == np.int64 and label.shape == (2000,)
     np.testing.assert_array_equal(label, net.predict(X))
-    # one Gemm per layer, and one activation node for each layer that is not the identity
+    # one Gemm per layer, and an activation for each layer that is not the identity
     ops = [node.op_type for node in model.graph.node]
     assert ops.count("Gemm") == len(sizes) - 1
-    assert len(ops) - ops.count("Gemm") - ops.count("Identity") - 4 < len(sizes)
+    names = {node.name for node in model.graph.node}
+    for i, act in enumerate(net.activations, 1):
+        assert (f"layer{i}.{act.name}" in names) == (act.name != "identity")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_outputs_too_small_for_onnx_runtimes_sigmoid_keep_their_class(dtype):
+    # ONNX Runtime's Sigmoid gives exactly 0 below z of about -37 (float64) or -17 (float32):
+    # both outputs 0, a tie, and ArgMax would say class 0 where predict says 1
+    net = Network([1, 2], output="sigmoid", cost="cross-entropy", rng=0, dtype=dtype)
+    net.weights = [np.array([[-100.0], [-50.0]])]
+    net.biases = [np.zeros((2, 1))]
+    X = np.array([[1.0], [2.0], [8.0], [0.5]], dtype)
+    output, label = run(to_onnx(net), X)
+    np.testing.assert_allclose(output, net.predict_proba(X), rtol=TOLERANCE[dtype], atol=0)
+    np.testing.assert_array_equal(label, net.predict(X))
+    # the larger of two tiny numbers; in float32 e^{100} overflows, σ(-100) is 0, and both
+    # outputs are 0 for x of 2 and 8 (a true tie, class 0 in both)
+    assert label.tolist() == ([1, 1, 1, 1] if dtype == np.float64 else [1, 0, 0, 1])
+    # and where e^{-z} overflows, σ is 0 in both, without an error
+    net.biases = [np.array([[-800.0], [-900.0]])]
+    output, label = run(to_onnx(net), X[:1])
+    assert output.tolist() == net.predict_proba(X[:1]).tolist() == [[0.0, 0.0]]
+    assert label.tolist() == net.predict(X[:1]).tolist() == [0]
 
 
 def test_a_whole_test_set_and_the_metadata(tmp_path):

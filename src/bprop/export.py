@@ -7,7 +7,10 @@ do, one row per example:
 
 * input ``input``: ``(N, sizes[0])``, float32 or float64 as the network's dtype;
 * per layer one ``Gemm`` (z = a·wᵀ + b, the book's z = w a + b for rows) and its
-  activation (``Sigmoid``, ``Tanh``, ``Relu``, ``Softmax`` over axis 1; none for identity);
+  activation: ``Tanh``, ``Relu``, ``Softmax`` over axis 1, none for identity, and the sigmoid
+  as bprop computes it, 1 / (1 + e^{-z}) in four nodes (ONNX Runtime's ``Sigmoid`` rounds
+  outputs below about e^{-37} to 0, which ties the classes of a row whose outputs are all
+  that small, and ``label`` would then differ from ``predict``);
 * output ``output``: ``(N, sizes[-1])``, the output layer's activations (``predict_proba``);
 * output ``label``: ``(N,)`` int64, the predicted class: the argmax of ``output`` (first
   index on ties), or with one output whether it exceeds 0.5 (``predict``).
@@ -30,9 +33,9 @@ from .io import load_checkpoint
 from .validate import check_parameters
 from .version import __version__
 
-#: The ONNX operator of each activation; None: nothing to apply.
-OPERATORS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softmax": "Softmax",
-             "identity": None}
+#: The ONNX operator of the activations that are one node (the identity is none; the sigmoid
+#: is four, :func:`_sigmoid_nodes`).
+OPERATORS = {"tanh": "Tanh", "relu": "Relu", "softmax": "Softmax"}
 OPSET = 13
 IR_VERSION = 8
 
@@ -70,13 +73,18 @@ def to_onnx(net, class_names=None, *, name="bprop"):
         z = f"{layer}.z"
         nodes.append(helper.make_node("Gemm", [a, f"{layer}.weight", f"{layer}.bias"], [z],
                                       name=f"{layer}.gemm", transB=1))
-        op = OPERATORS[act.name]
-        if op is None:
+        if act.name == "identity":
             a = z
             continue
         a = f"{layer}.a"
+        if act.name == "sigmoid":
+            nodes += _sigmoid_nodes(helper, z, a, layer)
+            continue
+        op = OPERATORS[act.name]
         attrs = {"axis": 1} if op == "Softmax" else {}
         nodes.append(helper.make_node(op, [z], [a], name=f"{layer}.{act.name}", **attrs))
+    if any(act.name == "sigmoid" for act in net.activations):
+        weights.append(numpy_helper.from_array(np.array(1.0, dtype), "one"))
     nodes.append(helper.make_node("Identity", [a], ["output"], name="output"))
     nodes += _label_nodes(onnx, weights, net.sizes[-1], dtype)
     n = "N"
@@ -97,6 +105,17 @@ def to_onnx(net, class_names=None, *, name="bprop"):
     helper.set_model_props(model, metadata)
     onnx.checker.check_model(model)
     return model
+
+
+def _sigmoid_nodes(helper, z, a, layer):
+    """σ(z) = 1 / (1 + e^{-z}) from ``z`` to ``a``, node by node as bprop computes it (an
+    e^{-z} that overflows is inf, and σ is then 0, as in bprop). Uses the initializer
+    ``one``."""
+    names = [f"{layer}.{step}" for step in ("minus_z", "exp_minus_z", "denominator")]
+    return [helper.make_node("Neg", [z], [names[0]], name=names[0]),
+            helper.make_node("Exp", [names[0]], [names[1]], name=names[1]),
+            helper.make_node("Add", [names[1], "one"], [names[2]], name=names[2]),
+            helper.make_node("Reciprocal", [names[2]], [a], name=f"{layer}.sigmoid")]
 
 
 def _label_nodes(onnx, weights, n_out, dtype):
