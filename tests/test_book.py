@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import bprop
 from bprop import ConfigError, network, network2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -215,6 +216,44 @@ def test_a_cost_derivative_override_is_the_gradient_backprop_uses():
     plain, doubled = network.Network([6, 5, 3], rng=1), Doubled([6, 5, 3], rng=1)
     for a, b in zip(sum(plain.backprop(x, y), []), sum(doubled.backprop(x, y), [])):
         np.testing.assert_allclose(2 * a, b, rtol=1e-14)
+
+
+def test_backprop_batch_sums_what_backprop_gives_with_a_cost_derivative_override():
+    class CrossEntropyByHand(network.Network):        # the book's exercise: another ∇ₐC
+        def cost_derivative(self, output_activations, y):
+            return (output_activations - y) / (output_activations * (1 - output_activations))
+
+    net = CrossEntropyByHand([6, 5, 3], rng=2)
+    pairs = _data(4)
+    x, y = np.hstack([x for x, _ in pairs]), np.hstack([y for _, y in pairs])
+    nabla_b, nabla_w = net.backprop_batch(x, y)
+    per_example = [net.backprop(x, y) for x, y in pairs]
+    for l in range(2):
+        np.testing.assert_allclose(nabla_b[l], sum(nb[l] for nb, _ in per_example), rtol=1e-12)
+        np.testing.assert_allclose(nabla_w[l], sum(nw[l] for _, nw in per_example), rtol=1e-12)
+    plain = network.Network([6, 5, 3], rng=2).backprop_batch(x, y)
+    assert not np.allclose(plain[1][-1], nabla_w[-1])       # not the quadratic cost's
+
+
+@pytest.mark.parametrize("method", ["backprop", "cost_derivative", "update_mini_batch",
+                                    "feedforward"])
+def test_fit_and_train_refuse_a_subclass_whose_book_methods_they_would_not_call(method):
+    Overriding = type("Overriding", (network.Network,),
+                      {method: lambda self, *args: getattr(network.Network, method)(self, *args)})
+    net = Overriding([6, 5, 3], rng=0)
+    assert net.overridden == {method}
+    X, labels = np.random.default_rng(0).random((8, 6)), np.arange(8) % 3
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(ConfigError, match=f"^Overriding overrides {method}, which fit and "
+                                          "train do not call.*SGD"):
+        net.fit(X, labels, epochs=1)
+    with pytest.raises(ConfigError, match=f"overrides {method}"):
+        bprop.train(net, X, labels, bprop.TrainConfig(epochs=1))
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))
+    # a subclass that adds methods of its own trains as a Network does
+    Adding = type("Adding", (network.Network,), {"describe": lambda self: "mine"})
+    assert Adding([6, 5, 3], rng=0).overridden == set()
+    Adding([6, 5, 3], rng=0).fit(X, labels, epochs=1)
 
 
 def test_network2_monitors_call_a_subclasss_total_cost_and_accuracy(capsys):

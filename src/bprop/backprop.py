@@ -176,7 +176,7 @@ def output_error(net, z, a, y, delta=None, sp=None, gradient=None):
 
 
 # -- a mini-batch: the matrix-based version ----------------------------------------------------------
-def backprop_batch(net, x, y, ws, scale=1.0, dropout=None):
+def backprop_batch(net, x, y, ws, scale=1.0, dropout=None, gradient=None):
     """Gradient of Σₓ C_x over a mini-batch, matrix-based (the chapter's Problem), into the
     buffers of the :class:`Workspace` ``ws``; returns ``(ws.nabla_b, ws.nabla_w)``.
 
@@ -186,7 +186,8 @@ def backprop_batch(net, x, y, ws, scale=1.0, dropout=None):
     silences overflow (sigmoid of large negative z) once around its loop.
 
     dropout: None, or an object whose ``mask(a)`` draws an inverted-dropout mask for a
-    hidden layer's activations (:class:`bprop.training.augment.Dropout`).
+    hidden layer's activations (:class:`bprop.training.augment.Dropout`). gradient: ∇ₐC as
+    a function ``(a, y)``, where a subclass gives its own (:func:`output_error`).
 
     The products go to the same BLAS either way; ``np.dot`` reaches it in less time than
     ``np.matmul`` for w a, δ·1 and wᵀδ at small m (0.4-0.8 µs a call at mini-batch 10),
@@ -207,7 +208,7 @@ def backprop_batch(net, x, y, ws, scale=1.0, dropout=None):
                 a *= mask           # inverted dropout: E[a] is unchanged
                 ws.sps[l] *= mask   # a = mask ⊙ σ(z), so ∂a/∂z = mask ⊙ σ′(z)
     ws.activations[0] = x
-    delta = output_error(net, z, a, y, ws.deltas[-1], ws.sps[-1])     # BP1
+    delta = output_error(net, z, a, y, ws.deltas[-1], ws.sps[-1], gradient)   # BP1
     if scale != 1.0:
         delta *= scale
     for l in range(last, -1, -1):

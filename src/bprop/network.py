@@ -107,8 +107,7 @@ class Network:
     # -- set-up --------------------------------------------------------------------------------
     @property
     def cost(self):
-        """The cost class (:mod:`bprop.costs`); assigning a name or a class (the book's style
-        of class too) checks it against the output layer."""
+        """The cost class (:mod:`bprop.costs`); a name or class assigned is checked."""
         return self._cost
 
     @cost.setter
@@ -119,17 +118,15 @@ class Network:
 
     @property
     def rng(self):
-        """The ``numpy.random.Generator`` for shuffling, dropout and image shifts. A network
-        made with ``rng=None`` gets it when first needed, seeded from NumPy's global
-        generator, so that ``np.random.seed`` makes ``fit`` repeat too."""
+        """The ``numpy.random.Generator`` for shuffling, dropout and image shifts; with
+        ``rng=None`` seeded when first needed from NumPy's, so ``np.random.seed`` holds."""
         if self._rng is None:
             self._rng = np.random.default_rng(np.random.randint(2**63, dtype=np.int64))
         return self._rng
 
     @rng.setter
     def rng(self, rng):
-        #: Made with ``rng=None``: the book's generators and, in ``SGD`` and
-        #: ``update_mini_batch``, the book's per-example arithmetic (bit for bit its numbers).
+        #: Made with ``rng=None``: the book's generators and per-example arithmetic in SGD.
         self.book_mode = rng is None
         self._rng = None if rng is None else as_rng(rng)
 
@@ -155,6 +152,11 @@ class Network:
     @property
     def activation_names(self):
         return [act.name for act in self.activations]
+
+    @property
+    def overridden(self):
+        """The book's methods (``book.BOOK_METHODS``) this class redefines; ``fit`` refuses."""
+        return book.overrides(self, Network)
 
     @property
     def n_classes(self):
@@ -226,7 +228,8 @@ class Network:
         y = check_target(self, y, columns=x.shape[1])
         self._check_parameters()
         with np.errstate(over="ignore"):
-            nabla_b, nabla_w = core.backprop_batch(self, x, y, self.workspace(x.shape[1]))
+            nabla_b, nabla_w = core.backprop_batch(self, x, y, self.workspace(x.shape[1]),
+                                                   gradient=book.cost_derivative_of(self, Network))
         return [nb.copy() for nb in nabla_b], [nw.copy() for nw in nabla_w]
 
     def update_mini_batch(self, mini_batch, eta, lmbda=0.0, n=None):

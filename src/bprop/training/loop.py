@@ -17,8 +17,9 @@ command line all run. One epoch:
 ``net`` is a :class:`bprop.Network`, or any object with its parameters (``sizes``,
 ``weights``, ``biases``, ``activations``, ``cost``, ``dtype``, ``rng``) and public methods
 (``workspace``, ``check_X``, ``targets``, ``predict``, ``mean_cost``): the loop uses only
-public names, and a subclass's overrides of those methods are the ones it calls. Nothing
-here prints.
+public names, and a subclass's overrides of those methods are the ones it calls. A network
+whose class overrides the book's methods (its ``overridden``) is refused: the loop does not
+call them. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -189,6 +190,11 @@ def _check_run(net, config, validation, callbacks, on_epoch_end, progress, histo
         raise ShapeError(f"image_shape {config.image_shape} has {math.prod(config.image_shape)} "
                          f"pixels; the network takes {net.sizes[0]} inputs")
     check_trainable(net)
+    overridden = sorted(getattr(net, "overridden", ()))
+    if overridden:
+        raise ConfigError(f"{type(net).__name__} overrides {', '.join(overridden)}, which fit "
+                          "and train do not call (they compute the gradients from the cost, "
+                          "a mini-batch at a time); train it with SGD, which calls them")
     callbacks = _check_callbacks(callbacks, on_epoch_end, progress)
     check_int(start_epoch, "start_epoch", minimum=0)
     history = history if history is not None else History()
