@@ -483,6 +483,21 @@ def test_non_finite_weights_are_refused_before_they_make_a_wrong_number():
         net.SGD([(x, np.eye(3)[:, [0]])] * 2, 1, 2, 3.0)
     with pytest.raises(DataError, match="non-finite"):
         net.predict(np.ones((2, 4)))
+    with pytest.raises(DataError, match=r"weights\[0\] holds 20 non-finite values"):
+        net.mean_cost(np.ones((2, 4)), [0, 1])
+
+
+def test_a_bias_that_became_inf_in_training_stops_the_run():
+    """Under a sigmoid an inf bias gives σ = 1 and a finite cost: the epoch's check of the
+    parameters, not the cost, must see it."""
+    class Breaker:
+        def observe_batch(self, net, ws, nabla_b, nabla_w, scale):
+            net.biases[0][1, 0] = np.inf
+
+    net = Network([4, 5, 3], rng=0)
+    X, y = np.random.default_rng(0).random((20, 4)), np.arange(20) % 3
+    with pytest.raises(FloatingPointError, match=r"epoch 1 .*biases\[0\] are no longer finite"):
+        net.fit(X, y, epochs=2, callbacks=[Breaker()])
 
 
 @pytest.mark.parametrize("where", ["weights", "biases"])

@@ -346,7 +346,7 @@ class Network:
         check_number(l1, "l1")
         X = self.check_X(X)
         Y = self.targets(y, len(X))
-        check_parameters(self)
+        check_parameters(self, finite=True)
         return mean_cost(self, X, Y, float(lmbda), float(l1))
 
     def check_X(self, X):

@@ -244,9 +244,10 @@ def _evaluate_epoch(net, j, eta, seconds, config, X, Y, validation, test, summed
     shares are added up (:meth:`~bprop.training.mpi.MPISteps.share`), so that every rank
     records the same numbers."""
     record = EpochRecord(epoch=j, eta=eta, seconds=seconds)
-    for i, w in enumerate(net.weights):
-        if not np.isfinite(w).all():
-            raise _diverged(j, config, eta, f"weights[{i}] are no longer finite")
+    for name in ("weights", "biases"):     # an inf bias under a sigmoid leaves the cost finite
+        for i, p in enumerate(getattr(net, name)):
+            if not np.isfinite(p).all():
+                raise _diverged(j, config, eta, f"{name}[{i}] are no longer finite")
     if summed is not None:
         record.running_cost = summed / len(X) + regularisation(net, len(X), config.lmbda,
                                                                config.l1)
