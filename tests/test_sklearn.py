@@ -3,6 +3,7 @@
 import io
 import pickle
 import re
+import warnings
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -158,6 +159,33 @@ def test_regressor_fits_several_targets():
     assert reg.score(X, Y) > 0.95
     one = BpropRegressor(epochs=5, random_state=0).fit(X, Y[:, 0])
     assert one.predict(X).shape == (500,)
+
+
+@pytest.mark.parametrize("dtype, scale, message", [
+    ("float32", 1e300, r"^y holds values beyond float32's range \(±3.4e\+38\); scale them"),
+    ("float32", 1e20, r"^y holds values up to .*e\+19, whose squares overflow float32 "),
+    ("float64", 1e300, r"^y holds values up to .*e\+299, whose squares overflow float64 "
+                       r"\(past ±1.34e\+154\); scale them, e.g. with .*StandardScaler$")])
+def test_regressor_targets_too_large_for_the_cost_get_one_line(dtype, scale, message):
+    """Not a cast warning and 'y contains infinite values', nor a run that 'diverged' and
+    asks for a smaller eta: the targets are what is wrong."""
+    X = np.random.default_rng(0).uniform(size=(20, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=message):
+            BpropRegressor(epochs=1, random_state=0, dtype=dtype).fit(X, X[:, 0] * scale)
+        BpropRegressor(epochs=1, random_state=0, dtype=dtype).fit(X, X[:, 0] * 1e3)
+
+
+def test_random_state_takes_generators_and_refuses_what_it_cannot_use():
+    X, y = np.random.default_rng(0).uniform(size=(20, 3)), np.arange(20) % 2
+    fits = [BpropClassifier(epochs=1, random_state=np.random.default_rng(5)).fit(X, y)
+            for _ in range(2)]
+    np.testing.assert_array_equal(fits[0].network_.weights[0], fits[1].network_.weights[0])
+    for bad in (-1, 1.5, "seed"):
+        with pytest.raises(ValueError, match=r"^random_state must be None, an int >= 0, a "
+                                             r"numpy RandomState or Generator; got "):
+            BpropClassifier(epochs=1, random_state=bad).fit(X, y)
 
 
 def test_bad_hyperparameters_are_refused_in_fit_with_bprops_line():

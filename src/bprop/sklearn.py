@@ -41,11 +41,13 @@ except ImportError as e:        # the module is an optional extra
     raise ImportError("bprop.sklearn needs scikit-learn 1.6 or newer: "
                       "pip install 'bprop[sklearn]'") from e
 
+from .errors import ConfigError, DataError
 from .network import Network
 from .optimizers import optimizer_for
 from .predict import output_scores
 from .rows import LazyRows
 from .training import History, fit_config, train
+from .validate import as_float
 
 __all__ = ["BpropClassifier", "BpropRegressor"]
 
@@ -75,10 +77,17 @@ class _BpropEstimator(BaseEstimator):
                           patience=self.patience, monitor=self.MONITOR)
 
     def _rng(self):
-        """A fresh generator from ``random_state`` (an int repeats the fit exactly)."""
-        if self.random_state is None or isinstance(self.random_state, (int, np.integer)):
-            return np.random.default_rng(self.random_state)
-        return np.random.default_rng(check_random_state(self.random_state).randint(2**31))
+        """A fresh generator from ``random_state`` (an int repeats the fit exactly; a
+        RandomState or Generator is drawn from, as scikit-learn's estimators do)."""
+        seed = self.random_state
+        if seed is None or isinstance(seed, (int, np.integer)) and seed >= 0:
+            return np.random.default_rng(seed)
+        if isinstance(seed, np.random.Generator):
+            return np.random.default_rng(seed.integers(2**31))
+        if isinstance(seed, np.random.RandomState):
+            return np.random.default_rng(check_random_state(seed).randint(2**31))
+        raise ConfigError(f"random_state must be None, an int >= 0, a numpy RandomState or "
+                          f"Generator; got {seed!r}")
 
     def _new_network(self, n_in, n_out):
         """A network ``[n_in, *hidden_layer_sizes, n_out]`` (sizes checked by Network)."""
@@ -216,8 +225,8 @@ class BpropClassifier(ClassifierMixin, _BpropEstimator):
     early_stopping, validation_fraction, patience: hold out that fraction of the rows and
         stop when their accuracy has not improved for ``patience`` epochs, keeping the best
         weights.
-    random_state: int, ``numpy.random.RandomState`` or None; draws the initial weights,
-        the shuffles and dropout.
+    random_state: int, ``numpy.random.RandomState`` or ``Generator``, or None; draws the
+        initial weights, the shuffles and dropout.
     dtype: "float64" (exact) or "float32" (faster).
     verbose: print one line per epoch.
     """
@@ -331,11 +340,20 @@ class BpropRegressor(RegressorMixin, _BpropEstimator):
         return self._partial_fit_network(X, Y)
 
     def _check_training_data(self, X, y, reset):
-        dtype = np.dtype(self.dtype).type
+        dtype = np.dtype(self.dtype)
         X, y = self._training_rows(X, y, reset, targets=True)
         if reset:                       # the first fit says what predict returns
             self._one_target = np.ndim(y) == 1
-        return X, np.asarray(y, dtype=dtype).reshape(len(X), -1)
+        y = np.asarray(y)
+        if y.dtype.kind in "US":        # numbers as text, as y_numeric takes them
+            y = y.astype(np.float64)
+        Y = as_float(y, "y", dtype).reshape(len(X), -1)
+        largest, limit = (float(np.abs(Y).max()) if Y.size else 0.0), np.sqrt(np.finfo(dtype).max)
+        if largest >= limit:            # (a − y)² would overflow: "diverged" would mislead
+            raise DataError(f"y holds values up to {largest:.3g}, whose squares overflow "
+                            f"{dtype.name} (past ±{limit:.3g}); scale them, e.g. with "
+                            f"sklearn.preprocessing.StandardScaler")
+        return X, Y
 
     def predict(self, X):
         """The network's outputs: ``(n_samples,)`` when fitted on one target, else
