@@ -1053,6 +1053,13 @@ def test_gradcheck_passes_and_reports_the_speed_ratio(capsys):
     assert "86 passes" in out                          # two per parameter: 2 * 43
 
 
+def test_gradcheck_says_how_long_a_long_check_takes_as_a_note(monkeypatch, capsys):
+    monkeypatch.setattr("bprop.cli.gradcheck.gradcheck_seconds", lambda *args: 10.0)
+    status, out, err = run(["gradcheck", "--sizes", 4, 5, 3], capsys)
+    assert status == 0 and "  ok" in out
+    assert err.strip() == "bprop: checking 43 parameters: about 10 s"      # not an error
+
+
 def test_gradcheck_json_and_other_networks(capsys):
     status, out, _ = run(["gradcheck", "--sizes", 6, 5, 4, 3, "--activation", "tanh", "relu",
                           "--cost", "log-likelihood", "--examples", 3, "--json"], capsys)

@@ -65,7 +65,7 @@ class Network:
 
     sizes: layer widths, input first (at least two layers, all positive).
     activations: one name for every layer, or a list with one name per non-input layer
-        (identity, relu, sigmoid, softmax, tanh). Default sigmoid, as in the book.
+        (identity, relu, sigmoid, tanh; softmax only last). Default sigmoid, as the book's.
     output: activation of the output layer, overriding the last of ``activations``.
     cost: "quadratic" (the book's chapters 1-2), "cross-entropy", "log-likelihood", or one
         of the cost classes in :mod:`bprop.costs`.

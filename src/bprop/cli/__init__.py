@@ -6,7 +6,7 @@ part of bprop that prints (besides the book's ``network.Network.SGD`` and
 ``network2.Network.SGD``):
 
 * stdout: results. ``train`` prints one line per epoch,
-  ``epoch 3/30  cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``, or with
+  ``epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.450s``, or with
   ``--json`` one JSON object per epoch; the other commands print their results likewise.
 * stderr: notes (what is being trained, where the model went), warnings, the progress bar
   (only when stderr is a terminal, never with ``--quiet``) and errors.

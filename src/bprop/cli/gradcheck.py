@@ -8,7 +8,7 @@ from ..costs import get_cost
 from ..errors import ConfigError
 from ..gradcheck import gradcheck, gradcheck_seconds
 from ..network import Network
-from .output import err, json_line, out
+from .output import err, json_line, note, out
 from .activation_flags import activations_from_flags
 
 
@@ -48,7 +48,7 @@ def cmd_gradcheck(args):
                           f"each); give --sample 1000 to check 1,000 of them drawn at random, "
                           f"or --max-time {took * 1.5:.0f} to wait for it")
     if took > 3 and not args.json:
-        err(f"checking {checked:,} parameters: about {_duration(took)}")
+        note(f"checking {checked:,} parameters: about {_duration(took)}")
     result = gradcheck(net, x, labels, eps=args.eps, sample=args.sample, rng=args.seed)
     ok = result.ok(args.tol)
     if args.json:

@@ -116,7 +116,7 @@ The defaults are the book's: one hidden layer of 30 sigmoid neurons, the quadrat
 weights and biases from N(0, 1), 30 epochs, mini-batches of 10, eta = 3.0. The input and
 output layers are sized from the data. After each epoch one line goes to stdout:
 
-  epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s
+  epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.450s
 
 (running_cost: the mean over the epoch's mini-batches of the cost each had when it was
 trained, before its step, as Keras reports its loss: free, but above the cost of the

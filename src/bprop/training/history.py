@@ -46,7 +46,7 @@ class EpochRecord:
 
 
 def epoch_line(record, k, config):
-    """``epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.45s``: the
+    """``epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.450s``: the
     line of record ``record`` after ``k`` epochs of ``config.epochs`` (``cost``: the
     training cost of the epoch's final weights, with --monitor-training-cost)."""
     parts = [f"epoch {k}/{config.epochs}"]
