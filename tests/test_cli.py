@@ -1090,9 +1090,10 @@ def test_plot_and_report_call_their_modules(model, monkeypatch, capsys):
         seen["report"] = (run, out_path)
         return out_path
 
-    monkeypatch.setitem(sys.modules, "bprop.plots", types.SimpleNamespace(plot_run=plot_run))
+    monkeypatch.setitem(sys.modules, "bprop.plots",
+                        types.SimpleNamespace(plot_run=plot_run, PLOT_NAMES=("a", "b")))
     monkeypatch.setitem(sys.modules, "bprop.report",
-                        types.SimpleNamespace(write_report=write_report))
+                        types.SimpleNamespace(write_report=write_report, is_report=None))
     stem = str(model)[:-len(".npz")]
     status, out, _ = run(["plot", model], capsys)
     assert status == 0 and out.splitlines() == [f"{stem}-plots/a.png", f"{stem}-plots/b.png"]
@@ -1904,6 +1905,49 @@ def test_predict_names_the_classes_of_a_data_set_that_has_names(tmp_path, capsys
     record = json.loads(out)
     assert record["predicted_name"] == names[record["predicted"]]
     assert record["true_name"] == names[record["true"]]
+
+
+def test_report_and_plot_keep_the_users_files_unless_told(model, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    notes = tmp_path / "notes.csv"
+    notes.write_text("a,b,label\n0.1,0.2,1\n")
+    status, stdout, err = run(["report", model, "--out", notes], capsys)
+    assert status == 2 and stdout == ""
+    assert one_error_line(err) == (f"bprop: error: --out {notes} already exists and is not a "
+                                   f"bprop report; give --overwrite to replace it, or another "
+                                   f"name")
+    assert notes.read_text() == "a,b,label\n0.1,0.2,1\n"
+    # a report bprop wrote is replaced without asking; anything with --overwrite
+    page = tmp_path / "r.html"
+    for _ in range(2):
+        status, _, err = run(["report", model, "--out", page], capsys)
+        assert status == 0, err
+    status, _, err = run(["report", model, "--out", notes, "--overwrite"], capsys)
+    assert status == 0 and "<title>bprop report: " in notes.read_text()
+    # plot: a directory given with --out keeps PNGs of the plots' names
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    (pictures / "learning_curves.png").write_bytes(b"mine")
+    (pictures / "holiday.png").write_bytes(b"mine too")
+    status, stdout, err = run(["plot", model, "--out", pictures], capsys)
+    assert status == 2 and stdout == ""
+    assert one_error_line(err) == (f"bprop: error: --out {pictures} already holds "
+                                   f"learning_curves.png; give --overwrite to replace them, or "
+                                   f"another directory")
+    assert (pictures / "learning_curves.png").read_bytes() == b"mine"
+    status, stdout, _ = run(["plot", model, "--out", pictures, "--overwrite"], capsys)
+    assert status == 0 and str(pictures / "learning_curves.png") in stdout.split()
+    assert (pictures / "holiday.png").read_bytes() == b"mine too"
+
+
+def test_plot_that_fails_leaves_no_directory_it_made(model, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a\ndata,set\n")
+    target = tmp_path / "made"
+    status, _, err = run(["plot", model, "--dataset", bad, "--out", target], capsys)
+    assert status == 2 and "error" in err
+    assert not target.exists()
 
 
 def test_report_out_may_be_a_history_path_that_does_not_exist(model, tmp_path, capsys):

@@ -45,6 +45,20 @@ figcaption { font-size: 0.9rem; color: #555; }
 """
 
 
+#: What the first kilobyte of every page :func:`write_report` writes holds (its title's start).
+MARK = b"<title>bprop report: "
+
+
+def is_report(path):
+    """Whether the file ``path`` is a page :func:`write_report` wrote (``bprop report``
+    replaces those without asking)."""
+    try:
+        with open(path, "rb") as f:
+            return MARK in f.read(1024)
+    except OSError:
+        return False
+
+
 def write_report(run, out_path=None, dataset=None):
     """Write the HTML report of the model file ``run``; returns its path.
 

@@ -390,7 +390,9 @@ def _add_plot(sub, common):
         description="Draw the plots of a saved run (cost and accuracy per epoch, and the "
                     "diagnostics if it was trained with --diagnostics) and print their paths.",
         example="bprop plot runs/digits/model.npz        # into runs/digits/model-plots/",
-        out=("DIR", "output directory (default: <model stem>-plots beside the model)"))
+        out=("DIR", "output directory (default: <model stem>-plots beside the model)"),
+        overwrite="replace PNGs of the plots' names in a DIR given with --out (in the default "
+                  "directory they are replaced without asking)")
 
 
 def _add_report(sub, common):
@@ -400,7 +402,9 @@ def _add_report(sub, common):
         description="Write an HTML report of a saved run (settings, history, plots, "
                     "diagnostics) and print its path.",
         example="bprop report runs/digits/model.npz      # runs/digits/model-report.html",
-        out=("PATH", "output file (default: <model stem>-report.html beside the model)"))
+        out=("PATH", "output file (default: <model stem>-report.html beside the model)"),
+        overwrite="replace PATH even if it is not a report bprop wrote (one is replaced "
+                  "without asking)")
 
 
 def _add_export(sub, common):
@@ -419,7 +423,8 @@ def _add_export(sub, common):
     p.set_defaults(func=cmd_export)
 
 
-def _add_saved_run_command(sub, common, name, func, help, description, example, out):
+def _add_saved_run_command(sub, common, name, func, help, description, example, out,
+                           overwrite):
     """A command that reads a run saved by ``bprop train --save`` and writes ``--out``."""
     p = sub.add_parser(name, parents=[common], formatter_class=_Formatter, help=help,
                        description=description, epilog=f"examples:\n  {example}")
@@ -429,4 +434,5 @@ def _add_saved_run_command(sub, common, name, func, help, description, example, 
     p.add_argument("--dataset", metavar="NAME|PATH", type=argtypes.name_or_path,
                    help="the data set whose test split the confusion matrix and most-wrong "
                         "images use (default: the one the model file names, if any)")
+    p.add_argument("--overwrite", action="store_true", help=overwrite)
     p.set_defaults(func=func)

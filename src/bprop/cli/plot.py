@@ -11,19 +11,29 @@ from .output import note, out
 
 
 def cmd_plot(args):
-    """``bprop plot``: bprop.plots.plot_run, printing the paths written."""
+    """``bprop plot``: bprop.plots.plot_run, printing the paths written. A directory given
+    with --out keeps PNGs of the plots' names unless --overwrite (the default one beside
+    the model is bprop's own)."""
     require_file(args.run)
     plots = optional("bprop.plots", "bprop plot", needs="matplotlib")
     target = out_path(args.out, os.path.splitext(args.run)[0] + "-plots")
+    there = [f"{name}.png" for name in plots.PLOT_NAMES
+             if os.path.exists(os.path.join(target, f"{name}.png"))]
+    if args.out is not None and there and not args.overwrite:
+        raise ConfigError(f"--out {target} already holds {', '.join(there)}; give --overwrite "
+                          f"to replace them, or another directory")
     existed = os.path.isdir(target)
     check_directory(os.path.abspath(target), "--out", target)
-    paths = plots.plot_run(args.run, target, dataset=getattr(args, "dataset", None))
+    paths = []
+    try:
+        paths = plots.plot_run(args.run, target, dataset=getattr(args, "dataset", None))
+    finally:
+        if not paths and not existed and not os.listdir(target):
+            os.rmdir(target)           # made for nothing
     for path in paths:
         out(str(path))
     if not paths:
         note("note: no plot applies to this model file (the warnings above say why)")
-        if not existed and not os.listdir(target):
-            os.rmdir(target)           # made for nothing
     return 0
 
 
@@ -36,6 +46,11 @@ def cmd_report(args):
         if os.path.exists(read) and same_file(target, read):
             raise ConfigError(f"--out {target} is {read}, which the report is made from; "
                               f"give another name")
-    check_writable(target, "--out" if args.out is not None else "the report")
+    flag = "--out" if args.out is not None else "the report"
+    check_writable(target, flag)
+    if os.path.isfile(target) and os.path.getsize(target) > 0 and not args.overwrite and \
+            not report.is_report(target):
+        raise ConfigError(f"{flag} {target} already exists and is not a bprop report; give "
+                          f"--overwrite to replace it, or another name")
     out(str(report.write_report(args.run, target, dataset=getattr(args, "dataset", None))))
     return 0

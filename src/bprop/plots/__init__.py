@@ -26,8 +26,8 @@ from ..outputs import confusion_counts  # noqa: F401  (importable from here befo
 from .canvas import DPI, FIGSIZE, PIXELS, png_bytes, save_figure
 from .history_figures import gradient_norms_figure, learning_curves_figure, saturation_figure
 from .network_figures import confusion_figure, most_wrong, most_wrong_figure, weights_figure
-from .run import Run, load_run, plot_run, run_figures
+from .run import PLOT_NAMES, Run, load_run, plot_run, run_figures
 
-__all__ = ["DPI", "FIGSIZE", "PIXELS", "Run", "confusion_figure", "gradient_norms_figure",
+__all__ = ["DPI", "FIGSIZE", "PIXELS", "PLOT_NAMES", "Run", "confusion_figure", "gradient_norms_figure",
            "learning_curves_figure", "load_run", "most_wrong", "most_wrong_figure", "plot_run",
            "png_bytes", "run_figures", "saturation_figure", "save_figure", "weights_figure"]

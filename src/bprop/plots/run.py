@@ -142,6 +142,11 @@ def run_figures(run, dataset=None):
     return figures, notes
 
 
+#: The plots :func:`plot_run` may write, each as ``<name>.png`` (those that apply).
+PLOT_NAMES = ("learning_curves", "gradient_norms", "saturation", "first_layer_weights",
+              "confusion_matrix", "most_wrong")
+
+
 def plot_run(run, out_dir=None, dataset=None):
     """Draw every plot that applies to a saved model and write them as PNGs; returns the paths.
 
@@ -152,8 +157,7 @@ def plot_run(run, out_dir=None, dataset=None):
         :func:`bprop.datasets.load` (loaded without downloading; an error if it cannot
         be); default: reload the one named in the header (never downloads). Plots that
         cannot be made are skipped with a ``warnings.warn`` saying why.
-    Files: learning_curves.png, gradient_norms.png, saturation.png,
-    first_layer_weights.png, confusion_matrix.png, most_wrong.png.
+    Files: ``<name>.png`` for the names of :data:`PLOT_NAMES` that apply.
     """
     run = run if isinstance(run, Run) else load_run(run)
     out_dir = Path(out_dir) if out_dir is not None else \
