@@ -689,7 +689,27 @@ def test_one_output_with_the_log_likelihood_cost_is_refused_for_training():
         net.fit(X, t, epochs=1)
     with pytest.raises(ConfigError, match="with one output learns only from class-1 examples"):
         net.update_mini_batch([(X[0][:, None], np.ones((1, 1)))], 0.5)
-    Network([2, 3, 2], cost="log-likelihood", rng=0).fit(X, t, epochs=1)   # two outputs: fine
+    Network([2, 3, 2], output="softmax", cost="log-likelihood", rng=0).fit(X, t, epochs=1)
+
+
+def test_the_log_likelihood_cost_trains_only_a_softmax_output():
+    """With sigmoid outputs −ln a_y pulls only the true output up: every output goes to 1,
+    the cost to 0, and the accuracy stays at chance. Such a network loads, predicts and has
+    right gradients (gradcheck); it does not train."""
+    X, labels = np.random.default_rng(0).random((30, 4)), np.arange(30) % 3
+    net = Network([4, 5, 3], cost="log-likelihood", rng=0)
+    assert net.predict(X).shape == (30,) and net.activation_names[-1] == "sigmoid"
+    message = (r"^the log-likelihood cost −ln a_y with sigmoid outputs pulls each example's "
+               r"true output up and never the others down, so every output goes to 1; use a "
+               r"softmax output layer, or the cross-entropy cost$")
+    with pytest.raises(ConfigError, match=message):
+        net.fit(X, labels, epochs=1)
+    with pytest.raises(ConfigError, match=message):
+        net.SGD([(X[0][:, None], np.eye(3)[:, [0]])], 1, 1, 0.5)
+    Network([4, 5, 3], output="softmax", cost="log-likelihood", rng=0).fit(X, labels, epochs=1)
+    with pytest.raises(ConfigError, match=r"needs outputs in \(0, 1\): use a softmax output "
+                                          r"layer; got relu"):
+        Network([4, 5, 3], output="relu", cost="log-likelihood")
 
 
 def test_one_output_label_shape_error_offers_the_right_target_rows():

@@ -112,8 +112,9 @@ def check_output_layer(sizes, output, cost):
         raise ConfigError(f"cost class {cost.name} has only the book's fn and delta, which "
                           f"assume a sigmoid output layer; got {output.name}")
     if cost.needs_probabilities and output.name not in PROBABILITY_OUTPUTS:
-        raise ConfigError(f"the {cost.name} cost needs outputs in (0, 1): use a sigmoid or "
-                          f"softmax output layer; got {output.name}")
+        use = "a softmax" if cost.name == "log-likelihood" else "a sigmoid or softmax"
+        raise ConfigError(f"the {cost.name} cost needs outputs in (0, 1): use {use} output "
+                          f"layer; got {output.name}")
 
 
 def check_trainable(net):
@@ -124,6 +125,11 @@ def check_trainable(net):
         raise ConfigError("the log-likelihood cost −ln a_y with one output learns only from "
                           "class-1 examples; a binary classifier with one output needs the "
                           "cross-entropy (or quadratic) cost")
+    if net.cost.name == "log-likelihood" and net.activations[-1].name != "softmax":
+        raise ConfigError(f"the log-likelihood cost −ln a_y with {net.activations[-1].name} "
+                          f"outputs pulls each example's true output up and never the others "
+                          f"down, so every output goes to 1; use a softmax output layer, or "
+                          f"the cross-entropy cost")
 
 
 def check_parameters(net, finite=False):
