@@ -553,3 +553,41 @@ def test_training_evaluates_through_the_networks_own_methods():
     assert calls.count("predict") == 4          # validation and test, each epoch
     assert calls.count("mean_cost") == 4        # training and validation cost, each epoch
     assert calls.count("targets") >= 2          # the training and validation targets
+
+
+# -- settings that would be ignored are refused --------------------------------------------------
+@pytest.mark.parametrize("given, message", [
+    (dict(momentum=0.5), "momentum=0.5 applies only with optimizer=momentum or nesterov"),
+    (dict(beta1=0.8), "beta1=0.8 applies only with optimizer=adam"),
+    (dict(optimizer="momentum", beta2=0.9), "beta2=0.9 applies only with optimizer=adam"),
+    (dict(gamma=0.1), "gamma=0.1 applies only with schedule=step"),
+    (dict(step_size=3, schedule="constant"), "step_size=3 applies only with schedule=step"),
+    (dict(patience=3), "patience=3 applies only with early stopping or schedule=plateau"),
+    (dict(min_eta_factor=4.0), "min_eta_factor=4.0 applies only with schedule=plateau"),
+    (dict(monitor="val_cost"), "monitor=val_cost applies only with early stopping")])
+def test_fit_refuses_a_setting_that_would_be_ignored(given, message):
+    X, y = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
+    net = Network([4, 3, 2], rng=0)
+    with pytest.raises(ConfigError, match=f"^{message}; it would be ignored$"):
+        net.fit(X, y, epochs=1, **given)
+
+
+def test_settings_that_apply_are_taken_and_dropout_needs_a_hidden_layer(capsys):
+    from bprop import cli
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 4)), np.arange(40) % 2
+    Network([4, 3, 2], rng=0).fit(X, y, epochs=1, optimizer="nesterov", momentum=0.5)
+    Network([4, 3, 2], rng=0).fit(X, y, epochs=1, optimizer="adam", beta1=0.8, beta2=0.9)
+    Network([4, 3, 2], rng=0).fit(X, y, epochs=1, schedule="step", step_size=1, gamma=0.5)
+    Network([4, 3, 2], rng=0).fit(X, y, epochs=2, early_stopping=True, patience=1,
+                                  monitor="val_cost", validation=(X[:10], y[:10]))
+    Network([4, 3, 2], rng=0).fit(X, y, epochs=2, schedule="plateau", patience=1,
+                                  min_eta_factor=2.0, validation=(X[:10], y[:10]))
+    with pytest.raises(ConfigError, match=r"^dropout drops hidden neurons, and the network "
+                                          r"\[4, 2\] has no hidden layer$"):
+        Network([4, 2], rng=0).fit(X, y, epochs=1, dropout=0.5)
+    # the command line names its flags
+    status = cli.main(["train", "--dataset", "digits", "--epochs", "1", "--momentum", "0.5"])
+    assert status == 2
+    assert capsys.readouterr().err == ("bprop: error: --momentum=0.5 applies only with "
+                                       "--optimizer=momentum or nesterov; it would be ignored\n")

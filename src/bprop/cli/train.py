@@ -319,7 +319,9 @@ def _train_config(given, checkpoint):
     check_int(shift, "--shift", minimum=0)
     fields.pop("image_shape", None)
     try:
-        return TrainConfig(**fields), shift
+        config = TrainConfig(**fields)
+        config.check_given(given)
+        return config, shift
     except ConfigError as e:        # name the flag, not the TrainConfig field
         raise ConfigError(_flag_names(str(e))) from None
 

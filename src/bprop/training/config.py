@@ -106,12 +106,14 @@ class TrainConfig:
                               f"{self.image_shape[1]} images out of the picture; give less "
                               f"than {min(self.image_shape)}")
 
-    def applicable(self):
-        """The settings that mean something for this run, as :meth:`to_dict` gives them:
-        momentum only for momentum and Nesterov, β₁ and β₂ only for Adam, the step
-        schedule's step_size and gamma only with it, patience with early stopping or the
-        plateau rule, and the switches and augmentations only when on."""
-        applies = {
+    #: The settings that apply to some runs only, and which: the rest are always in use.
+    ONLY_WITH = {"momentum": "optimizer=momentum or nesterov", "beta1": "optimizer=adam",
+                 "beta2": "optimizer=adam", "step_size": "schedule=step",
+                 "gamma": "schedule=step", "patience": "early stopping or schedule=plateau",
+                 "min_eta_factor": "schedule=plateau", "monitor": "early stopping"}
+
+    def _applies(self):
+        return {
             "momentum": self.optimizer in ("momentum", "nesterov"),
             "beta1": self.optimizer == "adam", "beta2": self.optimizer == "adam",
             "clip_norm": self.clip_norm is not None,
@@ -126,7 +128,23 @@ class TrainConfig:
             "monitor_running_cost": not self.monitor_running_cost,     # shown when off
             "monitor_training_accuracy": self.monitor_training_accuracy,
         }
+
+    def applicable(self):
+        """The settings that mean something for this run, as :meth:`to_dict` gives them:
+        momentum only for momentum and Nesterov, β₁ and β₂ only for Adam, the step
+        schedule's step_size and gamma only with it, patience with early stopping or the
+        plateau rule, and the switches and augmentations only when on."""
+        applies = self._applies()
         return {k: v for k, v in self.to_dict().items() if applies.get(k, True)}
+
+    def check_given(self, given):
+        """Refuse a setting the user gave (``given``: their names) that this run would
+        ignore, as momentum without the momentum or Nesterov optimizer (:data:`ONLY_WITH`)."""
+        applies = self._applies()
+        for name in sorted(set(given) & self.ONLY_WITH.keys()):
+            if not applies[name]:
+                raise ConfigError(f"{name}={getattr(self, name)} applies only with "
+                                  f"{self.ONLY_WITH[name]}; it would be ignored")
 
     def to_dict(self):
         """The settings as JSON types (NumPy scalars become Python numbers)."""

@@ -162,6 +162,7 @@ def fit(net, X, y, epochs=30, batch_size=None, eta=3.0, verbose=0, **options):
     extra = {k: options.pop(k) for k in ("validation", "test", "on_epoch_end", "callbacks",
                                          "workers", "comm", "threads") if k in options}
     config = fit_config(epochs, batch_size, eta, **options)
+    config.check_given(options)
     if verbose:
         bar = Progress.make(False, 1, config.epochs)     # drawn only on a terminal
         lines = epoch_printer(config, extra.get("on_epoch_end"))
@@ -190,6 +191,9 @@ def _check_run(net, config, validation, callbacks, on_epoch_end, progress, histo
         raise ShapeError(f"image_shape {config.image_shape} has {math.prod(config.image_shape)} "
                          f"pixels; the network takes {net.sizes[0]} inputs")
     check_trainable(net)
+    if config.dropout and len(net.sizes) < 3:
+        raise ConfigError(f"dropout drops hidden neurons, and the network {net.sizes} has "
+                          f"no hidden layer")
     overridden = sorted(getattr(net, "overridden", ()))
     if overridden:
         raise ConfigError(f"{type(net).__name__} overrides {', '.join(overridden)}, which fit "
