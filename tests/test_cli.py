@@ -301,7 +301,8 @@ def _corrupt_idx_dir(tmp_path):
     (["--eta", "-1"], "--eta must be a positive number; got -1.0"),
     (["--eta", "0"], "eta must be a positive number; got 0.0"),
     (["--eta", "fast"], "invalid float value: 'fast'"),
-    (["--epochs", "-2"], "epochs must be an integer >= 0"),
+    (["--epochs", "-2"], "--epochs must be at least 1 (0 would train nothing); got -2"),
+    (["--epochs", "0"], "--epochs must be at least 1 (0 would train nothing); got 0"),
     (["--mini-batch-size", "0"], "--mini-batch-size must be an integer >= 1"),
     (["--seed", "-1"], "argument --seed: expected an integer >= 0; got -1"),
     (["--hidden", "0"], "expected a positive integer; got 0"),
@@ -335,6 +336,37 @@ def test_bad_train_input_exits_2_with_one_line(argv, message, data, tmp_path, ca
     assert status == 2
     assert message.format(tmp=tmp_path) in one_error_line(err)
     assert out == ""
+
+
+@pytest.mark.parametrize("argv, name", [(["export", "{model}", ""], "OUT"),
+                                        (["info", ""], "MODEL"), (["evaluate", ""], "MODEL"),
+                                        (["predict", "{model}", ""], "FILE"),
+                                        (["report", ""], "RUN"), (["plot", ""], "RUN")])
+def test_an_empty_path_argument_is_named(argv, name, model, capsys):
+    status, out, err = run([a.format(model=model) for a in argv], capsys)
+    assert status == 2 and out == ""
+    assert f"error: argument {name}: must not be empty" in one_error_line(err)
+
+
+def test_a_closed_stdout_stops_training_saying_where_the_run_is(data, tmp_path):
+    """`bprop train ... | head -1`: the reader goes away after one line."""
+    path = tmp_path / "m.npz"
+    proc = subprocess.Popen([sys.executable, "-m", "bprop", "train", "--dataset", str(data),
+                             "--epochs", "100000", "--save", str(path)], env=_module_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("epoch 1/100000  ")
+        proc.stdout.close()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1
+    last = err.strip().splitlines()[-1]
+    at = re.escape(str(path))
+    assert re.fullmatch(rf"bprop: stopped: the epoch lines' reader closed stdout\. {at} holds "
+                        rf"epoch \d+ of 100000; continue with: bprop train --resume {at}",
+                        last), err
+    assert load_checkpoint(path).epoch >= 1
 
 
 def test_unwritable_save_path_fails_before_training(data, tmp_path, capsys, monkeypatch):
@@ -1054,7 +1086,7 @@ def test_gradcheck_passes_and_reports_the_speed_ratio(capsys):
 
 
 def test_gradcheck_says_how_long_a_long_check_takes_as_a_note(monkeypatch, capsys):
-    monkeypatch.setattr("bprop.cli.gradcheck.gradcheck_seconds", lambda *args: 10.0)
+    monkeypatch.setattr("bprop.cli.gradcheck.gradcheck_seconds", lambda *args, **kwargs: 10.0)
     status, out, err = run(["gradcheck", "--sizes", 4, 5, 3], capsys)
     assert status == 0 and "  ok" in out
     assert err.strip() == "bprop: checking 43 parameters: about 10 s"      # not an error

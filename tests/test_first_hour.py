@@ -88,6 +88,8 @@ def test_blas_threads_are_chosen_deliberately(monkeypatch):
     assert processes.blas_threads_for([784, 256, 256, 10]) == (4, None)
     assert processes.blas_threads_for([784, 256, 10], processes=2) == (2, None)
     assert processes.blas_threads_for([784, 30, 10], threads=3) == (3, None)  # as asked
+    assert processes.blas_threads_for([784, 30, 10], threads=1000) == \
+        (1000, "1000 BLAS threads on 4 CPUs only take turns; give at most 4")    # said so
     monkeypatch.setattr(processes.os, "getloadavg", lambda: (3.9, 0, 0))      # busy
     n, why = processes.blas_threads_for([784, 256, 256, 10])
     assert n == 1 and why.startswith("1 BLAS thread, not 4: the machine is busy (load "

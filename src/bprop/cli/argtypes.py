@@ -55,8 +55,8 @@ nonnegative_int = int_at_least(0, "an integer >= 0")
 
 
 def name_or_path(text):
-    """argparse type of --dataset and --data-dir: not empty (an empty path would mean the
-    working directory)."""
+    """argparse type of every name or path argument (--dataset, --data-dir, MODEL, RUN, OUT,
+    FILE): not empty (an empty path would mean the working directory, or nothing)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("must not be empty")
     return text

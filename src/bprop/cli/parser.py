@@ -271,7 +271,8 @@ def _add_evaluate(sub, common):
   bprop evaluate runs/digits/model.npz               # the data set it was trained on
   bprop evaluate model.npz --dataset fashion --json
   bprop evaluate model.npz --split validation""")
-    p.add_argument("model", metavar="MODEL", help="a model file written by bprop train --save")
+    p.add_argument("model", metavar="MODEL", type=argtypes.name_or_path,
+                   help="a model file written by bprop train --save")
     _add_dataset_flags(p)
     p.add_argument("--split", choices=["test", "validation", "train"], default="test",
                    help="which part of the data (default test)")
@@ -313,8 +314,10 @@ instead and prints the true class beside the predicted one.""",
   bprop predict runs/digits/model.npz seven.png three.jpg
   bprop predict runs/digits/model.npz --count 5       # 5 test digits of its data set
   bprop predict model.npz x.npy --json --show""")
-    p.add_argument("model", metavar="MODEL", help="a model file written by bprop train --save")
-    p.add_argument("files", metavar="FILE", nargs="*", help="PNG/JPEG (needs Pillow) or .npy")
+    p.add_argument("model", metavar="MODEL", type=argtypes.name_or_path,
+                   help="a model file written by bprop train --save")
+    p.add_argument("files", metavar="FILE", nargs="*", type=argtypes.name_or_path,
+                   help="PNG/JPEG (needs Pillow) or .npy")
     _add_dataset_flags(p)
     p.add_argument("--count", type=argtypes.positive_int, metavar="K",
                    help="with a data set: how many test examples (default 10)")
@@ -376,7 +379,7 @@ def _add_info(sub, common):
                     "data set and training settings it was trained with, and its history.",
         epilog="examples:\n  bprop info runs/digits/model.npz\n  bprop info model.npz --history\n"
                "  bprop info model.npz --json")
-    p.add_argument("model", metavar="MODEL")
+    p.add_argument("model", metavar="MODEL", type=argtypes.name_or_path)
     p.add_argument("--history", action="store_true", help="print every epoch of the history "
                                                           "(default: the last)")
     p.add_argument("--json", action="store_true", help="print the header as JSON")
@@ -417,8 +420,9 @@ def _add_export(sub, common):
                     "gives) and 'label' (the predicted class, int64); the data set's class "
                     "names in its metadata. Needs pip install 'bprop[onnx]'.",
         epilog="examples:\n  bprop export runs/digits/model.npz runs/digits/model.onnx")
-    p.add_argument("model", metavar="MODEL", help="a model file written by bprop train --save")
-    p.add_argument("out", metavar="OUT", help="the ONNX file to write")
+    p.add_argument("model", metavar="MODEL", type=argtypes.name_or_path,
+                   help="a model file written by bprop train --save")
+    p.add_argument("out", metavar="OUT", type=argtypes.name_or_path, help="the ONNX file to write")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.set_defaults(func=cmd_export)
 
@@ -428,7 +432,8 @@ def _add_saved_run_command(sub, common, name, func, help, description, example, 
     """A command that reads a run saved by ``bprop train --save`` and writes ``--out``."""
     p = sub.add_parser(name, parents=[common], formatter_class=_Formatter, help=help,
                        description=description, epilog=f"examples:\n  {example}")
-    p.add_argument("run", metavar="RUN", help="a model file written by bprop train --save")
+    p.add_argument("run", metavar="RUN", type=argtypes.name_or_path,
+                   help="a model file written by bprop train --save")
     metavar, out_help = out
     p.add_argument("--out", metavar=metavar, help=out_help)
     p.add_argument("--dataset", metavar="NAME|PATH", type=argtypes.name_or_path,

@@ -175,6 +175,10 @@ def _train(given, opts, checkpoint):
         run.progress.close()
         note(f"{stopped_by(e)}. {run.where_saved()}")
         return stop_status(e)
+    except BrokenPipeError:         # `bprop train ... | head -1`: the reader went away
+        run.progress.close()
+        note(f"stopped: the epoch lines' reader closed stdout. {run.where_saved()}")
+        raise
     except FloatingPointError as e:
         run.progress.close()
         raise FloatingPointError(f"{e}. {run.where_saved()}") from None
@@ -256,8 +260,9 @@ def _train_options(given):
     for flag in ("save", "resume", "plot", "data_dir"):
         if opts[flag] is not None and not str(opts[flag]).strip():
             raise ConfigError(f"--{flag.replace('_', '-')} needs a path; got an empty string")
-    if opts["resume"] is None and given.get("epochs") == 0:
-        raise ConfigError("--epochs must be at least 1 (0 would train nothing)")
+    if opts["resume"] is None and given.get("epochs") is not None and given["epochs"] < 1:
+        raise ConfigError(f"--epochs must be at least 1 (0 would train nothing); got "
+                          f"{given['epochs']}")
     if opts["plot"] is not None and not (opts["save"] or opts["resume"]):
         raise ConfigError("--plot needs --save (the plots are drawn from the saved run)")
     if opts["resume"] is None:

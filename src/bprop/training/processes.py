@@ -125,9 +125,13 @@ def blas_threads_for(sizes, threads=None, processes=1, current=None):
         load = 0.0
     busy = load >= cpus - 0.5
     if threads is not None:
-        why = (f"{threads} BLAS threads on a busy machine (load average {load:.1f} on {cpus} "
-               f"CPUs) can be many times slower than 1; consider --threads 1"
-               if threads > 1 and busy else None)
+        why = None
+        if threads > cpus:
+            why = (f"{threads} BLAS threads on {cpus} CPU{'s' if cpus > 1 else ''} only take "
+                   f"turns; give at most {cpus}")
+        elif threads > 1 and busy:
+            why = (f"{threads} BLAS threads on a busy machine (load average {load:.1f} on "
+                   f"{cpus} CPUs) can be many times slower than 1; consider --threads 1")
         return threads, why
     if max(a * b for a, b in zip(sizes[:-1], sizes[1:])) < SMALL_LAYER:
         return 1, None
