@@ -591,3 +591,23 @@ def test_settings_that_apply_are_taken_and_dropout_needs_a_hidden_layer(capsys):
     assert status == 2
     assert capsys.readouterr().err == ("bprop: error: --momentum=0.5 applies only with "
                                        "--optimizer=momentum or nesterov; it would be ignored\n")
+
+
+def test_a_diverged_run_gives_back_the_last_finite_weights():
+    """Nothing the user had is lost: fit's network is not left holding inf and nan."""
+    X, y = np.random.default_rng(0).random((50, 4)), np.arange(50) % 2
+    net = Network([4, 8, 2], output="identity", rng=0)
+    start = [p.copy() for p in (*net.weights, *net.biases)]
+    after = []
+    with pytest.raises(FloatingPointError, match=r"diverged in epoch 4 of 5: .*; the network's "
+                                                 r"weights are those after epoch 3 again$"):
+        net.fit(X, y, epochs=5, eta=1e8, on_epoch_end=lambda record: after.append(
+            [p.copy() for p in (*net.weights, *net.biases)]))
+    assert len(after) == 3
+    for p, kept in zip((*net.weights, *net.biases), after[-1]):
+        np.testing.assert_array_equal(p, kept)
+    net = Network([4, 8, 2], output="identity", rng=0)
+    with pytest.raises(FloatingPointError, match="those it started this run with again$"):
+        net.fit(X, y, epochs=5, eta=1e200)
+    for p, kept in zip((*net.weights, *net.biases), start):
+        np.testing.assert_array_equal(p, kept)

@@ -112,6 +112,8 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     else:
         steps = LocalSteps(net, X, Y, dropout, shifter, config.monitor_running_cost)
 
+    # the weights of the last epoch that ended finite, put back if the next one diverges
+    good = [p.copy() for p in (*net.weights, *net.biases)]
     with BlasThreads(threads), steps:
         for j in range(start_epoch, config.epochs):
             optimizer.eta = eta_for(j, config, history)
@@ -132,8 +134,17 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                         progress(start + m, n)
             summed = steps.end_epoch()
             seconds = time.perf_counter() - t0
-            record = _evaluate_epoch(net, j, optimizer.eta, seconds, config, X, Y, validation,
-                                     test, summed, steps)
+            try:
+                record = _evaluate_epoch(net, j, optimizer.eta, seconds, config, X, Y,
+                                         validation, test, summed, steps)
+            except FloatingPointError as e:
+                for p, kept in zip((*net.weights, *net.biases), good):
+                    np.copyto(p, kept)
+                since = f"after epoch {j}" if j > start_epoch else "it started this run with"
+                raise FloatingPointError(f"{e}; the network's weights are those {since} "
+                                         f"again") from None
+            for p, kept in zip((*net.weights, *net.biases), good):
+                np.copyto(kept, p)
             for cb in callbacks:
                 if steps.evaluators > 1 and hasattr(cb, "merge"):
                     # each process observed its share of the batches (Diagnostics.merge)
