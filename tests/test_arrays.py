@@ -93,13 +93,14 @@ def test_a_directory_of_the_four_files_alone_is_a_data_set(tmp_path):
     rng = np.random.default_rng(0)
     (tmp_path / "hm").mkdir()
     for name, a in (("X_train", rng.integers(0, 256, (30, 4), dtype=np.uint8)),
-                    ("y_train", np.arange(30) % 2), ("X_test", rng.random((5, 4))),
+                    ("y_train", np.arange(30) % 2),
+                    ("X_test", rng.integers(0, 256, (5, 4), dtype=np.uint8)),
                     ("y_test", np.arange(5) % 2)):
         np.save(tmp_path / "hm" / f"{name}.npy", a)
     data = datasets.load(tmp_path / "hm", validation=10)
     assert len(data.X_train) == 20 and data.image_shape is None and data.class_names is None
-    np.testing.assert_array_equal(data.X_test, np.load(tmp_path / "hm" / "X_test.npy"))
-    assert isinstance(data.X_train, ScaledRows)     # bytes for training, floats for testing
+    np.testing.assert_array_equal(data.X_test, np.load(tmp_path / "hm" / "X_test.npy") / 255)
+    assert isinstance(data.X_train, ScaledRows)     # the bytes stay on disk
 
 
 def test_writers_refuse_what_load_would(tmp_path):

@@ -728,6 +728,101 @@ def test_labels_must_have_two_classes_and_a_sparse_set_is_warned_of(tmp_path):
         assert load(path).n_classes == 4
 
 
+# ---------------------------------------------------------------------------- array directories: one scale
+
+
+def save_splits(directory, **splits):
+    """An array directory of the given ``X_…`` arrays, each with labels 0, 1, 0, 1, ..."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, X in splits.items():
+        np.save(directory / f"{name}.npy", X)
+        np.save(directory / f"y{name[1:]}.npy", np.arange(len(X)) % 2)
+    return directory
+
+
+def digits_like(n, seed=0):
+    """Whole numbers 0..16 as floats, like scikit-learn's raw digits."""
+    return np.random.default_rng(seed).integers(0, 17, (n, 6)).astype(np.float64)
+
+
+@pytest.mark.parametrize("splits, first, second", [
+    # the review's case: 0..16 read as bytes beside the same data divided by 16
+    (lambda: {"X_train": digits_like(40), "X_test": digits_like(10, 1) / 16},
+     r"X_train.npy holds pixel bytes \(float64 whole numbers 0..16\)",
+     r"X_test.npy holds floats in \[0, 1\] \(float64, min=0, max=1\)"),
+    (lambda: {"X_train": np.full((40, 6), 200, np.uint8), "X_test": np.full((10, 6), 0.5)},
+     r"X_train.npy holds pixel bytes \(uint8\)", r"X_test.npy holds floats in \[0, 1\]"),
+    (lambda: {"X_train": np.full((40, 6), 0.5, np.float32),
+               "X_test": np.full((10, 6), 9, np.uint8)},
+     r"X_train.npy holds floats in \[0, 1\] \(float32, min=0.5, max=0.5\)",
+     r"X_test.npy holds pixel bytes \(uint8\)"),
+    (lambda: {"X_train": np.full((40, 6), 0.25), "X_test": np.full((10, 6), 255.0)},
+     r"X_train.npy holds floats in \[0, 1\]",
+     r"X_test.npy holds pixel bytes \(float64 whole numbers 255..255\)"),
+    (lambda: {"X_train": np.full((40, 6), 7, np.uint8), "X_val": np.full((5, 6), 0.1),
+               "X_test": np.full((10, 6), 7, np.uint8)},
+     r"X_train.npy holds pixel bytes \(uint8\)", r"X_val.npy holds floats in \[0, 1\]"),
+], ids=["0..16 and [0, 1]", "uint8 and [0, 1]", "[0, 1] and uint8", "[0, 1] and 0..255",
+        "a validation split"])
+def test_array_directory_splits_on_different_scales_are_refused(tmp_path, splits, first, second):
+    """Each split used to be scaled by its own type: training rows divided by 255 beside
+    test rows left as they were, a silently wrong test accuracy."""
+    directory = save_splits(tmp_path / "set", **splits())
+    with pytest.raises(DataError) as e:
+        load(directory)
+    said = str(e.value)
+    assert "\n" not in said
+    assert said.startswith(f"the splits in {directory} are on different scales: "), said
+    assert re.search(first, said) and re.search(second, said), said
+    assert said.endswith("save every split the same way: as pixel bytes 0..255 (uint8) or "
+                         "as floats in [0, 1]"), said
+
+
+def test_the_command_line_refuses_an_array_directory_on_two_scales(tmp_path, capsys):
+    from bprop import cli
+    directory = save_splits(tmp_path / "a", X_train=digits_like(40), X_test=digits_like(10) / 16)
+    status = cli.main(["train", "--dataset", str(directory), "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert status == 2 and "different scales" in err and "test_acc" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_array_directory_splits_that_agree_are_read_as_before(tmp_path):
+    rng = np.random.default_rng(3)
+    raw = rng.integers(0, 256, (40, 6), dtype=np.uint8)
+    data = load(save_splits(tmp_path / "bytes", X_train=raw, X_test=raw[:10]), validation=5)
+    assert type(data.X_train).__name__ == "ScaledRows"       # still mapped, converted lazily
+    np.testing.assert_array_equal(data.X_train[:], raw[:35] / 255)
+    np.testing.assert_array_equal(data.X_test, raw[:10] / 255)
+    np.testing.assert_array_equal(data.X_val, raw[35:] / 255)
+    # whole-number floats 0..255 are pixel bytes too, beside uint8 ones
+    data = load(save_splits(tmp_path / "mixed", X_train=raw.astype(np.float32),
+                            X_val=raw[:5], X_test=raw[:10].astype(np.float64)))
+    for X, want in ((data.X_train, raw), (data.X_val, raw[:5]), (data.X_test, raw[:10])):
+        np.testing.assert_array_equal(X, want / 255)
+    floats = rng.random((40, 6))
+    data = load(save_splits(tmp_path / "floats", X_train=floats, X_test=floats[:10] ** 2))
+    np.testing.assert_array_equal(data.X_train, floats)
+    np.testing.assert_array_equal(data.X_test, floats[:10] ** 2)
+    # 0..16 in every split: read as bytes alike, with the warning that they may not be
+    with pytest.warns(UserWarning, match=r"integers 0..16, read as pixel bytes"):
+        data = load(save_splits(tmp_path / "digits", X_train=digits_like(40),
+                                X_test=digits_like(10, 1)))
+    assert data.X_train.max() == data.X_test.max() == 16 / 255
+
+
+def test_a_npz_with_splits_on_different_scales_says_which(tmp_path):
+    """The same data as a .npz is refused too, naming the splits that disagree."""
+    path = tmp_path / "two.npz"
+    np.savez(path, x_train=digits_like(40), y_train=np.arange(40) % 2,
+             x_test=digits_like(10, 1) / 16, y_test=np.arange(10) % 2)
+    with pytest.raises(DataError, match=r"the splits in two.npz are on different scales: the "
+                                        r"training set holds pixel bytes \(whole numbers 0..16\) "
+                                        r"but the test set holds numbers in \[0, 1\] "
+                                        r"\(min=0, max=1\); save every split the same way"):
+        load(path)
+
+
 # ---------------------------------------------------------------------------- digits, book format, API
 
 

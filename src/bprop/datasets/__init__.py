@@ -36,7 +36,7 @@ from ..errors import ConfigError, DataError, ShapeError, check_dtype, check_int
 from ..validate import MAX_CLASSES, check_n_classes  # noqa: F401  (bprop.datasets.MAX_CLASSES)
 from .download import cache_dir, download_files
 from ..rows import LazyRows, ScaledRows
-from .arrays import read_arrays, write_arrays, write_rows
+from .arrays import read_arrays, read_scale, write_arrays, write_rows
 from .files import as_labels, holdout_indices, read_npz, unit_scale
 from .idx import read_idx, write_idx
 from .recorded import data_fingerprint, dataset_id, dataset_record, same_dataset
@@ -299,10 +299,11 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
         X_val, y_val = parts["val"] or (None, None)
         image_shape = parts["image_shape"]
-        # each split by its own type: bytes / 255, floats checked to lie in [0, 1]
+        # one rule for every split (bytes / 255, or floats in [0, 1] kept), or DataError
+        divisor = read_scale(path, parts)
+
         def rows(X):
-            return _images_to_rows(X, dt, 255) if X.dtype == np.uint8 else \
-                unit_scale([X], dt, f"in {path}")[0]
+            return _images_to_rows(X, dt, divisor) if divisor != 1 else X.astype(dt)
         X_test = rows(X_test)
         if X_val is not None:
             X_val, val_converted = rows(X_val), True
@@ -323,7 +324,8 @@ def load(name_or_path, *, validation=0, dtype=np.float64, seed: int = 0,
         if parts["val"] is not None:
             X_val, y_val = parts["val"]
             Xs.append(X_val)
-        Xs = unit_scale(Xs, dt, f"in {path.name}")
+        Xs = unit_scale(Xs, dt, f"in {path.name}",
+                        names=("the training set", "the test set", "the validation set"))
         X_train, X_test = Xs[0], Xs[1]
         X_val = Xs[2] if X_val is not None else None
         image_shape = parts["image_shape"]

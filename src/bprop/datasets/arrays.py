@@ -5,7 +5,7 @@ An *array directory* holds ``X_train.npy``, ``y_train.npy``, ``X_test.npy``, ``y
 (``{"image_shape": [28, 28], "class_names": [...]}``, either may be null), which bprop's
 writers write last (and the cache needs, to know what it is a copy of). Rows ``X`` are
 ``(N, n_features)`` (or ``(N, rows, cols)`` images) of pixel bytes (uint8) or floats in
-[0, 1]; labels ``y`` are ``(N,)`` integers.
+[0, 1], every split the same way (:func:`read_scale`); labels ``y`` are ``(N,)`` integers.
 
 ``X`` is opened with ``mmap_mode="r"``: nothing is read until it is used, the operating
 system's page cache holds the file once however many processes (MPI ranks) map it, and a
@@ -32,7 +32,7 @@ from ..atomic import atomic_write
 from ..errors import DataError
 from ..reading import check_regular_file
 from ..training.augment import Shifter
-from .files import as_labels
+from .files import as_labels, different_scales, scale_of, warn_if_not_bytes
 
 NAMES = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
 META = "bprop-arrays.json"
@@ -174,6 +174,29 @@ def read_arrays(directory):
                         f"{sorted(widths)}")
     _check_meta(directory, out, widths.pop())
     return out
+
+
+def read_scale(directory, parts) -> int:
+    """The one divisor for the rows of every split in ``parts`` (as :func:`read_arrays`
+    gives them) of the array directory ``directory``: 255 for pixel bytes, 1 for floats in
+    [0, 1]. Rows of uint8 are bytes by their type, and are not read; float rows are bytes
+    when they are whole numbers 0..255 beyond [0, 1] (with a warning when none reaches 128).
+    Splits read different ways raise ``DataError``, naming the first two that differ: each
+    scaled by its own rule, training and test rows would lie on different scales."""
+    held = {}                                   # "X_train.npy": (divisor, max or None, words)
+    for split in ("train", "val", "test"):
+        if parts[split] is not None:
+            X, name = parts[split][0], f"X_{split}.npy"
+            held[name] = (255, None, "pixel bytes (uint8)") if X.dtype == np.uint8 else \
+                scale_of(X, f"in {Path(directory) / name}")
+    (first, (divisor, _, what)), *others = held.items()
+    for name, (other, _, other_what) in others:
+        if other != divisor:
+            raise different_scales(f"in {directory}", (first, what), (name, other_what))
+    highs = [hi for _, hi, _ in held.values() if hi is not None]
+    if divisor == 255 and highs:
+        warn_if_not_bytes(f"features in {directory}", max(highs), stacklevel=3)
+    return divisor
 
 
 def _check_meta(directory, out, width):

@@ -144,22 +144,23 @@ def warn_if_not_bytes(what, hi, stacklevel=2):
                       f"[0, 1] first", stacklevel=stacklevel + 1)
 
 
-def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
+def unit_scale(arrays: list[np.ndarray], dtype, where: str, names=None) -> list[np.ndarray]:
     """The feature arrays as ``dtype``, all scaled by one rule so that they lie in ``[0, 1]``.
 
     Values already in ``[0, 1]`` are kept; integers in ``0..255`` (pixel bytes) are
     divided by 255, with a warning when none reaches 128 (sklearn's 0..16 digits, say,
     which are not bytes). Anything else, and NaN or infinity, raises ``DataError``
-    (:func:`check_features` has already named the row, before any split).
+    (:func:`check_features` has already named the row, before any split); so do arrays
+    that each fit one rule but not the same one, naming two of them by ``names``.
     """
     for X in arrays:
         check_features(X, where)
-    lo = min(float(X.min()) for X in arrays if X.size)
-    hi = max(float(X.max()) for X in arrays if X.size)
+    ranges = [(float(X.min()), float(X.max())) for X in arrays if X.size]
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
     if 0.0 <= lo and hi <= 1.0:
         return [X.astype(dtype) for X in arrays]
-    integral = all(X.dtype.kind in "biu" or np.all(X == np.round(X)) for X in arrays)
-    if integral and 0.0 <= lo and hi <= 255.0:
+    wholes = [X.dtype.kind in "biu" or bool(np.all(X == np.round(X))) for X in arrays]
+    if all(wholes) and 0.0 <= lo and hi <= 255.0:
         warn_if_not_bytes(f"features {where}", hi, stacklevel=3)
         out = []
         for X in arrays:
@@ -167,10 +168,42 @@ def unit_scale(arrays: list[np.ndarray], dtype, where: str) -> list[np.ndarray]:
             X /= 255
             out.append(X)
         return out
+    if names and len(ranges) == len(arrays):
+        units = [0.0 <= a and b <= 1.0 for a, b in ranges]
+        bytes_ = [w and 0.0 <= a and b <= 255.0 for w, (a, b) in zip(wholes, ranges)]
+        if all(u or b for u, b in zip(units, bytes_)):      # each fits a rule, not one rule
+            i, j = units.index(False), bytes_.index(False)
+            (ilo, ihi), (jlo, jhi) = ranges[i], ranges[j]
+            raise different_scales(
+                where, (names[i], f"pixel bytes (whole numbers {ilo:g}..{ihi:g})"),
+                (names[j], f"numbers in [0, 1] (min={jlo:g}, max={jhi:g})"))
     raise DataError(
         f"features {where} must lie in [0, 1] or be pixel bytes 0..255; got min={lo:g}, max={hi:g}; "
         "rescale them first"
     )
+
+
+def scale_of(X, where: str) -> tuple[int, float, str]:
+    """``(divisor, max, holds)`` of features ``X`` read on their own: divisor 1 for floats
+    in ``[0, 1]``, 255 for whole numbers ``0..255`` beyond them (pixel bytes); ``holds`` says
+    which, in words, for :func:`different_scales`. NaN, infinity or any other range raise
+    ``DataError``."""
+    check_features(X, where)
+    lo, hi = float(X.min()), float(X.max())
+    if 0.0 <= lo and hi <= 1.0:
+        return 1, hi, f"floats in [0, 1] ({X.dtype}, min={lo:g}, max={hi:g})"
+    if 0.0 <= lo and hi <= 255.0 and (X.dtype.kind in "biu" or bool(np.all(X == np.round(X)))):
+        return 255, hi, f"pixel bytes ({X.dtype} whole numbers {lo:g}..{hi:g})"
+    raise DataError(f"features {where} must lie in [0, 1] or be pixel bytes 0..255; got "
+                    f"min={lo:g}, max={hi:g}; rescale them first")
+
+
+def different_scales(where: str, first, second) -> DataError:
+    """The error for splits of one data set that hold features on different scales, so
+    that no one rule reads them all alike; ``first``, ``second``: ``(split, what it holds)``."""
+    return DataError(f"the splits {where} are on different scales: {first[0]} holds "
+                     f"{first[1]} but {second[0]} holds {second[1]}; save every split the same "
+                     f"way: as pixel bytes 0..255 (uint8) or as floats in [0, 1]")
 
 
 def check_features(X: np.ndarray, where: str, first_line=None) -> None:
