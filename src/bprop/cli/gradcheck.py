@@ -1,4 +1,9 @@
-"""``bprop gradcheck``: backprop against finite differences on a small random network."""
+"""``bprop gradcheck``: backprop against finite differences on a small random network.
+
+The check is estimated before it starts (:func:`bprop.gradcheck.gradcheck_seconds`: its
+finite-difference passes and what the network's size costs whatever the sample), and both
+run with the BLAS threads ``bprop train`` would use (``--threads``, else 1 for small layers).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import dataclasses
 
 from ..costs import get_cost
 from ..errors import ConfigError
-from ..gradcheck import gradcheck, gradcheck_seconds
+from ..gradcheck import gradcheck, gradcheck_seconds, parameters_checked
 from ..network import Network
 from .output import err, json_line, note, out
 from .activation_flags import activations_from_flags
@@ -40,16 +45,20 @@ def cmd_gradcheck(args):
     net = Network(sizes, activations, args.cost, "scaled-normal", rng=args.seed)
     x = net.rng.random((sizes[0], args.examples))                     # (n_in, m)
     labels = net.rng.integers(0, net.n_classes, size=args.examples)
-    checked = net.n_params if args.sample is None else min(args.sample, net.n_params)
-    took = gradcheck_seconds(net, x, labels, checked)
+    threads = getattr(args, "threads", None)    # --threads, where the parser offers it
+    checked = parameters_checked(net, args.sample)
+    took = gradcheck_seconds(net, x, labels, checked, threads=threads)
     if took > args.max_time:
+        # fewer parameters help only where the passes, not the network's size, take the time
+        fewer = ("--sample 1000 to check 1,000 of them drawn at random, or "
+                 if checked > 1000 else "")
         raise ConfigError(f"checking {checked:,} of the {net.n_params:,} parameters of "
                           f"{net.sizes} takes about {_duration(took)} (two forward passes "
-                          f"each); give --sample 1000 to check 1,000 of them drawn at random, "
-                          f"or --max-time {took * 1.5:.0f} to wait for it")
+                          f"each); give {fewer}--max-time {took * 1.5:.0f} to wait for it")
     if took > 3 and not args.json:
         note(f"checking {checked:,} parameters: about {_duration(took)}")
-    result = gradcheck(net, x, labels, eps=args.eps, sample=args.sample, rng=args.seed)
+    result = gradcheck(net, x, labels, eps=args.eps, sample=args.sample, rng=args.seed,
+                       threads=threads)
     ok = result.ok(args.tol)
     if args.json:
         json_line({"sizes": sizes, "activations": net.activation_names, "cost": net.cost.name,

@@ -338,9 +338,11 @@ a small random network, layer by layer (relative error |g - g'| / (|g| + |g'|), 
 measure how much faster backprop is: it needs one forward and one backward pass, finite
 differences two forward passes per parameter (the chapter's "In what sense is
 backpropagation a fast algorithm?"). Exit status 0 when the largest error is below --tol,
-1 when it is not. A check estimated at more than --max-time is refused, saying how long it
-would take (--sample checks some of the parameters); one of more than a few seconds says
-so before it starts.""",
+1 when it is not. Before it starts the check is estimated: two forward passes per parameter
+checked, plus what the network's size costs however few are checked (checking its
+parameters, five backprop calls). A check estimated at more than --max-time is refused,
+saying how long it would take (--sample checks some of the parameters); one of more than a
+few seconds says so before it starts. Both run with the BLAS threads 'bprop train' would use.""",
         epilog="""examples:
   bprop gradcheck --sizes 4 5 3
   bprop gradcheck --sizes 64 100 10 --activation relu --output-activation softmax \\
@@ -364,9 +366,13 @@ so before it starts.""",
                    help="check K parameters drawn at random (at least one per array), not "
                         "all: two forward passes each")
     p.add_argument("--max-time", type=argtypes.positive_float, default=MAX_GRADCHECK_SECONDS,
-                   metavar="S", help=f"refuse a check estimated at more than S seconds, "
-                                     f"saying how long it would take (default "
-                                     f"{MAX_GRADCHECK_SECONDS:g})")
+                   metavar="S", help=f"refuse a check estimated (its passes and backprop "
+                                     f"calls) at more than S seconds, saying how long it "
+                                     f"would take (default {MAX_GRADCHECK_SECONDS:g})")
+    p.add_argument("--threads", type=argtypes.int_at_least(1, "an integer >= 1"), metavar="N",
+                   help="BLAS threads (default: 1 for layers under 100,000 weights, where a "
+                        "second thread does not help, else the CPUs; 1 on a busy machine, "
+                        "with a warning). The last digits of the results can depend on it")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_gradcheck)
 
