@@ -163,6 +163,13 @@ def test_no_command_is_a_usage_error(capsys):
 
 
 # -- train: output and files -------------------------------------------------------------------
+def test_a_mini_batch_larger_than_the_data_is_described_as_what_it_is(data, capsys):
+    status, _, err = run(["train", "--dataset", data, "--epochs", 1, "--mini-batch-size",
+                          100000], capsys)
+    assert status == 0, err
+    assert "1 epoch, mini-batch 160 (all the training examples; 100,000 given), eta 3" in err
+
+
 def test_train_prints_one_line_per_epoch_and_saves_a_checkpoint(data, tmp_path, capsys):
     path = tmp_path / "runs" / "m.npz"            # the directory does not exist yet
     status, out, err = run(["train", "--dataset", data, "--hidden", 8, "--epochs", 3,

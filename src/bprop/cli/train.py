@@ -391,12 +391,14 @@ def _describe_run(net, data, config, start_epoch, save_path, workers=1, comm=Non
     n_val = 0 if data.X_val is None else len(data.X_val)
     acts = "/".join(dict.fromkeys(net.activation_names))
     what = f"resuming at epoch {start_epoch + 1}" if start_epoch else "training"
+    batch = f"{config.mini_batch_size}" if config.mini_batch_size <= len(data.X_train) else \
+        f"{len(data.X_train):,} (all the training examples; {config.mini_batch_size:,} given)"
     # two lines, each short enough not to wrap mid-word in a terminal
     return (f"{what} {net.sizes} ({acts}, {net.cost.name} cost, {net.dtype.name}) on "
             f"{data.name}: {len(data.X_train):,} training, {n_val:,} validation, "
             f"{len(data.X_test):,} test examples",
             f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}, mini-batch "
-            f"{config.mini_batch_size}, eta {config.eta:g}, {config.optimizer}"
+            f"{batch}, eta {config.eta:g}, {config.optimizer}"
             + (f", {workers} worker processes" if workers > 1 else "")
             + (f", {comm.Get_size()} MPI ranks ({reduction_bytes(net):,} bytes summed a "
                f"step)" if comm is not None else "")
