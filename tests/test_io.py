@@ -1,6 +1,7 @@
 """Model files: bit-identical round trips, atomic writes, corrupt files rejected."""
 
 import json
+import io
 import os
 import re
 import threading
@@ -226,6 +227,14 @@ def test_a_pipe_is_refused_without_blocking(tmp_path):
     reader.join(5)
     assert not reader.is_alive(), "load() blocked on a pipe"
     assert outcome and "is not a regular file" in outcome[0]
+
+
+@pytest.mark.parametrize("given, name", [(None, "NoneType"), (io.BytesIO(b"PK"), "BytesIO"),
+                                         (3, "int")])
+def test_load_names_what_it_needs_when_given_no_path(given, name):
+    with pytest.raises(ModelFileError, match=rf"^a model file is read from its path \(a str or "
+                                             rf"os.PathLike\); got {name}$"):
+        load(given)
 
 
 def test_loading_a_model_leaves_numpys_global_generator_alone(tmp_path):

@@ -69,7 +69,8 @@ def output_scores(net, X):
     """``(scores, kind)`` for rows X: per-class probabilities where the output allows it.
 
     A softmax output is a probability distribution already; non-negative outputs (sigmoid,
-    ReLU) are divided by their sum; outputs that can be negative (identity, tanh) are
+    ReLU) are divided by their sum (a row of zeros, a dead ReLU output, gets 1/k for every
+    class: none is preferred); outputs that can be negative (identity, tanh) are
     returned as they are, with kind "output" instead of "probability". A network with one
     output (a binary classifier) gets two columns, 1 − a and a, for classes 0 and 1.
     """

@@ -41,6 +41,9 @@ def load(path):
 
 def load_checkpoint(path):
     """Read a model file with its header and optimiser state; see :class:`Checkpoint`."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ModelFileError(f"a model file is read from its path (a str or os.PathLike); "
+                             f"got {type(path).__name__}")
     path = os.fspath(path)
     if os.path.exists(path) and not os.path.isfile(path):    # a pipe would block the read
         raise ModelFileError(f"{path} is not a regular file; give a model file")
