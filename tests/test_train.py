@@ -611,3 +611,21 @@ def test_a_diverged_run_gives_back_the_last_finite_weights():
         net.fit(X, y, epochs=5, eta=1e200)
     for p, kept in zip((*net.weights, *net.biases), start):
         np.testing.assert_array_equal(p, kept)
+
+
+def test_the_running_cost_is_the_mean_over_examples_as_each_mini_batch_was_trained():
+    """n = 21 in mini-batches of 10, 10 and 1: the last example weighs 1/21, not 1/3."""
+    rng = np.random.default_rng(3)
+    X, y = rng.random((21, 4)), rng.integers(0, 3, 21)
+    seen = []
+
+    class Costs:                # called with each mini-batch before its step
+        def observe_batch(self, net, ws, nabla_b, nabla_w, scale):
+            seen.append(net.mean_cost(ws.x_rows, ws.y_rows) * len(ws.x_rows))
+
+    net = Network([4, 5, 3], rng=0)
+    history = net.fit(X, y, epochs=1, batch_size=10, eta=1.0, callbacks=[Costs()])
+    assert len(seen) == 3
+    assert history.records[0].running_cost == pytest.approx(sum(seen) / 21, rel=1e-12)
+    assert history.records[0].running_cost != pytest.approx(np.mean(
+        [seen[0] / 10, seen[1] / 10, seen[2]]), rel=1e-6)

@@ -118,8 +118,8 @@ output layers are sized from the data. After each epoch one line goes to stdout:
 
   epoch 3/30  running_cost 0.1234  val_acc 0.9512  test_acc 0.9490  time 0.450s
 
-(running_cost: the mean over the epoch's mini-batches of the cost each had when it was
-trained, before its step, as Keras reports its loss: free, but above the cost of the
+(running_cost: the mean over the training examples of the cost each had when its
+mini-batch was trained, before its step, as Keras reports its loss: free, but above the cost of the
 epoch's final weights while the network learns; cost, with --monitor-training-cost: that
 cost, the mean over all training examples, the book's total_cost, at the price of one
 more pass over them. Both add ½(λ/n)Σw² with --lmbda and (λ₁/n)Σ|w| with --l1, n the

@@ -141,7 +141,7 @@ def _explain_divergence(records, number):
 
 def training_cost(record):
     """A record's training cost: the full pass's where the run measured it (``train_cost``),
-    else the mean of the mini-batches' costs as they were trained (``running_cost``)."""
+    else the mean of the examples' costs as they were trained (``running_cost``)."""
     cost = field_of(record, "train_cost")
     return field_of(record, "running_cost") if cost is None else cost
 

@@ -32,7 +32,7 @@ class TrainConfig:
     not improved for ``patience`` epochs and restore the best weights. dropout: probability of
     dropping a hidden neuron. shift: augment image inputs by random shifts of up to this many
     pixels per mini-batch (needs image_shape). monitor_running_cost (default on): record the
-    mean of the mini-batches' costs as the epoch trained them, nearly free;
+    mean of the examples' costs as the epoch trained them, nearly free;
     monitor_training_cost (default off): the exact cost of all training rows at the epoch's
     end, one more pass over them (:class:`EpochRecord`). monitor_training_accuracy: likewise
     the training rows' accuracy.

@@ -25,9 +25,10 @@ class EpochRecord:
     """What one epoch measured. Costs are means per example; accuracies fractions.
 
     train_cost: the cost of every training row with the epoch's final weights (an extra
-    pass, ``monitor_training_cost``). running_cost: the mean over the epoch's mini-batches
-    of their cost as each was trained, with the weights before its step (as Keras reports
-    its loss; no extra pass, ``monitor_running_cost``); while a run learns it lies above
+    pass, ``monitor_training_cost``). running_cost: the mean over the training examples of
+    each one's cost as its mini-batch was trained, with the weights before its step (as
+    Keras reports its loss; a short last mini-batch weighs by its examples; no extra pass,
+    ``monitor_running_cost``); while a run learns it lies above
     ``train_cost``. Both include the regularisation terms, at the epoch's end.
     """
 

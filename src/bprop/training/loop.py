@@ -9,7 +9,7 @@ command line all run. One epoch:
    backprop BP1-BP4; or share the batch between worker processes), show them to the
    callbacks, and let the optimiser update w and b;
 3. evaluate what the config asks for (by default only the running cost: the mean of the
-   mini-batches' costs as they were trained, which the steps object kept on the way, so
+   examples' costs as their mini-batches were trained, which the steps object kept, so
    no extra pass over the data), check that the cost and the weights are finite, and hand
    an :class:`EpochRecord` to the callbacks; then apply the schedules and stopping rules
    (:mod:`bprop.training.schedules`).
