@@ -577,3 +577,25 @@ def test_history_figures_take_an_iterator_of_records_and_fewer_class_names_than_
     h = net.fit(X, y, epochs=2)
     plots.learning_curves_figure(iter(h.records))
     plots.most_wrong_figure(net, X[:, :30], y, (5, 6), class_names=["a", "b", "c"])
+
+
+@needs_mpl
+def test_names_with_dollar_signs_are_drawn_as_written():
+    """matplotlib reads $...$ as mathtext: '$\\foo$' failed the plot, 'US$5 or $6' was drawn
+    as italic 'US5or6'. bprop's figures draw every string literally."""
+    import matplotlib
+    from bprop import plots
+
+    net, X, y = _net_and_data()
+    names = ["$\\foo$", "US$5 or $6", *map(str, range(2, 10))]
+    net.biases[-1][...] = -20.0
+    net.biases[-1][0] = 20.0                            # every example called class 0
+    figures = [plots.confusion_figure(net, X, y, class_names=names),
+               plots.most_wrong_figure(net, X, y, (6, 5), class_names=names)]
+    for fig in figures:
+        assert plots.png_bytes(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+    ticks = [t for t in figures[0].axes[0].get_xticklabels() if t.get_text() in names[:2]]
+    assert len(ticks) == 2 and not any(t.get_parse_math() for t in ticks)
+    titles = [t.get_text() for t in figures[1].axes[0].texts]
+    assert any("US$5 or $6 → $\\foo$" in t for t in titles)
+    assert matplotlib.rcParams["text.parse_math"]       # the user's own setting untouched

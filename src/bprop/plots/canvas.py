@@ -4,6 +4,7 @@ writing it as a PNG, atomically."""
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 
@@ -21,6 +22,22 @@ def superscript(n):
     return str(n).translate(_SUPERSCRIPTS)
 
 
+def literal_text(f):
+    """``f`` run with matplotlib's ``text.parse_math`` off: every string in bprop's figures
+    is drawn as written (a class name such as ``US$5 or $6`` is not read as mathtext, and an
+    invalid one does not fail the plot). The figure builders, and the drawing of a figure
+    into a PNG (where ticks get their labels), are wrapped in it."""
+    @functools.wraps(f)
+    def literally(*args, **kwargs):
+        try:
+            import matplotlib
+        except ImportError:             # new_figure says what to install
+            return f(*args, **kwargs)
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return f(*args, **kwargs)
+    return literally
+
+
 def new_figure(figsize=FIGSIZE):
     """An empty Figure on an Agg canvas (matplotlib imported here, lazily)."""
     try:
@@ -34,6 +51,7 @@ def new_figure(figsize=FIGSIZE):
     return fig
 
 
+@literal_text
 def png_bytes(fig):
     """The figure as PNG bytes (:data:`PIXELS` in size)."""
     buf = io.BytesIO()
@@ -41,6 +59,7 @@ def png_bytes(fig):
     return buf.getvalue()
 
 
+@literal_text
 def save_figure(fig, path):
     """Write the figure as a PNG to ``path``, atomically; returns the path as a Path."""
     path = Path(path)

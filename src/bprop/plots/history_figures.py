@@ -9,7 +9,7 @@ import numpy as np
 
 from ..diagnostics import SATURATION, check_diagnostics, history_records
 from ..errors import DataError
-from .canvas import new_figure
+from .canvas import literal_text, new_figure
 
 
 def _records(history, caller):
@@ -38,6 +38,7 @@ def _integer_epochs(ax, epochs):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
+@literal_text
 def learning_curves_figure(history, lmbda=0.0):
     """Mean cost (left) and accuracy (right) per epoch, for whatever the run monitored.
 
@@ -106,6 +107,7 @@ def _layer_name(layer, layers):
     return f"hidden layer {layer - 1} (l = {layer})"
 
 
+@literal_text
 def gradient_norms_figure(history):
     """‖∂C/∂bˡ‖ (solid) and ‖∂C/∂wˡ‖ (dashed) per layer across epochs, log scale."""
     records = _required_diagnostic_records(history, "gradient_norms_figure",
@@ -143,6 +145,7 @@ def gradient_norms_figure(history):
     return fig
 
 
+@literal_text
 def saturation_figure(history):
     """Share of saturated (σ′ small) neurons per layer across epochs; dead ReLU units."""
     records = _required_diagnostic_records(history, "saturation_figure",

@@ -162,8 +162,8 @@ def plot_run(run, out_dir=None, dataset=None):
     run = run if isinstance(run, Run) else load_run(run)
     out_dir = Path(out_dir) if out_dir is not None else \
         run.path.with_name(run.path.stem + "-plots")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    figures, notes = run_figures(run, dataset)
+    figures, notes = run_figures(run, dataset)     # (without matplotlib: no empty out_dir)
     for note in notes:
         warnings.warn(note, stacklevel=2)
+    out_dir.mkdir(parents=True, exist_ok=True)
     return [save_figure(fig, out_dir / f"{name}.png") for name, _, fig in figures]
