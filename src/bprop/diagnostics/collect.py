@@ -22,7 +22,9 @@ learns, layer by layer (the book's layer l = 2 … L; list index l − 2 in code
 ``every``-th mini-batch (the buffers backprop filled; no extra forward or backward pass)
 and, at the end of each epoch, writes its averages into ``record.diagnostics``. In an MPI
 run every rank observes its share of each batch, and the shares are merged at the end of
-the epoch (:meth:`Diagnostics.merge`), so the statistics are the whole batches'.
+the epoch (:meth:`Diagnostics.merge`), so the statistics are the whole batches'. With
+``workers`` the gradients (their norms) are the whole batches', but the activations seen
+(saturation, dead ReLUs, mean activation) are the parent process's share of each batch.
 :func:`layer_stats` computes the same numbers on given data in one batched pass. The rules
 that read these numbers and explain a run are in :mod:`bprop.diagnostics.explain`.
 
