@@ -471,6 +471,12 @@ def test_a_run_that_learns_nothing_is_warned_of_without_diagnostics(tmp_path):
     assert status == 0
     assert "warning: Nothing is being learnt: over epochs 3-5 the training cost did not fall" \
            in err and "a too large eta (it was 1000)" in err
+    assert "try a tenth of it (--diagnostics shows the gradients layer by layer)." in err
+    # with --diagnostics the advice to use it is left out
+    status, _, err = bprop_cli("train", "--dataset", "digits", "--epochs", "5", "--eta", "1000",
+                               "--diagnostics")
+    assert status == 0 and "Nothing is being learnt" in err
+    assert "try a tenth of it." in err and "--diagnostics shows" not in err
     status, _, err = bprop_cli("train", "--dataset", "digits", "--epochs", "5")
     assert status == 0 and "warning" not in err
 

@@ -212,12 +212,13 @@ def _explain_flat_at_chance(records, number, n_classes):
             max(accuracies) > 1.2 / n_classes or costs[-1] < costs[0] * (1 - 1e-3):
         return []
     eta = field_of(records[-1], "eta")
+    observed = any(field_of(r, "diagnostics") for r in records)
     return [f"Nothing is being learnt: over epochs {number(field_of(last[0], 'epoch'))}-"
             f"{number(field_of(last[-1], 'epoch'))} the training cost did not fall (it is "
             f"{costs[-1]:.4g}) and the accuracy stayed at chance for {n_classes} classes "
             f"({accuracies[-1]:.3f}). Most often a too large eta{_was(eta)} has saturated "
-            f"every neuron: try a tenth of it (--diagnostics shows the gradients layer by "
-            f"layer)."]
+            f"every neuron: try a tenth of it"
+            + ("." if observed else " (--diagnostics shows the gradients layer by layer).")]
 
 
 def _threshold(d):
