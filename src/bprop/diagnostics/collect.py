@@ -28,7 +28,10 @@ the epoch (:meth:`Diagnostics.merge`), so the statistics are the whole batches'.
 :func:`layer_stats` computes the same numbers on given data in one batched pass. The rules
 that read these numbers and explain a run are in :mod:`bprop.diagnostics.explain`.
 
-All per-layer values are lists indexed like ``weights`` (first entry: the book's layer 2);
+The gradient norms are of the data's cost C₀, BP1-BP4's ∂C/∂w and ∂C/∂b, without the
+regularisation terms' λw/n and λ₁ sign(w)/n (which say nothing of how fast a layer learns
+from the data). All per-layer values are lists indexed like ``weights`` (first entry: the
+book's layer 2);
 ``"layers"`` holds the book's numbers. Entries that do not apply (saturation of a ReLU
 layer, dead units of a sigmoid layer) are None. This module does not print and does not plot
 (see :mod:`bprop.plots`).
