@@ -343,6 +343,11 @@ def test_report_summary_quotes_the_saved_weights_accuracy(early_stopping, holds_
                "80.00%" in text
     else:
         assert "final test accuracy 60.00% (best validation epoch 2)" in text
+    # the card says which epoch "final" is, not "at the end" (the saved weights may be
+    # another epoch's)
+    from bprop.report import summary_card
+    card = summary_card(info, [])
+    assert "test accuracy</b> 60.00% in the last epoch (3), best 80.00% (epoch 2)" in card
 
 
 def test_report_of_an_early_stopping_file_saved_before_and_after_the_end(tmp_path):

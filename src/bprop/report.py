@@ -196,7 +196,8 @@ def summary_card(info, warnings):
                 best = max(values)
                 at = next(r.epoch for r in records if getattr(r, field) == best) + 1
                 final = getattr(last, field)
-                items.append((label, f"{final:.2%} at the end, best {best:.2%} (epoch {at})"
+                items.append((label, f"{final:.2%} in the last epoch ({last.epoch + 1}), "
+                                     f"best {best:.2%} (epoch {at})"
                               if final is not None else f"best {best:.2%} (epoch {at})"))
         seconds = sum(r.seconds for r in records)
         items.append(("epochs", f"{len(records)}, {seconds:.1f} s of training"))
