@@ -30,7 +30,7 @@ LAYERS = """
     plots.canvas plots.history_figures plots.network_figures plots.run plots report
     export sklearn
     cli.output cli.signals cli.checks cli.activation_flags cli.train cli.evaluate cli.export cli.gradcheck
-    cli.info cli.plot cli.argtypes cli.parser cli.main cli
+    cli.info cli.plot cli.argtypes cli.helpformat cli.train_flags cli.parser cli.main cli
     __main__
 """.split()
 MAX_LINES = 450
