@@ -471,6 +471,14 @@ def test_history_round_trips_numpy_scalars_and_refuses_what_it_cannot_be():
     d["records"][1]["eta"] = True                  # a bool is not a number here
     with pytest.raises(DataError, match="history record 1: 'eta' must be a number; got True"):
         History.from_dict(d)
+    d["records"][1]["eta"] = 0.5
+    for field, value in (("test_accuracy", 7.5), ("train_accuracy", -0.1),
+                         ("val_accuracy", float("nan"))):    # a hand-edited file
+        bad = {**d, "records": [d["records"][0], {**d["records"][1], field: value}]}
+        with pytest.raises(DataError, match=rf"history record 1: '{field}' must be a fraction "
+                                            rf"in \[0, 1\]; got {value}"):
+            History.from_dict(bad)
+    History.from_dict({**d, "records": [{**d["records"][0], "test_accuracy": 1.0}]})
 
 
 def test_history_repr_is_a_short_summary():

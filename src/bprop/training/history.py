@@ -168,6 +168,10 @@ def check_record(r, i, required=True):
             ok, want = isinstance(value, dict), "an object"
         elif name in _INT_FIELDS:
             ok, want = value is None or (_is_int(value) and value >= 0), "an integer >= 0"
+        elif name.endswith("_accuracy"):        # a report would show 750%
+            ok = value is None or (isinstance(value, Real) and not isinstance(value, bool)
+                                   and 0 <= value <= 1)
+            want = "a fraction in [0, 1]"
         else:
             ok = value is None or (isinstance(value, Real) and not isinstance(value, bool))
             want = "a number"
