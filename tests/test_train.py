@@ -1,6 +1,8 @@
 """Training features (optimisers, schedules, early stopping, regularisers, dropout, shifts),
 each checked against values computed independently here, and end-to-end learning."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -571,8 +573,7 @@ def test_training_evaluates_through_the_networks_own_methods():
     (dict(gamma=0.1), "gamma=0.1 applies only with schedule=step"),
     (dict(step_size=3, schedule="constant"), "step_size=3 applies only with schedule=step"),
     (dict(patience=3), "patience=3 applies only with early stopping or schedule=plateau"),
-    (dict(min_eta_factor=4.0), "min_eta_factor=4.0 applies only with schedule=plateau"),
-    (dict(monitor="val_cost"), "monitor=val_cost applies only with early stopping")])
+    (dict(min_eta_factor=4.0), "min_eta_factor=4.0 applies only with schedule=plateau")])
 def test_fit_refuses_a_setting_that_would_be_ignored(given, message):
     X, y = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
     net = Network([4, 3, 2], rng=0)
@@ -591,6 +592,11 @@ def test_settings_that_apply_are_taken_and_dropout_needs_a_hidden_layer(capsys):
                                   monitor="val_cost", validation=(X[:10], y[:10]))
     Network([4, 3, 2], rng=0).fit(X, y, epochs=2, schedule="plateau", patience=1,
                                   min_eta_factor=2.0, validation=(X[:10], y[:10]))
+    # monitor picks the best epoch of any run with validation data, early stopping or not
+    best = [Network([4, 3, 2], rng=0).fit(X, y, epochs=6, eta=1.0, monitor=monitor,
+                                          validation=(X[:10], y[:10])).best_epoch
+            for monitor in ("val_accuracy", "val_cost")]
+    assert None not in best
     with pytest.raises(ConfigError, match=r"^dropout drops hidden neurons, and the network "
                                           r"\[4, 2\] has no hidden layer$"):
         Network([4, 2], rng=0).fit(X, y, epochs=1, dropout=0.5)
@@ -599,6 +605,38 @@ def test_settings_that_apply_are_taken_and_dropout_needs_a_hidden_layer(capsys):
     assert status == 2
     assert capsys.readouterr().err == ("bprop: error: --momentum=0.5 applies only with "
                                        "--optimizer=momentum or nesterov; it would be ignored\n")
+
+
+def test_a_diverged_run_puts_back_the_optimiser_state_and_what_callbacks_did():
+    from bprop.optimizers import optimizer_for
+    X, y = np.random.default_rng(0).random((50, 4)), np.arange(50) % 2
+    net = Network([4, 8, 2], output="identity", rng=0)
+    config = TrainConfig(epochs=5, eta=1e8, optimizer="momentum")
+    optimizer = optimizer_for(config)
+    kept = {}
+
+    def clip(record):               # a max-norm constraint, applied after each epoch
+        for w in net.weights:
+            np.clip(w, -1e3, 1e3, out=w)
+        kept["params"] = [p.copy() for p in (*net.weights, *net.biases)]
+        kept["state"] = {k: v.copy() for k, v in optimizer.state().items()}
+
+    with pytest.raises(FloatingPointError, match="weights are those after epoch"):
+        train(net, X, y, config, optimizer=optimizer, on_epoch_end=clip)
+    for p, want in zip((*net.weights, *net.biases), kept["params"]):
+        np.testing.assert_array_equal(p, want)          # as the callback left them
+    assert kept["state"] and optimizer.state().keys() == kept["state"].keys()
+    for name, want in kept["state"].items():
+        np.testing.assert_array_equal(optimizer.state()[name], want)
+    # and training goes on from there with a smaller eta (sklearn's partial_fit does this)
+    optimizer.eta = 1e-3
+    train(net, X, y, TrainConfig(epochs=1, eta=1e-3, optimizer="momentum"),
+          optimizer=optimizer)
+    # diverging in the first epoch gives a new optimiser's state back
+    net, optimizer = Network([4, 8, 2], output="identity", rng=0), optimizer_for(config)
+    with pytest.raises(FloatingPointError, match="it started this run with again"):
+        train(net, X, y, dataclasses.replace(config, eta=1e200), optimizer=optimizer)
+    assert optimizer.state() == {}
 
 
 def test_a_diverged_run_gives_back_the_last_finite_weights():

@@ -52,7 +52,7 @@ class Optimizer:
         return {}
 
     def load_state(self, arrays):
-        """Restore what :meth:`state` returned."""
+        """Restore what :meth:`state` returned (``{}``: the state of a new optimiser)."""
 
     def state_shapes(self, params):
         """name -> shape of what :meth:`state` holds once training ``params`` (the weights,
@@ -172,8 +172,7 @@ class Momentum(Optimizer):
             {f"v{i}": v for i, v in enumerate(self.velocities)}
 
     def load_state(self, arrays):
-        if arrays:
-            self.velocities = [arrays[f"v{i}"] for i in range(len(arrays))]
+        self.velocities = [arrays[f"v{i}"] for i in range(len(arrays))] if arrays else None
 
     def state_shapes(self, params):
         return {f"v{i}": p.shape for i, p in enumerate(params)}
@@ -218,10 +217,12 @@ class Adam(Optimizer):
         return out
 
     def load_state(self, arrays):
-        if arrays:
-            self.t = int(arrays["t"])
-            k = (len(arrays) - 1) // 2
-            self.moments = [(arrays[f"m{i}"], arrays[f"v{i}"]) for i in range(k)]
+        if not arrays:
+            self.moments, self.t = None, 0
+            return
+        self.t = int(arrays["t"])
+        k = (len(arrays) - 1) // 2
+        self.moments = [(arrays[f"m{i}"], arrays[f"v{i}"]) for i in range(k)]
 
     def state_shapes(self, params):
         shapes = {"t": ()}

@@ -106,11 +106,12 @@ class TrainConfig:
                               f"{self.image_shape[1]} images out of the picture; give less "
                               f"than {min(self.image_shape)}")
 
-    #: The settings that apply to some runs only, and which: the rest are always in use.
+    #: The settings that apply to some runs only, and which (``monitor`` is not one: with
+    #: validation data it picks the history's best epoch, early stopping or not).
     ONLY_WITH = {"momentum": "optimizer=momentum or nesterov", "beta1": "optimizer=adam",
                  "beta2": "optimizer=adam", "step_size": "schedule=step",
                  "gamma": "schedule=step", "patience": "early stopping or schedule=plateau",
-                 "min_eta_factor": "schedule=plateau", "monitor": "early stopping"}
+                 "min_eta_factor": "schedule=plateau"}
 
     def _applies(self):
         return {

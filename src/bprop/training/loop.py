@@ -112,8 +112,7 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
     else:
         steps = LocalSteps(net, X, Y, dropout, shifter, config.monitor_running_cost)
 
-    # the weights of the last epoch that ended finite, put back if the next one diverges
-    good = [p.copy() for p in (*net.weights, *net.biases)]
+    last_good = _LastGood(net, optimizer)
     with BlasThreads(threads), steps:
         for j in range(start_epoch, config.epochs):
             optimizer.eta = eta_for(j, config, history)
@@ -138,13 +137,10 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                 record = _evaluate_epoch(net, j, optimizer.eta, seconds, config, X, Y,
                                          validation, test, summed, steps)
             except FloatingPointError as e:
-                for p, kept in zip((*net.weights, *net.biases), good):
-                    np.copyto(p, kept)
+                last_good.put_back()
                 since = f"after epoch {j}" if j > start_epoch else "it started this run with"
                 raise FloatingPointError(f"{e}; the network's weights are those {since} "
                                          f"again") from None
-            for p, kept in zip((*net.weights, *net.biases), good):
-                np.copyto(kept, p)
             for cb in callbacks:
                 if steps.evaluators > 1 and hasattr(cb, "merge"):
                     # each process observed its share of the batches (Diagnostics.merge)
@@ -161,8 +157,37 @@ def train(net, X, y, config, *, validation=None, test=None, on_epoch_end=None,
                 break
             if stop:
                 break
+            if j + 1 < config.epochs:
+                last_good.keep()        # as the callbacks left them
     restore_best(net, config, history)
     return history
+
+
+class _LastGood:
+    """The weights and the optimiser's state of the last epoch that ended finite, put back
+    when the next one diverges (a network trained for an hour is not lost to one too large
+    eta), kept in arrays of their own that each epoch refreshes in place."""
+
+    def __init__(self, net, optimizer):
+        self.net, self.optimizer = net, optimizer
+        self.params = [p.copy() for p in self._live()]
+        self.state = self._state()
+
+    def _live(self):
+        return (*self.net.weights, *self.net.biases)
+
+    def _state(self):
+        return {name: np.array(a, copy=True) for name, a in self.optimizer.state().items()}
+
+    def keep(self):
+        for p, kept in zip(self._live(), self.params):
+            np.copyto(kept, p)
+        self.state = self._state()
+
+    def put_back(self):
+        for p, kept in zip(self._live(), self.params):
+            np.copyto(p, kept)
+        self.optimizer.load_state({name: a.copy() for name, a in self.state.items()})
 
 
 def fit(net, X, y, epochs=30, batch_size=None, eta=3.0, verbose=0, **options):
