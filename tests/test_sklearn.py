@@ -161,20 +161,29 @@ def test_regressor_fits_several_targets():
     assert one.predict(X).shape == (500,)
 
 
-@pytest.mark.parametrize("dtype, scale, message", [
-    ("float32", 1e300, r"^y holds values beyond float32's range \(±3.4e\+38\); scale them"),
-    ("float32", 1e20, r"^y holds values up to .*e\+19, whose squares overflow float32 "),
-    ("float64", 1e300, r"^y holds values up to .*e\+299, whose squares overflow float64 "
-                       r"\(past ±1.34e\+154\); scale them, e.g. with .*StandardScaler$")])
-def test_regressor_targets_too_large_for_the_cost_get_one_line(dtype, scale, message):
+@pytest.mark.parametrize("dtype, n, scale, message", [
+    ("float32", 20, 1e300, r"^y holds values beyond float32's range \(±3.4e\+38\); scale "),
+    ("float32", 20, 1e20, r"^y holds values up to .*e\+19: the sum of their squares over 20 "
+                          r"targets overflows float32 \(each must stay under ±2.06e\+18\)"),
+    ("float32", 2000, 1e18, r"over 2,000 targets overflows float32 \(each must stay under "
+                            r"±2.06e\+17\)"),
+    ("float64", 2000, 1e153, r"^y holds values up to .*e\+15[23]: the sum of their squares over "
+                             r"2,000 targets overflows float64 \(each must stay under "
+                             r"±1.5e\+152\); scale them, e.g. with .*StandardScaler$")])
+def test_regressor_targets_too_large_for_the_cost_get_one_line(dtype, n, scale, message):
     """Not a cast warning and 'y contains infinite values', nor a run that 'diverged' and
     asks for a smaller eta: the targets are what is wrong."""
-    X = np.random.default_rng(0).uniform(size=(20, 3))
+    X = np.random.default_rng(0).uniform(size=(n, 3))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(DataError, match=message):
             BpropRegressor(epochs=1, random_state=0, dtype=dtype).fit(X, X[:, 0] * scale)
         BpropRegressor(epochs=1, random_state=0, dtype=dtype).fit(X, X[:, 0] * 1e3)
+    # just under the limit the cost stays finite: the fit runs (whatever it learns)
+    y = np.full(n, 0.9 * np.sqrt(np.finfo(dtype).max / (4 * n)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        BpropRegressor(epochs=1, random_state=0, dtype=dtype).fit(X, y)
 
 
 def test_random_state_takes_generators_and_refuses_what_it_cannot_use():

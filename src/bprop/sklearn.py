@@ -348,10 +348,14 @@ class BpropRegressor(RegressorMixin, _BpropEstimator):
         if y.dtype.kind in "US":        # numbers as text, as y_numeric takes them
             y = y.astype(np.float64)
         Y = as_float(y, "y", dtype).reshape(len(X), -1)
-        largest, limit = (float(np.abs(Y).max()) if Y.size else 0.0), np.sqrt(np.finfo(dtype).max)
-        if largest >= limit:            # (a − y)² would overflow: "diverged" would mislead
-            raise DataError(f"y holds values up to {largest:.3g}, whose squares overflow "
-                            f"{dtype.name} (past ±{limit:.3g}); scale them, e.g. with "
+        # the cost sums (a − y)² over every target: where that overflows, "diverged, try a
+        # smaller eta" would mislead (a margin of 4 for a − y beyond y itself)
+        largest = float(np.abs(Y).max()) if Y.size else 0.0
+        limit = np.sqrt(np.finfo(dtype).max / (4 * max(Y.size, 1)))
+        if largest >= limit:
+            raise DataError(f"y holds values up to {largest:.3g}: the sum of their squares "
+                            f"over {Y.size:,} targets overflows {dtype.name} (each must stay "
+                            f"under ±{limit:.3g}); scale them, e.g. with "
                             f"sklearn.preprocessing.StandardScaler")
         return X, Y
 
