@@ -811,6 +811,20 @@ def test_array_directory_splits_that_agree_are_read_as_before(tmp_path):
     assert data.X_train.max() == data.X_test.max() == 16 / 255
 
 
+def test_a_split_of_zeros_and_ones_reads_the_same_either_way(tmp_path):
+    """0s and 1s are fractions and bytes alike: such a split follows the others (as a .npz's
+    splits, decided together, do), rather than being called a scale of its own."""
+    raw = np.random.default_rng(4).integers(0, 256, (40, 6)).astype(np.float64)
+    for test in (np.zeros((10, 6)), np.eye(10, 6)):
+        data = load(save_splits(tmp_path / f"bytes{int(test.sum())}", X_train=raw,
+                                X_test=test))
+        np.testing.assert_array_equal(data.X_train, raw / 255)
+        np.testing.assert_array_equal(data.X_test, test / 255)
+    binary = np.eye(40, 6)                              # every split 0s and 1s: fractions
+    data = load(save_splits(tmp_path / "binary", X_train=binary, X_test=binary[:10]))
+    np.testing.assert_array_equal(data.X_train, binary)
+
+
 def test_a_npz_with_splits_on_different_scales_says_which(tmp_path):
     """The same data as a .npz is refused too, naming the splits that disagree."""
     path = tmp_path / "two.npz"

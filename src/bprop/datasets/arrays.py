@@ -182,13 +182,20 @@ def read_scale(directory, parts) -> int:
     [0, 1]. Rows of uint8 are bytes by their type, and are not read; float rows are bytes
     when they are whole numbers 0..255 beyond [0, 1] (with a warning when none reaches 128).
     Splits read different ways raise ``DataError``, naming the first two that differ: each
-    scaled by its own rule, training and test rows would lie on different scales."""
+    scaled by its own rule, training and test rows would lie on different scales. A float
+    split of 0s and 1s only reads the same either way, and follows the others."""
     held = {}                                   # "X_train.npy": (divisor, max or None, words)
     for split in ("train", "val", "test"):
         if parts[split] is not None:
             X, name = parts[split][0], f"X_{split}.npy"
-            held[name] = (255, None, "pixel bytes (uint8)") if X.dtype == np.uint8 else \
-                scale_of(X, f"in {Path(directory) / name}")
+            if X.dtype == np.uint8:
+                held[name] = (255, None, "pixel bytes (uint8)")
+                continue
+            divisor, hi, what = scale_of(X, f"in {Path(directory) / name}")
+            if divisor != 1 or not _whole(X):
+                held[name] = (divisor, hi, what)
+    if not held:
+        return 1
     (first, (divisor, _, what)), *others = held.items()
     for name, (other, _, other_what) in others:
         if other != divisor:
@@ -197,6 +204,13 @@ def read_scale(directory, parts) -> int:
     if divisor == 255 and highs:
         warn_if_not_bytes(f"features in {directory}", max(highs), stacklevel=3)
     return divisor
+
+
+def _whole(X, rows=4096):
+    """Whether every value of ``X`` is a whole number, read a block of rows at a time (a
+    memory-mapped split is not copied whole) and stopping at the first block that is not."""
+    return all(np.array_equal(X[i:i + rows], np.round(X[i:i + rows]))
+               for i in range(0, len(X), rows))
 
 
 def _check_meta(directory, out, width):
