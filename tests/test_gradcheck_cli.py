@@ -3,6 +3,7 @@
 """
 
 import importlib
+import re
 import time
 
 import numpy as np
@@ -187,3 +188,14 @@ def test_gradcheck_help_says_what_is_estimated(capsys):
             "network's size costs however few are checked (checking its parameters, five "
             "backprop calls)") in text
     assert "--threads N BLAS threads (default: 1 for layers under 100,000 weights" in text
+
+
+def test_a_check_refused_under_a_tiny_max_time_is_offered_one_that_works(capsys):
+    """'give --max-time 0' (refused as not positive) was offered for a check of 4 ms."""
+    status, _, err = run(["gradcheck", "--sizes", 4, 5, 3, "--max-time", 0.0001], capsys)
+    assert status == 2
+    offered = re.search(r"takes about (\S+ s) .*give --max-time (\S+) to wait for it", err)
+    assert offered and offered.group(1) != "0 s" and float(offered.group(2)) >= 1, err
+    status, out, _ = run(["gradcheck", "--sizes", 4, 5, 3, "--max-time", offered.group(2)],
+                         capsys)
+    assert status == 0 and "  ok" in out

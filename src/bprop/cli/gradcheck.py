@@ -8,6 +8,7 @@ run with the BLAS threads ``bprop train`` would use (``--threads``, else 1 for s
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from ..costs import get_cost
 from ..errors import ConfigError
@@ -22,7 +23,9 @@ MAX_GRADCHECK_SECONDS = 60.0
 
 
 def _duration(seconds):
-    """'40 s', '12 min', '3.2 h'."""
+    """'0.02 s', '40 s', '12 min', '3.2 h'."""
+    if seconds < 1:
+        return f"{seconds:.2g} s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
@@ -54,7 +57,7 @@ def cmd_gradcheck(args):
                  if checked > 1000 else "")
         raise ConfigError(f"checking {checked:,} of the {net.n_params:,} parameters of "
                           f"{net.sizes} takes about {_duration(took)} (two forward passes "
-                          f"each); give {fewer}--max-time {took * 1.5:.0f} to wait for it")
+                          f"each); give {fewer}--max-time {math.ceil(took * 1.5)} to wait for it")
     if took > 3 and not args.json:
         note(f"checking {checked:,} parameters: about {_duration(took)}")
     result = gradcheck(net, x, labels, eps=args.eps, sample=args.sample, rng=args.seed,
