@@ -252,6 +252,9 @@ def test_plots_name_layers_and_explain_the_regularised_validation_cost():
     label = learning_curves_figure(history, lmbda=5.0).axes[0].get_xlabel()
     assert label.startswith("epoch\nλ = 5") and "validation cost" in label
     assert learning_curves_figure(history).axes[0].get_xlabel() == "epoch"
+    label = learning_curves_figure(history, l1=0.5).axes[0].get_xlabel()      # L1 alike
+    assert label.startswith("epoch\nλ₁ = 0.5: each cost includes (λ₁/n)Σ|w|") and \
+        "validation cost" in label
 
 
 def test_explain_prints_readably():

@@ -39,13 +39,13 @@ def _integer_epochs(ax, epochs):
 
 
 @literal_text
-def learning_curves_figure(history, lmbda=0.0):
+def learning_curves_figure(history, lmbda=0.0, l1=0.0):
     """Mean cost (left) and accuracy (right) per epoch, for whatever the run monitored.
 
-    history: a :class:`History`, its ``to_dict()``, or a list of its records. lmbda: the
-    run's L2 λ; when it is not 0 a note says why the validation cost lies above the
-    training cost (its term (λ/2n)Σw² divides by the validation set's smaller n, the
-    book's convention), which is not over-fitting."""
+    history: a :class:`History`, its ``to_dict()``, or a list of its records. lmbda, l1:
+    the run's L2 λ and L1 λ₁; when one is not 0 a note says why the validation cost lies
+    above the training cost (the terms (λ/2n)Σw² and (λ₁/n)Σ|w| divide by the validation
+    set's smaller n, the book's convention), which is not over-fitting."""
     records = _records(history, "learning_curves_figure")
     fig = new_figure()
     ax_cost, ax_acc = fig.subplots(1, 2)
@@ -61,9 +61,11 @@ def learning_curves_figure(history, lmbda=0.0):
             ax_acc.plot(epochs, [100 * v for v in values], marker=_marker(epochs), ms=3,
                         label=label)
     ax_cost.set(title="cost C (mean per example)", xlabel="epoch")
-    if lmbda and any(r.val_cost is not None for r in records):
+    terms = [t for t, on in ((f"λ = {lmbda:g}", lmbda), (f"λ₁ = {l1:g}", l1)) if on]
+    if terms and any(r.val_cost is not None for r in records):
         # under the axis, in the space the layout keeps for the label: not over the plot
-        note = textwrap.fill(f"λ = {lmbda:g}: each cost includes (λ/2n)Σw² with its own "
+        what = " and ".join(t for t, on in (("(λ/2n)Σw²", lmbda), ("(λ₁/n)Σ|w|", l1)) if on)
+        note = textwrap.fill(f"{', '.join(terms)}: each cost includes {what} with its own "
                              f"set's n, so the validation cost (smaller n) lies above the "
                              f"training cost by more than over-fitting would", 46)
         ax_cost.set_xlabel(f"epoch\n{note}", fontsize="small")

@@ -100,7 +100,8 @@ def run_figures(run, dataset=None):
     records = run.history.records
     if records:
         figures.append(("learning_curves", "Learning curves",
-                        learning_curves_figure(records, lmbda=run.config.get("lmbda") or 0.0)))
+                        learning_curves_figure(records, lmbda=run.config.get("lmbda") or 0.0,
+                                               l1=run.config.get("l1") or 0.0)))
     else:
         notes.append("learning curves skipped: the model file has no training history")
     if diagnostic_records(records):
