@@ -402,11 +402,14 @@ def test_zero_gradients_are_marked_on_the_log_scale_not_dropped():
                _diag_record(1, [0.0, 0.4], [0.0, 0.0], 1.0),
                _diag_record(2, [0.0, 0.2], [0.0, 0.0], 1.0)]
     ax = gradient_norms_figure(records).axes[0]
-    bottom = ax.get_ylim()[0]
     marks = [line for line in ax.lines if line.get_marker() == "v" and len(line.get_xdata())]
     assert sorted(tuple(line.get_xdata()) for line in marks) == [(2, 3), (2, 3), (2, 3)]
-    assert all(np.allclose(line.get_ydata(), bottom) for line in marks)
-    assert "0 (no gradient)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # one row each, near the bottom edge, so that no layer's marks hide another's
+    rows = [line.get_ydata()[0] for line in marks]
+    assert len(set(rows)) == 3 and all(0 < y < 0.2 for y in rows)
+    assert all(line.get_transform() == ax.get_xaxis_transform() for line in marks)
+    assert [line.get_fillstyle() for line in marks] == ["full", "none", "none"]    # b, w, w
+    assert "0 (no gradient): ▼ b, ▽ w" in [t.get_text() for t in ax.get_legend().get_texts()]
     # every norm 0: still a figure, the marks on an arbitrary range
     ax = gradient_norms_figure([_diag_record(0, [0.0, 0.0], [0.0, 0.0], 1.0)]).axes[0]
     assert sum(len(line.get_xdata()) for line in ax.lines if line.get_marker() == "v") == 4
@@ -587,8 +590,10 @@ def test_history_figures_take_an_iterator_of_records_and_fewer_class_names_than_
 @needs_mpl
 def test_names_with_dollar_signs_are_drawn_as_written():
     """matplotlib reads $...$ as mathtext: '$\\foo$' failed the plot, 'US$5 or $6' was drawn
-    as italic 'US5or6'. bprop's figures draw every string literally."""
-    import matplotlib
+    as italic 'US5or6'. Names from files are escaped; bprop's own labels (the log axis's
+    powers of ten) are still typeset."""
+    from matplotlib import cbook
+
     from bprop import plots
 
     net, X, y = _net_and_data()
@@ -599,8 +604,18 @@ def test_names_with_dollar_signs_are_drawn_as_written():
                plots.most_wrong_figure(net, X, y, (6, 5), class_names=names)]
     for fig in figures:
         assert plots.png_bytes(fig)[:8] == b"\x89PNG\r\n\x1a\n"
-    ticks = [t for t in figures[0].axes[0].get_xticklabels() if t.get_text() in names[:2]]
-    assert len(ticks) == 2 and not any(t.get_parse_math() for t in ticks)
+    ticks = [t.get_text() for t in figures[0].axes[0].get_xticklabels()]
+    assert ticks[:2] == [r"\$\foo\$", r"US\$5 or \$6"]
+    assert not any(cbook.is_math_text(t) for t in ticks)
     titles = [t.get_text() for t in figures[1].axes[0].texts]
-    assert any("US$5 or $6 → $\\foo$" in t for t in titles)
-    assert matplotlib.rcParams["text.parse_math"]       # the user's own setting untouched
+    assert any(t.startswith(r"US\$5 or \$6 → \$\foo\$") for t in titles)
+    # an activation name from a history file, in the saturation plot's legend
+    record = _diag_record(0, [0.3, 0.5], [0.2, 0.4], 0.1)
+    record.diagnostics["activations"] = ["$\\foo$", "softmax"]
+    fig = plots.saturation_figure([record])
+    assert plots.png_bytes(fig)[:4] == b"\x89PNG"
+    # the gradient norms' log axis still typesets its powers of ten
+    fig = plots.gradient_norms_figure([record])
+    plots.png_bytes(fig)
+    assert any(cbook.is_math_text(t.get_text()) and t.get_parse_math()
+               for t in fig.axes[0].get_yticklabels())

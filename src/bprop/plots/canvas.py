@@ -4,7 +4,6 @@ writing it as a PNG, atomically."""
 
 from __future__ import annotations
 
-import functools
 import io
 from pathlib import Path
 
@@ -22,20 +21,11 @@ def superscript(n):
     return str(n).translate(_SUPERSCRIPTS)
 
 
-def literal_text(f):
-    """``f`` run with matplotlib's ``text.parse_math`` off: every string in bprop's figures
-    is drawn as written (a class name such as ``US$5 or $6`` is not read as mathtext, and an
-    invalid one does not fail the plot). The figure builders, and the drawing of a figure
-    into a PNG (where ticks get their labels), are wrapped in it."""
-    @functools.wraps(f)
-    def literally(*args, **kwargs):
-        try:
-            import matplotlib
-        except ImportError:             # new_figure says what to install
-            return f(*args, **kwargs)
-        with matplotlib.rc_context({"text.parse_math": False}):
-            return f(*args, **kwargs)
-    return literally
+def literal(text):
+    """``text`` (a class or activation name read from a file) escaped for matplotlib, which
+    would read ``$...$`` as mathtext: drawn as written (a name such as ``US$5 or $6`` is not
+    set in italics, and an invalid one such as ``$\\foo$`` does not fail the plot)."""
+    return str(text).replace("$", r"\$")
 
 
 def new_figure(figsize=FIGSIZE):
@@ -51,7 +41,6 @@ def new_figure(figsize=FIGSIZE):
     return fig
 
 
-@literal_text
 def png_bytes(fig):
     """The figure as PNG bytes (:data:`PIXELS` in size)."""
     buf = io.BytesIO()
@@ -59,7 +48,6 @@ def png_bytes(fig):
     return buf.getvalue()
 
 
-@literal_text
 def save_figure(fig, path):
     """Write the figure as a PNG to ``path``, atomically; returns the path as a Path."""
     path = Path(path)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..diagnostics import SATURATION, check_diagnostics, history_records
 from ..errors import DataError
-from .canvas import literal_text, new_figure
+from .canvas import literal, new_figure
 
 
 def _records(history, caller):
@@ -38,7 +38,6 @@ def _integer_epochs(ax, epochs):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-@literal_text
 def learning_curves_figure(history, lmbda=0.0, l1=0.0):
     """Mean cost (left) and accuracy (right) per epoch, for whatever the run monitored.
 
@@ -109,7 +108,6 @@ def _layer_name(layer, layers):
     return f"hidden layer {layer - 1} (l = {layer})"
 
 
-@literal_text
 def gradient_norms_figure(history):
     """‖∂C/∂bˡ‖ (solid) and ‖∂C/∂wˡ‖ (dashed) per layer across epochs, log scale."""
     records = _required_diagnostic_records(history, "gradient_norms_figure",
@@ -126,18 +124,19 @@ def gradient_norms_figure(history):
             ax.plot(epochs, [v if v else np.nan for v in values], ls=ls, color=color,
                     marker=marker if _marker(epochs) else None, ms=3,
                     label=f"‖∂C/∂{sym}‖ {_layer_name(layer, layers)}")
-            zeros.append(([e for e, v in zip(epochs, values) if v == 0], color))
+            zeros.append(([e for e, v in zip(epochs, values) if v == 0], color, sym))
     ax.set_yscale("log")
-    if any(e for e, _ in zeros):
+    zeros = [z for z in zeros if z[0]]
+    if zeros:
         if not any(np.isfinite(line.get_ydata()).any() for line in ax.lines):
             ax.set_ylim(1e-3, 1)                # every norm was 0: any range will do
-        bottom, top = ax.get_ylim()
-        ax.set_ylim(bottom, top)                # fixed: the marks sit on the bottom edge
-        for e, color in zeros:
-            if e:
-                ax.plot(e, [bottom] * len(e), ls="", marker="v", ms=6, color=color,
-                        clip_on=False)
-        ax.plot([], [], ls="", marker="v", color="grey", label="0 (no gradient)")
+        # one row of marks per norm, up from the bottom edge (x in epochs, y in the axes'
+        # height): on one row the last layer's marks would hide the others'; ▼ for b, ▽ w
+        for k, (e, color, sym) in enumerate(zeros):
+            ax.plot(e, [0.025 + 0.04 * k] * len(e), ls="", marker="v", ms=6, color=color,
+                    fillstyle="full" if sym == "b" else "none",
+                    transform=ax.get_xaxis_transform(), clip_on=False)
+        ax.plot([], [], ls="", marker="v", color="grey", label="0 (no gradient): ▼ b, ▽ w")
     ax.set(title="speed of learning per layer (BP3, BP4; mean over sampled mini-batches)",
            xlabel="epoch", ylabel="gradient norm")
     ax.title.set_fontsize("medium")
@@ -147,7 +146,6 @@ def gradient_norms_figure(history):
     return fig
 
 
-@literal_text
 def saturation_figure(history):
     """Share of saturated (σ′ small) neurons per layer across epochs; dead ReLU units."""
     records = _required_diagnostic_records(history, "saturation_figure",
@@ -163,7 +161,7 @@ def saturation_figure(history):
         if any(v is not None for v in sat):
             ax.plot(epochs, [np.nan if v is None else 100 * v for v in sat],
                     marker=_marker(epochs), ms=3, color=color,
-                    label=f"layer {layer} ({name}): saturated")
+                    label=f"layer {layer} ({literal(name)}): saturated")
         if any(v is not None for v in dead):
             ax.plot(epochs, [np.nan if v is None else 100 * v for v in dead], ls=":",
                     marker="s" if _marker(epochs) else None, ms=3, color=color,

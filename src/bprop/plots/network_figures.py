@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import ConfigError, DataError, ShapeError, check_int
 from ..outputs import class_scores, confusion_counts, predicted_classes
 from ..validate import check_labels
-from .canvas import literal_text, new_figure
+from .canvas import literal, new_figure
 
 
 def _image_shape(image_shape, n_inputs):
@@ -37,10 +37,9 @@ def _class_names(class_names, n):
             (n is not None and len(class_names) != n):
         raise ConfigError(f"class_names must be a list of {n or 'the'} names, one per class; "
                           f"got {class_names!r:.80}")
-    return [str(c) for c in class_names]
+    return [literal(c) for c in class_names]        # names from files, drawn as written
 
 
-@literal_text
 def weights_figure(net, image_shape, max_tiles=100):
     """The first layer's weights as images: tile j is row j of ``weights[0]`` (neuron j of
     layer 2), reshaped to ``image_shape`` ``(height, width)``; red positive, blue negative,
@@ -72,7 +71,6 @@ def weights_figure(net, image_shape, max_tiles=100):
     return fig
 
 
-@literal_text
 def confusion_figure(net, X, y, n_classes=None, class_names=None):
     """Confusion matrix of ``net`` on rows X with int labels y (rows true, columns predicted).
 
@@ -125,7 +123,6 @@ def most_wrong(net, X, y, k=15):
     return wrong[order]
 
 
-@literal_text
 def most_wrong_figure(net, X, y, image_shape, k=15, class_names=None):
     """A grid of the test images the network gets wrong most confidently (:func:`most_wrong`)."""
     h, w = _image_shape(image_shape, net.sizes[0])
