@@ -29,22 +29,6 @@ def data(net, m=3, seed=1):
     return rng.random((net.sizes[0], m)), rng.integers(0, net.sizes[-1], m)
 
 
-@pytest.fixture
-def blas():
-    """OpenBLAS's (get, set) thread-count functions, at 2 threads for the test, put back after."""
-    controls = processes.openblas_controls()
-    if not controls:
-        pytest.skip("NumPy here does not use OpenBLAS")
-    get, set_, _, _ = controls[0]
-    before = get()
-    set_(2)
-    if get() != 2:
-        set_(before)
-        pytest.skip("OpenBLAS here cannot run 2 threads")
-    yield get, set_
-    set_(before)
-
-
 def threads_seen(monkeypatch, get):
     """The BLAS threads in force at each forward pass of the estimate and of the check."""
     seen = []

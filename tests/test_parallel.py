@@ -234,22 +234,14 @@ def test_the_network_keeps_its_own_arrays_and_no_process_is_left():
 
 
 @needs_two
-def test_blas_threads_are_put_back():
-    controls = parallel.openblas_controls()
-    if not controls:
-        pytest.skip("no OpenBLAS loaded")
-    get, set_, _, _ = controls[0]
-    before = get()
-    set_(2)
-    try:
-        X, y = data()
-        seen = []
-        train(Network([16, 12, 4], rng=1), X, y, TrainConfig(epochs=1, mini_batch_size=30),
-              on_epoch_end=lambda record: seen.append(get()), workers=2)
-        assert seen == [1]          # one BLAS thread per process while the workers run
-        assert get() == 2
-    finally:
-        set_(before)
+def test_blas_threads_are_put_back(blas):
+    get, _ = blas
+    X, y = data()
+    seen = []
+    train(Network([16, 12, 4], rng=1), X, y, TrainConfig(epochs=1, mini_batch_size=30),
+          on_epoch_end=lambda record: seen.append(get()), workers=2)
+    assert seen == [1]          # one BLAS thread per process while the workers run
+    assert get() == 2
 
 
 @needs_two
