@@ -728,7 +728,7 @@ def test_labels_must_have_two_classes_and_a_sparse_set_is_warned_of(tmp_path):
         assert load(path).n_classes == 4
 
 
-# ---------------------------------------------------------------------------- array directories: one scale
+# -- array directories: one scale --------------------------------------------------------------
 
 
 def save_splits(directory, **splits):

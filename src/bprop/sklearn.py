@@ -33,7 +33,6 @@ import numpy as np
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.utils import check_random_state
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import (check_array, check_consistent_length,
                                           check_is_fitted, column_or_1d, validate_data)
@@ -85,7 +84,7 @@ class _BpropEstimator(BaseEstimator):
         if isinstance(seed, np.random.Generator):
             return np.random.default_rng(seed.integers(2**31))
         if isinstance(seed, np.random.RandomState):
-            return np.random.default_rng(check_random_state(seed).randint(2**31))
+            return np.random.default_rng(seed.randint(2**31))
         raise ConfigError(f"random_state must be None, an int >= 0, a numpy RandomState or "
                           f"Generator; got {seed!r}")
 

@@ -17,11 +17,12 @@ def cmd_plot(args):
     require_file(args.run)
     plots = optional("bprop.plots", "bprop plot", needs="matplotlib")
     target = out_path(args.out, os.path.splitext(args.run)[0] + "-plots")
-    there = [f"{name}.png" for name in plots.PLOT_NAMES
-             if os.path.exists(os.path.join(target, f"{name}.png"))]
-    if args.out is not None and there and not args.overwrite:
-        raise ConfigError(f"--out {target} already holds {', '.join(there)}; give --overwrite "
-                          f"to replace them, or another directory")
+    if args.out is not None and not args.overwrite:
+        there = [f"{name}.png" for name in plots.PLOT_NAMES
+                 if os.path.exists(os.path.join(target, f"{name}.png"))]
+        if there:
+            raise ConfigError(f"--out {target} already holds {', '.join(there)}; give "
+                              f"--overwrite to replace them, or another directory")
     existed = os.path.isdir(target)
     check_directory(os.path.abspath(target), "--out", target)
     paths = []

@@ -32,7 +32,8 @@ from ..atomic import atomic_write
 from ..errors import DataError
 from ..reading import check_regular_file
 from ..training.augment import Shifter
-from .files import as_labels, different_scales, scale_of, warn_if_not_bytes
+from .files import (as_labels, different_scales, scale_of, warn_if_not_bytes,
+                    whole_numbers)
 
 NAMES = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
 META = "bprop-arrays.json"
@@ -192,7 +193,7 @@ def read_scale(directory, parts) -> int:
                 held[name] = (255, None, "pixel bytes (uint8)")
                 continue
             divisor, hi, what = scale_of(X, f"in {Path(directory) / name}")
-            if divisor != 1 or not _whole(X):
+            if divisor != 1 or not whole_numbers(X):
                 held[name] = (divisor, hi, what)
     if not held:
         return 1
@@ -204,13 +205,6 @@ def read_scale(directory, parts) -> int:
     if divisor == 255 and highs:
         warn_if_not_bytes(f"features in {directory}", max(highs), stacklevel=3)
     return divisor
-
-
-def _whole(X, rows=4096):
-    """Whether every value of ``X`` is a whole number, read a block of rows at a time (a
-    memory-mapped split is not copied whole) and stopping at the first block that is not."""
-    return all(np.array_equal(X[i:i + rows], np.round(X[i:i + rows]))
-               for i in range(0, len(X), rows))
 
 
 def _check_meta(directory, out, width):

@@ -159,7 +159,7 @@ def unit_scale(arrays: list[np.ndarray], dtype, where: str, names=None) -> list[
     lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
     if 0.0 <= lo and hi <= 1.0:
         return [X.astype(dtype) for X in arrays]
-    wholes = [X.dtype.kind in "biu" or bool(np.all(X == np.round(X))) for X in arrays]
+    wholes = [whole_numbers(X) for X in arrays]
     if all(wholes) and 0.0 <= lo and hi <= 255.0:
         warn_if_not_bytes(f"features {where}", hi, stacklevel=3)
         out = []
@@ -192,10 +192,18 @@ def scale_of(X, where: str) -> tuple[int, float, str]:
     lo, hi = float(X.min()), float(X.max())
     if 0.0 <= lo and hi <= 1.0:
         return 1, hi, f"floats in [0, 1] ({X.dtype}, min={lo:g}, max={hi:g})"
-    if 0.0 <= lo and hi <= 255.0 and (X.dtype.kind in "biu" or bool(np.all(X == np.round(X)))):
+    if 0.0 <= lo and hi <= 255.0 and whole_numbers(X):
         return 255, hi, f"pixel bytes ({X.dtype} whole numbers {lo:g}..{hi:g})"
     raise DataError(f"features {where} must lie in [0, 1] or be pixel bytes 0..255; got "
                     f"min={lo:g}, max={hi:g}; rescale them first")
+
+
+def whole_numbers(X, rows=4096) -> bool:
+    """Whether every value of ``X`` is a whole number (any integer dtype is), read a block
+    of rows at a time (a memory-mapped array is not copied whole), stopping at the first
+    block that is not."""
+    return X.dtype.kind in "biu" or all(np.array_equal(X[i:i + rows], np.round(X[i:i + rows]))
+                                        for i in range(0, len(X), rows))
 
 
 def different_scales(where: str, first, second) -> DataError:

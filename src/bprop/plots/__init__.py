@@ -28,6 +28,7 @@ from .history_figures import gradient_norms_figure, learning_curves_figure, satu
 from .network_figures import confusion_figure, most_wrong, most_wrong_figure, weights_figure
 from .run import PLOT_NAMES, Run, load_run, plot_run, run_figures
 
-__all__ = ["DPI", "FIGSIZE", "PIXELS", "PLOT_NAMES", "Run", "confusion_figure", "gradient_norms_figure",
-           "learning_curves_figure", "load_run", "most_wrong", "most_wrong_figure", "plot_run",
-           "png_bytes", "run_figures", "saturation_figure", "save_figure", "weights_figure"]
+__all__ = ["DPI", "FIGSIZE", "PIXELS", "PLOT_NAMES", "Run", "confusion_figure",
+           "gradient_norms_figure", "learning_curves_figure", "load_run", "most_wrong",
+           "most_wrong_figure", "plot_run", "png_bytes", "run_figures", "saturation_figure",
+           "save_figure", "weights_figure"]

@@ -187,7 +187,7 @@ class _LastGood:
     def put_back(self):
         for p, kept in zip(self._live(), self.params):
             np.copyto(p, kept)
-        self.optimizer.load_state({name: a.copy() for name, a in self.state.items()})
+        self.optimizer.load_state(self.state)        # this run ends: it may have them
 
 
 def fit(net, X, y, epochs=30, batch_size=None, eta=3.0, verbose=0, **options):
